@@ -1,0 +1,4 @@
+//! The control plane: tenants and API keys, in the `control` schema.
+
+pub mod keys;
+pub mod tenants;

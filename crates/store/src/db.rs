@@ -1,0 +1,427 @@
+//! The connection pools: one primary and any number of read replicas.
+//!
+//! Tenant work always runs inside a transaction whose first statement is
+//! `SELECT set_config('search_path', <schema>, true)`: transaction-local, so
+//! the setting dies with the transaction and never leaks to the next borrower
+//! of a pooled connection. Code that may read from a replica asks for a
+//! [`ReplicaConn`] (or calls [`Db::tenant_read`]); with no healthy replica it
+//! is served by the primary.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use diesel::sql_types::{Double, Nullable, Text};
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use futures_util::future::BoxFuture;
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
+
+use crate::StoreError;
+
+type Manager = AsyncDieselConnectionManager<AsyncPgConnection>;
+/// A bb8 pool of diesel-async PostgreSQL connections.
+pub type PgPool = bb8::Pool<Manager>;
+type Pooled = bb8::PooledConnection<'static, Manager>;
+
+/// How to reach the database.
+#[derive(Clone)]
+pub struct DbConfig {
+    pub primary_url: String,
+    pub replica_urls: Vec<String>,
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before it is told the
+    /// service is busy (503).
+    pub acquire_timeout: Duration,
+    /// A replica further behind the primary than this is skipped.
+    pub replica_max_lag: Duration,
+}
+
+impl fmt::Debug for DbConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DbConfig")
+            .field("primary_url", &redact_url(&self.primary_url))
+            .field(
+                "replica_urls",
+                &self.replica_urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>(),
+            )
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("replica_max_lag", &self.replica_max_lag)
+            .finish()
+    }
+}
+
+/// A database URL with its password replaced, fit for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A validated tenant schema name (`t_` then `[a-z0-9_]`), the only kind of
+/// value ever passed to `set_config('search_path', ...)` for tenant work.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TenantSchema(String);
+
+impl TenantSchema {
+    pub fn new(name: &str) -> Result<Self, StoreError> {
+        let valid = name.len() > 2
+            && name.len() <= 63
+            && name.starts_with("t_")
+            && name[2..]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if valid {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(StoreError::Migration(format!(
+                "`{name}` is not a tenant schema name"
+            )))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+struct Replica {
+    pool: PgPool,
+    healthy: AtomicBool,
+}
+
+/// The primary pool and the replica pools.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<DbInner>,
+}
+
+struct DbInner {
+    primary: PgPool,
+    replicas: Vec<Replica>,
+    next_replica: AtomicUsize,
+    replica_max_lag: Duration,
+    max_connections: u32,
+}
+
+/// A connection to the primary: writes and read-your-writes.
+pub struct PrimaryConn(Pooled);
+
+/// A connection for reads that tolerate replica lag. It may be a replica
+/// or, when none is configured or healthy, the primary.
+pub struct ReplicaConn {
+    conn: Pooled,
+    from_replica: bool,
+}
+
+impl ReplicaConn {
+    /// Whether this connection is to a replica (false: the primary).
+    pub fn is_replica(&self) -> bool {
+        self.from_replica
+    }
+}
+
+macro_rules! deref_conn {
+    ($ty:ty, $($field:tt)+) => {
+        impl Deref for $ty {
+            type Target = AsyncPgConnection;
+            fn deref(&self) -> &AsyncPgConnection {
+                &self.$($field)+
+            }
+        }
+        impl DerefMut for $ty {
+            fn deref_mut(&mut self) -> &mut AsyncPgConnection {
+                &mut self.$($field)+
+            }
+        }
+    };
+}
+deref_conn!(PrimaryConn, 0);
+deref_conn!(ReplicaConn, conn);
+
+/// A unit of tenant work: gets the connection with the tenant's search path
+/// already set, inside a transaction. Build one with
+/// `|conn| async move { ... }.boxed()`, moving owned values in.
+pub type TxFuture<'r, T> = BoxFuture<'r, Result<T, StoreError>>;
+
+/// The pool's numbers, for `/metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStats {
+    pub connections: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+fn build_pool(url: &str, config: &DbConfig) -> PgPool {
+    bb8::Pool::builder()
+        .max_size(config.max_connections.max(1))
+        .min_idle(Some(0))
+        .connection_timeout(config.acquire_timeout)
+        .test_on_check_out(false)
+        .retry_connection(false)
+        .build_unchecked(Manager::new(url))
+}
+
+impl Db {
+    /// Build the pools. Connections are opened lazily; call
+    /// [`Db::check_primary`] to fail fast at start-up.
+    pub fn new(config: &DbConfig) -> Self {
+        let primary = build_pool(&config.primary_url, config);
+        let replicas = config
+            .replica_urls
+            .iter()
+            .map(|url| Replica {
+                pool: build_pool(url, config),
+                healthy: AtomicBool::new(true),
+            })
+            .collect();
+        Self {
+            inner: Arc::new(DbInner {
+                primary,
+                replicas,
+                next_replica: AtomicUsize::new(0),
+                replica_max_lag: config.replica_max_lag,
+                max_connections: config.max_connections.max(1),
+            }),
+        }
+    }
+
+    /// Fail unless the primary answers a query.
+    pub async fn check_primary(&self) -> Result<(), StoreError> {
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.primary().await?;
+        diesel::sql_query("SELECT 1").execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    pub async fn primary(&self) -> Result<PrimaryConn, StoreError> {
+        Ok(PrimaryConn(self.inner.primary.get_owned().await?))
+    }
+
+    /// A connection for lag-tolerant reads: the next healthy replica in
+    /// turn, else the primary. A replica that fails to give a connection is
+    /// marked unhealthy until the next health check.
+    pub async fn replica(&self) -> Result<ReplicaConn, StoreError> {
+        let replicas = &self.inner.replicas;
+        for _ in 0..replicas.len() {
+            let at = self.inner.next_replica.fetch_add(1, Ordering::Relaxed) % replicas.len();
+            let replica = &replicas[at];
+            if !replica.healthy.load(Ordering::Relaxed) {
+                continue;
+            }
+            match replica.pool.get_owned().await {
+                Ok(conn) => {
+                    return Ok(ReplicaConn {
+                        conn,
+                        from_replica: true,
+                    });
+                }
+                Err(err) => {
+                    tracing::warn!(replica.index = at, error = %err, "replica unavailable, skipping it");
+                    replica.healthy.store(false, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(ReplicaConn {
+            conn: self.inner.primary.get_owned().await?,
+            from_replica: false,
+        })
+    }
+
+    /// Check every replica's reachability and lag, marking each healthy or
+    /// not. Run periodically by [`Db::spawn_replica_monitor`].
+    pub async fn check_replicas(&self) {
+        #[derive(diesel::QueryableByName)]
+        struct Lag {
+            #[diesel(sql_type = Nullable<Double>)]
+            lag: Option<f64>,
+        }
+        use diesel_async::RunQueryDsl;
+        let max_lag = self.inner.replica_max_lag.as_secs_f64();
+        for (index, replica) in self.inner.replicas.iter().enumerate() {
+            let lag = async {
+                let mut conn = replica.pool.get().await.map_err(StoreError::from)?;
+                // On a primary (or a replica that is not replaying) the lag
+                // is 0; on a hot standby it is the age of the last replayed
+                // transaction.
+                let row: Lag = diesel::sql_query(
+                    "SELECT CASE WHEN pg_is_in_recovery() \
+                     THEN COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, 0) \
+                     ELSE 0 END AS lag",
+                )
+                .get_result(&mut *conn)
+                .await?;
+                Ok::<_, StoreError>(row.lag.unwrap_or(0.0))
+            }
+            .await;
+            let healthy = matches!(lag, Ok(lag) if lag <= max_lag);
+            if healthy != replica.healthy.swap(healthy, Ordering::Relaxed) {
+                match &lag {
+                    Ok(lag) => tracing::info!(replica.index = index, replica.lag_seconds = lag, healthy, "replica health changed"),
+                    Err(err) => tracing::warn!(replica.index = index, error = %err, healthy, "replica health changed"),
+                }
+            }
+        }
+    }
+
+    /// Re-check replicas every `every` for as long as the runtime lives.
+    pub fn spawn_replica_monitor(&self, every: Duration) {
+        if self.inner.replicas.is_empty() {
+            return;
+        }
+        let db = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                db.check_replicas().await;
+            }
+        });
+    }
+
+    /// How many replicas are configured and how many are healthy now.
+    pub fn replica_health(&self) -> (usize, usize) {
+        let healthy = self
+            .inner
+            .replicas
+            .iter()
+            .filter(|r| r.healthy.load(Ordering::Relaxed))
+            .count();
+        (self.inner.replicas.len(), healthy)
+    }
+
+    pub fn primary_stats(&self) -> PoolStats {
+        stats(&self.inner.primary, self.inner.max_connections)
+    }
+
+    pub fn replica_stats(&self) -> Vec<PoolStats> {
+        self.inner.replicas.iter().map(|r| stats(&r.pool, self.inner.max_connections)).collect()
+    }
+
+    /// Run `work` in a transaction on the primary with the tenant's schema
+    /// as the whole search path.
+    pub async fn tenant_tx<T, F>(&self, schema: &TenantSchema, work: F) -> Result<T, StoreError>
+    where
+        T: Send,
+        F: for<'r> FnOnce(&'r mut AsyncPgConnection) -> TxFuture<'r, T> + Send,
+    {
+        let mut conn = self.primary().await?;
+        in_transaction(&mut conn, "BEGIN", Some(schema), work).await
+    }
+
+    /// Like [`Db::tenant_tx`], but read-only and on a replica when one is
+    /// healthy.
+    pub async fn tenant_read<T, F>(&self, schema: &TenantSchema, work: F) -> Result<T, StoreError>
+    where
+        T: Send,
+        F: for<'r> FnOnce(&'r mut AsyncPgConnection) -> TxFuture<'r, T> + Send,
+    {
+        let mut conn = self.replica().await?;
+        in_transaction(&mut conn, "BEGIN READ ONLY", Some(schema), work).await
+    }
+
+    /// Run `work` in a transaction on the primary without a tenant: for the
+    /// control plane, whose tables are schema-qualified.
+    pub async fn control_tx<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send,
+        F: for<'r> FnOnce(&'r mut AsyncPgConnection) -> TxFuture<'r, T> + Send,
+    {
+        let mut conn = self.primary().await?;
+        in_transaction(&mut conn, "BEGIN", None, work).await
+    }
+}
+
+fn stats(pool: &PgPool, max: u32) -> PoolStats {
+    let state = pool.state();
+    PoolStats {
+        connections: state.connections,
+        idle: state.idle_connections,
+        max,
+    }
+}
+
+/// Point this transaction's search path at `schema` (and nothing else).
+pub async fn set_search_path(
+    conn: &mut AsyncPgConnection,
+    schema: &str,
+) -> Result<(), StoreError> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query("SELECT set_config('search_path', $1, true)")
+        .bind::<Text, _>(schema)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Begin with `begin_sql`, set the search path, run `work`, then commit, or
+/// roll back on error. If the future is dropped half-way, the connection is
+/// returned with an open transaction, which the pool recognises as broken
+/// and discards, so nothing leaks either way.
+async fn in_transaction<T, F>(
+    conn: &mut AsyncPgConnection,
+    begin_sql: &str,
+    schema: Option<&TenantSchema>,
+    work: F,
+) -> Result<T, StoreError>
+where
+    F: for<'r> FnOnce(&'r mut AsyncPgConnection) -> TxFuture<'r, T>,
+{
+    AnsiTransactionManager::begin_transaction_sql(conn, begin_sql).await?;
+    let result = async {
+        if let Some(schema) = schema {
+            set_search_path(conn, schema.as_str()).await?;
+        }
+        work(conn).await
+    }
+    .await;
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(value)
+        }
+        Err(err) => {
+            // The original error is what the caller needs; a failed rollback
+            // leaves the connection marked broken, and the pool drops it.
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn).await {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(err)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://bazaar:s3cret@db:5432/bazaar"),
+            "postgres://bazaar:***@db:5432/bazaar"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+        assert_eq!(redact_url("redis://127.0.0.1"), "redis://127.0.0.1");
+    }
+
+    #[test]
+    fn tenant_schema_names_are_checked() {
+        assert!(TenantSchema::new("t_acme_2").is_ok());
+        for bad in ["acme", "t_", "t_Acme", "t_a;drop", "public"] {
+            assert!(TenantSchema::new(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! Bazaar's PostgreSQL layer: the diesel schema and models, embedded
+//! migrations for the control plane and the per-tenant template, the
+//! replica-aware pool that runs every tenant's work inside its own schema,
+//! the embedded PostgreSQL used when nothing is configured, and the
+//! repositories the API calls. All SQL lives here.
+
+pub mod control;
+pub mod db;
+pub mod embedded;
+mod error;
+pub mod migrate;
+pub mod page;
+pub mod schema;
+pub mod tenant;
+
+pub use db::{Db, DbConfig, PrimaryConn, ReplicaConn, TenantSchema};
+pub use diesel_async::AsyncPgConnection;
+pub use error::StoreError;
+pub use page::Page;

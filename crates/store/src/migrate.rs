@@ -1,0 +1,174 @@
+//! The migration runner for the control plane and tenant schemas.
+//!
+//! Each schema records what it has applied in its own
+//! `__diesel_schema_migrations` table (diesel's format, so the diesel CLI can
+//! read it). A schema is migrated in one transaction under an advisory lock,
+//! so two servers starting at once cannot both apply a migration, and a
+//! failed migration leaves nothing half-applied.
+//!
+//! A new tenant does not replay the chain statement by statement: the
+//! "template" is every tenant migration concatenated once per process and
+//! sent in a single round trip, which keeps provisioning a tenant cheap.
+
+use std::sync::OnceLock;
+
+use diesel::sql_types::Text;
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+
+use crate::StoreError;
+use crate::db::set_search_path;
+
+/// One embedded migration directory.
+#[derive(Debug)]
+pub struct Migration {
+    pub version: &'static str,
+    pub name: &'static str,
+    pub up: &'static str,
+}
+
+mod embedded {
+    use super::Migration;
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+}
+
+/// The control-plane migrations, oldest first.
+pub fn control_migrations() -> &'static [Migration] {
+    embedded::CONTROL
+}
+
+/// The tenant template migrations, oldest first.
+pub fn tenant_migrations() -> &'static [Migration] {
+    embedded::TENANT
+}
+
+/// The schema the control plane lives in.
+pub const CONTROL_SCHEMA: &str = "control";
+
+const TRACKING_TABLE: &str = "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (\
+    version VARCHAR(50) PRIMARY KEY NOT NULL, \
+    run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);";
+
+#[derive(diesel::QueryableByName)]
+struct Version {
+    #[diesel(sql_type = Text)]
+    version: String,
+}
+
+/// Serialise migrators of the same schema across processes for the rest of
+/// the transaction.
+async fn lock_schema(conn: &mut AsyncPgConnection, schema: &str) -> Result<(), StoreError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('bazaar.migrate.' || $1))")
+        .bind::<Text, _>(schema)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Apply the pending `migrations` to `schema` (creating it if needed), in
+/// the caller's transaction. Returns the names of the migrations applied.
+pub async fn migrate_schema(
+    conn: &mut AsyncPgConnection,
+    schema: &str,
+    migrations: &'static [Migration],
+) -> Result<Vec<&'static str>, StoreError> {
+    lock_schema(conn, schema).await?;
+    conn.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)))
+        .await?;
+    set_search_path(conn, schema).await?;
+    conn.batch_execute(TRACKING_TABLE).await?;
+    let applied: Vec<String> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+        .load::<Version>(conn)
+        .await?
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
+    let mut ran = Vec::new();
+    for migration in migrations {
+        if applied.iter().any(|v| v == migration.version) {
+            continue;
+        }
+        conn.batch_execute(migration.up).await.map_err(|e| {
+            StoreError::Migration(format!("{} in schema {schema}: {e}", migration.name))
+        })?;
+        diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ($1)")
+            .bind::<Text, _>(migration.version)
+            .execute(conn)
+            .await?;
+        ran.push(migration.name);
+    }
+    Ok(ran)
+}
+
+/// Every tenant migration plus its bookkeeping, as one script; built once.
+fn tenant_template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let mut sql = String::from(TRACKING_TABLE);
+        for migration in tenant_migrations() {
+            sql.push('\n');
+            sql.push_str(migration.up);
+            sql.push_str(";\n");
+        }
+        let versions: Vec<String> = tenant_migrations()
+            .iter()
+            .map(|m| format!("('{}')", m.version))
+            .collect();
+        if !versions.is_empty() {
+            sql.push_str(&format!(
+                "INSERT INTO __diesel_schema_migrations (version) VALUES {};",
+                versions.join(", ")
+            ));
+        }
+        sql
+    })
+}
+
+/// Create a fresh tenant schema from the template, in the caller's
+/// transaction. Fails with a conflict if the schema already exists.
+pub async fn provision_tenant_schema(
+    conn: &mut AsyncPgConnection,
+    schema: &crate::TenantSchema,
+) -> Result<(), StoreError> {
+    conn.batch_execute(&format!("CREATE SCHEMA {}", quote_ident(schema.as_str())))
+        .await
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Database(e) if e.to_string().contains("already exists") => {
+                StoreError::Conflict {
+                    constraint: "tenant_schema".into(),
+                }
+            }
+            other => other,
+        })?;
+    set_search_path(conn, schema.as_str()).await?;
+    conn.batch_execute(tenant_template()).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_embedded_in_order_with_diesel_versions() {
+        for set in [control_migrations(), tenant_migrations()] {
+            assert!(!set.is_empty());
+            assert!(set.windows(2).all(|w| w[0].version < w[1].version));
+            for m in set {
+                assert_eq!(m.version.len(), 14, "{}", m.name);
+                assert!(!m.up.contains("search_path"), "{} sets search_path", m.name);
+            }
+        }
+    }
+
+    #[test]
+    fn template_records_every_tenant_migration() {
+        let template = tenant_template();
+        for m in tenant_migrations() {
+            assert!(template.contains(&format!("('{}')", m.version)));
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Repositories for tables inside a tenant schema. Every function takes a
+//! connection that is already inside `Db::tenant_tx` or `Db::tenant_read`,
+//! so its unqualified table names resolve to that tenant only.
+
+pub mod brands;
+pub mod vendors;
