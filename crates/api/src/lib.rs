@@ -1,1 +1,78 @@
-//! placeholder
+//! Bazaar's HTTP API: poem-openapi endpoints, authentication and tenant
+//! resolution, the problem-document error type, and the operational
+//! endpoints (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/docs`).
+
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod middleware;
+pub mod routes;
+pub mod state;
+mod system;
+
+use poem::{Endpoint, EndpointExt, Route, get};
+use poem_openapi::OpenApiService;
+
+pub use error::{ApiError, ApiResult, Problem};
+pub use state::{AppState, Settings};
+
+use routes::brands::BrandsApi;
+use routes::keys::{KeysApi, PlatformKeysApi};
+use routes::tenants::TenantsApi;
+use routes::vendors::VendorsApi;
+
+type Apis = (TenantsApi, PlatformKeysApi, KeysApi, BrandsApi, VendorsApi);
+
+/// The OpenAPI service: every documented endpoint.
+pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
+    let apis = (
+        TenantsApi {
+            state: state.clone(),
+        },
+        PlatformKeysApi {
+            state: state.clone(),
+        },
+        KeysApi {
+            state: state.clone(),
+        },
+        BrandsApi {
+            state: state.clone(),
+        },
+        VendorsApi {
+            state: state.clone(),
+        },
+    );
+    OpenApiService::new(apis, "Bazaar", env!("CARGO_PKG_VERSION"))
+        .description(
+            "A multi-tenant marketplace backend. Every call takes an API key as \
+             `Authorization: Bearer <key>`; the key decides the tenant and what is visible. \
+             Errors are problem documents (RFC 9457) with a stable `code`. Lists are \
+             keyset-paginated: pass a page's `next_cursor` as `cursor`.",
+        )
+        .license("Apache-2.0")
+}
+
+/// The OpenAPI document as the server serves it at `/openapi.json`.
+pub fn openapi_json(state: &AppState) -> String {
+    openapi_service(state).spec()
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> impl Endpoint {
+    let api = openapi_service(&state);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let max_body = state.settings.max_body_bytes;
+    let metrics = state.metrics.clone();
+    Route::new()
+        .nest_no_strip("/v1", api)
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .at("/healthz", get(system::healthz))
+        .at("/readyz", get(system::readyz))
+        .at("/metrics", get(system::metrics))
+        .around(move |ep, req| middleware::limit_body(max_body, ep, req))
+        .around(middleware::problems)
+        .data(state)
+        .around(move |ep, req| middleware::observe(metrics.clone(), ep, req))
+}

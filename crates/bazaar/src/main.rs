@@ -1,1 +1,188 @@
-fn main() {}
+//! `bazaar`: parse the command line and hand over to the library.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bazaar::config::Config;
+use bazaar::manifest::{Action, Manifest};
+use bazaar::{logging, runtime};
+use clap::{Parser, Subcommand};
+
+/// Bazaar: a multi-tenant marketplace backend.
+#[derive(Parser)]
+#[command(name = "bazaar", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (default: ./bazaar.yaml when present, or $BAZAAR_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory for the embedded database and the platform key (default .bazaar).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API server (migrates first).
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Do not apply pending migrations at start-up.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Migrate the control plane, then every tenant schema.
+    Migrate,
+    /// Manage tenants declaratively.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Write the OpenAPI document (default openapi/openapi.json).
+    Openapi {
+        /// Where to write it; `-` for standard output.
+        #[arg(long, default_value = "openapi/openapi.json")]
+        out: PathBuf,
+        /// Do not write: exit 1 when the file differs from the server's document.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create or update a tenant, its brands and vendors from a manifest (idempotent).
+    Apply {
+        /// A manifest such as tenants/greenleaf.yaml.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut overrides: Vec<(&str, serde_yaml::Value)> = Vec::new();
+    if let Some(dir) = &cli.data_dir {
+        overrides.push(("data_dir", dir.display().to_string().into()));
+    }
+    if let Command::Serve {
+        listen: Some(listen),
+        ..
+    } = &cli.command
+    {
+        overrides.push(("listen", listen.clone().into()));
+    }
+    let config = Config::load(cli.config.as_deref(), std::env::vars(), &overrides)?;
+    logging::init(config.log_format);
+
+    match cli.command {
+        Command::Serve { no_migrate, .. } => {
+            runtime::serve(config, !no_migrate).await?;
+        }
+        Command::Migrate => {
+            let mut database = runtime::Database::open(&config).await?;
+            let bar = progress_bar();
+            let report = runtime::migrate_all(&database.db, |done, total, slug| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+                bar.set_message(slug.to_owned());
+            })
+            .await?;
+            bar.finish_and_clear();
+            println!(
+                "control plane: {} migration(s) applied; {} tenant(s): {} migration(s) applied",
+                report.control.len(),
+                report.tenants,
+                report.tenant_migrations
+            );
+            database.stop()?;
+        }
+        Command::Tenant {
+            command: TenantCommand::Apply { file },
+        } => {
+            let manifest = Manifest::load(&file)?;
+            let mut database = runtime::Database::open(&config).await?;
+            runtime::migrate_all(&database.db, |_, _, _| {}).await?;
+            let changes = manifest.apply(&database.db).await?;
+            for change in &changes {
+                println!("{change}");
+            }
+            let changed = changes.iter().filter(|c| c.action != Action::Unchanged).count();
+            println!("{changed} change(s)");
+            database.stop()?;
+        }
+        Command::Openapi { out, check } => {
+            let spec = openapi_document(&config)?;
+            if check {
+                let committed = std::fs::read_to_string(&out)
+                    .with_context(|| format!("cannot read {}", out.display()))?;
+                if committed != spec {
+                    eprintln!(
+                        "{} differs from the server's document; run `bazaar openapi` and commit it",
+                        out.display()
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+                println!("{} is up to date", out.display());
+            } else if out.as_os_str() == "-" {
+                print!("{spec}");
+            } else {
+                if let Some(parent) = out.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(&out, &spec)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                println!("wrote {}", out.display());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The OpenAPI document, generated without a database (the document does
+/// not depend on one; the pools connect lazily and are never used).
+fn openapi_document(config: &Config) -> anyhow::Result<String> {
+    let db = bazaar_store::Db::new(&bazaar_store::DbConfig {
+        primary_url: "postgres://unused@127.0.0.1:1/unused".into(),
+        replica_urls: Vec::new(),
+        max_connections: 1,
+        acquire_timeout: std::time::Duration::from_millis(1),
+        replica_max_lag: std::time::Duration::from_secs(1),
+    });
+    let state = runtime::state(config, db, "openapi-generation-only-key")?;
+    Ok(bazaar_api::openapi_json(&state) + "\n")
+}
+
+fn progress_bar() -> indicatif::ProgressBar {
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("migrating tenants {bar:40} {pos}/{len} {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}

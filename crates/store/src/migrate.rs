@@ -13,6 +13,7 @@
 use std::sync::OnceLock;
 
 use diesel::sql_types::Text;
+use futures_util::FutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
 use crate::StoreError;
@@ -145,6 +146,72 @@ pub async fn provision_tenant_schema(
         })?;
     set_search_path(conn, schema.as_str()).await?;
     conn.batch_execute(tenant_template()).await?;
+    Ok(())
+}
+
+/// Bring the control plane up to date.
+pub async fn migrate_control(db: &crate::Db) -> Result<Vec<&'static str>, StoreError> {
+    db.control_tx(|conn| {
+        async move { migrate_schema(conn, CONTROL_SCHEMA, control_migrations()).await }.boxed()
+    })
+    .await
+}
+
+/// Bring one tenant schema up to date.
+pub async fn migrate_tenant(
+    db: &crate::Db,
+    schema: &crate::TenantSchema,
+) -> Result<Vec<&'static str>, StoreError> {
+    let schema = schema.as_str().to_owned();
+    db.control_tx(move |conn| {
+        async move { migrate_schema(conn, &schema, tenant_migrations()).await }.boxed()
+    })
+    .await
+}
+
+/// Create database `name` on the server `admin_url` points at, unless it
+/// exists. `name` is quoted as an identifier.
+pub async fn create_database_if_missing(admin_url: &str, name: &str) -> Result<bool, StoreError> {
+    use diesel_async::AsyncConnection;
+    #[derive(diesel::QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        exists: bool,
+    }
+    let mut conn = AsyncPgConnection::establish(admin_url)
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let row: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(name)
+            .get_result(&mut conn)
+            .await?;
+    if row.exists {
+        return Ok(false);
+    }
+    match conn
+        .batch_execute(&format!("CREATE DATABASE {}", quote_ident(name)))
+        .await
+    {
+        Ok(()) => Ok(true),
+        // Another process created it between the check and the create.
+        Err(e) if e.to_string().contains("already exists") => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Drop database `name` (terminating its connections). For tests and tools
+/// that created the database themselves.
+pub async fn drop_database(admin_url: &str, name: &str) -> Result<(), StoreError> {
+    use diesel_async::AsyncConnection;
+    let mut conn = AsyncPgConnection::establish(admin_url)
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    conn.batch_execute(&format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote_ident(name)
+    ))
+    .await?;
     Ok(())
 }
 

@@ -1,0 +1,145 @@
+//! Authentication: `Authorization: Bearer <key>` resolved to a principal.
+//!
+//! The principal's tenant comes from the key, never from the request, and
+//! is looked up on every request (one indexed query) so a revoked key or a
+//! suspended tenant is refused at once on every node.
+
+use bazaar_domain::Scope;
+use bazaar_store::TenantSchema;
+use bazaar_store::control::keys;
+use bazaar_store::control::tenants::ACTIVE;
+use poem::Request;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// An API key: platform, tenant admin, vendor or storefront.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "resolve_key")]
+pub struct ApiKey(pub Principal);
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// The operator of the deployment.
+    Platform,
+    /// A key of one tenant.
+    Tenant(TenantKey),
+}
+
+/// A tenant-scoped key and what it is bound to.
+#[derive(Debug, Clone)]
+pub struct TenantKey {
+    pub key_id: Uuid,
+    pub tenant_id: Uuid,
+    pub tenant_slug: String,
+    pub schema: TenantSchema,
+    pub scope: Scope,
+    /// Set for vendor keys: the only vendor the key acts for.
+    pub vendor_id: Option<Uuid>,
+    /// Set for storefront keys: the only brand the key sees.
+    pub brand_id: Option<Uuid>,
+}
+
+impl Principal {
+    /// Refuse anything but the platform key.
+    pub fn platform(&self) -> ApiResult<()> {
+        match self {
+            Principal::Platform => Ok(()),
+            Principal::Tenant(_) => Err(ApiError::forbidden(
+                "platform_key_required",
+                "this endpoint needs the platform key",
+            )),
+        }
+    }
+
+    /// The tenant this key belongs to; the platform key has none.
+    pub fn tenant(&self) -> ApiResult<&TenantKey> {
+        match self {
+            Principal::Tenant(key) => Ok(key),
+            Principal::Platform => Err(ApiError::forbidden(
+                "tenant_key_required",
+                "this endpoint acts inside one tenant: use a tenant key \
+                 (the platform key can issue one with POST /v1/platform/tenants/{tenant_id}/keys)",
+            )),
+        }
+    }
+}
+
+impl TenantKey {
+    /// Refuse anything but a tenant admin key.
+    pub fn admin(&self) -> ApiResult<()> {
+        self.require(&[Scope::TenantAdmin])
+    }
+
+    /// Refuse keys whose scope is not in `allowed`.
+    pub fn require(&self, allowed: &[Scope]) -> ApiResult<()> {
+        if allowed.contains(&self.scope) {
+            return Ok(());
+        }
+        let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+        Err(ApiError::forbidden(
+            "insufficient_scope",
+            format!(
+                "a {} key cannot do this; it needs a {} key",
+                self.scope,
+                names.join(" or ")
+            ),
+        ))
+    }
+}
+
+async fn resolve_key(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    let state = req
+        .data::<AppState>()
+        .ok_or_else(|| ApiError::internal("AppState is not attached to the request"))?;
+    Ok(authenticate(state, &bearer.token).await?)
+}
+
+/// Resolve a presented secret to a principal.
+pub async fn authenticate(state: &AppState, secret: &str) -> ApiResult<Principal> {
+    if state.settings.is_platform_key(secret) {
+        tracing::Span::current().record("auth.scope", "platform");
+        return Ok(Principal::Platform);
+    }
+    let invalid = || {
+        ApiError::unauthorized(
+            "invalid_api_key",
+            "the API key is unknown or has been revoked",
+        )
+    };
+    if secret.is_empty() || secret.len() > 200 {
+        return Err(invalid());
+    }
+    let grant = keys::authenticate(&state.db, secret)
+        .await?
+        .ok_or_else(invalid)?;
+    let scope: Scope = grant.scope.parse().map_err(ApiError::internal)?;
+    let span = tracing::Span::current();
+    span.record("auth.scope", scope.as_str());
+    let Some(tenant) = grant.tenant else {
+        return Ok(Principal::Platform);
+    };
+    span.record("tenant.slug", tenant.slug.as_str());
+    if tenant.status != ACTIVE {
+        return Err(ApiError::forbidden(
+            "tenant_suspended",
+            format!(
+                "tenant `{}` is suspended; its keys are refused until the platform operator resumes it",
+                tenant.slug
+            ),
+        ));
+    }
+    Ok(Principal::Tenant(TenantKey {
+        key_id: grant.key_id,
+        tenant_id: tenant.id,
+        tenant_slug: tenant.slug,
+        schema: TenantSchema::new(&tenant.schema_name)?,
+        scope,
+        vendor_id: grant.vendor_id,
+        brand_id: grant.brand_id,
+    }))
+}

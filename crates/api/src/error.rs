@@ -1,0 +1,276 @@
+//! The one error type of the API and the one body every error has: an
+//! RFC 9457 problem document with a stable `code`.
+//!
+//! Handler errors are [`ApiError`], which is also an `ApiResponse`, so every
+//! status a handler can answer with is in the OpenAPI document. Errors raised
+//! before a handler runs (malformed JSON, bad parameters, a missing key, an
+//! unknown route, an oversized body) are turned into the same shape by
+//! [`problem_from_error`], which the app installs around every route.
+
+use bazaar_domain::DomainError;
+use bazaar_store::StoreError;
+use poem::http::StatusCode;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+/// A problem document (RFC 9457) with a stable, machine-readable `code`.
+#[derive(Debug, Clone, Object, serde::Serialize)]
+pub struct Problem {
+    /// A URI naming the kind of problem; `about:blank` plus `code` for now.
+    #[oai(rename = "type")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind of problem (the HTTP reason phrase).
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request, in words a person can act on.
+    pub detail: String,
+    /// A stable code for programs to branch on, e.g. `brand_not_found`.
+    pub code: String,
+}
+
+/// Every error the API answers with.
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// The request is malformed or a value in it is invalid.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// No API key, or one that is unknown or revoked.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+    /// The key is valid but may not do this (scope, or a suspended tenant).
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
+    /// No such object visible to this key.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// The request conflicts with the current state (a taken slug, an
+    /// illegal transition).
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// The request body is larger than the configured limit.
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
+    /// The request is well-formed but its values are not acceptable.
+    #[oai(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Json<Problem>),
+    /// The service is briefly unable to answer (database busy); retry.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+    /// A bug: the service failed unexpectedly. The detail is generic; the
+    /// request id leads to the log line with the cause.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        let problem = Json(problem(status, code, detail.into()));
+        match status.as_u16() {
+            400 => ApiError::BadRequest(problem),
+            401 => ApiError::Unauthorized(problem),
+            403 => ApiError::Forbidden(problem),
+            404 => ApiError::NotFound(problem),
+            409 => ApiError::Conflict(problem),
+            413 => ApiError::PayloadTooLarge(problem),
+            422 => ApiError::Unprocessable(problem),
+            503 => ApiError::Unavailable(problem),
+            _ => ApiError::Internal(problem),
+        }
+    }
+
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn unauthorized(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, detail)
+    }
+
+    pub fn forbidden(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, detail)
+    }
+
+    pub fn not_found(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, detail)
+    }
+
+    pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the server failed unexpectedly; quote the X-Request-Id header when reporting it",
+        )
+    }
+
+    /// The problem document inside.
+    pub fn problem(&self) -> &Problem {
+        match self {
+            ApiError::BadRequest(p)
+            | ApiError::Unauthorized(p)
+            | ApiError::Forbidden(p)
+            | ApiError::NotFound(p)
+            | ApiError::Conflict(p)
+            | ApiError::PayloadTooLarge(p)
+            | ApiError::Unprocessable(p)
+            | ApiError::Unavailable(p)
+            | ApiError::Internal(p) => &p.0,
+        }
+    }
+
+    /// Map a store error, naming the object for a 404 and the field for a
+    /// conflict so the message can be acted on.
+    pub fn from_store(err: StoreError, what: &str) -> Self {
+        match err {
+            StoreError::NotFound => Self::not_found(
+                &format!("{}_not_found", what.replace(' ', "_")),
+                format!("no {what} with that id is visible to this key"),
+            ),
+            StoreError::Conflict { constraint } => {
+                let field = constraint
+                    .rsplit_once('_')
+                    .map(|(rest, _key)| rest.rsplit_once('_').map_or(rest, |(_, f)| f))
+                    .unwrap_or("value");
+                Self::conflict(
+                    &format!("{field}_taken"),
+                    format!("another {what} already has this {field}"),
+                )
+            }
+            other => Self::from(other),
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        Self::unprocessable(err.code, err.message)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Self::not_found("not_found", "no such object"),
+            StoreError::Conflict { constraint } => Self::conflict(
+                "conflict",
+                format!("conflicts with an existing object ({constraint})"),
+            ),
+            StoreError::PoolTimeout => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_busy",
+                "the database is busy; retry in a moment",
+            ),
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "the database cannot be reached; retry in a moment",
+                )
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+fn problem(status: StatusCode, code: &str, detail: String) -> Problem {
+    Problem {
+        kind: "about:blank".to_owned(),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail,
+        code: code.to_owned(),
+    }
+}
+
+/// The problem document for an error raised outside a handler (or a
+/// handler's own error, already rendered), keeping the route's path pattern
+/// for metrics.
+pub fn problem_from_error(err: poem::Error) -> poem::Response {
+    use poem_openapi::error::{
+        AuthorizationError, ContentTypeError, ParseParamError, ParsePathError,
+        ParseRequestPayloadError,
+    };
+
+    let pattern = err.data::<poem::PathPattern>().cloned();
+    let api_error = if err.is_from_response() {
+        // A handler's ApiError, already rendered as a problem document.
+        let mut response = err.into_response();
+        if let Some(pattern) = pattern {
+            response.set_data(pattern);
+        }
+        return response;
+    } else if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+        ApiError::bad_request("invalid_body", format!("the request body is invalid: {}", e.reason))
+    } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        ApiError::bad_request(
+            "invalid_parameter",
+            format!("parameter `{}` is invalid: {}", e.name, e.reason),
+        )
+    } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        ApiError::bad_request(
+            "invalid_parameter",
+            format!("path parameter `{}` is invalid: {}", e.name, e.reason),
+        )
+    } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("{e}; send `Content-Type: application/json`"),
+        )
+    } else if err.downcast_ref::<AuthorizationError>().is_some() {
+        ApiError::unauthorized(
+            "missing_api_key",
+            "send an API key as `Authorization: Bearer <key>`",
+        )
+    } else {
+        match err.status() {
+            StatusCode::NOT_FOUND => ApiError::not_found(
+                "route_not_found",
+                "no such endpoint; the API reference is at /docs",
+            ),
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not accept that HTTP method; see /docs",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                err.to_string(),
+            ),
+            status if status.is_client_error() => {
+                ApiError::new(status, "bad_request", err.to_string())
+            }
+            _ => ApiError::internal(&err),
+        }
+    };
+    let mut response = problem_response(&api_error);
+    if let Some(pattern) = pattern {
+        response.set_data(pattern);
+    }
+    response
+}
+
+/// Render an error as a response with the problem content type, whatever
+/// its status (including ones outside the declared enum, like 405 and 415).
+pub fn problem_response(err: &ApiError) -> poem::Response {
+    let problem = err.problem();
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    poem::Response::builder()
+        .status(StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .content_type("application/problem+json")
+        .body(body)
+}

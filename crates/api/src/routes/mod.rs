@@ -1,0 +1,70 @@
+//! The API's resources, one `#[OpenApi]` struct each, and what they share:
+//! tags, keyset pagination parameters and the 201 response.
+
+pub mod brands;
+pub mod keys;
+pub mod tenants;
+pub mod vendors;
+
+use bazaar_store::page::PageRequest;
+use poem_openapi::payload::Json;
+use poem_openapi::types::{ParseFromJSON, ToJSON};
+use poem_openapi::{ApiResponse, Tags};
+use uuid::Uuid;
+
+#[derive(Tags)]
+pub enum Tag {
+    /// Platform operations: tenants and platform keys (platform key only).
+    Platform,
+    /// API keys of a tenant, and who the calling key is.
+    Keys,
+    /// A tenant's storefronts.
+    Brands,
+    /// A tenant's sellers.
+    Vendors,
+}
+
+/// The object was created.
+#[derive(ApiResponse)]
+pub enum Created<T: ParseFromJSON + ToJSON + Send + Sync> {
+    /// Created; the body is the new object.
+    #[oai(status = 201)]
+    Created(Json<T>),
+}
+
+/// Turn the list parameters into a page request.
+pub fn page_request(limit: Option<u32>, cursor: Option<Uuid>) -> PageRequest {
+    PageRequest {
+        after: cursor,
+        limit: limit.map_or(PageRequest::DEFAULT_LIMIT, i64::from),
+    }
+}
+
+/// The cursor of the next page as the API shows it.
+pub fn next_cursor(after: Option<Uuid>) -> Option<String> {
+    after.map(|id| id.to_string())
+}
+
+/// Declare a page type for a list endpoint.
+macro_rules! page_of {
+    ($page:ident, $item:ty) => {
+        /// One page of a list, oldest first.
+        #[derive(Debug, poem_openapi::Object)]
+        pub struct $page {
+            /// The items of this page.
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; absent on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl From<bazaar_store::Page<$item>> for $page {
+            fn from(page: bazaar_store::Page<$item>) -> Self {
+                Self {
+                    items: page.items,
+                    next_cursor: $crate::routes::next_cursor(page.next_after),
+                }
+            }
+        }
+    };
+}
+pub(crate) use page_of;

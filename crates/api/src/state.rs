@@ -1,0 +1,63 @@
+//! Everything a handler needs, built once in one place and held by each API
+//! struct, so a missing dependency is a compile error rather than a 500.
+
+use std::sync::Arc;
+
+use bazaar_cache::SharedCache;
+use bazaar_store::Db;
+use sha2::{Digest, Sha256};
+
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub cache: SharedCache,
+    pub metrics: Arc<Metrics>,
+    pub settings: Arc<Settings>,
+}
+
+/// Settings the HTTP layer reads at run time.
+pub struct Settings {
+    /// SHA-256 of the platform key from the configuration, if one is set.
+    platform_key_hash: Option<[u8; 32]>,
+    /// Request bodies larger than this are refused with 413.
+    pub max_body_bytes: usize,
+    /// Whether `/readyz` must see the cache answer (true with Redis).
+    pub cache_required: bool,
+}
+
+impl Settings {
+    pub fn new(platform_key: Option<&str>, max_body_bytes: usize, cache_required: bool) -> Self {
+        Self {
+            platform_key_hash: platform_key.map(|key| Sha256::digest(key.as_bytes()).into()),
+            max_body_bytes,
+            cache_required,
+        }
+    }
+
+    /// Whether `secret` is the configured platform key. Compares digests in
+    /// constant time so response timing says nothing about the key.
+    pub fn is_platform_key(&self, secret: &str) -> bool {
+        let Some(expected) = &self.platform_key_hash else {
+            return false;
+        };
+        let given: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        given
+            .iter()
+            .zip(expected.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, cache: SharedCache, settings: Settings) -> Self {
+        Self {
+            db,
+            cache,
+            metrics: Arc::new(Metrics::default()),
+            settings: Arc::new(settings),
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Operational endpoints for load balancers and monitoring; not part of the
+//! versioned API.
+
+use poem::handler;
+use poem::http::StatusCode;
+use poem::web::{Data, Json};
+use serde_json::json;
+
+use crate::state::AppState;
+
+/// The process is up and serving HTTP.
+#[handler]
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// The database (and, when configured, Redis) answers: ready for traffic.
+#[handler]
+pub async fn readyz(state: Data<&AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    let database = state.db.check_primary().await;
+    let cache = state.cache.ping().await;
+    let cache_ok = cache.is_ok() || !state.settings.cache_required;
+    let (replicas, healthy_replicas) = state.db.replica_health();
+    let ready = database.is_ok() && cache_ok;
+    let body = json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "database": match &database { Ok(()) => "ok".to_owned(), Err(e) => e.to_string() },
+        "cache": {
+            "backend": state.cache.backend(),
+            "status": match &cache { Ok(()) => "ok".to_owned(), Err(e) => e.to_string() },
+        },
+        "replicas": { "configured": replicas, "healthy": healthy_replicas },
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
+}
+
+/// Prometheus exposition text.
+#[handler]
+pub async fn metrics(state: Data<&AppState>) -> poem::Response {
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render(&state.db, state.cache.backend()))
+}

@@ -1,0 +1,385 @@
+//! Configuration: an optional YAML file (`--config`, `BAZAAR_CONFIG`, or
+//! `./bazaar.yaml` when present), then `BAZAAR_*` environment variables,
+//! then command-line flags. Unknown keys and unknown `BAZAAR_*` variables
+//! are refused with the key named. Secrets never appear in `Debug` output.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_yaml::{Mapping, Value};
+
+use bazaar_store::db::redact_url;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// JSON when stdout is not a terminal, text when it is.
+    #[default]
+    Auto,
+    Json,
+    Text,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    #[serde(default = "defaults::listen")]
+    pub listen: SocketAddr,
+    /// Where the embedded database, the platform key file and (later) the
+    /// search index live.
+    #[serde(default = "defaults::data_dir")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL of the primary; unset starts an embedded PostgreSQL.
+    #[serde(default)]
+    pub database_url: Option<String>,
+    /// PostgreSQL URLs of read replicas.
+    #[serde(default)]
+    pub replica_urls: Vec<String>,
+    /// Redis URL; unset uses an in-process cache (one node only).
+    #[serde(default)]
+    pub redis_url: Option<String>,
+    /// Prefix of every cache key, so deployments can share a Redis.
+    #[serde(default = "defaults::cache_namespace")]
+    pub cache_namespace: String,
+    /// The platform operator's key; unset generates one into
+    /// `<data_dir>/platform.key` on first start.
+    #[serde(default)]
+    pub platform_key: Option<String>,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "defaults::max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Connections per database pool.
+    #[serde(default = "defaults::db_max_connections")]
+    pub db_max_connections: u32,
+    /// How long a request waits for a database connection before a 503.
+    #[serde(default = "defaults::db_acquire_timeout_ms")]
+    pub db_acquire_timeout_ms: u64,
+    /// A replica further behind than this is skipped.
+    #[serde(default = "defaults::replica_max_lag_seconds")]
+    pub replica_max_lag_seconds: u64,
+    /// How long in-flight requests get to finish on shutdown.
+    #[serde(default = "defaults::shutdown_timeout_seconds")]
+    pub shutdown_timeout_seconds: u64,
+    #[serde(default)]
+    pub log_format: LogFormat,
+}
+
+mod defaults {
+    use std::net::SocketAddr;
+    use std::path::PathBuf;
+
+    pub fn listen() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    }
+    pub fn data_dir() -> PathBuf {
+        PathBuf::from(".bazaar")
+    }
+    pub fn cache_namespace() -> String {
+        "bazaar".to_owned()
+    }
+    pub fn max_body_bytes() -> usize {
+        1024 * 1024
+    }
+    pub fn db_max_connections() -> u32 {
+        16
+    }
+    pub fn db_acquire_timeout_ms() -> u64 {
+        5_000
+    }
+    pub fn replica_max_lag_seconds() -> u64 {
+        30
+    }
+    pub fn shutdown_timeout_seconds() -> u64 {
+        30
+    }
+}
+
+/// The environment variables Bazaar reads, and the key each sets.
+pub const ENV_KEYS: &[(&str, &str)] = &[
+    ("BAZAAR_LISTEN", "listen"),
+    ("BAZAAR_DATA_DIR", "data_dir"),
+    ("BAZAAR_DATABASE_URL", "database_url"),
+    ("BAZAAR_REPLICA_URLS", "replica_urls"),
+    ("BAZAAR_REDIS_URL", "redis_url"),
+    ("BAZAAR_CACHE_NAMESPACE", "cache_namespace"),
+    ("BAZAAR_PLATFORM_KEY", "platform_key"),
+    ("BAZAAR_MAX_BODY_BYTES", "max_body_bytes"),
+    ("BAZAAR_DB_MAX_CONNECTIONS", "db_max_connections"),
+    ("BAZAAR_DB_ACQUIRE_TIMEOUT_MS", "db_acquire_timeout_ms"),
+    ("BAZAAR_REPLICA_MAX_LAG_SECONDS", "replica_max_lag_seconds"),
+    ("BAZAAR_SHUTDOWN_TIMEOUT_SECONDS", "shutdown_timeout_seconds"),
+    ("BAZAAR_LOG_FORMAT", "log_format"),
+];
+
+/// Names the file to read rather than a key.
+pub const CONFIG_ENV: &str = "BAZAAR_CONFIG";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    #[error("unknown environment variable {name}; Bazaar reads {known}")]
+    UnknownEnv { name: String, known: String },
+    #[error("{source_name}: {message}")]
+    Invalid { source_name: String, message: String },
+}
+
+impl Config {
+    /// Load from `file` (or the default file when present), the environment
+    /// and then `overrides` (command-line flags, as key/value pairs).
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &[(&str, Value)],
+    ) -> Result<Self, ConfigError> {
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("BAZAAR_"))
+            .collect();
+        let file = file.map(Path::to_path_buf).or_else(|| {
+            env.iter()
+                .find(|(k, _)| k == CONFIG_ENV)
+                .map(|(_, v)| PathBuf::from(v))
+        });
+        let default_file = Path::new("bazaar.yaml");
+        let file = file.or_else(|| default_file.exists().then(|| default_file.to_path_buf()));
+
+        let mut map = match &file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                // Deserialise once straight from the text so unknown keys and
+                // bad types are reported with their line and column.
+                if !text.trim().is_empty() {
+                    serde_yaml::from_str::<Config>(&text).map_err(|e| ConfigError::File {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    })?;
+                }
+                match serde_yaml::from_str::<Value>(&text) {
+                    Ok(Value::Mapping(map)) => map,
+                    Ok(Value::Null) => Mapping::new(),
+                    _ => {
+                        return Err(ConfigError::File {
+                            path: path.display().to_string(),
+                            message: "the file must be a mapping of keys to values".into(),
+                        });
+                    }
+                }
+            }
+            None => Mapping::new(),
+        };
+
+        for (name, value) in &env {
+            if name == CONFIG_ENV {
+                continue;
+            }
+            let Some((_, key)) = ENV_KEYS.iter().find(|(env_name, _)| env_name == name) else {
+                return Err(ConfigError::UnknownEnv {
+                    name: name.clone(),
+                    known: ENV_KEYS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .chain([CONFIG_ENV])
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            };
+            let value = if *key == "replica_urls" {
+                Value::Sequence(
+                    value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| Value::String(s.to_owned()))
+                        .collect(),
+                )
+            } else if matches!(
+                *key,
+                "max_body_bytes"
+                    | "db_max_connections"
+                    | "db_acquire_timeout_ms"
+                    | "replica_max_lag_seconds"
+                    | "shutdown_timeout_seconds"
+            ) {
+                value
+                    .trim()
+                    .parse::<u64>()
+                    .map(|n| Value::Number(n.into()))
+                    .map_err(|_| ConfigError::Invalid {
+                        source_name: name.clone(),
+                        message: format!("`{value}` is not a whole number"),
+                    })?
+            } else {
+                Value::String(value.clone())
+            };
+            map.insert(Value::String((*key).to_owned()), value);
+        }
+        for (key, value) in overrides {
+            map.insert(Value::String((*key).to_owned()), value.clone());
+        }
+
+        let config: Config =
+            serde_yaml::from_value(Value::Mapping(map)).map_err(|e| ConfigError::Invalid {
+                source_name: "configuration".into(),
+                message: e.to_string(),
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| {
+            Err(ConfigError::Invalid {
+                source_name: key.to_owned(),
+                message,
+            })
+        };
+        let postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if let Some(url) = &self.database_url
+            && !postgres(url)
+        {
+            return invalid("database_url", "must start with postgres:// or postgresql://".into());
+        }
+        if let Some(url) = self.replica_urls.iter().find(|u| !postgres(u)) {
+            return invalid(
+                "replica_urls",
+                format!("`{}` must start with postgres:// or postgresql://", redact_url(url)),
+            );
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return invalid("redis_url", "must start with redis:// or rediss://".into());
+        }
+        if let Some(key) = &self.platform_key
+            && key.len() < 24
+        {
+            return invalid(
+                "platform_key",
+                "must be at least 24 characters (use a long random string)".into(),
+            );
+        }
+        if self.max_body_bytes < 1024 {
+            return invalid("max_body_bytes", "must be at least 1024".into());
+        }
+        if self.db_max_connections == 0 {
+            return invalid("db_max_connections", "must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "replica_urls",
+                &self.replica_urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>(),
+            )
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("cache_namespace", &self.cache_namespace)
+            .field("platform_key", &self.platform_key.as_ref().map(|_| "***"))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
+            .field("replica_max_lag_seconds", &self.replica_max_lag_seconds)
+            .field("shutdown_timeout_seconds", &self.shutdown_timeout_seconds)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::load(Some(Path::new("/dev/null")), env(pairs), &[])
+    }
+
+    #[test]
+    fn defaults_apply_with_nothing_configured() {
+        let config = load(&[]).expect("defaults");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.data_dir, PathBuf::from(".bazaar"));
+        assert!(config.database_url.is_none() && config.redis_url.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_and_lists() {
+        let config = load(&[
+            ("BAZAAR_LISTEN", "0.0.0.0:9000"),
+            ("BAZAAR_REPLICA_URLS", "postgres://a/x, postgres://b/x"),
+            ("BAZAAR_MAX_BODY_BYTES", "2048"),
+        ])
+        .expect("valid");
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.replica_urls, vec!["postgres://a/x", "postgres://b/x"]);
+        assert_eq!(config.max_body_bytes, 2048);
+    }
+
+    #[test]
+    fn unknown_environment_variable_is_named() {
+        let err = load(&[("BAZAAR_LISTN", "x")]).expect_err("unknown");
+        assert!(err.to_string().contains("BAZAAR_LISTN"), "{err}");
+    }
+
+    #[test]
+    fn unknown_file_key_is_named_with_its_line() {
+        let dir = std::env::temp_dir().join(format!("bazaar-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp");
+        let path = dir.join("bazaar.yaml");
+        std::fs::write(&path, "listen: 127.0.0.1:1\nredis_ulr: redis://x\n").expect("write");
+        let err = Config::load(Some(&path), Vec::new(), &[]).expect_err("unknown key");
+        let text = err.to_string();
+        assert!(text.contains("redis_ulr") && text.contains("line 2"), "{text}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_key() {
+        for (pairs, key) in [
+            (vec![("BAZAAR_DATABASE_URL", "mysql://x")], "database_url"),
+            (vec![("BAZAAR_REDIS_URL", "http://x")], "redis_url"),
+            (vec![("BAZAAR_PLATFORM_KEY", "short")], "platform_key"),
+            (vec![("BAZAAR_MAX_BODY_BYTES", "lots")], "BAZAAR_MAX_BODY_BYTES"),
+        ] {
+            let err = load(&pairs).expect_err(key);
+            assert!(err.to_string().starts_with(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let config = load(&[
+            ("BAZAAR_PLATFORM_KEY", "a-very-long-platform-secret-123"),
+            ("BAZAAR_DATABASE_URL", "postgres://u:hunter2@db/x"),
+        ])
+        .expect("valid");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("a-very-long-platform-secret-123"));
+        assert!(!shown.contains("hunter2"));
+    }
+}

@@ -1,0 +1,266 @@
+//! Start-up and shutdown: database (embedded or configured), migrations,
+//! pools, cache, the platform key, and the HTTP server.
+
+use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use bazaar_api::{AppState, Settings};
+use bazaar_cache::{MemoryCache, RedisCache, SharedCache};
+use bazaar_store::control::tenants;
+use bazaar_store::embedded::EmbeddedPostgres;
+use bazaar_store::{Db, DbConfig, migrate};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+
+/// The name of the database the embedded PostgreSQL serves.
+const EMBEDDED_DATABASE: &str = "bazaar";
+
+/// A connected database, and the embedded server behind it when there is
+/// one (stopped when this is dropped).
+pub struct Database {
+    pub db: Db,
+    pub url: String,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Connect to the configured database, or start the embedded one.
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let (url, embedded) = match &config.database_url {
+            Some(url) => (url.clone(), None),
+            None => {
+                let data_dir = config.data_dir.clone();
+                let server = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&data_dir))
+                    .await
+                    .context("embedded PostgreSQL start-up panicked")?
+                    .context("cannot start the embedded PostgreSQL")?;
+                migrate::create_database_if_missing(&server.url("postgres"), EMBEDDED_DATABASE)
+                    .await
+                    .context("cannot create the embedded database")?;
+                (server.url(EMBEDDED_DATABASE), Some(server))
+            }
+        };
+        let db = Db::new(&DbConfig {
+            primary_url: url.clone(),
+            replica_urls: config.replica_urls.clone(),
+            max_connections: config.db_max_connections,
+            acquire_timeout: Duration::from_millis(config.db_acquire_timeout_ms),
+            replica_max_lag: Duration::from_secs(config.replica_max_lag_seconds),
+        });
+        db.check_primary().await.with_context(|| {
+            format!(
+                "cannot reach the database at {}",
+                bazaar_store::db::redact_url(&url)
+            )
+        })?;
+        Ok(Self { db, url, embedded })
+    }
+
+    /// Stop the embedded server now (it is also stopped on drop).
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(server) = &mut self.embedded {
+            server.stop()?;
+        }
+        Ok(())
+    }
+}
+
+/// What `migrate_all` did.
+#[derive(Debug, Default)]
+pub struct MigrationReport {
+    pub control: Vec<&'static str>,
+    pub tenants: usize,
+    pub tenant_migrations: usize,
+}
+
+/// Migrate the control plane, then every tenant, reporting progress.
+pub async fn migrate_all(
+    db: &Db,
+    mut progress: impl FnMut(usize, usize, &str),
+) -> anyhow::Result<MigrationReport> {
+    let control = migrate::migrate_control(db)
+        .await
+        .context("migrating the control plane")?;
+    let all = tenants::all(db).await?;
+    let mut report = MigrationReport {
+        control,
+        tenants: all.len(),
+        tenant_migrations: 0,
+    };
+    for (done, tenant) in all.iter().enumerate() {
+        progress(done, all.len(), &tenant.slug);
+        let applied = migrate::migrate_tenant(db, &tenant.schema()?)
+            .await
+            .with_context(|| format!("migrating tenant {}", tenant.slug))?;
+        report.tenant_migrations += applied.len();
+    }
+    progress(all.len(), all.len(), "");
+    Ok(report)
+}
+
+/// The cache the configuration asks for.
+pub fn cache(config: &Config) -> anyhow::Result<(SharedCache, bool)> {
+    Ok(match &config.redis_url {
+        Some(url) => (
+            Arc::new(RedisCache::new(url, &config.cache_namespace, 32)?) as SharedCache,
+            true,
+        ),
+        None => (Arc::new(MemoryCache::default()) as SharedCache, false),
+    })
+}
+
+/// The platform key: configured, or generated once into
+/// `<data_dir>/platform.key` (mode 0600) and read from there afterwards.
+pub fn platform_key(config: &Config) -> anyhow::Result<String> {
+    if let Some(key) = &config.platform_key {
+        return Ok(key.clone());
+    }
+    let path = config.data_dir.join("platform.key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let key = existing.trim().to_owned();
+        if key.len() >= 24 {
+            return Ok(key);
+        }
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let key = format!("bz_pl_{}", uuid::Uuid::new_v4().simple());
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::io::Write::write_all(&mut file, format!("{key}\n").as_bytes())?;
+    tracing::info!(path = %path.display(), "generated a platform key");
+    Ok(key)
+}
+
+/// Build the application state from a config and an open database.
+pub fn state(config: &Config, db: Db, platform_key: &str) -> anyhow::Result<AppState> {
+    let (cache, cache_required) = cache(config)?;
+    Ok(AppState::new(
+        db,
+        cache,
+        Settings::new(Some(platform_key), config.max_body_bytes, cache_required),
+    ))
+}
+
+/// A running HTTP server.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Bind `listen` (port 0 picks a free one) and serve until shut down.
+    pub async fn start(
+        state: AppState,
+        listen: SocketAddr,
+        shutdown_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let acceptor = TcpListener::bind(listen)
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .context("listener has no socket address")?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let app = bazaar_api::app(state);
+        let task = tokio::spawn(async move {
+            poem::Server::new_with_acceptor(acceptor)
+                .run_with_graceful_shutdown(
+                    app,
+                    async {
+                        let _ = rx.await;
+                    },
+                    Some(shutdown_timeout),
+                )
+                .await
+        });
+        Ok(Self {
+            addr,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// Stop accepting connections, let in-flight requests finish (up to the
+    /// shutdown timeout) and wait for the server to end.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.context("server task panicked")??;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// `bazaar serve`: start everything and run until SIGTERM or Ctrl-C.
+pub async fn serve(config: Config, migrate_on_start: bool) -> anyhow::Result<()> {
+    let mut database = Database::open(&config).await?;
+    if migrate_on_start {
+        let report = migrate_all(&database.db, |_, _, _| {}).await?;
+        tracing::info!(
+            control = report.control.len(),
+            tenants = report.tenants,
+            tenant_migrations = report.tenant_migrations,
+            "migrations applied"
+        );
+    }
+    database.db.spawn_replica_monitor(Duration::from_secs(5));
+    let key = platform_key(&config)?;
+    if config.platform_key.is_none() {
+        tracing::info!(
+            path = %config.data_dir.join("platform.key").display(),
+            "the platform key is in this file (set BAZAAR_PLATFORM_KEY to choose your own)"
+        );
+    }
+    let state = state(&config, database.db.clone(), &key)?;
+    let server = RunningServer::start(
+        state,
+        config.listen,
+        Duration::from_secs(config.shutdown_timeout_seconds),
+    )
+    .await?;
+    tracing::info!(
+        addr = %server.addr,
+        docs = %format!("http://{}/docs", server.addr),
+        "bazaar is serving"
+    );
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    server.shutdown().await?;
+    database.stop()?;
+    tracing::info!("stopped");
+    Ok(())
+}
