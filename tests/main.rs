@@ -1,1 +1,42 @@
+//! Bazaar's end-to-end suite: the real server on a random port, real
+//! PostgreSQL and real Redis, spoken to over HTTP.
+//!
+//! One binary with its own `main` (libtest-mimic keeps `cargo test`'s
+//! output and filters) so the run can create its database once, before any
+//! test, and drop it after the last. Each test gets its own runtime, server
+//! and tenant(s).
 
+mod support;
+
+mod cache;
+mod config_and_cli;
+mod errors;
+mod isolation;
+mod keys;
+mod manifests;
+mod openapi;
+mod ops;
+mod pools;
+mod tenancy;
+
+use support::Suite;
+
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let suite = Suite::new();
+    let trials = suite.trials(vec![
+        cache::tests(),
+        config_and_cli::tests(),
+        errors::tests(),
+        isolation::tests(),
+        keys::tests(),
+        manifests::tests(),
+        openapi::tests(),
+        ops::tests(),
+        pools::tests(),
+        tenancy::tests(),
+    ]);
+    let conclusion = libtest_mimic::run(&args, trials);
+    suite.finish();
+    conclusion.exit();
+}

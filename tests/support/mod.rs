@@ -1,0 +1,397 @@
+//! The test harness: one database per run, a `TestApp` per test (the real
+//! server on port 0), and helpers to provision tenants and speak HTTP.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use bazaar::config::Config;
+use bazaar::runtime::{self, RunningServer};
+use bazaar_api::AppState;
+use bazaar_store::{Db, DbConfig, migrate};
+use serde_json::{Value, json};
+
+pub type TestFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+pub type TestFn = fn() -> TestFuture;
+
+/// Declare a module's tests: `tests![a, b]` makes `pub fn tests()`.
+#[macro_export]
+macro_rules! tests {
+    ($($name:ident),* $(,)?) => {
+        pub fn tests() -> Vec<(&'static str, $crate::support::TestFn)> {
+            vec![$(
+                (
+                    concat!(module_path!(), "::", stringify!($name)),
+                    (|| Box::pin($name()) as $crate::support::TestFuture) as $crate::support::TestFn,
+                )
+            ),*]
+        }
+    };
+}
+
+/// The PostgreSQL server the suite uses (the machine's, by default).
+pub fn server_url() -> String {
+    std::env::var("BAZAAR_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+/// The Redis the suite uses.
+pub fn redis_url() -> String {
+    std::env::var("BAZAAR_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+static DATABASE: OnceLock<String> = OnceLock::new();
+
+/// The name of this run's database.
+pub fn database_name() -> &'static str {
+    DATABASE.get().map(String::as_str).unwrap_or("unset")
+}
+
+/// The URL of this run's database.
+pub fn database_url() -> String {
+    format!("{}/{}", server_url(), database_name())
+}
+
+pub struct Suite;
+
+impl Suite {
+    /// Create this run's database and migrate its control plane. Databases
+    /// left by earlier runs that died (their process is gone) are dropped
+    /// first; they are this suite's own, named `bazaar_e2e_<pid>`.
+    pub fn new() -> Self {
+        let name = format!("bazaar_e2e_{}", std::process::id());
+        DATABASE.set(name.clone()).ok();
+        block_on(async move {
+            sweep_stale_databases().await;
+            let admin = format!("{}/postgres", server_url());
+            migrate::drop_database(&admin, &name).await.expect("drop old test database");
+            migrate::create_database_if_missing(&admin, &name)
+                .await
+                .expect("create the test database (is PostgreSQL up on 127.0.0.1:5432?)");
+            let db = Db::new(&db_config(&database_url(), 2));
+            migrate::migrate_control(&db).await.expect("migrate control plane");
+        });
+        Suite
+    }
+
+    pub fn trials(&self, groups: Vec<Vec<(&'static str, TestFn)>>) -> Vec<libtest_mimic::Trial> {
+        groups
+            .into_iter()
+            .flatten()
+            .map(|(name, test)| {
+                let name = name.split_once("::").map_or(name, |(_, rest)| rest);
+                libtest_mimic::Trial::test(name, move || {
+                    let rt = tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(2)
+                        .enable_all()
+                        .build()
+                        .map_err(|e| libtest_mimic::Failed::from(e.to_string()))?;
+                    rt.block_on(test());
+                    rt.shutdown_timeout(Duration::from_secs(5));
+                    Ok(())
+                })
+            })
+            .collect()
+    }
+
+    /// Drop this run's database.
+    pub fn finish(self) {
+        let name = database_name().to_owned();
+        block_on(async move {
+            let admin = format!("{}/postgres", server_url());
+            if let Err(e) = migrate::drop_database(&admin, &name).await {
+                eprintln!("could not drop test database {name}: {e}");
+            }
+        });
+    }
+}
+
+async fn sweep_stale_databases() {
+    use diesel::QueryableByName;
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let admin = format!("{}/postgres", server_url());
+    let Ok(mut conn) = AsyncPgConnection::establish(&admin).await else {
+        return;
+    };
+    let names: Vec<Name> = diesel::sql_query(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'bazaar\\_e2e\\_%'",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap_or_default();
+    for Name { datname } in names {
+        let pid = datname.trim_start_matches("bazaar_e2e_");
+        if pid.parse::<u32>().is_ok() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = migrate::drop_database(&admin, &datname).await;
+        }
+    }
+}
+
+fn block_on<F: Future<Output = ()>>(f: F) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f);
+}
+
+pub fn db_config(url: &str, max_connections: u32) -> DbConfig {
+    DbConfig {
+        primary_url: url.to_owned(),
+        replica_urls: Vec::new(),
+        max_connections,
+        acquire_timeout: Duration::from_secs(5),
+        replica_max_lag: Duration::from_secs(30),
+    }
+}
+
+pub const PLATFORM_KEY: &str = "bz_pl_test-platform-key-0123456789";
+
+/// A unique lowercase token for slugs and namespaces.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+}
+
+/// How a `TestApp` is set up.
+pub struct TestAppBuilder {
+    pool_size: u32,
+    redis: bool,
+    replica_urls: Vec<String>,
+    max_body_bytes: usize,
+}
+
+impl TestAppBuilder {
+    pub fn pool_size(mut self, n: u32) -> Self {
+        self.pool_size = n;
+        self
+    }
+    pub fn redis(mut self) -> Self {
+        self.redis = true;
+        self
+    }
+    pub fn replicas(mut self, urls: Vec<String>) -> Self {
+        self.replica_urls = urls;
+        self
+    }
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    pub async fn start(self) -> TestApp {
+        let mut env = vec![
+            ("BAZAAR_DATABASE_URL".to_owned(), database_url()),
+            ("BAZAAR_PLATFORM_KEY".to_owned(), PLATFORM_KEY.to_owned()),
+            ("BAZAAR_DB_MAX_CONNECTIONS".to_owned(), self.pool_size.to_string()),
+            ("BAZAAR_MAX_BODY_BYTES".to_owned(), self.max_body_bytes.to_string()),
+            ("BAZAAR_CACHE_NAMESPACE".to_owned(), unique("bazaar-e2e-")),
+        ];
+        if self.redis {
+            env.push(("BAZAAR_REDIS_URL".to_owned(), redis_url()));
+        }
+        if !self.replica_urls.is_empty() {
+            env.push(("BAZAAR_REPLICA_URLS".to_owned(), self.replica_urls.join(",")));
+        }
+        let config = Config::load(Some(std::path::Path::new("/dev/null")), env, &[])
+            .expect("test config");
+        let database = runtime::Database::open(&config).await.expect("database");
+        let state = runtime::state(&config, database.db.clone(), PLATFORM_KEY).expect("state");
+        let server = RunningServer::start(
+            state.clone(),
+            "127.0.0.1:0".parse().expect("addr"),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("server starts");
+        TestApp {
+            base: format!("http://{}", server.addr),
+            client: reqwest::Client::new(),
+            server: Some(server),
+            state,
+            config,
+        }
+    }
+}
+
+/// The real server, on a random port, for one test.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub server: Option<RunningServer>,
+    pub state: AppState,
+    pub config: Config,
+}
+
+/// A status and a JSON body (Null when the body is not JSON).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Reply {
+    /// Assert the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self.body
+    }
+
+    /// Assert a problem document with this status and code.
+    #[track_caller]
+    pub fn expect_problem(self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(self.body["code"], code, "unexpected code; body: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert!(
+            self.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "problem without detail: {}",
+            self.body
+        );
+        assert_eq!(
+            self.headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+        );
+        self.body
+    }
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            pool_size: 4,
+            redis: false,
+            replica_urls: Vec::new(),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+
+    pub async fn start() -> TestApp {
+        Self::builder().start().await
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        Reply {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            headers,
+        }
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, Some(key), None).await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::POST, path, Some(key), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::PATCH, path, Some(key), Some(body)).await
+    }
+
+    /// Provision a tenant through the platform API, with a tenant admin key.
+    pub async fn tenant(&self) -> TestTenant {
+        let slug = unique("t");
+        let tenant = self
+            .post(
+                "/v1/platform/tenants",
+                PLATFORM_KEY,
+                json!({ "slug": slug, "name": format!("Tenant {slug}"), "regions": ["US-CA", "US-CO"] }),
+            )
+            .await
+            .expect(201);
+        let id = tenant["id"].as_str().expect("id").to_owned();
+        let admin = self
+            .post(
+                &format!("/v1/platform/tenants/{id}/keys"),
+                PLATFORM_KEY,
+                json!({ "name": "admin", "scope": "tenant_admin" }),
+            )
+            .await
+            .expect(201);
+        TestTenant {
+            id,
+            slug,
+            admin_key: admin["secret"].as_str().expect("secret").to_owned(),
+        }
+    }
+
+    /// Create a brand in the admin key's tenant; returns its id.
+    pub async fn brand(&self, admin_key: &str, slug: &str) -> String {
+        let brand = self
+            .post(
+                "/v1/brands",
+                admin_key,
+                json!({ "slug": slug, "name": format!("Brand {slug}"), "currency": "USD", "default_region": "US-CA" }),
+            )
+            .await
+            .expect(201);
+        brand["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Create a vendor in the admin key's tenant; returns its id.
+    pub async fn vendor(&self, admin_key: &str, slug: &str) -> String {
+        let vendor = self
+            .post(
+                "/v1/vendors",
+                admin_key,
+                json!({ "slug": slug, "name": format!("Vendor {slug}"), "contact_email": format!("{slug}@vendors.example") }),
+            )
+            .await
+            .expect(201);
+        vendor["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Issue a key in the admin key's tenant; returns (key id, secret).
+    pub async fn key(&self, admin_key: &str, body: Value) -> (String, String) {
+        let issued = self.post("/v1/keys", admin_key, body).await.expect(201);
+        (
+            issued["key"]["id"].as_str().expect("id").to_owned(),
+            issued["secret"].as_str().expect("secret").to_owned(),
+        )
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("clean shutdown");
+        }
+    }
+}
+
+/// A tenant provisioned for one test.
+pub struct TestTenant {
+    pub id: String,
+    pub slug: String,
+    pub admin_key: String,
+}
