@@ -18,16 +18,28 @@ crate::tests![
 async fn contract(cache: Arc<dyn Cache>) {
     let key = unique("k");
     assert_eq!(cache.get(&key).await.expect("get"), None);
-    cache.set(&key, b"v1", Duration::from_secs(60)).await.expect("set");
+    cache
+        .set(&key, b"v1", Duration::from_secs(60))
+        .await
+        .expect("set");
     assert_eq!(cache.get(&key).await.expect("get"), Some(b"v1".to_vec()));
-    cache.set(&key, b"v2", Duration::from_secs(60)).await.expect("overwrite");
+    cache
+        .set(&key, b"v2", Duration::from_secs(60))
+        .await
+        .expect("overwrite");
     assert_eq!(cache.get(&key).await.expect("get"), Some(b"v2".to_vec()));
     cache.delete(&key).await.expect("delete");
     assert_eq!(cache.get(&key).await.expect("get"), None);
-    cache.delete(&key).await.expect("deleting an absent key is fine");
+    cache
+        .delete(&key)
+        .await
+        .expect("deleting an absent key is fine");
 
     let short = unique("short");
-    cache.set(&short, b"x", Duration::from_millis(150)).await.expect("set");
+    cache
+        .set(&short, b"x", Duration::from_millis(150))
+        .await
+        .expect("set");
     assert!(cache.get(&short).await.expect("get").is_some());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(cache.get(&short).await.expect("get"), None, "expired");
@@ -35,12 +47,27 @@ async fn contract(cache: Arc<dyn Cache>) {
     // A fixed window: the expiry is set when the counter is created and
     // later increments do not extend it.
     let counter = unique("ctr");
-    assert_eq!(cache.incr(&counter, 1, Some(Duration::from_millis(400))).await.expect("incr"), 1);
+    assert_eq!(
+        cache
+            .incr(&counter, 1, Some(Duration::from_millis(400)))
+            .await
+            .expect("incr"),
+        1
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(cache.incr(&counter, 2, Some(Duration::from_millis(400))).await.expect("incr"), 3);
+    assert_eq!(
+        cache
+            .incr(&counter, 2, Some(Duration::from_millis(400)))
+            .await
+            .expect("incr"),
+        3
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        cache.incr(&counter, 1, Some(Duration::from_millis(400))).await.expect("incr"),
+        cache
+            .incr(&counter, 1, Some(Duration::from_millis(400)))
+            .await
+            .expect("incr"),
         1,
         "the window ended 400ms after the first hit"
     );
@@ -76,7 +103,10 @@ async fn redis_cache_honours_the_contract() {
 
     // Namespaces keep deployments apart.
     let other = RedisCache::new(&redis_url(), &unique("bazaar-e2e-"), 2).expect("redis");
-    cache.set("shared-name", b"mine", Duration::from_secs(30)).await.expect("set");
+    cache
+        .set("shared-name", b"mine", Duration::from_secs(30))
+        .await
+        .expect("set");
     assert_eq!(other.get("shared-name").await.expect("get"), None);
     cache.delete("shared-name").await.expect("cleanup");
 }
@@ -86,7 +116,11 @@ async fn redis_down_fails_fast_and_readyz_says_so() {
     let started = std::time::Instant::now();
     assert!(dead.get("anything").await.is_err());
     assert!(dead.ping().await.is_err());
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
 
     let app = TestApp::start().await;
     let state = bazaar_api::AppState::new(
@@ -102,14 +136,18 @@ async fn redis_down_fails_fast_and_readyz_says_so() {
     .await
     .expect("server");
     let base = format!("http://{}", server.addr);
-    let ready = reqwest::get(format!("{base}/readyz")).await.expect("readyz");
+    let ready = reqwest::get(format!("{base}/readyz"))
+        .await
+        .expect("readyz");
     assert_eq!(ready.status().as_u16(), 503);
     let body: serde_json::Value = ready.json().await.expect("json");
     assert_eq!(body["database"], "ok");
     assert_eq!(body["cache"]["backend"], "redis");
     assert_ne!(body["cache"]["status"], "ok");
     // The API itself keeps working: the cache is never the system of record.
-    let live = reqwest::get(format!("{base}/healthz")).await.expect("healthz");
+    let live = reqwest::get(format!("{base}/healthz"))
+        .await
+        .expect("healthz");
     assert_eq!(live.status().as_u16(), 200);
     server.shutdown().await.expect("shutdown");
     app.stop().await;
@@ -117,7 +155,10 @@ async fn redis_down_fails_fast_and_readyz_says_so() {
 
 async fn server_with_redis_is_ready() {
     let app = TestApp::builder().redis().start().await;
-    let ready = app.send(reqwest::Method::GET, "/readyz", None, None).await.expect(200);
+    let ready = app
+        .send(reqwest::Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
     assert_eq!(ready["cache"]["backend"], "redis");
     assert_eq!(ready["cache"]["status"], "ok");
     assert_eq!(ready["status"], "ready");

@@ -24,7 +24,9 @@ async fn embedded_postgres_initialises_serves_and_stops() {
         .expect("create database");
     let db = bazaar_store::Db::new(&crate::support::db_config(&server.url("bazaar"), 1));
     db.check_primary().await.expect("serves");
-    let applied = bazaar_store::migrate::migrate_control(&db).await.expect("migrate");
+    let applied = bazaar_store::migrate::migrate_control(&db)
+        .await
+        .expect("migrate");
     assert!(!applied.is_empty());
     drop(db);
     let port = server.port();
@@ -44,7 +46,9 @@ async fn embedded_postgres_initialises_serves_and_stops() {
         .expect("join")
         .expect("restart");
     let db = bazaar_store::Db::new(&crate::support::db_config(&again.url("bazaar"), 1));
-    let applied = bazaar_store::migrate::migrate_control(&db).await.expect("migrate");
+    let applied = bazaar_store::migrate::migrate_control(&db)
+        .await
+        .expect("migrate");
     assert!(applied.is_empty(), "data survived the restart");
     drop(db);
     tokio::task::spawn_blocking(move || again.stop())
@@ -62,5 +66,8 @@ async fn unknown_configuration_is_refused_by_name() {
     )
     .expect_err("unknown variable");
     assert!(err.to_string().contains("BAZAAR_REDIS_URI"), "{err}");
-    assert!(err.to_string().contains("BAZAAR_REDIS_URL"), "lists the known ones: {err}");
+    assert!(
+        err.to_string().contains("BAZAAR_REDIS_URL"),
+        "lists the known ones: {err}"
+    );
 }

@@ -23,7 +23,13 @@ struct Case {
     code: &'static str,
 }
 
-fn case(name: &'static str, method: &'static str, path: &str, status: u16, code: &'static str) -> Case {
+fn case(
+    name: &'static str,
+    method: &'static str,
+    path: &str,
+    status: u16,
+    code: &'static str,
+) -> Case {
     Case {
         name,
         method,
@@ -61,63 +67,182 @@ async fn bad_inputs_get_problem_documents() {
     let t = app.tenant().await;
     let admin = t.admin_key.as_str();
     let brand = app.brand(admin, "err-brand").await;
-    let big = format!(r#"{{"slug":"big","name":"{}","currency":"USD"}}"#, "x".repeat(4096));
+    let big = format!(
+        r#"{{"slug":"big","name":"{}","currency":"USD"}}"#,
+        "x".repeat(4096)
+    );
     let cases = vec![
-        case("malformed json", "POST", "/v1/brands", 400, "invalid_body").key(admin).body(r#"{"slug": "a""#),
+        case("malformed json", "POST", "/v1/brands", 400, "invalid_body")
+            .key(admin)
+            .body(r#"{"slug": "a""#),
         case("wrong type", "POST", "/v1/brands", 400, "invalid_body")
             .key(admin)
             .body(r#"{"slug":"wt","name":"x","currency":"USD","domains":"not-a-list"}"#),
-        case("missing field", "POST", "/v1/brands", 400, "invalid_body").key(admin).body(r#"{"slug":"mf","name":"x"}"#),
+        case("missing field", "POST", "/v1/brands", 400, "invalid_body")
+            .key(admin)
+            .body(r#"{"slug":"mf","name":"x"}"#),
         case("unknown field", "POST", "/v1/brands", 400, "invalid_body")
             .key(admin)
             .body(r#"{"slug":"uf","name":"x","currency":"USD","colour":"red"}"#),
-        case("not an object", "POST", "/v1/brands", 400, "invalid_body").key(admin).body("[1,2]"),
-        case("empty body", "POST", "/v1/brands", 400, "invalid_body").key(admin).body(""),
-        case("oversized body", "POST", "/v1/brands", 413, "payload_too_large").key(admin).body(&big),
-        case("form content type", "POST", "/v1/brands", 415, "unsupported_media_type")
+        case("not an object", "POST", "/v1/brands", 400, "invalid_body")
             .key(admin)
-            .body("slug=x")
-            .content_type(Some("application/x-www-form-urlencoded")),
-        case("unknown route", "GET", "/v1/nothing-here", 404, "route_not_found").key(admin),
-        case("unknown root route", "GET", "/wp-admin", 404, "route_not_found"),
-        case("wrong method", "DELETE", "/v1/brands", 405, "method_not_allowed").key(admin),
+            .body("[1,2]"),
+        case("empty body", "POST", "/v1/brands", 400, "invalid_body")
+            .key(admin)
+            .body(""),
+        case(
+            "oversized body",
+            "POST",
+            "/v1/brands",
+            413,
+            "payload_too_large",
+        )
+        .key(admin)
+        .body(&big),
+        case(
+            "form content type",
+            "POST",
+            "/v1/brands",
+            415,
+            "unsupported_media_type",
+        )
+        .key(admin)
+        .body("slug=x")
+        .content_type(Some("application/x-www-form-urlencoded")),
+        case(
+            "unknown route",
+            "GET",
+            "/v1/nothing-here",
+            404,
+            "route_not_found",
+        )
+        .key(admin),
+        case(
+            "unknown root route",
+            "GET",
+            "/wp-admin",
+            404,
+            "route_not_found",
+        ),
+        case(
+            "wrong method",
+            "DELETE",
+            "/v1/brands",
+            405,
+            "method_not_allowed",
+        )
+        .key(admin),
         case("missing key", "GET", "/v1/brands", 401, "missing_api_key"),
-        case("basic auth", "GET", "/v1/brands", 401, "missing_api_key").authorization("Basic dXNlcjpwYXNz"),
-        case("unknown key", "GET", "/v1/brands", 401, "invalid_api_key").key("bz_ta_000000000000000000000000"),
+        case("basic auth", "GET", "/v1/brands", 401, "missing_api_key")
+            .authorization("Basic dXNlcjpwYXNz"),
+        case("unknown key", "GET", "/v1/brands", 401, "invalid_api_key")
+            .key("bz_ta_000000000000000000000000"),
         case("absurd key", "GET", "/v1/brands", 401, "invalid_api_key").key(&"k".repeat(500)),
-        case("bad uuid in path", "GET", "/v1/brands/not-a-uuid", 400, "invalid_parameter").key(admin),
-        case("limit zero", "GET", "/v1/brands?limit=0", 400, "invalid_parameter").key(admin),
-        case("limit too big", "GET", "/v1/brands?limit=100000", 400, "invalid_parameter").key(admin),
-        case("limit not a number", "GET", "/v1/brands?limit=ten", 400, "invalid_parameter").key(admin),
-        case("bad cursor", "GET", "/v1/brands?cursor=yesterday", 400, "invalid_parameter").key(admin),
+        case(
+            "bad uuid in path",
+            "GET",
+            "/v1/brands/not-a-uuid",
+            400,
+            "invalid_parameter",
+        )
+        .key(admin),
+        case(
+            "limit zero",
+            "GET",
+            "/v1/brands?limit=0",
+            400,
+            "invalid_parameter",
+        )
+        .key(admin),
+        case(
+            "limit too big",
+            "GET",
+            "/v1/brands?limit=100000",
+            400,
+            "invalid_parameter",
+        )
+        .key(admin),
+        case(
+            "limit not a number",
+            "GET",
+            "/v1/brands?limit=ten",
+            400,
+            "invalid_parameter",
+        )
+        .key(admin),
+        case(
+            "bad cursor",
+            "GET",
+            "/v1/brands?cursor=yesterday",
+            400,
+            "invalid_parameter",
+        )
+        .key(admin),
         case("bad slug", "POST", "/v1/brands", 422, "invalid_slug")
             .key(admin)
             .body(r#"{"slug":"Not OK","name":"x","currency":"USD"}"#),
-        case("bad currency", "POST", "/v1/brands", 422, "invalid_currency")
-            .key(admin)
-            .body(r#"{"slug":"bc","name":"x","currency":"usd"}"#),
+        case(
+            "bad currency",
+            "POST",
+            "/v1/brands",
+            422,
+            "invalid_currency",
+        )
+        .key(admin)
+        .body(r#"{"slug":"bc","name":"x","currency":"usd"}"#),
         case("bad domain", "POST", "/v1/brands", 422, "invalid_domain")
             .key(admin)
             .body(r#"{"slug":"bd","name":"x","currency":"USD","domains":["http://shop"]}"#),
-        case("region not enabled", "POST", "/v1/brands", 422, "region_not_enabled")
-            .key(admin)
-            .body(r#"{"slug":"rn","name":"x","currency":"USD","default_region":"DE"}"#),
-        case("malformed region", "POST", "/v1/brands", 422, "invalid_region")
-            .key(admin)
-            .body(r#"{"slug":"mr","name":"x","currency":"USD","default_region":"germany"}"#),
+        case(
+            "region not enabled",
+            "POST",
+            "/v1/brands",
+            422,
+            "region_not_enabled",
+        )
+        .key(admin)
+        .body(r#"{"slug":"rn","name":"x","currency":"USD","default_region":"DE"}"#),
+        case(
+            "malformed region",
+            "POST",
+            "/v1/brands",
+            422,
+            "invalid_region",
+        )
+        .key(admin)
+        .body(r#"{"slug":"mr","name":"x","currency":"USD","default_region":"germany"}"#),
         case("bad email", "POST", "/v1/vendors", 422, "invalid_email")
             .key(admin)
             .body(r#"{"slug":"be","name":"x","contact_email":"not-an-email"}"#),
-        case("bad vendor status", "POST", "/v1/vendors", 400, "invalid_body")
-            .key(admin)
-            .body(r#"{"slug":"bs","name":"x","contact_email":"a@b.example","status":"vip"}"#),
+        case(
+            "bad vendor status",
+            "POST",
+            "/v1/vendors",
+            400,
+            "invalid_body",
+        )
+        .key(admin)
+        .body(r#"{"slug":"bs","name":"x","contact_email":"a@b.example","status":"vip"}"#),
         case("duplicate slug", "POST", "/v1/brands", 409, "slug_taken")
             .key(admin)
             .body(r#"{"slug":"err-brand","name":"x","currency":"USD"}"#),
-        case("patch with nothing valid", "PATCH", &format!("/v1/brands/{brand}"), 422, "invalid_currency")
-            .key(admin)
-            .body(r#"{"currency":"EURO"}"#),
-        case("tenant endpoint with platform key", "GET", "/v1/vendors", 403, "tenant_key_required").key(PLATFORM_KEY),
+        case(
+            "patch with nothing valid",
+            "PATCH",
+            &format!("/v1/brands/{brand}"),
+            422,
+            "invalid_currency",
+        )
+        .key(admin)
+        .body(r#"{"currency":"EURO"}"#),
+        case(
+            "tenant endpoint with platform key",
+            "GET",
+            "/v1/vendors",
+            403,
+            "tenant_key_required",
+        )
+        .key(PLATFORM_KEY),
     ];
     let client = reqwest::Client::new();
     for c in cases {
@@ -147,10 +272,19 @@ async fn bad_inputs_get_problem_documents() {
             .to_owned();
         let has_request_id = resp.headers().contains_key("x-request-id");
         let body: serde_json::Value = resp.json().await.unwrap_or_default();
-        assert_eq!((status, body["code"].as_str()), (c.status, Some(c.code)), "{}: {body}", c.name);
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (c.status, Some(c.code)),
+            "{}: {body}",
+            c.name
+        );
         assert_eq!(ct, "application/problem+json", "{}", c.name);
         assert_eq!(body["status"], c.status, "{}", c.name);
-        assert!(body["title"].is_string() && body["type"].is_string(), "{}: {body}", c.name);
+        assert!(
+            body["title"].is_string() && body["type"].is_string(),
+            "{}: {body}",
+            c.name
+        );
         assert!(
             body["detail"].as_str().is_some_and(|d| d.len() > 10),
             "{}: a person needs a real message: {body}",
@@ -165,27 +299,38 @@ async fn chunked_body_over_the_limit_is_refused() {
     let app = TestApp::builder().max_body_bytes(2048).start().await;
     let t = app.tenant().await;
     let addr = app.base.trim_start_matches("http://").to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
     let head = format!(
         "POST /v1/brands HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
          Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
         t.admin_key
     );
     stream.write_all(head.as_bytes()).await.expect("head");
-    let chunk = format!(r#"{{"slug":"chunky","name":"{}","currency":"USD"}}"#, "y".repeat(5000));
+    let chunk = format!(
+        r#"{{"slug":"chunky","name":"{}","currency":"USD"}}"#,
+        "y".repeat(5000)
+    );
     stream
         .write_all(format!("{:x}\r\n{chunk}\r\n0\r\n\r\n", chunk.len()).as_bytes())
         .await
         .expect("body");
     let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("response");
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("response");
     let status: u16 = response
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .expect("status line");
     assert!((400..500).contains(&status), "a 4xx, got: {response}");
-    assert!(response.contains("2048 bytes"), "names the limit: {response}");
+    assert!(
+        response.contains("2048 bytes"),
+        "names the limit: {response}"
+    );
     // Nothing was created.
     let brands = app.get("/v1/brands", &t.admin_key).await.expect(200);
     assert_eq!(brands["items"].as_array().map(Vec::len), Some(0));

@@ -21,12 +21,21 @@ async fn revocation_takes_effect_on_the_next_request() {
     let t = app.tenant().await;
     let vendor = app.vendor(&t.admin_key, "rv").await;
     let (key_id, secret) = app
-        .key(&t.admin_key, json!({ "name": "erp", "scope": "vendor", "vendor_id": vendor }))
+        .key(
+            &t.admin_key,
+            json!({ "name": "erp", "scope": "vendor", "vendor_id": vendor }),
+        )
         .await;
-    app.get(&format!("/v1/vendors/{vendor}"), &secret).await.expect(200);
+    app.get(&format!("/v1/vendors/{vendor}"), &secret)
+        .await
+        .expect(200);
 
     let revoked = app
-        .post(&format!("/v1/keys/{key_id}/revoke"), &t.admin_key, json!({}))
+        .post(
+            &format!("/v1/keys/{key_id}/revoke"),
+            &t.admin_key,
+            json!({}),
+        )
         .await
         .expect(200);
     assert!(revoked["revoked_at"].is_string());
@@ -36,7 +45,11 @@ async fn revocation_takes_effect_on_the_next_request() {
 
     // Revoking again keeps the first revocation time.
     let again = app
-        .post(&format!("/v1/keys/{key_id}/revoke"), &t.admin_key, json!({}))
+        .post(
+            &format!("/v1/keys/{key_id}/revoke"),
+            &t.admin_key,
+            json!({}),
+        )
         .await
         .expect(200);
     assert_eq!(again["revoked_at"], revoked["revoked_at"]);
@@ -57,11 +70,18 @@ async fn revocation_takes_effect_on_the_next_request() {
     // Another tenant cannot revoke this tenant's keys.
     let other = app.tenant().await;
     let (admin_id, _) = app
-        .key(&t.admin_key, json!({ "name": "second admin", "scope": "tenant_admin" }))
+        .key(
+            &t.admin_key,
+            json!({ "name": "second admin", "scope": "tenant_admin" }),
+        )
         .await;
-    app.post(&format!("/v1/keys/{admin_id}/revoke"), &other.admin_key, json!({}))
-        .await
-        .expect_problem(404, "key_not_found");
+    app.post(
+        &format!("/v1/keys/{admin_id}/revoke"),
+        &other.admin_key,
+        json!({}),
+    )
+    .await
+    .expect_problem(404, "key_not_found");
     app.stop().await;
 }
 
@@ -76,7 +96,10 @@ async fn only_a_hash_of_the_secret_is_stored() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
     let (key_id, secret) = app
-        .key(&t.admin_key, json!({ "name": "h", "scope": "tenant_admin" }))
+        .key(
+            &t.admin_key,
+            json!({ "name": "h", "scope": "tenant_admin" }),
+        )
         .await;
     let mut conn = app.db().primary().await.expect("conn");
     let stored: Stored = diesel::sql_query(
@@ -87,10 +110,12 @@ async fn only_a_hash_of_the_secret_is_stored() {
     .await
     .expect("row");
     assert_eq!(stored.secret_hash.len(), 32, "a SHA-256 digest");
-    assert!(!stored
-        .secret_hash
-        .windows(8)
-        .any(|w| secret.as_bytes().windows(8).any(|s| s == w)));
+    assert!(
+        !stored
+            .secret_hash
+            .windows(8)
+            .any(|w| secret.as_bytes().windows(8).any(|s| s == w))
+    );
     assert!(secret.starts_with(&stored.display_prefix));
     assert!(stored.display_prefix.len() < secret.len() / 2);
     app.stop().await;
@@ -104,28 +129,59 @@ async fn key_bindings_are_checked() {
     let other = app.tenant().await;
     let foreign_vendor = app.vendor(&other.admin_key, "foreign").await;
     let cases = [
-        (json!({ "name": "x", "scope": "vendor" }), "vendor_id_required"),
-        (json!({ "name": "x", "scope": "storefront" }), "brand_id_required"),
+        (
+            json!({ "name": "x", "scope": "vendor" }),
+            "vendor_id_required",
+        ),
+        (
+            json!({ "name": "x", "scope": "storefront" }),
+            "brand_id_required",
+        ),
         (json!({ "name": "x", "scope": "platform" }), "invalid_scope"),
-        (json!({ "name": "x", "scope": "tenant_admin", "vendor_id": vendor }), "unexpected_binding"),
-        (json!({ "name": "x", "scope": "vendor", "vendor_id": vendor, "brand_id": brand }), "unexpected_binding"),
-        (json!({ "name": "x", "scope": "vendor", "vendor_id": foreign_vendor }), "vendor_not_found"),
-        (json!({ "name": "x", "scope": "storefront", "brand_id": vendor }), "brand_not_found"),
-        (json!({ "name": " ", "scope": "tenant_admin" }), "invalid_name"),
+        (
+            json!({ "name": "x", "scope": "tenant_admin", "vendor_id": vendor }),
+            "unexpected_binding",
+        ),
+        (
+            json!({ "name": "x", "scope": "vendor", "vendor_id": vendor, "brand_id": brand }),
+            "unexpected_binding",
+        ),
+        (
+            json!({ "name": "x", "scope": "vendor", "vendor_id": foreign_vendor }),
+            "vendor_not_found",
+        ),
+        (
+            json!({ "name": "x", "scope": "storefront", "brand_id": vendor }),
+            "brand_not_found",
+        ),
+        (
+            json!({ "name": " ", "scope": "tenant_admin" }),
+            "invalid_name",
+        ),
     ];
     for (body, code) in cases {
-        app.post("/v1/keys", &t.admin_key, body).await.expect_problem(422, code);
+        app.post("/v1/keys", &t.admin_key, body)
+            .await
+            .expect_problem(422, code);
     }
-    app.post("/v1/keys", &t.admin_key, json!({ "name": "x", "scope": "owner" }))
-        .await
-        .expect_problem(400, "invalid_body");
+    app.post(
+        "/v1/keys",
+        &t.admin_key,
+        json!({ "name": "x", "scope": "owner" }),
+    )
+    .await
+    .expect_problem(400, "invalid_body");
     app.stop().await;
 }
 
 async fn platform_keys_can_be_issued_and_revoked() {
     let app = TestApp::start().await;
     let issued = app
-        .post("/v1/platform/keys", PLATFORM_KEY, json!({ "name": "ops", "scope": "platform" }))
+        .post(
+            "/v1/platform/keys",
+            PLATFORM_KEY,
+            json!({ "name": "ops", "scope": "platform" }),
+        )
         .await
         .expect(201);
     let secret = issued["secret"].as_str().expect("secret").to_owned();
@@ -133,12 +189,20 @@ async fn platform_keys_can_be_issued_and_revoked() {
     assert!(secret.starts_with("bz_pl_"));
     assert!(issued["key"]["tenant_id"].is_null());
     app.get("/v1/platform/tenants", &secret).await.expect(200);
-    app.post("/v1/platform/keys", PLATFORM_KEY, json!({ "name": "t", "scope": "tenant_admin" }))
-        .await
-        .expect_problem(422, "invalid_scope");
-    app.post(&format!("/v1/platform/keys/{id}/revoke"), PLATFORM_KEY, json!({}))
-        .await
-        .expect(200);
+    app.post(
+        "/v1/platform/keys",
+        PLATFORM_KEY,
+        json!({ "name": "t", "scope": "tenant_admin" }),
+    )
+    .await
+    .expect_problem(422, "invalid_scope");
+    app.post(
+        &format!("/v1/platform/keys/{id}/revoke"),
+        PLATFORM_KEY,
+        json!({}),
+    )
+    .await
+    .expect(200);
     app.get("/v1/platform/tenants", &secret)
         .await
         .expect_problem(401, "invalid_api_key");
@@ -150,7 +214,10 @@ async fn whoami_describes_the_calling_key() {
     let t = app.tenant().await;
     let brand = app.brand(&t.admin_key, "who").await;
     let (key_id, sf) = app
-        .key(&t.admin_key, json!({ "name": "web", "scope": "storefront", "brand_id": brand }))
+        .key(
+            &t.admin_key,
+            json!({ "name": "web", "scope": "storefront", "brand_id": brand }),
+        )
         .await;
     let me = app.get("/v1/whoami", &sf).await.expect(200);
     assert_eq!(me["scope"], "storefront");

@@ -12,7 +12,9 @@ crate::tests![
 ];
 
 fn shipped(name: &str, slug: &str) -> Manifest {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tenants").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tenants")
+        .join(name);
     let mut manifest = Manifest::load(&path).expect("shipped manifest is valid");
     // Each run applies under its own slug so reruns never meet old data.
     manifest.tenant.slug = slug.to_owned();
@@ -24,8 +26,14 @@ async fn shipped_manifests_apply_and_reapply_as_no_ops() {
     for file in ["greenleaf.yaml", "northwind.yaml"] {
         let manifest = shipped(file, &unique("m"));
         let first = manifest.apply(app.db()).await.expect("first apply");
-        assert_eq!(first.len(), 1 + manifest.brands.len() + manifest.vendors.len());
-        assert!(first.iter().all(|c| c.action == Action::Created), "{first:?}");
+        assert_eq!(
+            first.len(),
+            1 + manifest.brands.len() + manifest.vendors.len()
+        );
+        assert!(
+            first.iter().all(|c| c.action == Action::Created),
+            "{first:?}"
+        );
 
         let second = manifest.apply(app.db()).await.expect("second apply");
         assert_eq!(second.len(), first.len());
@@ -79,7 +87,8 @@ async fn a_changed_manifest_updates_only_what_changed() {
         .db()
         .tenant_read(&schema, |conn| {
             use futures_util::FutureExt;
-            async move { bazaar_store::tenant::brands::find_by_slug(conn, "greenleaf-sf").await }.boxed()
+            async move { bazaar_store::tenant::brands::find_by_slug(conn, "greenleaf-sf").await }
+                .boxed()
         })
         .await
         .expect("read")

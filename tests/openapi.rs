@@ -15,7 +15,12 @@ crate::tests![
 
 async fn committed_document_matches_the_server() {
     let app = TestApp::start().await;
-    let served = app.client.get(format!("{}/openapi.json", app.base)).send().await.expect("spec");
+    let served = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .expect("spec");
     assert_eq!(served.status().as_u16(), 200);
     let served: Value = served.json().await.expect("json");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json");
@@ -32,7 +37,11 @@ async fn every_operation_is_fully_documented() {
     let app = TestApp::start().await;
     let spec = bazaar_api::openapi_json(&app.state);
     let spec: Value = serde_json::from_str(&spec).expect("json");
-    assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    assert!(
+        spec["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3."))
+    );
     let paths = spec["paths"].as_object().expect("paths");
     let mut operations = 0;
     for (path, item) in paths {
@@ -42,10 +51,19 @@ async fn every_operation_is_fully_documented() {
             }
             operations += 1;
             let at = format!("{method} {path}");
-            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{at}: summary");
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{at}: summary"
+            );
             assert!(op["operationId"].is_string(), "{at}: operationId");
-            assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{at}: tag");
-            assert!(op["security"].as_array().is_some_and(|s| !s.is_empty()), "{at}: security");
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{at}: tag"
+            );
+            assert!(
+                op["security"].as_array().is_some_and(|s| !s.is_empty()),
+                "{at}: security"
+            );
             let responses = op["responses"].as_object().expect("responses");
             for status in ["400", "401", "403", "404", "503"] {
                 let response = &responses[status];
@@ -73,10 +91,18 @@ async fn every_operation_is_fully_documented() {
 
 async fn docs_are_served_from_the_binary() {
     let app = TestApp::start().await;
-    let docs = app.client.get(format!("{}/docs/", app.base)).send().await.expect("docs");
+    let docs = app
+        .client
+        .get(format!("{}/docs/", app.base))
+        .send()
+        .await
+        .expect("docs");
     assert_eq!(docs.status().as_u16(), 200);
     let html = docs.text().await.expect("html");
-    assert!(html.contains("swagger") || html.contains("Swagger"), "an OpenAPI UI");
+    assert!(
+        html.contains("swagger") || html.contains("Swagger"),
+        "an OpenAPI UI"
+    );
     for marker in ["src=\"http", "href=\"http", "src='http", "href='http"] {
         assert!(!html.contains(marker), "no CDN assets ({marker})");
     }

@@ -16,9 +16,15 @@ crate::tests![
 
 async fn health_and_readiness() {
     let app = TestApp::start().await;
-    let health = app.send(reqwest::Method::GET, "/healthz", None, None).await.expect(200);
+    let health = app
+        .send(reqwest::Method::GET, "/healthz", None, None)
+        .await
+        .expect(200);
     assert_eq!(health["status"], "ok");
-    let ready = app.send(reqwest::Method::GET, "/readyz", None, None).await.expect(200);
+    let ready = app
+        .send(reqwest::Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["database"], "ok");
     assert_eq!(ready["cache"]["backend"], "memory");
@@ -30,9 +36,13 @@ async fn metrics_count_requests_by_route_and_status() {
     let t = app.tenant().await;
     let brand = app.brand(&t.admin_key, "metered").await;
     for _ in 0..3 {
-        app.get(&format!("/v1/brands/{brand}"), &t.admin_key).await.expect(200);
+        app.get(&format!("/v1/brands/{brand}"), &t.admin_key)
+            .await
+            .expect(200);
     }
-    app.get("/v1/brands", "bz_ta_wrong-key-0000000000").await.expect(401);
+    app.get("/v1/brands", "bz_ta_wrong-key-0000000000")
+        .await
+        .expect(401);
     let text = app
         .client
         .get(format!("{}/metrics", app.base))
@@ -74,8 +84,14 @@ async fn request_id_is_echoed_or_generated() {
         .send()
         .await
         .expect("sent");
-    let id = generated.headers()["x-request-id"].to_str().expect("ascii").to_owned();
-    assert!(uuid::Uuid::parse_str(&id).is_ok(), "generated id is a uuid: {id}");
+    let id = generated.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        uuid::Uuid::parse_str(&id).is_ok(),
+        "generated id is a uuid: {id}"
+    );
     let junk = app
         .client
         .get(format!("{}/healthz", app.base))
@@ -83,7 +99,11 @@ async fn request_id_is_echoed_or_generated() {
         .send()
         .await
         .expect("sent");
-    assert_eq!(junk.headers()["x-request-id"].len(), 36, "an absurd id is replaced");
+    assert_eq!(
+        junk.headers()["x-request-id"].len(),
+        36,
+        "an absurd id is replaced"
+    );
     app.stop().await;
 }
 
@@ -94,25 +114,42 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     // shutdown begins.
     let body = r#"{"slug":"late-tenant","name":"Late"}"#;
     let slug_body = body.replace("late-tenant", &crate::support::unique("late"));
-    let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
     let head = format!(
         "POST /v1/platform/tenants HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {PLATFORM_KEY}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         slug_body.len()
     );
     stream.write_all(head.as_bytes()).await.expect("head");
-    stream.write_all(&slug_body.as_bytes()[..10]).await.expect("part");
+    stream
+        .write_all(&slug_body.as_bytes()[..10])
+        .await
+        .expect("part");
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let stopping = tokio::spawn(app.stop());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!stopping.is_finished(), "shutdown waits for the in-flight request");
+    assert!(
+        !stopping.is_finished(),
+        "shutdown waits for the in-flight request"
+    );
     // New connections are refused while it drains.
-    assert!(tokio::net::TcpStream::connect(&addr).await.is_err(), "listener closed");
+    assert!(
+        tokio::net::TcpStream::connect(&addr).await.is_err(),
+        "listener closed"
+    );
 
-    stream.write_all(&slug_body.as_bytes()[10..]).await.expect("rest");
+    stream
+        .write_all(&slug_body.as_bytes()[10..])
+        .await
+        .expect("rest");
     let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("response");
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("response");
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     tokio::time::timeout(Duration::from_secs(5), stopping)
         .await

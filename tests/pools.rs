@@ -33,7 +33,11 @@ async fn search_path_never_leaks_across_pooled_connections() {
                 .iter()
                 .map(|b| b["slug"].as_str().expect("slug"))
                 .collect();
-            let want = if std::ptr::eq(t, &a) { "a-side" } else { "b-side" };
+            let want = if std::ptr::eq(t, &a) {
+                "a-side"
+            } else {
+                "b-side"
+            };
             assert_eq!(slugs, [want], "round {round}");
         }
     }
@@ -83,7 +87,11 @@ async fn search_path_never_leaks_across_pooled_connections() {
     )
     .await
     .expect("setting");
-    assert!(!path.search_path.contains("t_"), "leaked: {}", path.search_path);
+    assert!(
+        !path.search_path.contains("t_"),
+        "leaked: {}",
+        path.search_path
+    );
     drop(conn);
     app.stop().await;
 }
@@ -106,11 +114,18 @@ async fn replica_serves_reads_and_a_dead_replica_is_skipped() {
         assert_eq!(list["items"][0]["slug"], "replicated");
     }
     let (configured, healthy) = app.db().replica_health();
-    assert_eq!((configured, healthy), (2, 1), "the dead replica was marked unhealthy");
+    assert_eq!(
+        (configured, healthy),
+        (2, 1),
+        "the dead replica was marked unhealthy"
+    );
     let conn = app.db().replica().await.expect("replica");
     assert!(conn.is_replica(), "the live replica serves reads");
     drop(conn);
-    let ready = app.send(reqwest::Method::GET, "/readyz", None, None).await.expect(200);
+    let ready = app
+        .send(reqwest::Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
     assert_eq!(ready["replicas"], json!({ "configured": 2, "healthy": 1 }));
 
     // A health check puts the live one back and keeps the dead one out.
@@ -173,6 +188,10 @@ async fn rolled_back_work_leaves_nothing() {
         .await;
     assert!(result.is_err());
     let list = app.get("/v1/vendors", &t.admin_key).await.expect(200);
-    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "the insert was rolled back");
+    assert_eq!(
+        list["items"].as_array().map(Vec::len),
+        Some(0),
+        "the insert was rolled back"
+    );
     app.stop().await;
 }

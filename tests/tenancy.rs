@@ -31,11 +31,18 @@ async fn tenant_lifecycle_create_list_get_update() {
         .expect(201);
     assert_eq!(created["slug"], slug.as_str());
     assert_eq!(created["name"], "Lifecycle Co", "names are trimmed");
-    assert_eq!(created["regions"], json!(["US-CA", "DE"]), "regions de-duplicated in order");
+    assert_eq!(
+        created["regions"],
+        json!(["US-CA", "DE"]),
+        "regions de-duplicated in order"
+    );
     assert_eq!(created["status"], "active");
     let id = created["id"].as_str().expect("id");
 
-    let got = app.get(&format!("/v1/platform/tenants/{id}"), PLATFORM_KEY).await.expect(200);
+    let got = app
+        .get(&format!("/v1/platform/tenants/{id}"), PLATFORM_KEY)
+        .await
+        .expect(200);
     assert_eq!(got, created);
 
     let updated = app
@@ -75,10 +82,18 @@ async fn suspended_tenant_is_refused_until_resumed() {
         .get("/v1/brands", &tenant.admin_key)
         .await
         .expect_problem(403, "tenant_suspended");
-    assert!(refused["detail"].as_str().is_some_and(|d| d.contains(&tenant.slug)));
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&tenant.slug))
+    );
 
     let resumed = app
-        .post(&format!("/v1/platform/tenants/{}/resume", tenant.id), PLATFORM_KEY, json!({}))
+        .post(
+            &format!("/v1/platform/tenants/{}/resume", tenant.id),
+            PLATFORM_KEY,
+            json!({}),
+        )
         .await;
     // `resume` takes no body; an empty JSON object is still a valid request.
     assert_eq!(resumed.status, 200, "{}", resumed.body);
@@ -92,10 +107,26 @@ async fn tenant_input_is_validated() {
     let app = TestApp::start().await;
     let tenant = app.tenant().await;
     for (body, status, code) in [
-        (json!({ "slug": "Bad Slug", "name": "x" }), 422, "invalid_slug"),
-        (json!({ "slug": "ok-slug", "name": "" }), 422, "invalid_name"),
-        (json!({ "slug": "ok-slug2", "name": "x", "regions": ["california"] }), 422, "invalid_region"),
-        (json!({ "slug": tenant.slug, "name": "again" }), 409, "slug_taken"),
+        (
+            json!({ "slug": "Bad Slug", "name": "x" }),
+            422,
+            "invalid_slug",
+        ),
+        (
+            json!({ "slug": "ok-slug", "name": "" }),
+            422,
+            "invalid_name",
+        ),
+        (
+            json!({ "slug": "ok-slug2", "name": "x", "regions": ["california"] }),
+            422,
+            "invalid_region",
+        ),
+        (
+            json!({ "slug": tenant.slug, "name": "again" }),
+            409,
+            "slug_taken",
+        ),
         (json!({ "slug": "ok-slug3" }), 400, "invalid_body"),
     ] {
         app.post("/v1/platform/tenants", PLATFORM_KEY, body)
@@ -137,7 +168,10 @@ async fn provisioning_creates_a_migrated_schema() {
     let cols = columns(&app, &schema).await;
     let tables: std::collections::BTreeSet<&str> =
         cols.iter().map(|c| c.table_name.as_str()).collect();
-    assert!(tables.contains("brands") && tables.contains("vendors"), "{tables:?}");
+    assert!(
+        tables.contains("brands") && tables.contains("vendors"),
+        "{tables:?}"
+    );
 
     #[derive(QueryableByName)]
     struct Count {
@@ -162,7 +196,10 @@ async fn provisioning_creates_a_migrated_schema() {
     )
     .await
     .expect("migrate");
-    assert!(again.is_empty(), "nothing pending after provisioning: {again:?}");
+    assert!(
+        again.is_empty(),
+        "nothing pending after provisioning: {again:?}"
+    );
     app.stop().await;
 }
 
@@ -176,7 +213,10 @@ async fn template_schema_equals_the_migration_chain() {
     )
     .await
     .expect("chain");
-    assert_eq!(applied.len(), bazaar_store::migrate::tenant_migrations().len());
+    assert_eq!(
+        applied.len(),
+        bazaar_store::migrate::tenant_migrations().len()
+    );
     let template = columns(&app, &format!("t_{}", tenant.slug)).await;
     let chain = columns(&app, &chain_schema).await;
     assert!(!chain.is_empty());
@@ -200,7 +240,11 @@ async fn query_without_a_tenant_fails_loudly() {
         .execute(&mut *conn)
         .await
         .expect_err("no tenant schema is on the default search path");
-    assert!(err.to_string().contains("relation \"brands\" does not exist"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("relation \"brands\" does not exist"),
+        "{err}"
+    );
     app.stop().await;
 }
 
@@ -221,7 +265,11 @@ async fn list_endpoints_are_keyset_paginated() {
         let page = app.get(&path, &tenant.admin_key).await.expect(200);
         let items = page["items"].as_array().expect("items");
         assert!(items.len() <= 2);
-        seen.extend(items.iter().map(|v| v["id"].as_str().expect("id").to_owned()));
+        seen.extend(
+            items
+                .iter()
+                .map(|v| v["id"].as_str().expect("id").to_owned()),
+        );
         match page["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => break,

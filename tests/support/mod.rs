@@ -67,12 +67,16 @@ impl Suite {
         block_on(async move {
             sweep_stale_databases().await;
             let admin = format!("{}/postgres", server_url());
-            migrate::drop_database(&admin, &name).await.expect("drop old test database");
+            migrate::drop_database(&admin, &name)
+                .await
+                .expect("drop old test database");
             migrate::create_database_if_missing(&admin, &name)
                 .await
                 .expect("create the test database (is PostgreSQL up on 127.0.0.1:5432?)");
             let db = Db::new(&db_config(&database_url(), 2));
-            migrate::migrate_control(&db).await.expect("migrate control plane");
+            migrate::migrate_control(&db)
+                .await
+                .expect("migrate control plane");
         });
         Suite
     }
@@ -121,12 +125,11 @@ async fn sweep_stale_databases() {
     let Ok(mut conn) = AsyncPgConnection::establish(&admin).await else {
         return;
     };
-    let names: Vec<Name> = diesel::sql_query(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'bazaar\\_e2e\\_%'",
-    )
-    .load(&mut conn)
-    .await
-    .unwrap_or_default();
+    let names: Vec<Name> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'bazaar\\_e2e\\_%'")
+            .load(&mut conn)
+            .await
+            .unwrap_or_default();
     for Name { datname } in names {
         let pid = datname.trim_start_matches("bazaar_e2e_");
         if pid.parse::<u32>().is_ok() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
@@ -157,7 +160,10 @@ pub const PLATFORM_KEY: &str = "bz_pl_test-platform-key-0123456789";
 
 /// A unique lowercase token for slugs and namespaces.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+    format!(
+        "{prefix}{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
 }
 
 /// How a `TestApp` is set up.
@@ -190,18 +196,27 @@ impl TestAppBuilder {
         let mut env = vec![
             ("BAZAAR_DATABASE_URL".to_owned(), database_url()),
             ("BAZAAR_PLATFORM_KEY".to_owned(), PLATFORM_KEY.to_owned()),
-            ("BAZAAR_DB_MAX_CONNECTIONS".to_owned(), self.pool_size.to_string()),
-            ("BAZAAR_MAX_BODY_BYTES".to_owned(), self.max_body_bytes.to_string()),
+            (
+                "BAZAAR_DB_MAX_CONNECTIONS".to_owned(),
+                self.pool_size.to_string(),
+            ),
+            (
+                "BAZAAR_MAX_BODY_BYTES".to_owned(),
+                self.max_body_bytes.to_string(),
+            ),
             ("BAZAAR_CACHE_NAMESPACE".to_owned(), unique("bazaar-e2e-")),
         ];
         if self.redis {
             env.push(("BAZAAR_REDIS_URL".to_owned(), redis_url()));
         }
         if !self.replica_urls.is_empty() {
-            env.push(("BAZAAR_REPLICA_URLS".to_owned(), self.replica_urls.join(",")));
+            env.push((
+                "BAZAAR_REPLICA_URLS".to_owned(),
+                self.replica_urls.join(","),
+            ));
         }
-        let config = Config::load(Some(std::path::Path::new("/dev/null")), env, &[])
-            .expect("test config");
+        let config =
+            Config::load(Some(std::path::Path::new("/dev/null")), env, &[]).expect("test config");
         let database = runtime::Database::open(&config).await.expect("database");
         let state = runtime::state(&config, database.db.clone(), PLATFORM_KEY).expect("state");
         let server = RunningServer::start(
@@ -242,15 +257,27 @@ impl Reply {
     /// Assert the status, showing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self.body
     }
 
     /// Assert a problem document with this status and code.
     #[track_caller]
     pub fn expect_problem(self, status: u16, code: &str) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
-        assert_eq!(self.body["code"], code, "unexpected code; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.body["code"], code,
+            "unexpected code; body: {}",
+            self.body
+        );
         assert_eq!(self.body["status"], status);
         assert!(
             self.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
@@ -258,7 +285,9 @@ impl Reply {
             self.body
         );
         assert_eq!(
-            self.headers.get("content-type").and_then(|v| v.to_str().ok()),
+            self.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
             Some("application/problem+json"),
         );
         self.body
@@ -313,11 +342,13 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, key: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::POST, path, Some(key), Some(body)).await
+        self.send(reqwest::Method::POST, path, Some(key), Some(body))
+            .await
     }
 
     pub async fn patch(&self, path: &str, key: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::PATCH, path, Some(key), Some(body)).await
+        self.send(reqwest::Method::PATCH, path, Some(key), Some(body))
+            .await
     }
 
     /// Provision a tenant through the platform API, with a tenant admin key.

@@ -213,16 +213,21 @@ pub fn problem_from_error(err: poem::Error) -> poem::Response {
         }
         return response;
     } else if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
-        ApiError::bad_request("invalid_body", format!("the request body is invalid: {}", e.reason))
+        ApiError::bad_request(
+            "invalid_body",
+            format!("the request body is invalid: {}", e.reason),
+        )
     } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
         ApiError::bad_request(
             "invalid_parameter",
             format!("parameter `{}` is invalid: {}", e.name, e.reason),
         )
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        // poem-openapi names path parameters `param0`, `param1`... in its
+        // errors, which would mean nothing to the caller; the reason does.
         ApiError::bad_request(
             "invalid_parameter",
-            format!("path parameter `{}` is invalid: {}", e.name, e.reason),
+            format!("a value in the URL path is invalid: {}", e.reason),
         )
     } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {
         ApiError::new(

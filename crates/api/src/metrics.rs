@@ -82,12 +82,22 @@ impl Metrics {
                 "bazaar_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
                 s.count
             );
-            let _ = writeln!(out, "bazaar_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
-            let _ = writeln!(out, "bazaar_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "bazaar_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "bazaar_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
         drop(series);
 
-        out.push_str("# HELP bazaar_db_pool_connections Open database connections by pool and state.\n");
+        out.push_str(
+            "# HELP bazaar_db_pool_connections Open database connections by pool and state.\n",
+        );
         out.push_str("# TYPE bazaar_db_pool_connections gauge\n");
         let pools = std::iter::once(("primary".to_owned(), db.primary_stats())).chain(
             db.replica_stats()
@@ -96,13 +106,21 @@ impl Metrics {
                 .map(|(i, s)| (format!("replica{i}"), s)),
         );
         for (name, stats) in pools {
-            let _ = writeln!(out, "bazaar_db_pool_connections{{pool=\"{name}\",state=\"idle\"}} {}", stats.idle);
+            let _ = writeln!(
+                out,
+                "bazaar_db_pool_connections{{pool=\"{name}\",state=\"idle\"}} {}",
+                stats.idle
+            );
             let _ = writeln!(
                 out,
                 "bazaar_db_pool_connections{{pool=\"{name}\",state=\"in_use\"}} {}",
                 stats.connections.saturating_sub(stats.idle)
             );
-            let _ = writeln!(out, "bazaar_db_pool_max_connections{{pool=\"{name}\"}} {}", stats.max);
+            let _ = writeln!(
+                out,
+                "bazaar_db_pool_max_connections{{pool=\"{name}\"}} {}",
+                stats.max
+            );
         }
         let (replicas, healthy) = db.replica_health();
         out.push_str("# TYPE bazaar_db_replicas gauge\n");

@@ -104,19 +104,16 @@ pub async fn limit_body<E: Endpoint>(
         Some(_) => {}
         None => {
             let mut seen = 0usize;
-            let limited = req
-                .take_body()
-                .into_bytes_stream()
-                .map(move |chunk| {
-                    let chunk = chunk?;
-                    seen += chunk.len();
-                    if seen > max {
-                        return Err(std::io::Error::other(format!(
-                            "the request body is larger than the limit of {max} bytes"
-                        )));
-                    }
-                    Ok(chunk)
-                });
+            let limited = req.take_body().into_bytes_stream().map(move |chunk| {
+                let chunk = chunk?;
+                seen += chunk.len();
+                if seen > max {
+                    return Err(std::io::Error::other(format!(
+                        "the request body is larger than the limit of {max} bytes"
+                    )));
+                }
+                Ok(chunk)
+            });
             req.set_body(Body::from_bytes_stream(limited));
         }
     }

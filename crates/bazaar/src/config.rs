@@ -111,7 +111,10 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("BAZAAR_DB_MAX_CONNECTIONS", "db_max_connections"),
     ("BAZAAR_DB_ACQUIRE_TIMEOUT_MS", "db_acquire_timeout_ms"),
     ("BAZAAR_REPLICA_MAX_LAG_SECONDS", "replica_max_lag_seconds"),
-    ("BAZAAR_SHUTDOWN_TIMEOUT_SECONDS", "shutdown_timeout_seconds"),
+    (
+        "BAZAAR_SHUTDOWN_TIMEOUT_SECONDS",
+        "shutdown_timeout_seconds",
+    ),
     ("BAZAAR_LOG_FORMAT", "log_format"),
 ];
 
@@ -130,7 +133,10 @@ pub enum ConfigError {
     #[error("unknown environment variable {name}; Bazaar reads {known}")]
     UnknownEnv { name: String, known: String },
     #[error("{source_name}: {message}")]
-    Invalid { source_name: String, message: String },
+    Invalid {
+        source_name: String,
+        message: String,
+    },
 }
 
 impl Config {
@@ -246,16 +252,23 @@ impl Config {
                 message,
             })
         };
-        let postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+        let postgres =
+            |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
         if let Some(url) = &self.database_url
             && !postgres(url)
         {
-            return invalid("database_url", "must start with postgres:// or postgresql://".into());
+            return invalid(
+                "database_url",
+                "must start with postgres:// or postgresql://".into(),
+            );
         }
         if let Some(url) = self.replica_urls.iter().find(|u| !postgres(u)) {
             return invalid(
                 "replica_urls",
-                format!("`{}` must start with postgres:// or postgresql://", redact_url(url)),
+                format!(
+                    "`{}` must start with postgres:// or postgresql://",
+                    redact_url(url)
+                ),
             );
         }
         if let Some(url) = &self.redis_url
@@ -286,10 +299,17 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .field(
                 "replica_urls",
-                &self.replica_urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>(),
+                &self
+                    .replica_urls
+                    .iter()
+                    .map(|u| redact_url(u))
+                    .collect::<Vec<_>>(),
             )
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("cache_namespace", &self.cache_namespace)
@@ -336,7 +356,10 @@ mod tests {
         ])
         .expect("valid");
         assert_eq!(config.listen.port(), 9000);
-        assert_eq!(config.replica_urls, vec!["postgres://a/x", "postgres://b/x"]);
+        assert_eq!(
+            config.replica_urls,
+            vec!["postgres://a/x", "postgres://b/x"]
+        );
         assert_eq!(config.max_body_bytes, 2048);
     }
 
@@ -354,7 +377,10 @@ mod tests {
         std::fs::write(&path, "listen: 127.0.0.1:1\nredis_ulr: redis://x\n").expect("write");
         let err = Config::load(Some(&path), Vec::new(), &[]).expect_err("unknown key");
         let text = err.to_string();
-        assert!(text.contains("redis_ulr") && text.contains("line 2"), "{text}");
+        assert!(
+            text.contains("redis_ulr") && text.contains("line 2"),
+            "{text}"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 
@@ -364,7 +390,10 @@ mod tests {
             (vec![("BAZAAR_DATABASE_URL", "mysql://x")], "database_url"),
             (vec![("BAZAAR_REDIS_URL", "http://x")], "redis_url"),
             (vec![("BAZAAR_PLATFORM_KEY", "short")], "platform_key"),
-            (vec![("BAZAAR_MAX_BODY_BYTES", "lots")], "BAZAAR_MAX_BODY_BYTES"),
+            (
+                vec![("BAZAAR_MAX_BODY_BYTES", "lots")],
+                "BAZAAR_MAX_BODY_BYTES",
+            ),
         ] {
             let err = load(&pairs).expect_err(key);
             assert!(err.to_string().starts_with(key), "{err}");

@@ -64,7 +64,10 @@ enum TenantCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -127,7 +130,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for change in &changes {
                 println!("{change}");
             }
-            let changed = changes.iter().filter(|c| c.action != Action::Unchanged).count();
+            let changed = changes
+                .iter()
+                .filter(|c| c.action != Action::Unchanged)
+                .count();
             println!("{changed} change(s)");
             database.stop()?;
         }

@@ -115,11 +115,10 @@ impl Manifest {
     }
 
     pub fn parse(text: &str, path: &str) -> Result<Self, ManifestError> {
-        let manifest: Manifest =
-            serde_yaml::from_str(text).map_err(|e| ManifestError::Parse {
-                path: path.to_owned(),
-                message: e.to_string(),
-            })?;
+        let manifest: Manifest = serde_yaml::from_str(text).map_err(|e| ManifestError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
         let problems = manifest.problems();
         if problems.is_empty() {
             Ok(manifest)
@@ -139,19 +138,34 @@ impl Manifest {
                 out.push(format!("{at}: {}", e.message));
             }
         };
-        check("tenant.slug".into(), Slug::parse(&self.tenant.slug).map(drop));
-        check("tenant.name".into(), validate::display_name("name", &self.tenant.name).map(drop));
+        check(
+            "tenant.slug".into(),
+            Slug::parse(&self.tenant.slug).map(drop),
+        );
+        check(
+            "tenant.name".into(),
+            validate::display_name("name", &self.tenant.name).map(drop),
+        );
         for (i, region) in self.tenant.regions.iter().enumerate() {
-            check(format!("tenant.regions[{i}]"), validate::region_code(region));
+            check(
+                format!("tenant.regions[{i}]"),
+                validate::region_code(region),
+            );
         }
         let mut seen = Vec::new();
         for (i, brand) in self.brands.iter().enumerate() {
             let at = |field: &str| format!("brands[{i}].{field}");
             check(at("slug"), Slug::parse(&brand.slug).map(drop));
-            check(at("name"), validate::display_name("name", &brand.name).map(drop));
+            check(
+                at("name"),
+                validate::display_name("name", &brand.name).map(drop),
+            );
             check(at("currency"), Currency::parse(&brand.currency).map(drop));
             for (j, domain) in brand.domains.iter().enumerate() {
-                check(format!("brands[{i}].domains[{j}]"), validate::hostname(domain));
+                check(
+                    format!("brands[{i}].domains[{j}]"),
+                    validate::hostname(domain),
+                );
             }
             if let Some(region) = &brand.default_region
                 && !self.tenant.regions.contains(region)
@@ -179,7 +193,10 @@ impl Manifest {
         for (i, vendor) in self.vendors.iter().enumerate() {
             let at = |field: &str| format!("vendors[{i}].{field}");
             check(at("slug"), Slug::parse(&vendor.slug).map(drop));
-            check(at("name"), validate::display_name("name", &vendor.name).map(drop));
+            check(
+                at("name"),
+                validate::display_name("name", &vendor.name).map(drop),
+            );
             check(at("contact_email"), validate::email(&vendor.contact_email));
             if !VENDOR_STATUSES.contains(&vendor.status.as_str()) {
                 check(
@@ -270,7 +287,10 @@ impl Manifest {
                                 let diff = BrandChanges {
                                     slug: None,
                                     name: differs(&existing.name, spec.name),
-                                    default_region: differs(&existing.default_region, spec.default_region),
+                                    default_region: differs(
+                                        &existing.default_region,
+                                        spec.default_region,
+                                    ),
                                     currency: differs(&existing.currency, spec.currency),
                                     domains: differs(&existing.domains, spec.domains),
                                 };
@@ -304,7 +324,10 @@ impl Manifest {
                                 let diff = VendorChanges {
                                     slug: None,
                                     name: differs(&existing.name, spec.name),
-                                    contact_email: differs(&existing.contact_email, spec.contact_email),
+                                    contact_email: differs(
+                                        &existing.contact_email,
+                                        spec.contact_email,
+                                    ),
                                     status: differs(&existing.status, spec.status),
                                 };
                                 if diff.is_empty() {
@@ -374,7 +397,10 @@ mod tests {
         let Err(ManifestError::Invalid { problems, .. }) = Manifest::parse(text, "t.yaml") else {
             panic!("expected invalid");
         };
-        let places: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap_or("")).collect();
+        let places: Vec<&str> = problems
+            .iter()
+            .map(|p| p.split(':').next().unwrap_or(""))
+            .collect();
         assert_eq!(
             places,
             [

@@ -36,10 +36,11 @@ impl Database {
             Some(url) => (url.clone(), None),
             None => {
                 let data_dir = config.data_dir.clone();
-                let server = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&data_dir))
-                    .await
-                    .context("embedded PostgreSQL start-up panicked")?
-                    .context("cannot start the embedded PostgreSQL")?;
+                let server =
+                    tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&data_dir))
+                        .await
+                        .context("embedded PostgreSQL start-up panicked")?
+                        .context("cannot start the embedded PostgreSQL")?;
                 migrate::create_database_if_missing(&server.url("postgres"), EMBEDDED_DATABASE)
                     .await
                     .context("cannot create the embedded database")?;

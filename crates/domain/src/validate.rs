@@ -12,7 +12,9 @@ pub fn region_code(raw: &str) -> Result<(), DomainError> {
     };
     let country_ok = country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase());
     let sub_ok = sub.is_none_or(|s| {
-        (1..=3).contains(&s.len()) && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        (1..=3).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
     });
     if country_ok && sub_ok {
         Ok(())
@@ -48,7 +50,8 @@ pub fn hostname(raw: &str) -> Result<(), DomainError> {
             && l.len() <= 63
             && !l.starts_with('-')
             && !l.ends_with('-')
-            && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     };
     if raw.len() <= 253 && raw.contains('.') && raw.split('.').all(label_ok) {
         Ok(())
@@ -88,14 +91,25 @@ mod tests {
             assert!(region_code(ok).is_ok(), "{ok}");
         }
         for bad in ["de", "USA", "US-", "US-CALI", "U", "US_CA"] {
-            assert_eq!(region_code(bad).map_err(|e| e.code), Err("invalid_region"), "{bad}");
+            assert_eq!(
+                region_code(bad).map_err(|e| e.code),
+                Err("invalid_region"),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn emails() {
         assert!(email("ops@greenleaf.example").is_ok());
-        for bad in ["ops", "ops@", "@x.com", "a b@x.com", "a@b@c.com", "a@localhost"] {
+        for bad in [
+            "ops",
+            "ops@",
+            "@x.com",
+            "a b@x.com",
+            "a@b@c.com",
+            "a@localhost",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use diesel::sql_types::{Double, Nullable, Text};
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
-use futures_util::future::BoxFuture;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
+use futures_util::future::BoxFuture;
 
 use crate::StoreError;
 
@@ -44,7 +44,11 @@ impl fmt::Debug for DbConfig {
             .field("primary_url", &redact_url(&self.primary_url))
             .field(
                 "replica_urls",
-                &self.replica_urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>(),
+                &self
+                    .replica_urls
+                    .iter()
+                    .map(|u| redact_url(u))
+                    .collect::<Vec<_>>(),
             )
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout", &self.acquire_timeout)
@@ -266,8 +270,15 @@ impl Db {
             let healthy = matches!(lag, Ok(lag) if lag <= max_lag);
             if healthy != replica.healthy.swap(healthy, Ordering::Relaxed) {
                 match &lag {
-                    Ok(lag) => tracing::info!(replica.index = index, replica.lag_seconds = lag, healthy, "replica health changed"),
-                    Err(err) => tracing::warn!(replica.index = index, error = %err, healthy, "replica health changed"),
+                    Ok(lag) => tracing::info!(
+                        replica.index = index,
+                        replica.lag_seconds = lag,
+                        healthy,
+                        "replica health changed"
+                    ),
+                    Err(err) => {
+                        tracing::warn!(replica.index = index, error = %err, healthy, "replica health changed")
+                    }
                 }
             }
         }
@@ -304,7 +315,11 @@ impl Db {
     }
 
     pub fn replica_stats(&self) -> Vec<PoolStats> {
-        self.inner.replicas.iter().map(|r| stats(&r.pool, self.inner.max_connections)).collect()
+        self.inner
+            .replicas
+            .iter()
+            .map(|r| stats(&r.pool, self.inner.max_connections))
+            .collect()
     }
 
     /// Run `work` in a transaction on the primary with the tenant's schema
@@ -351,10 +366,7 @@ fn stats(pool: &PgPool, max: u32) -> PoolStats {
 }
 
 /// Point this transaction's search path at `schema` (and nothing else).
-pub async fn set_search_path(
-    conn: &mut AsyncPgConnection,
-    schema: &str,
-) -> Result<(), StoreError> {
+pub async fn set_search_path(conn: &mut AsyncPgConnection, schema: &str) -> Result<(), StoreError> {
     use diesel_async::RunQueryDsl;
     diesel::sql_query("SELECT set_config('search_path', $1, true)")
         .bind::<Text, _>(schema)

@@ -72,7 +72,10 @@ impl EmbeddedPostgres {
             server.initdb()?;
         }
         if let Some(port) = server.running_port() {
-            tracing::info!(db.port = port, "reusing the embedded PostgreSQL already running on this data directory");
+            tracing::info!(
+                db.port = port,
+                "reusing the embedded PostgreSQL already running on this data directory"
+            );
             server.port = port;
             return Ok(server);
         }
@@ -113,7 +116,13 @@ impl EmbeddedPostgres {
             .command("initdb")
             .arg("-D")
             .arg(&self.data_dir)
-            .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-instructions"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-instructions",
+            ])
             .output()?;
         check(output, "initdb").map_err(|err| {
             // A half-initialised directory would fail the same way forever.
@@ -206,7 +215,9 @@ fn check(output: Output, action: &str) -> Result<(), EmbeddedError> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     Err(EmbeddedError::Command {
         action: action.to_owned(),
-        detail: format!("{} {}", stderr.trim(), stdout.trim()).trim().to_owned(),
+        detail: format!("{} {}", stderr.trim(), stdout.trim())
+            .trim()
+            .to_owned(),
     })
 }
 
@@ -215,10 +226,14 @@ fn find_bin_dir() -> Option<PathBuf> {
     let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
     let mut candidates: Vec<(u32, PathBuf)> = Vec::new();
     for (parent, prefix) in [("/usr/lib/postgresql", ""), ("/usr", "pgsql-")] {
-        let Ok(entries) = fs::read_dir(parent) else { continue };
+        let Ok(entries) = fs::read_dir(parent) else {
+            continue;
+        };
         for entry in entries.filter_map(Result::ok) {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(version) = name.strip_prefix(prefix) else { continue };
+            let Some(version) = name.strip_prefix(prefix) else {
+                continue;
+            };
             let Ok(major) = version.split('.').next().unwrap_or("").parse::<u32>() else {
                 continue;
             };

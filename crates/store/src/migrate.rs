@@ -13,8 +13,8 @@
 use std::sync::OnceLock;
 
 use diesel::sql_types::Text;
-use futures_util::FutureExt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use futures_util::FutureExt;
 
 use crate::StoreError;
 use crate::db::set_search_path;
@@ -77,8 +77,11 @@ pub async fn migrate_schema(
     migrations: &'static [Migration],
 ) -> Result<Vec<&'static str>, StoreError> {
     lock_schema(conn, schema).await?;
-    conn.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)))
-        .await?;
+    conn.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {}",
+        quote_ident(schema)
+    ))
+    .await?;
     set_search_path(conn, schema).await?;
     conn.batch_execute(TRACKING_TABLE).await?;
     let applied: Vec<String> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations")

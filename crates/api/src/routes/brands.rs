@@ -159,7 +159,9 @@ impl BrandsApi {
         let page = self
             .state
             .db
-            .tenant_read(&key.schema, move |conn| store::list(conn, page, only).boxed())
+            .tenant_read(&key.schema, move |conn| {
+                store::list(conn, page, only).boxed()
+            })
             .await?;
         Ok(Json(page.map(Brand::from).into()))
     }
@@ -170,7 +172,10 @@ impl BrandsApi {
         let key = auth.0.tenant()?;
         let id = brand_id.0;
         if key.brand_id.is_some_and(|own| own != id) {
-            return Err(ApiError::from_store(bazaar_store::StoreError::NotFound, "brand"));
+            return Err(ApiError::from_store(
+                bazaar_store::StoreError::NotFound,
+                "brand",
+            ));
         }
         let brand = self
             .state
@@ -196,8 +201,14 @@ impl BrandsApi {
             check_region(&self.state, key, region).await?;
         }
         let changes = BrandChanges {
-            slug: body.slug.map(|s| Slug::parse(&s).map(|s| s.to_string())).transpose()?,
-            name: body.name.map(|n| validate::display_name("name", &n)).transpose()?,
+            slug: body
+                .slug
+                .map(|s| Slug::parse(&s).map(|s| s.to_string()))
+                .transpose()?,
+            name: body
+                .name
+                .map(|n| validate::display_name("name", &n))
+                .transpose()?,
             default_region: body.default_region.map(Some),
             currency: body
                 .currency
@@ -209,7 +220,9 @@ impl BrandsApi {
         let brand = self
             .state
             .db
-            .tenant_tx(&key.schema, move |conn| store::update(conn, id, changes).boxed())
+            .tenant_tx(&key.schema, move |conn| {
+                store::update(conn, id, changes).boxed()
+            })
             .await
             .map_err(|e| ApiError::from_store(e, "brand"))?;
         Ok(Json(brand.into()))

@@ -265,14 +265,23 @@ impl KeysApi {
     ) -> ApiResult<Json<ApiKeyPage>> {
         let key = auth.0.tenant()?;
         key.admin()?;
-        let page = store::list(&self.state.db, Some(key.tenant_id), page_request(limit.0, cursor.0)).await?;
+        let page = store::list(
+            &self.state.db,
+            Some(key.tenant_id),
+            page_request(limit.0, cursor.0),
+        )
+        .await?;
         Ok(Json(key_page(page)?))
     }
 
     /// Revoke a key
     ///
     /// Takes effect on the very next request, on every server.
-    #[oai(path = "/v1/keys/:key_id/revoke", method = "post", operation_id = "revoke_key")]
+    #[oai(
+        path = "/v1/keys/:key_id/revoke",
+        method = "post",
+        operation_id = "revoke_key"
+    )]
     async fn revoke(&self, auth: Auth, key_id: Path<Uuid>) -> ApiResult<Json<ApiKeyInfo>> {
         let key = auth.0.tenant()?;
         key.admin()?;
@@ -318,7 +327,11 @@ impl PlatformKeysApi {
     /// Issue a key for a tenant
     ///
     /// How a new tenant gets its first tenant admin key.
-    #[oai(path = "/tenants/:tenant_id/keys", method = "post", operation_id = "create_tenant_key")]
+    #[oai(
+        path = "/tenants/:tenant_id/keys",
+        method = "post",
+        operation_id = "create_tenant_key"
+    )]
     async fn create_tenant_key(
         &self,
         auth: Auth,
@@ -334,7 +347,11 @@ impl PlatformKeysApi {
     }
 
     /// List a tenant's keys
-    #[oai(path = "/tenants/:tenant_id/keys", method = "get", operation_id = "list_tenant_keys")]
+    #[oai(
+        path = "/tenants/:tenant_id/keys",
+        method = "get",
+        operation_id = "list_tenant_keys"
+    )]
     async fn list_tenant_keys(
         &self,
         auth: Auth,
@@ -349,7 +366,12 @@ impl PlatformKeysApi {
         let tenant = tenants::get(&self.state.db, tenant_id.0)
             .await
             .map_err(|e| ApiError::from_store(e, "tenant"))?;
-        let page = store::list(&self.state.db, Some(tenant.id), page_request(limit.0, cursor.0)).await?;
+        let page = store::list(
+            &self.state.db,
+            Some(tenant.id),
+            page_request(limit.0, cursor.0),
+        )
+        .await?;
         Ok(Json(key_page(page)?))
     }
 
@@ -423,8 +445,16 @@ impl PlatformKeysApi {
     }
 
     /// Revoke a platform key
-    #[oai(path = "/keys/:key_id/revoke", method = "post", operation_id = "revoke_platform_key")]
-    async fn revoke_platform_key(&self, auth: Auth, key_id: Path<Uuid>) -> ApiResult<Json<ApiKeyInfo>> {
+    #[oai(
+        path = "/keys/:key_id/revoke",
+        method = "post",
+        operation_id = "revoke_platform_key"
+    )]
+    async fn revoke_platform_key(
+        &self,
+        auth: Auth,
+        key_id: Path<Uuid>,
+    ) -> ApiResult<Json<ApiKeyInfo>> {
         auth.0.platform()?;
         let revoked = store::revoke(&self.state.db, None, key_id.0)
             .await

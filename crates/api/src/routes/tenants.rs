@@ -187,7 +187,11 @@ impl TenantsApi {
     ///
     /// Every key of the tenant is refused with 403 `tenant_suspended` from
     /// the next request on. Data is kept.
-    #[oai(path = "/:tenant_id/suspend", method = "post", operation_id = "suspend_tenant")]
+    #[oai(
+        path = "/:tenant_id/suspend",
+        method = "post",
+        operation_id = "suspend_tenant"
+    )]
     async fn suspend(
         &self,
         auth: ApiKey,
@@ -203,7 +207,11 @@ impl TenantsApi {
     }
 
     /// Resume a tenant
-    #[oai(path = "/:tenant_id/resume", method = "post", operation_id = "resume_tenant")]
+    #[oai(
+        path = "/:tenant_id/resume",
+        method = "post",
+        operation_id = "resume_tenant"
+    )]
     async fn resume(&self, auth: ApiKey, tenant_id: Path<Uuid>) -> ApiResult<Json<Tenant>> {
         auth.0.platform()?;
         let tenant = store::set_status(&self.state.db, tenant_id.0, ACTIVE, None)

@@ -142,7 +142,11 @@ impl VendorsApi {
             slug: Slug::parse(&body.slug)?.to_string(),
             name: validate::display_name("name", &body.name)?,
             contact_email: body.contact_email,
-            status: body.status.unwrap_or(VendorStatus::Approved).as_str().to_owned(),
+            status: body
+                .status
+                .unwrap_or(VendorStatus::Approved)
+                .as_str()
+                .to_owned(),
         };
         let vendor = self
             .state
@@ -173,7 +177,9 @@ impl VendorsApi {
         let page = self
             .state
             .db
-            .tenant_read(&key.schema, move |conn| store::list(conn, page, only).boxed())
+            .tenant_read(&key.schema, move |conn| {
+                store::list(conn, page, only).boxed()
+            })
             .await?;
         let items = page
             .items
@@ -223,15 +229,23 @@ impl VendorsApi {
             validate::email(email)?;
         }
         let changes = VendorChanges {
-            slug: body.slug.map(|s| Slug::parse(&s).map(|s| s.to_string())).transpose()?,
-            name: body.name.map(|n| validate::display_name("name", &n)).transpose()?,
+            slug: body
+                .slug
+                .map(|s| Slug::parse(&s).map(|s| s.to_string()))
+                .transpose()?,
+            name: body
+                .name
+                .map(|n| validate::display_name("name", &n))
+                .transpose()?,
             contact_email: body.contact_email,
             status: body.status.map(|s| s.as_str().to_owned()),
         };
         let vendor = self
             .state
             .db
-            .tenant_tx(&key.schema, move |conn| store::update(conn, id, changes).boxed())
+            .tenant_tx(&key.schema, move |conn| {
+                store::update(conn, id, changes).boxed()
+            })
             .await
             .map_err(|e| ApiError::from_store(e, "vendor"))?;
         Ok(Json(vendor.try_into()?))

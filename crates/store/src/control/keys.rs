@@ -139,32 +139,39 @@ pub async fn revoke(db: &Db, tenant_id: Option<Uuid>, id: Uuid) -> Result<ApiKey
 /// Resolve a presented secret to its grant; `None` when no live key has it.
 pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<KeyGrant>, StoreError> {
     let mut conn = db.primary().await?;
-    let row: Option<(Uuid, String, Option<Uuid>, Option<Uuid>, Option<GrantTenant>)> =
-        api_keys::table
-            .left_join(tenants::table)
-            .filter(api_keys::secret_hash.eq(hash(secret)))
-            .filter(api_keys::revoked_at.is_null())
-            .select((
-                api_keys::id,
-                api_keys::scope,
-                api_keys::vendor_id,
-                api_keys::brand_id,
-                (
-                    tenants::id,
-                    tenants::slug,
-                    tenants::schema_name,
-                    tenants::status,
-                )
-                    .nullable(),
-            ))
-            .get_result(&mut *conn)
-            .await
-            .optional()?;
-    Ok(row.map(|(key_id, scope, vendor_id, brand_id, tenant)| KeyGrant {
-        key_id,
-        scope,
-        vendor_id,
-        brand_id,
-        tenant,
-    }))
+    let row: Option<(
+        Uuid,
+        String,
+        Option<Uuid>,
+        Option<Uuid>,
+        Option<GrantTenant>,
+    )> = api_keys::table
+        .left_join(tenants::table)
+        .filter(api_keys::secret_hash.eq(hash(secret)))
+        .filter(api_keys::revoked_at.is_null())
+        .select((
+            api_keys::id,
+            api_keys::scope,
+            api_keys::vendor_id,
+            api_keys::brand_id,
+            (
+                tenants::id,
+                tenants::slug,
+                tenants::schema_name,
+                tenants::status,
+            )
+                .nullable(),
+        ))
+        .get_result(&mut *conn)
+        .await
+        .optional()?;
+    Ok(
+        row.map(|(key_id, scope, vendor_id, brand_id, tenant)| KeyGrant {
+            key_id,
+            scope,
+            vendor_id,
+            brand_id,
+            tenant,
+        }),
+    )
 }

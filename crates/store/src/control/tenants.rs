@@ -152,7 +152,10 @@ pub async fn update(
         return get(db, id).await;
     }
     Ok(diesel::update(tenants::table.find(id))
-        .set((Changes { name, regions }, tenants::updated_at.eq(diesel::dsl::now)))
+        .set((
+            Changes { name, regions },
+            tenants::updated_at.eq(diesel::dsl::now),
+        ))
         .returning(Tenant::as_returning())
         .get_result(&mut *conn)
         .await?)
