@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 #[command(name = "bazaar-bench", about)]
 struct Cli {
     /// PostgreSQL server to create the scratch database on.
-    #[arg(long, env = "BAZAAR_BENCH_POSTGRES", default_value = "postgres://postgres@127.0.0.1:5432")]
+    #[arg(
+        long,
+        env = "BAZAAR_BENCH_POSTGRES",
+        default_value = "postgres://postgres@127.0.0.1:5432"
+    )]
     postgres: String,
     #[command(subcommand)]
     bench: Bench,

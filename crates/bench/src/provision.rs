@@ -78,7 +78,11 @@ async fn measure(url: &str, count: usize) -> anyhow::Result<String> {
             .json(&serde_json::json!({ "slug": format!("http-{i}"), "name": "Bench" }))
             .send()
             .await?;
-        anyhow::ensure!(resp.status().as_u16() == 201, "create tenant: {}", resp.status());
+        anyhow::ensure!(
+            resp.status().as_u16() == 201,
+            "create tenant: {}",
+            resp.status()
+        );
         over_http.push(started.elapsed());
     }
     server.shutdown().await?;

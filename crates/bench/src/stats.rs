@@ -39,6 +39,5 @@ impl Summary {
         )
     }
 
-    pub const HEADER: &'static str =
-        "| method | n | mean ms | p50 ms | p95 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|";
+    pub const HEADER: &'static str = "| method | n | mean ms | p50 ms | p95 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|";
 }
