@@ -126,6 +126,7 @@ async fn redis_down_fails_fast_and_readyz_says_so() {
     let state = bazaar_api::AppState::new(
         app.db().clone(),
         Arc::new(dead),
+        app.state.regions.clone(),
         bazaar_api::Settings::new(Some(crate::support::PLATFORM_KEY), 65536, true),
     );
     let server = bazaar::runtime::RunningServer::start(

@@ -17,6 +17,7 @@ mod manifests;
 mod openapi;
 mod ops;
 mod pools;
+mod regions;
 mod tenancy;
 
 use support::Suite;
@@ -34,6 +35,7 @@ fn main() {
         openapi::tests(),
         ops::tests(),
         pools::tests(),
+        regions::tests(),
         tenancy::tests(),
     ]);
     let conclusion = libtest_mimic::run(&args, trials);

@@ -25,6 +25,9 @@ async fn shipped_manifests_apply_and_reapply_as_no_ops() {
     let app = TestApp::start().await;
     for file in ["greenleaf.yaml", "northwind.yaml"] {
         let manifest = shipped(file, &unique("m"));
+        manifest
+            .check_regions(&app.state.regions.current())
+            .expect("every region the manifests name has a pack");
         let first = manifest.apply(app.db()).await.expect("first apply");
         assert_eq!(
             first.len(),

@@ -156,6 +156,11 @@ pub fn db_config(url: &str, max_connections: u32) -> DbConfig {
     }
 }
 
+/// The repository's `regions/` folder.
+pub fn shipped_regions() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../regions")
+}
+
 pub const PLATFORM_KEY: &str = "bz_pl_test-platform-key-0123456789";
 
 /// A unique lowercase token for slugs and namespaces.
@@ -172,6 +177,7 @@ pub struct TestAppBuilder {
     redis: bool,
     replica_urls: Vec<String>,
     max_body_bytes: usize,
+    regions_dir: std::path::PathBuf,
 }
 
 impl TestAppBuilder {
@@ -191,6 +197,11 @@ impl TestAppBuilder {
         self.max_body_bytes = n;
         self
     }
+    /// Serve the region packs of `dir` (watched every 100 ms).
+    pub fn regions_dir(mut self, dir: &std::path::Path) -> Self {
+        self.regions_dir = dir.to_path_buf();
+        self
+    }
 
     pub async fn start(self) -> TestApp {
         let mut env = vec![
@@ -205,6 +216,8 @@ impl TestAppBuilder {
                 self.max_body_bytes.to_string(),
             ),
             ("BAZAAR_CACHE_NAMESPACE".to_owned(), unique("bazaar-e2e-")),
+            ("BAZAAR_REGIONS_DIR".to_owned(), self.regions_dir.display().to_string()),
+            ("BAZAAR_REGIONS_POLL_MS".to_owned(), "100".to_owned()),
         ];
         if self.redis {
             env.push(("BAZAAR_REDIS_URL".to_owned(), redis_url()));
@@ -219,6 +232,9 @@ impl TestAppBuilder {
             Config::load(Some(std::path::Path::new("/dev/null")), env, &[]).expect("test config");
         let database = runtime::Database::open(&config).await.expect("database");
         let state = runtime::state(&config, database.db.clone(), PLATFORM_KEY).expect("state");
+        state
+            .regions
+            .spawn_watcher(Duration::from_millis(config.regions_poll_ms));
         let server = RunningServer::start(
             state.clone(),
             "127.0.0.1:0".parse().expect("addr"),
@@ -301,6 +317,7 @@ impl TestApp {
             redis: false,
             replica_urls: Vec::new(),
             max_body_bytes: 64 * 1024,
+            regions_dir: shipped_regions(),
         }
     }
 

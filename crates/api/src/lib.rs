@@ -3,6 +3,7 @@
 //! endpoints (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/docs`).
 
 pub mod auth;
+pub mod decimal;
 pub mod error;
 pub mod metrics;
 pub mod middleware;
@@ -18,10 +19,11 @@ pub use state::{AppState, Settings};
 
 use routes::brands::BrandsApi;
 use routes::keys::{KeysApi, PlatformKeysApi};
+use routes::regions::RegionsApi;
 use routes::tenants::TenantsApi;
 use routes::vendors::VendorsApi;
 
-type Apis = (TenantsApi, PlatformKeysApi, KeysApi, BrandsApi, VendorsApi);
+type Apis = (TenantsApi, PlatformKeysApi, KeysApi, BrandsApi, VendorsApi, RegionsApi);
 
 /// The OpenAPI service: every documented endpoint.
 pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
@@ -39,6 +41,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         VendorsApi {
+            state: state.clone(),
+        },
+        RegionsApi {
             state: state.clone(),
         },
     );

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use bazaar_cache::SharedCache;
+use bazaar_regions::Registry;
 use bazaar_store::Db;
 use sha2::{Digest, Sha256};
 
@@ -13,6 +14,7 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub db: Db,
     pub cache: SharedCache,
+    pub regions: Arc<Registry>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
 }
@@ -52,10 +54,11 @@ impl Settings {
 }
 
 impl AppState {
-    pub fn new(db: Db, cache: SharedCache, settings: Settings) -> Self {
+    pub fn new(db: Db, cache: SharedCache, regions: Arc<Registry>, settings: Settings) -> Self {
         Self {
             db,
             cache,
+            regions,
             metrics: Arc::new(Metrics::default()),
             settings: Arc::new(settings),
         }

@@ -66,6 +66,12 @@ pub struct Config {
     pub shutdown_timeout_seconds: u64,
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Folder of region packs (`*.yaml`), watched for changes.
+    #[serde(default = "defaults::regions_dir")]
+    pub regions_dir: PathBuf,
+    /// How often the regions folder is checked for changes.
+    #[serde(default = "defaults::regions_poll_ms")]
+    pub regions_poll_ms: u64,
 }
 
 mod defaults {
@@ -96,6 +102,12 @@ mod defaults {
     pub fn shutdown_timeout_seconds() -> u64 {
         30
     }
+    pub fn regions_dir() -> PathBuf {
+        PathBuf::from("regions")
+    }
+    pub fn regions_poll_ms() -> u64 {
+        1_000
+    }
 }
 
 /// The environment variables Bazaar reads, and the key each sets.
@@ -116,6 +128,8 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "shutdown_timeout_seconds",
     ),
     ("BAZAAR_LOG_FORMAT", "log_format"),
+    ("BAZAAR_REGIONS_DIR", "regions_dir"),
+    ("BAZAAR_REGIONS_POLL_MS", "regions_poll_ms"),
 ];
 
 /// Names the file to read rather than a key.
@@ -218,6 +232,7 @@ impl Config {
                     | "db_acquire_timeout_ms"
                     | "replica_max_lag_seconds"
                     | "shutdown_timeout_seconds"
+                    | "regions_poll_ms"
             ) {
                 value
                     .trim()
@@ -287,6 +302,9 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return invalid("max_body_bytes", "must be at least 1024".into());
         }
+        if self.regions_poll_ms < 50 {
+            return invalid("regions_poll_ms", "must be at least 50".into());
+        }
         if self.db_max_connections == 0 {
             return invalid("db_max_connections", "must be at least 1".into());
         }
@@ -320,6 +338,8 @@ impl fmt::Debug for Config {
             .field("replica_max_lag_seconds", &self.replica_max_lag_seconds)
             .field("shutdown_timeout_seconds", &self.shutdown_timeout_seconds)
             .field("log_format", &self.log_format)
+            .field("regions_dir", &self.regions_dir)
+            .field("regions_poll_ms", &self.regions_poll_ms)
             .finish()
     }
 }

@@ -42,6 +42,11 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Check region packs.
+    Regions {
+        #[command(subcommand)]
+        command: RegionsCommand,
+    },
     /// Write the OpenAPI document (default openapi/openapi.json).
     Openapi {
         /// Where to write it; `-` for standard output.
@@ -50,6 +55,15 @@ enum Command {
         /// Do not write: exit 1 when the file differs from the server's document.
         #[arg(long)]
         check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegionsCommand {
+    /// Check every pack in DIR; print each problem as file:line:column: message.
+    Check {
+        /// The folder of packs (default: the configured regions_dir, `regions`).
+        dir: Option<PathBuf>,
     },
 }
 
@@ -124,6 +138,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: TenantCommand::Apply { file },
         } => {
             let manifest = Manifest::load(&file)?;
+            let regions = runtime::regions(&config)?;
+            manifest.check_regions(&regions.current())?;
             let mut database = runtime::Database::open(&config).await?;
             runtime::migrate_all(&database.db, |_, _, _| {}).await?;
             let changes = manifest.apply(&database.db).await?;
@@ -136,6 +152,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .count();
             println!("{changed} change(s)");
             database.stop()?;
+        }
+        Command::Regions {
+            command: RegionsCommand::Check { dir },
+        } => {
+            let dir = dir.unwrap_or_else(|| config.regions_dir.clone());
+            match bazaar_regions::resolve::load_dir(&dir) {
+                Ok(set) => {
+                    for region in set.sorted() {
+                        println!("{}  {}  {}", region.code, &region.version[..16], region.name);
+                    }
+                    println!("{} pack(s) valid", set.regions.len());
+                }
+                Err(problems) => {
+                    for problem in &problems {
+                        println!("{problem}");
+                    }
+                    eprintln!("{} problem(s)", problems.len());
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
         }
         Command::Openapi { out, check } => {
             let spec = openapi_document(&config)?;
@@ -175,7 +211,9 @@ fn openapi_document(config: &Config) -> anyhow::Result<String> {
         acquire_timeout: std::time::Duration::from_millis(1),
         replica_max_lag: std::time::Duration::from_secs(1),
     });
-    let state = runtime::state(config, db, "openapi-generation-only-key")?;
+    // The document does not depend on the packs either.
+    let regions = bazaar_regions::Registry::with_set(&config.regions_dir, Default::default());
+    let state = runtime::state_with(config, db, "openapi-generation-only-key", regions)?;
     Ok(bazaar_api::openapi_json(&state) + "\n")
 }
 

@@ -225,6 +225,26 @@ impl Manifest {
         out
     }
 
+    /// Refuse regions with no pack in force.
+    pub fn check_regions(&self, set: &bazaar_regions::RegionSet) -> Result<(), ManifestError> {
+        let problems: Vec<String> = self
+            .tenant
+            .regions
+            .iter()
+            .enumerate()
+            .filter(|(_, code)| set.get(code).is_none())
+            .map(|(i, code)| format!("tenant.regions[{i}]: no region pack for `{code}`"))
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ManifestError::Invalid {
+                path: "manifest".into(),
+                problems,
+            })
+        }
+    }
+
     /// Make the database match the manifest; returns what changed.
     pub async fn apply(&self, db: &Db) -> Result<Vec<Change>, ManifestError> {
         let mut changes = Vec::new();

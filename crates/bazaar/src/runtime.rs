@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use bazaar_api::{AppState, Settings};
 use bazaar_cache::{MemoryCache, RedisCache, SharedCache};
+use bazaar_regions::Registry;
 use bazaar_store::control::tenants;
 use bazaar_store::embedded::EmbeddedPostgres;
 use bazaar_store::{Db, DbConfig, migrate};
@@ -143,12 +144,40 @@ pub fn platform_key(config: &Config) -> anyhow::Result<String> {
     Ok(key)
 }
 
+/// Load the region packs, refusing to go on with any problem in them (a
+/// server does not start without its rules; once running, a bad edit keeps
+/// the last good set instead).
+pub fn regions(config: &Config) -> anyhow::Result<Arc<Registry>> {
+    Registry::load(&config.regions_dir).map_err(|problems| {
+        anyhow::anyhow!(
+            "the region packs in {} are invalid:\n{}",
+            config.regions_dir.display(),
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
 /// Build the application state from a config and an open database.
 pub fn state(config: &Config, db: Db, platform_key: &str) -> anyhow::Result<AppState> {
+    state_with(config, db, platform_key, regions(config)?)
+}
+
+/// Build the application state with a region registry already loaded.
+pub fn state_with(
+    config: &Config,
+    db: Db,
+    platform_key: &str,
+    regions: Arc<Registry>,
+) -> anyhow::Result<AppState> {
     let (cache, cache_required) = cache(config)?;
     Ok(AppState::new(
         db,
         cache,
+        regions,
         Settings::new(Some(platform_key), config.max_body_bytes, cache_required),
     ))
 }
@@ -246,7 +275,14 @@ pub async fn serve(config: Config, migrate_on_start: bool) -> anyhow::Result<()>
             "the platform key is in this file (set BAZAAR_PLATFORM_KEY to choose your own)"
         );
     }
-    let state = state(&config, database.db.clone(), &key)?;
+    let regions = regions(&config)?;
+    regions.spawn_watcher(Duration::from_millis(config.regions_poll_ms));
+    tracing::info!(
+        regions.count = regions.current().regions.len(),
+        regions.dir = %config.regions_dir.display(),
+        "region packs loaded; watching for changes"
+    );
+    let state = state_with(&config, database.db.clone(), &key, regions)?;
     let server = RunningServer::start(
         state,
         config.listen,

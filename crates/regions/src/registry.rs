@@ -74,6 +74,23 @@ impl Registry {
         }))
     }
 
+    /// A registry serving `set` for `dir` (for tools and tests that build
+    /// the set themselves).
+    pub fn with_set(dir: &Path, set: RegionSet) -> Arc<Self> {
+        let now = Utc::now();
+        Arc::new(Self {
+            dir: dir.to_path_buf(),
+            current: ArcSwap::from_pointee(set),
+            fingerprint: Mutex::new(String::new()),
+            status: Mutex::new(Status {
+                loaded_at: now,
+                last_attempt_at: now,
+                last_errors: Vec::new(),
+                reloads: 1,
+            }),
+        })
+    }
+
     /// The active set: hold on to it for the whole request.
     pub fn current(&self) -> Arc<RegionSet> {
         self.current.load_full()

@@ -3,6 +3,7 @@
 
 pub mod brands;
 pub mod keys;
+pub mod regions;
 pub mod tenants;
 pub mod vendors;
 
@@ -22,6 +23,8 @@ pub enum Tag {
     Brands,
     /// A tenant's sellers.
     Vendors,
+    /// Region rule packs: tax, delivery hours, age checks, limits.
+    Regions,
 }
 
 /// The object was created.

@@ -129,6 +129,7 @@ impl TenantsApi {
             name: validate::display_name("name", &body.name)?,
             regions: regions(body.regions)?,
         };
+        super::regions::check_regions_in_force(&self.state, &new.regions)?;
         let tenant = store::create(&self.state.db, new)
             .await
             .map_err(|e| ApiError::from_store(e, "tenant"))?;
@@ -177,6 +178,9 @@ impl TenantsApi {
             .map(|n| validate::display_name("name", &n))
             .transpose()?;
         let regions = body.regions.map(regions).transpose()?;
+        if let Some(codes) = &regions {
+            super::regions::check_regions_in_force(&self.state, codes)?;
+        }
         let tenant = store::update(&self.state.db, tenant_id.0, name, regions)
             .await
             .map_err(|e| ApiError::from_store(e, "tenant"))?;
