@@ -216,7 +216,10 @@ impl TestAppBuilder {
                 self.max_body_bytes.to_string(),
             ),
             ("BAZAAR_CACHE_NAMESPACE".to_owned(), unique("bazaar-e2e-")),
-            ("BAZAAR_REGIONS_DIR".to_owned(), self.regions_dir.display().to_string()),
+            (
+                "BAZAAR_REGIONS_DIR".to_owned(),
+                self.regions_dir.display().to_string(),
+            ),
             ("BAZAAR_REGIONS_POLL_MS".to_owned(), "100".to_owned()),
         ];
         if self.redis {

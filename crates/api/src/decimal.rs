@@ -28,7 +28,8 @@ impl Type for DecimalString {
         let mut schema = MetaSchema::new_with_format("string", "decimal");
         schema.pattern = Some(r"^-?[0-9]+(\.[0-9]+)?$".to_owned());
         schema.example = Some(Value::String("12.50".to_owned()));
-        schema.description = Some("A decimal number as a string (never a JSON number), e.g. \"12.50\".");
+        schema.description =
+            Some("A decimal number as a string (never a JSON number), e.g. \"12.50\".");
         MetaSchemaRef::Inline(Box::new(schema))
     }
 
@@ -36,7 +37,9 @@ impl Type for DecimalString {
         Some(self)
     }
 
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
         Box::new(self.as_raw_value().into_iter())
     }
 }
@@ -81,9 +84,16 @@ mod tests {
         let ok = DecimalString::parse_from_json(Some(Value::String("12.50".into())));
         assert_eq!(ok.ok(), Some(DecimalString(Decimal::new(1250, 2))));
         let number = DecimalString::parse_from_json(Some(serde_json::json!(12.5)));
-        assert!(number.err().is_some_and(|e| e.message().contains("not JSON numbers")));
+        assert!(
+            number
+                .err()
+                .is_some_and(|e| e.message().contains("not JSON numbers"))
+        );
         for bad in ["", "1e3", "12,50", "abc", "1.2.3"] {
-            assert!(DecimalString::parse_from_json(Some(Value::String(bad.into()))).is_err(), "{bad}");
+            assert!(
+                DecimalString::parse_from_json(Some(Value::String(bad.into()))).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -23,7 +23,14 @@ use routes::regions::RegionsApi;
 use routes::tenants::TenantsApi;
 use routes::vendors::VendorsApi;
 
-type Apis = (TenantsApi, PlatformKeysApi, KeysApi, BrandsApi, VendorsApi, RegionsApi);
+type Apis = (
+    TenantsApi,
+    PlatformKeysApi,
+    KeysApi,
+    BrandsApi,
+    VendorsApi,
+    RegionsApi,
+);
 
 /// The OpenAPI service: every documented endpoint.
 pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {

@@ -160,7 +160,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match bazaar_regions::resolve::load_dir(&dir) {
                 Ok(set) => {
                     for region in set.sorted() {
-                        println!("{}  {}  {}", region.code, &region.version[..16], region.name);
+                        println!(
+                            "{}  {}  {}",
+                            region.code,
+                            &region.version[..16],
+                            region.name
+                        );
                     }
                     println!("{} pack(s) valid", set.regions.len());
                 }

@@ -4,6 +4,7 @@
 //! PostgreSQL server and drops it afterwards.
 
 mod provision;
+mod regions;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,16 @@ enum Bench {
         #[arg(long, default_value_t = 100)]
         count: usize,
     },
+    /// Region packs: quote evaluations per second, and checking and loading
+    /// 200 packs, each against a baseline.
+    Regions {
+        /// Quotes to evaluate per measurement.
+        #[arg(long, default_value_t = 200_000)]
+        quotes: usize,
+        /// Times to load the 200-pack folder.
+        #[arg(long, default_value_t = 20)]
+        loads: usize,
+    },
 }
 
 #[tokio::main]
@@ -38,5 +49,6 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.bench {
         Bench::Provision { count } => provision::run(&cli.postgres, count).await,
+        Bench::Regions { quotes, loads } => regions::run(quotes, loads),
     }
 }

@@ -122,8 +122,11 @@ pub fn allocate(raw: &[Decimal], dp: u32, rounding: Rounding) -> Vec<Decimal> {
     parts
 }
 
-fn line_rates(region: &Region, date: NaiveDate, category: TaxCategory) -> (Decimal, Decimal) {
-    let (standard, categories) = region.tax.on(date);
+fn line_rates(
+    standard: Decimal,
+    categories: &std::collections::BTreeMap<TaxCategory, crate::pack::CategoryRate>,
+    category: TaxCategory,
+) -> (Decimal, Decimal) {
     let rule = categories
         .get(&category)
         .or_else(|| category.parent().and_then(|p| categories.get(&p)));
@@ -140,10 +143,12 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
     let local = request.at.with_timezone(&region.timezone);
     let date = local.date_naive();
 
-    // Raw (unrounded) tax and excise per line.
+    // Raw (unrounded) tax and excise per line, at the rates in force on
+    // the local date.
+    let (standard, categories) = region.tax.on(date);
     let mut raw = Vec::with_capacity(request.lines.len());
     for line in &request.lines {
-        let (rate, excise_rate) = line_rates(region, date, line.category);
+        let (rate, excise_rate) = line_rates(standard, &categories, line.category);
         let amount = line.unit_price * Decimal::from(line.quantity);
         let (base, tax, excise) = if region.tax.inclusive {
             let net = amount / (Decimal::ONE + rate + excise_rate);

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use bazaar_domain::Scope;
+use bazaar_regions::TaxCategory;
 use bazaar_regions::pack::{Region, Unit};
 use bazaar_regions::quote::{self, QuoteLine, QuoteRequest};
-use bazaar_regions::TaxCategory;
 use chrono::{DateTime, Utc};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -146,7 +146,9 @@ pub struct RegionRules {
     pub restricted_categories: Vec<String>,
 }
 
-fn categories(map: &std::collections::BTreeMap<TaxCategory, bazaar_regions::pack::CategoryRate>) -> Vec<CategoryTax> {
+fn categories(
+    map: &std::collections::BTreeMap<TaxCategory, bazaar_regions::pack::CategoryRate>,
+) -> Vec<CategoryTax> {
     map.iter()
         .map(|(c, r)| CategoryTax {
             category: c.to_string(),
@@ -157,7 +159,13 @@ fn categories(map: &std::collections::BTreeMap<TaxCategory, bazaar_regions::pack
 }
 
 fn window(w: &bazaar_regions::pack::Window) -> String {
-    format!("{:02}:{:02}-{:02}:{:02}", w.start / 60, w.start % 60, w.end / 60, w.end % 60)
+    format!(
+        "{:02}:{:02}-{:02}:{:02}",
+        w.start / 60,
+        w.start % 60,
+        w.end / 60,
+        w.end % 60
+    )
 }
 
 impl From<&Region> for RegionRules {
@@ -230,7 +238,11 @@ impl From<&Region> for RegionRules {
                     per: l.per.as_str().to_owned(),
                 })
                 .collect(),
-            restricted_categories: r.restricted_categories.iter().map(ToString::to_string).collect(),
+            restricted_categories: r
+                .restricted_categories
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         }
     }
 }
@@ -429,7 +441,10 @@ fn category(raw: &str, field: &str) -> ApiResult<TaxCategory> {
     TaxCategory::parse(raw).ok_or_else(|| {
         ApiError::unprocessable(
             "unknown_tax_category",
-            format!("`{field}` is `{raw}`, not a tax category; use one of {}", TaxCategory::names()),
+            format!(
+                "`{field}` is `{raw}`, not a tax category; use one of {}",
+                TaxCategory::names()
+            ),
         )
     })
 }
@@ -468,7 +483,11 @@ impl RegionsApi {
         let _ = &auth;
         let set = self.state.regions.current();
         Ok(Json(RegionList {
-            items: set.sorted().iter().map(|r| RegionSummary::from(r.as_ref())).collect(),
+            items: set
+                .sorted()
+                .iter()
+                .map(|r| RegionSummary::from(r.as_ref()))
+                .collect(),
         }))
     }
 
@@ -484,7 +503,11 @@ impl RegionsApi {
         let set = self.state.regions.current();
         let status = self.state.regions.status();
         Ok(Json(RegionStatus {
-            regions: set.sorted().iter().map(|r| RegionSummary::from(r.as_ref())).collect(),
+            regions: set
+                .sorted()
+                .iter()
+                .map(|r| RegionSummary::from(r.as_ref()))
+                .collect(),
             loaded_at: status.loaded_at,
             last_attempt_at: status.last_attempt_at,
             last_errors: status
@@ -532,7 +555,10 @@ impl RegionsApi {
         let mut lines = Vec::with_capacity(body.lines.len());
         for (i, line) in body.lines.iter().enumerate() {
             let measure = match &line.measure {
-                Some(m) => Some((amount(m.quantity, &format!("lines[{i}].measure.quantity"), 6)?, Unit::from(m.unit))),
+                Some(m) => Some((
+                    amount(m.quantity, &format!("lines[{i}].measure.quantity"), 6)?,
+                    Unit::from(m.unit),
+                )),
                 None => None,
             };
             lines.push(QuoteLine {
@@ -545,7 +571,10 @@ impl RegionsApi {
         let mut purchased_today = Vec::new();
         for (i, p) in body.purchased_today.iter().enumerate() {
             purchased_today.push((
-                category(&p.tax_category, &format!("purchased_today[{i}].tax_category"))?,
+                category(
+                    &p.tax_category,
+                    &format!("purchased_today[{i}].tax_category"),
+                )?,
                 amount(p.quantity, &format!("purchased_today[{i}].quantity"), 6)?,
                 Unit::from(p.unit),
             ));
