@@ -7,6 +7,7 @@ pub mod ids;
 pub mod scope;
 pub mod slug;
 pub mod validate;
+pub mod vendor;
 
 pub use currency::Currency;
 pub use error::DomainError;

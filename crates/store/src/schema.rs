@@ -61,6 +61,95 @@ pub mod tenant {
             status -> Text,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            description -> Text,
+            regions_served -> Array<Text>,
+            payout_reference -> Nullable<Text>,
+            status_reason -> Nullable<Text>,
         }
     }
+
+    diesel::table! {
+        vendor_status_events (id) {
+            id -> Uuid,
+            vendor_id -> Uuid,
+            from_status -> Nullable<Text>,
+            to_status -> Text,
+            reason -> Nullable<Text>,
+            actor -> Text,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        categories (id) {
+            id -> Uuid,
+            parent_id -> Nullable<Uuid>,
+            slug -> Text,
+            name -> Text,
+            path -> Text,
+            depth -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        products (id) {
+            id -> Uuid,
+            vendor_id -> Uuid,
+            category_id -> Nullable<Uuid>,
+            slug -> Text,
+            title -> Text,
+            description -> Text,
+            attributes -> Jsonb,
+            images -> Array<Text>,
+            status -> Text,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        variants (id) {
+            id -> Uuid,
+            product_id -> Uuid,
+            vendor_id -> Uuid,
+            sku -> Text,
+            title -> Text,
+            options -> Jsonb,
+            price -> Numeric,
+            currency -> Bpchar,
+            compare_at_price -> Nullable<Numeric>,
+            weight_grams -> Nullable<Numeric>,
+            tax_category -> Text,
+            age_restricted -> Bool,
+            position -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        listings (id) {
+            id -> Uuid,
+            brand_id -> Uuid,
+            product_id -> Uuid,
+            price_override -> Nullable<Numeric>,
+            active -> Bool,
+            vendor_id -> Uuid,
+            category_path -> Nullable<Text>,
+            title -> Text,
+            price -> Nullable<Numeric>,
+            visible -> Bool,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::joinable!(listings -> products (product_id));
+    diesel::joinable!(variants -> products (product_id));
+    diesel::joinable!(products -> vendors (vendor_id));
+    diesel::allow_tables_to_appear_in_same_query!(
+        brands, vendors, vendor_status_events, categories, products, variants, listings
+    );
 }

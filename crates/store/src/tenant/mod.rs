@@ -3,4 +3,7 @@
 //! so its unqualified table names resolve to that tenant only.
 
 pub mod brands;
+pub mod categories;
+pub mod listings;
+pub mod products;
 pub mod vendors;

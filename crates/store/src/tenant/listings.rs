@@ -1,0 +1,368 @@
+//! Listings (which vendor product shows in which brand) and the storefront
+//! browse they serve.
+//!
+//! A listing carries copies of what storefronts filter and sort on (title,
+//! price, category path, vendor, visibility). Every catalog write that can
+//! change them calls [`refresh`] in the same transaction, so a browse is a
+//! range scan on one partial index of `listings` plus primary-key lookups
+//! of the page's products.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Jsonb, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::page::{Page, PageRequest};
+use crate::schema::tenant::listings;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = listings)]
+pub struct Listing {
+    pub id: Uuid,
+    pub brand_id: Uuid,
+    pub product_id: Uuid,
+    pub price_override: Option<Decimal>,
+    pub active: bool,
+    pub vendor_id: Uuid,
+    pub category_path: Option<String>,
+    pub title: String,
+    pub price: Option<Decimal>,
+    pub visible: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which listings to bring up to date.
+pub enum Refresh<'a> {
+    Products(&'a [Uuid]),
+    Vendor(Uuid),
+    /// Listings whose category path was, or is now, under this path.
+    CategoryPaths(&'a [String]),
+}
+
+/// Recompute the browse columns of the chosen listings from their products,
+/// variants, vendors and categories.
+pub async fn refresh(conn: &mut AsyncPgConnection, which: Refresh<'_>) -> Result<usize, StoreError> {
+    const SET: &str = "UPDATE listings l SET \
+        vendor_id = p.vendor_id, title = p.title, category_path = c.path, \
+        price = COALESCE(l.price_override, (SELECT min(v.price) FROM variants v WHERE v.product_id = p.id)), \
+        visible = l.active AND p.status = 'active' AND vd.status = 'approved' \
+            AND EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id), \
+        updated_at = now() \
+        FROM products p JOIN vendors vd ON vd.id = p.vendor_id \
+        LEFT JOIN categories c ON c.id = p.category_id \
+        WHERE l.product_id = p.id AND ";
+    let n = match which {
+        Refresh::Products(ids) => {
+            diesel::sql_query(format!("{SET} p.id = ANY($1)"))
+                .bind::<Array<SqlUuid>, _>(ids)
+                .execute(conn)
+                .await?
+        }
+        Refresh::Vendor(id) => {
+            diesel::sql_query(format!("{SET} p.vendor_id = $1"))
+                .bind::<SqlUuid, _>(id)
+                .execute(conn)
+                .await?
+        }
+        Refresh::CategoryPaths(paths) => {
+            diesel::sql_query(format!(
+                "{SET} (l.category_path = ANY($1) OR l.category_path LIKE ANY(SELECT x || '/%' FROM unnest($1) x) \
+                 OR c.path = ANY($1) OR c.path LIKE ANY(SELECT x || '/%' FROM unnest($1) x))"
+            ))
+            .bind::<Array<Text>, _>(paths)
+            .execute(conn)
+            .await?
+        }
+    };
+    Ok(n)
+}
+
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    brand_id: Uuid,
+    product_id: Uuid,
+    vendor_id: Uuid,
+    price_override: Option<Decimal>,
+) -> Result<Listing, StoreError> {
+    let id = bazaar_domain::ids::new_id();
+    diesel::insert_into(listings::table)
+        .values((
+            listings::id.eq(id),
+            listings::brand_id.eq(brand_id),
+            listings::product_id.eq(product_id),
+            listings::vendor_id.eq(vendor_id),
+            listings::price_override.eq(price_override),
+            listings::title.eq(""),
+        ))
+        .execute(conn)
+        .await?;
+    refresh(conn, Refresh::Products(&[product_id])).await?;
+    get(conn, id).await
+}
+
+pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Listing, StoreError> {
+    Ok(listings::table
+        .find(id)
+        .select(Listing::as_select())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    active: Option<bool>,
+    price_override: Option<Option<Decimal>>,
+) -> Result<Listing, StoreError> {
+    #[derive(AsChangeset)]
+    #[diesel(table_name = listings)]
+    struct Changes {
+        active: Option<bool>,
+        price_override: Option<Option<Decimal>>,
+    }
+    let listing: Listing = diesel::update(listings::table.find(id))
+        .set((Changes { active, price_override }, listings::updated_at.eq(diesel::dsl::now)))
+        .returning(Listing::as_returning())
+        .get_result(conn)
+        .await?;
+    refresh(conn, Refresh::Products(&[listing.product_id])).await?;
+    get(conn, id).await
+}
+
+pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Listing, StoreError> {
+    Ok(diesel::delete(listings::table.find(id))
+        .returning(Listing::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Listings oldest first, optionally of one brand and/or one vendor.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    page: PageRequest,
+    brand: Option<Uuid>,
+    vendor: Option<Uuid>,
+) -> Result<Page<Listing>, StoreError> {
+    let mut query = listings::table
+        .select(Listing::as_select())
+        .order(listings::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(listings::id.gt(after));
+    }
+    if let Some(brand) = brand {
+        query = query.filter(listings::brand_id.eq(brand));
+    }
+    if let Some(vendor) = vendor {
+        query = query.filter(listings::vendor_id.eq(vendor));
+    }
+    let rows = query.load(conn).await?;
+    Ok(Page::from_overfetch(rows, page.limit, |l| l.id))
+}
+
+/// How a storefront orders a browse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    Title,
+}
+
+/// Where the previous page ended, in the sort's own key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum After {
+    Newest(DateTime<Utc>, Uuid),
+    Price(Decimal, Uuid),
+    Title(String, Uuid),
+}
+
+/// A storefront browse.
+#[derive(Debug, Clone)]
+pub struct Browse {
+    pub brand_id: Uuid,
+    pub category_path: Option<String>,
+    pub vendor_id: Option<Uuid>,
+    pub min_price: Option<Decimal>,
+    pub max_price: Option<Decimal>,
+    /// Product attributes that must match exactly (a JSON object).
+    pub attributes: Option<serde_json::Value>,
+    pub sort: Sort,
+    pub after: Option<After>,
+    pub limit: i64,
+}
+
+/// One product in a browse page.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct BrowseRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub listing_id: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    pub listed_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub price: Option<Decimal>,
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub vendor_id: Uuid,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub category_path: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub slug: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Jsonb)]
+    pub attributes: serde_json::Value,
+    #[diesel(sql_type = Array<Text>)]
+    pub images: Vec<String>,
+}
+
+impl BrowseRow {
+    /// The cursor of the page that ends with this row.
+    pub fn after(&self, sort: Sort) -> After {
+        match sort {
+            Sort::Newest => After::Newest(self.listed_at, self.listing_id),
+            Sort::PriceAsc | Sort::PriceDesc => After::Price(self.price.unwrap_or_default(), self.listing_id),
+            Sort::Title => After::Title(self.title.clone(), self.listing_id),
+        }
+    }
+}
+
+/// The browse statement for `b`, prefixed with `prefix` (`EXPLAIN` for tests
+/// and benchmarks). Only fixed fragments are joined; every value is bound.
+fn browse_query(b: &Browse, prefix: &str) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+    let mut sql = format!(
+        "{prefix}SELECT l.id AS listing_id, l.created_at AS listed_at, l.price, p.id, p.vendor_id, \
+         l.category_path, p.slug, p.title, p.attributes, p.images \
+         FROM listings l JOIN products p ON p.id = l.product_id \
+         WHERE l.brand_id = $1 AND l.visible"
+    );
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if b.category_path.is_some() {
+        let i = next();
+        sql.push_str(&format!(" AND (l.category_path = ${i} OR l.category_path LIKE ${i} || '/%')"));
+    }
+    if b.vendor_id.is_some() {
+        sql.push_str(&format!(" AND l.vendor_id = ${}", next()));
+    }
+    if b.min_price.is_some() {
+        sql.push_str(&format!(" AND l.price >= ${}", next()));
+    }
+    if b.max_price.is_some() {
+        sql.push_str(&format!(" AND l.price <= ${}", next()));
+    }
+    if b.attributes.is_some() {
+        sql.push_str(&format!(" AND p.attributes @> ${}", next()));
+    }
+    if let Some(after) = &b.after {
+        let (k, i) = (next(), next());
+        let clause = match (b.sort, after) {
+            (Sort::Newest, After::Newest(..)) => format!(" AND (l.created_at, l.id) < (${k}, ${i})"),
+            (Sort::PriceAsc, After::Price(..)) => format!(" AND (l.price, l.id) > (${k}, ${i})"),
+            (Sort::PriceDesc, After::Price(..)) => format!(" AND (l.price, l.id) < (${k}, ${i})"),
+            (Sort::Title, After::Title(..)) => format!(" AND (l.title, l.id) > (${k}, ${i})"),
+            // A cursor from another sort never reaches here (the API checks).
+            _ => String::new(),
+        };
+        sql.push_str(&clause);
+    }
+    sql.push_str(match b.sort {
+        Sort::Newest => " ORDER BY l.created_at DESC, l.id DESC",
+        Sort::PriceAsc => " ORDER BY l.price, l.id",
+        Sort::PriceDesc => " ORDER BY l.price DESC, l.id DESC",
+        Sort::Title => " ORDER BY l.title, l.id",
+    });
+    sql.push_str(&format!(" LIMIT ${}", next()));
+
+    let mut q = diesel::sql_query(sql).into_boxed().bind::<SqlUuid, _>(b.brand_id);
+    if let Some(path) = &b.category_path {
+        q = q.bind::<Text, _>(path.clone());
+    }
+    if let Some(v) = b.vendor_id {
+        q = q.bind::<SqlUuid, _>(v);
+    }
+    if let Some(p) = b.min_price {
+        q = q.bind::<Numeric, _>(p);
+    }
+    if let Some(p) = b.max_price {
+        q = q.bind::<Numeric, _>(p);
+    }
+    if let Some(a) = &b.attributes {
+        q = q.bind::<Jsonb, _>(a.clone());
+    }
+    match &b.after {
+        Some(After::Newest(at, id)) => q = q.bind::<Timestamptz, _>(*at).bind::<SqlUuid, _>(*id),
+        Some(After::Price(p, id)) => q = q.bind::<Numeric, _>(*p).bind::<SqlUuid, _>(*id),
+        Some(After::Title(t, id)) => q = q.bind::<Text, _>(t.clone()).bind::<SqlUuid, _>(*id),
+        None => {}
+    }
+    q.bind::<diesel::sql_types::BigInt, _>(b.limit + 1)
+}
+
+/// One browse page and where the next starts.
+pub async fn browse(conn: &mut AsyncPgConnection, b: &Browse) -> Result<(Vec<BrowseRow>, Option<After>), StoreError> {
+    let mut rows: Vec<BrowseRow> = browse_query(b, "").load(conn).await?;
+    let limit = usize::try_from(b.limit).unwrap_or(0);
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| r.after(b.sort))
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// The plan PostgreSQL chooses for a browse, for tests and benchmarks.
+pub async fn explain_browse(conn: &mut AsyncPgConnection, b: &Browse) -> Result<String, StoreError> {
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let lines: Vec<Line> = browse_query(b, "EXPLAIN ").load(conn).await?;
+    Ok(lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n"))
+}
+
+/// The visible listing of a product in a brand, by product id or slug (the
+/// oldest listing wins when two vendors use the same slug).
+pub async fn storefront_product(
+    conn: &mut AsyncPgConnection,
+    brand_id: Uuid,
+    id: Option<Uuid>,
+    slug: Option<&str>,
+) -> Result<Listing, StoreError> {
+    use crate::schema::tenant::products;
+    let mut query = listings::table
+        .inner_join(products::table)
+        .filter(listings::brand_id.eq(brand_id))
+        .filter(listings::visible.eq(true))
+        .select(Listing::as_select())
+        .order(listings::id)
+        .into_boxed();
+    if let Some(id) = id {
+        query = query.filter(listings::product_id.eq(id));
+    }
+    if let Some(slug) = slug {
+        query = query.filter(products::slug.eq(slug.to_owned()));
+    }
+    Ok(query.first(conn).await?)
+}
+
+/// Whether any visible listing exists (for the benchmark's sanity checks).
+pub async fn visible_count(conn: &mut AsyncPgConnection, brand_id: Uuid) -> Result<i64, StoreError> {
+    Ok(listings::table
+        .filter(listings::brand_id.eq(brand_id))
+        .filter(listings::visible.eq(true))
+        .count()
+        .get_result(conn)
+        .await?)
+}

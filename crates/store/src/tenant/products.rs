@@ -1,0 +1,239 @@
+//! Products and their variants, owned by a vendor.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::page::{Page, PageRequest};
+use crate::schema::tenant::{products, variants};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = products)]
+pub struct Product {
+    pub id: Uuid,
+    pub vendor_id: Uuid,
+    pub category_id: Option<Uuid>,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub attributes: serde_json::Value,
+    pub images: Vec<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = products)]
+pub struct NewProduct {
+    pub id: Uuid,
+    pub vendor_id: Uuid,
+    pub category_id: Option<Uuid>,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub attributes: serde_json::Value,
+    pub images: Vec<String>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, AsChangeset)]
+#[diesel(table_name = products)]
+pub struct ProductChanges {
+    pub category_id: Option<Option<Uuid>>,
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub attributes: Option<serde_json::Value>,
+    pub images: Option<Vec<String>>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = variants)]
+pub struct Variant {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub vendor_id: Uuid,
+    pub sku: String,
+    pub title: String,
+    pub options: serde_json::Value,
+    pub price: Decimal,
+    pub currency: String,
+    pub compare_at_price: Option<Decimal>,
+    pub weight_grams: Option<Decimal>,
+    pub tax_category: String,
+    pub age_restricted: bool,
+    pub position: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = variants)]
+pub struct NewVariant {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub vendor_id: Uuid,
+    pub sku: String,
+    pub title: String,
+    pub options: serde_json::Value,
+    pub price: Decimal,
+    pub currency: String,
+    pub compare_at_price: Option<Decimal>,
+    pub weight_grams: Option<Decimal>,
+    pub tax_category: String,
+    pub age_restricted: bool,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, AsChangeset)]
+#[diesel(table_name = variants)]
+pub struct VariantChanges {
+    pub sku: Option<String>,
+    pub title: Option<String>,
+    pub options: Option<serde_json::Value>,
+    pub price: Option<Decimal>,
+    pub currency: Option<String>,
+    pub compare_at_price: Option<Option<Decimal>>,
+    pub weight_grams: Option<Option<Decimal>>,
+    pub tax_category: Option<String>,
+    pub age_restricted: Option<bool>,
+}
+
+/// A product with its variants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductWithVariants {
+    pub product: Product,
+    pub variants: Vec<Variant>,
+}
+
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    product: NewProduct,
+    new_variants: Vec<NewVariant>,
+) -> Result<ProductWithVariants, StoreError> {
+    let product: Product = diesel::insert_into(products::table)
+        .values(&product)
+        .returning(Product::as_returning())
+        .get_result(conn)
+        .await?;
+    let variants = if new_variants.is_empty() {
+        Vec::new()
+    } else {
+        diesel::insert_into(variants::table)
+            .values(&new_variants)
+            .returning(Variant::as_returning())
+            .get_results(conn)
+            .await?
+    };
+    Ok(ProductWithVariants { product, variants })
+}
+
+/// A product, optionally only if `vendor` owns it (vendor keys).
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    vendor: Option<Uuid>,
+) -> Result<ProductWithVariants, StoreError> {
+    let mut query = products::table.find(id).select(Product::as_select()).into_boxed();
+    if let Some(vendor) = vendor {
+        query = query.filter(products::vendor_id.eq(vendor));
+    }
+    let product = query.get_result(conn).await?;
+    let variants = variants_of(conn, &[product.id]).await?;
+    Ok(ProductWithVariants { product, variants })
+}
+
+/// Variants of these products, in display order.
+pub async fn variants_of(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<Variant>, StoreError> {
+    Ok(variants::table
+        .filter(variants::product_id.eq_any(ids))
+        .order((variants::product_id, variants::position, variants::id))
+        .select(Variant::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Products oldest first, optionally of one vendor.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    page: PageRequest,
+    vendor: Option<Uuid>,
+) -> Result<Page<ProductWithVariants>, StoreError> {
+    let mut query = products::table
+        .select(Product::as_select())
+        .order(products::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(products::id.gt(after));
+    }
+    if let Some(vendor) = vendor {
+        query = query.filter(products::vendor_id.eq(vendor));
+    }
+    let rows: Vec<Product> = query.load(conn).await?;
+    let page = Page::from_overfetch(rows, page.limit, |p| p.id);
+    let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
+    let mut variants = variants_of(conn, &ids).await?;
+    Ok(page.map(|product| {
+        let (mine, rest): (Vec<Variant>, Vec<Variant>) =
+            std::mem::take(&mut variants).into_iter().partition(|v| v.product_id == product.id);
+        variants = rest;
+        ProductWithVariants { product, variants: mine }
+    }))
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: ProductChanges,
+) -> Result<Product, StoreError> {
+    Ok(diesel::update(products::table.find(id))
+        .set((changes, products::updated_at.eq(diesel::dsl::now)))
+        .returning(Product::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn add_variant(conn: &mut AsyncPgConnection, new: NewVariant) -> Result<Variant, StoreError> {
+    Ok(diesel::insert_into(variants::table)
+        .values(&new)
+        .returning(Variant::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn update_variant(
+    conn: &mut AsyncPgConnection,
+    product_id: Uuid,
+    id: Uuid,
+    changes: VariantChanges,
+) -> Result<Variant, StoreError> {
+    Ok(diesel::update(variants::table.filter(variants::id.eq(id)).filter(variants::product_id.eq(product_id)))
+        .set((changes, variants::updated_at.eq(diesel::dsl::now)))
+        .returning(Variant::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn delete_variant(conn: &mut AsyncPgConnection, product_id: Uuid, id: Uuid) -> Result<(), StoreError> {
+    let n = diesel::delete(variants::table.filter(variants::id.eq(id)).filter(variants::product_id.eq(product_id)))
+        .execute(conn)
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn variant_count(conn: &mut AsyncPgConnection, product_id: Uuid) -> Result<i64, StoreError> {
+    Ok(variants::table
+        .filter(variants::product_id.eq(product_id))
+        .count()
+        .get_result(conn)
+        .await?)
+}

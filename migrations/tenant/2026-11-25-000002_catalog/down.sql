@@ -1,0 +1,10 @@
+DROP TABLE listings;
+DROP TABLE variants;
+DROP TABLE products;
+DROP TABLE categories;
+DROP TABLE vendor_status_events;
+ALTER TABLE vendors
+    DROP COLUMN description,
+    DROP COLUMN regions_served,
+    DROP COLUMN payout_reference,
+    DROP COLUMN status_reason;
