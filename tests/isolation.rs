@@ -91,10 +91,17 @@ async fn vendor_key_cannot_change_another_vendor_or_any_brand() {
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(listed["items"][0]["id"], mine.as_str());
 
+    app.post(
+        &format!("/v1/vendors/{mine}/suspend"),
+        &vendor_key,
+        json!({ "reason": "self" }),
+    )
+    .await
+    .expect_problem(403, "insufficient_scope");
     app.patch(
         &format!("/v1/vendors/{mine}"),
         &vendor_key,
-        json!({ "status": "approved" }),
+        json!({ "slug": "renamed" }),
     )
     .await
     .expect_problem(403, "insufficient_scope");

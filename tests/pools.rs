@@ -14,6 +14,19 @@ crate::tests![
     rolled_back_work_leaves_nothing,
 ];
 
+fn new_vendor(slug: &str) -> bazaar_store::tenant::vendors::NewVendor {
+    bazaar_store::tenant::vendors::NewVendor {
+        id: uuid::Uuid::now_v7(),
+        slug: slug.into(),
+        name: slug.into(),
+        contact_email: format!("{slug}@x.example"),
+        status: "approved".into(),
+        description: String::new(),
+        regions_served: Vec::new(),
+        payout_reference: None,
+    }
+}
+
 async fn search_path_never_leaks_across_pooled_connections() {
     let app = TestApp::builder().pool_size(1).start().await;
     let a = app.tenant().await;
@@ -142,17 +155,7 @@ async fn replica_reads_are_read_only() {
         .db()
         .tenant_read(&schema, |conn| {
             async move {
-                bazaar_store::tenant::vendors::create(
-                    conn,
-                    bazaar_store::tenant::vendors::NewVendor {
-                        id: uuid::Uuid::now_v7(),
-                        slug: "sneaky".into(),
-                        name: "Sneaky".into(),
-                        contact_email: "s@x.example".into(),
-                        status: "approved".into(),
-                    },
-                )
-                .await
+                bazaar_store::tenant::vendors::create(conn, new_vendor("sneaky"), "test").await
             }
             .boxed()
         })
@@ -170,17 +173,7 @@ async fn rolled_back_work_leaves_nothing() {
         .db()
         .tenant_tx(&schema, |conn| {
             async move {
-                bazaar_store::tenant::vendors::create(
-                    conn,
-                    bazaar_store::tenant::vendors::NewVendor {
-                        id: uuid::Uuid::now_v7(),
-                        slug: "half".into(),
-                        name: "Half".into(),
-                        contact_email: "h@x.example".into(),
-                        status: "approved".into(),
-                    },
-                )
-                .await?;
+                bazaar_store::tenant::vendors::create(conn, new_vendor("half"), "test").await?;
                 Err(bazaar_store::StoreError::NotFound)
             }
             .boxed()

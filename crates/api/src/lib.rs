@@ -3,6 +3,7 @@
 //! endpoints (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/docs`).
 
 pub mod auth;
+pub mod catalog_cache;
 pub mod decimal;
 pub mod error;
 pub mod metrics;

@@ -286,6 +286,7 @@ impl Manifest {
             .tenant_tx(&tenant.schema()?, move |conn| {
                 async move {
                     let mut changes = Vec::new();
+                    let mut vendors_touched = Vec::new();
                     for spec in brands_spec {
                         let action = match brands::find_by_slug(conn, &spec.slug).await? {
                             None => {
@@ -335,30 +336,53 @@ impl Manifest {
                                         name: spec.name,
                                         contact_email: spec.contact_email,
                                         status: spec.status,
+                                        description: String::new(),
+                                        regions_served: Vec::new(),
+                                        payout_reference: None,
                                     },
+                                    "manifest",
                                 )
                                 .await?;
                                 Action::Created
                             }
                             Some(existing) => {
                                 let diff = VendorChanges {
-                                    slug: None,
                                     name: differs(&existing.name, spec.name),
                                     contact_email: differs(
                                         &existing.contact_email,
                                         spec.contact_email,
                                     ),
                                     status: differs(&existing.status, spec.status),
+                                    ..Default::default()
                                 };
                                 if diff.is_empty() {
                                     Action::Unchanged
                                 } else {
+                                    if let Some(status) = &diff.status {
+                                        vendors::record(
+                                            conn,
+                                            existing.id,
+                                            Some(&existing.status),
+                                            status,
+                                            Some("changed by tenant manifest"),
+                                            "manifest",
+                                        )
+                                        .await?;
+                                    }
                                     vendors::update(conn, existing.id, diff).await?;
+                                    vendors_touched.push(existing.id);
                                     Action::Updated
                                 }
                             }
                         };
                         changes.push(change("vendor", &spec.slug, action));
+                    }
+                    for id in vendors_touched {
+                        bazaar_store::tenant::listings::refresh(
+                            conn,
+                            bazaar_store::tenant::listings::Refresh::Vendor(id),
+                        )
+                        .await?;
                     }
                     Ok(changes)
                 }

@@ -46,7 +46,9 @@ impl VendorStatus {
         Self::ALL
             .into_iter()
             .find(|s| s.as_str() == raw)
-            .ok_or_else(|| DomainError::new("invalid_status", format!("`{raw}` is not a vendor status")))
+            .ok_or_else(|| {
+                DomainError::new("invalid_status", format!("`{raw}` is not a vendor status"))
+            })
     }
 
     /// The status `action` leads to from this one, or why it cannot.
@@ -114,7 +116,12 @@ mod tests {
         let err = Approved.apply(Approve).expect_err("already approved");
         assert_eq!(err.code, "illegal_transition");
         assert_eq!(err.message, "a vendor that is approved cannot be approved");
-        for (from, action) in [(Pending, Suspend), (Rejected, Reinstate), (Suspended, Reject), (Approved, Reject)] {
+        for (from, action) in [
+            (Pending, Suspend),
+            (Rejected, Reinstate),
+            (Suspended, Reject),
+            (Approved, Reject),
+        ] {
             assert!(from.apply(action).is_err(), "{from:?} {action:?}");
         }
     }

@@ -150,6 +150,12 @@ pub mod tenant {
     diesel::joinable!(variants -> products (product_id));
     diesel::joinable!(products -> vendors (vendor_id));
     diesel::allow_tables_to_appear_in_same_query!(
-        brands, vendors, vendor_status_events, categories, products, variants, listings
+        brands,
+        vendors,
+        vendor_status_events,
+        categories,
+        products,
+        variants,
+        listings
     );
 }

@@ -152,7 +152,7 @@ pub struct WhoAmI {
 }
 
 /// Issue a tenant key after checking that its binding exists in the tenant.
-async fn issue_tenant_key(
+pub(crate) async fn issue_tenant_key(
     state: &AppState,
     tenant_id: Uuid,
     schema: &TenantSchema,

@@ -88,7 +88,10 @@ pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Category, Sto
         .await?)
 }
 
-pub async fn find_by_path(conn: &mut AsyncPgConnection, path: &str) -> Result<Option<Category>, StoreError> {
+pub async fn find_by_path(
+    conn: &mut AsyncPgConnection,
+    path: &str,
+) -> Result<Option<Category>, StoreError> {
     Ok(categories::table
         .filter(categories::path.eq(path))
         .select(Category::as_select())
@@ -178,6 +181,8 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Category, 
     if children > 0 {
         return Err(TreeError::HasChildren);
     }
-    diesel::delete(categories::table.find(id)).execute(conn).await?;
+    diesel::delete(categories::table.find(id))
+        .execute(conn)
+        .await?;
     Ok(category)
 }

@@ -45,7 +45,10 @@ pub enum Refresh<'a> {
 
 /// Recompute the browse columns of the chosen listings from their products,
 /// variants, vendors and categories.
-pub async fn refresh(conn: &mut AsyncPgConnection, which: Refresh<'_>) -> Result<usize, StoreError> {
+pub async fn refresh(
+    conn: &mut AsyncPgConnection,
+    which: Refresh<'_>,
+) -> Result<usize, StoreError> {
     const SET: &str = "UPDATE listings l SET \
         vendor_id = p.vendor_id, title = p.title, category_path = c.path, \
         price = COALESCE(l.price_override, (SELECT min(v.price) FROM variants v WHERE v.product_id = p.id)), \
@@ -125,7 +128,13 @@ pub async fn update(
         price_override: Option<Option<Decimal>>,
     }
     let listing: Listing = diesel::update(listings::table.find(id))
-        .set((Changes { active, price_override }, listings::updated_at.eq(diesel::dsl::now)))
+        .set((
+            Changes {
+                active,
+                price_override,
+            },
+            listings::updated_at.eq(diesel::dsl::now),
+        ))
         .returning(Listing::as_returning())
         .get_result(conn)
         .await?;
@@ -227,7 +236,9 @@ impl BrowseRow {
     pub fn after(&self, sort: Sort) -> After {
         match sort {
             Sort::Newest => After::Newest(self.listed_at, self.listing_id),
-            Sort::PriceAsc | Sort::PriceDesc => After::Price(self.price.unwrap_or_default(), self.listing_id),
+            Sort::PriceAsc | Sort::PriceDesc => {
+                After::Price(self.price.unwrap_or_default(), self.listing_id)
+            }
             Sort::Title => After::Title(self.title.clone(), self.listing_id),
         }
     }
@@ -235,7 +246,11 @@ impl BrowseRow {
 
 /// The browse statement for `b`, prefixed with `prefix` (`EXPLAIN` for tests
 /// and benchmarks). Only fixed fragments are joined; every value is bound.
-fn browse_query(b: &Browse, prefix: &str) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+fn browse_query(
+    b: &Browse,
+    prefix: &str,
+) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery>
+{
     let mut sql = format!(
         "{prefix}SELECT l.id AS listing_id, l.created_at AS listed_at, l.price, p.id, p.vendor_id, \
          l.category_path, p.slug, p.title, p.attributes, p.images \
@@ -249,7 +264,9 @@ fn browse_query(b: &Browse, prefix: &str) -> diesel::query_builder::BoxedSqlQuer
     };
     if b.category_path.is_some() {
         let i = next();
-        sql.push_str(&format!(" AND (l.category_path = ${i} OR l.category_path LIKE ${i} || '/%')"));
+        sql.push_str(&format!(
+            " AND (l.category_path = ${i} OR l.category_path LIKE ${i} || '/%')"
+        ));
     }
     if b.vendor_id.is_some() {
         sql.push_str(&format!(" AND l.vendor_id = ${}", next()));
@@ -266,7 +283,9 @@ fn browse_query(b: &Browse, prefix: &str) -> diesel::query_builder::BoxedSqlQuer
     if let Some(after) = &b.after {
         let (k, i) = (next(), next());
         let clause = match (b.sort, after) {
-            (Sort::Newest, After::Newest(..)) => format!(" AND (l.created_at, l.id) < (${k}, ${i})"),
+            (Sort::Newest, After::Newest(..)) => {
+                format!(" AND (l.created_at, l.id) < (${k}, ${i})")
+            }
             (Sort::PriceAsc, After::Price(..)) => format!(" AND (l.price, l.id) > (${k}, ${i})"),
             (Sort::PriceDesc, After::Price(..)) => format!(" AND (l.price, l.id) < (${k}, ${i})"),
             (Sort::Title, After::Title(..)) => format!(" AND (l.title, l.id) > (${k}, ${i})"),
@@ -283,7 +302,9 @@ fn browse_query(b: &Browse, prefix: &str) -> diesel::query_builder::BoxedSqlQuer
     });
     sql.push_str(&format!(" LIMIT ${}", next()));
 
-    let mut q = diesel::sql_query(sql).into_boxed().bind::<SqlUuid, _>(b.brand_id);
+    let mut q = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<SqlUuid, _>(b.brand_id);
     if let Some(path) = &b.category_path {
         q = q.bind::<Text, _>(path.clone());
     }
@@ -309,7 +330,10 @@ fn browse_query(b: &Browse, prefix: &str) -> diesel::query_builder::BoxedSqlQuer
 }
 
 /// One browse page and where the next starts.
-pub async fn browse(conn: &mut AsyncPgConnection, b: &Browse) -> Result<(Vec<BrowseRow>, Option<After>), StoreError> {
+pub async fn browse(
+    conn: &mut AsyncPgConnection,
+    b: &Browse,
+) -> Result<(Vec<BrowseRow>, Option<After>), StoreError> {
     let mut rows: Vec<BrowseRow> = browse_query(b, "").load(conn).await?;
     let limit = usize::try_from(b.limit).unwrap_or(0);
     let next = if rows.len() > limit {
@@ -322,14 +346,21 @@ pub async fn browse(conn: &mut AsyncPgConnection, b: &Browse) -> Result<(Vec<Bro
 }
 
 /// The plan PostgreSQL chooses for a browse, for tests and benchmarks.
-pub async fn explain_browse(conn: &mut AsyncPgConnection, b: &Browse) -> Result<String, StoreError> {
+pub async fn explain_browse(
+    conn: &mut AsyncPgConnection,
+    b: &Browse,
+) -> Result<String, StoreError> {
     #[derive(QueryableByName)]
     struct Line {
         #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
         line: String,
     }
     let lines: Vec<Line> = browse_query(b, "EXPLAIN ").load(conn).await?;
-    Ok(lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n"))
+    Ok(lines
+        .into_iter()
+        .map(|l| l.line)
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
 /// The visible listing of a product in a brand, by product id or slug (the
@@ -358,7 +389,10 @@ pub async fn storefront_product(
 }
 
 /// Whether any visible listing exists (for the benchmark's sanity checks).
-pub async fn visible_count(conn: &mut AsyncPgConnection, brand_id: Uuid) -> Result<i64, StoreError> {
+pub async fn visible_count(
+    conn: &mut AsyncPgConnection,
+    brand_id: Uuid,
+) -> Result<i64, StoreError> {
     Ok(listings::table
         .filter(listings::brand_id.eq(brand_id))
         .filter(listings::visible.eq(true))

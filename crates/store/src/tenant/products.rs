@@ -139,7 +139,10 @@ pub async fn get(
     id: Uuid,
     vendor: Option<Uuid>,
 ) -> Result<ProductWithVariants, StoreError> {
-    let mut query = products::table.find(id).select(Product::as_select()).into_boxed();
+    let mut query = products::table
+        .find(id)
+        .select(Product::as_select())
+        .into_boxed();
     if let Some(vendor) = vendor {
         query = query.filter(products::vendor_id.eq(vendor));
     }
@@ -149,7 +152,10 @@ pub async fn get(
 }
 
 /// Variants of these products, in display order.
-pub async fn variants_of(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<Variant>, StoreError> {
+pub async fn variants_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<Variant>, StoreError> {
     Ok(variants::table
         .filter(variants::product_id.eq_any(ids))
         .order((variants::product_id, variants::position, variants::id))
@@ -180,10 +186,14 @@ pub async fn list(
     let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
     let mut variants = variants_of(conn, &ids).await?;
     Ok(page.map(|product| {
-        let (mine, rest): (Vec<Variant>, Vec<Variant>) =
-            std::mem::take(&mut variants).into_iter().partition(|v| v.product_id == product.id);
+        let (mine, rest): (Vec<Variant>, Vec<Variant>) = std::mem::take(&mut variants)
+            .into_iter()
+            .partition(|v| v.product_id == product.id);
         variants = rest;
-        ProductWithVariants { product, variants: mine }
+        ProductWithVariants {
+            product,
+            variants: mine,
+        }
     }))
 }
 
@@ -199,7 +209,10 @@ pub async fn update(
         .await?)
 }
 
-pub async fn add_variant(conn: &mut AsyncPgConnection, new: NewVariant) -> Result<Variant, StoreError> {
+pub async fn add_variant(
+    conn: &mut AsyncPgConnection,
+    new: NewVariant,
+) -> Result<Variant, StoreError> {
     Ok(diesel::insert_into(variants::table)
         .values(&new)
         .returning(Variant::as_returning())
@@ -213,24 +226,39 @@ pub async fn update_variant(
     id: Uuid,
     changes: VariantChanges,
 ) -> Result<Variant, StoreError> {
-    Ok(diesel::update(variants::table.filter(variants::id.eq(id)).filter(variants::product_id.eq(product_id)))
-        .set((changes, variants::updated_at.eq(diesel::dsl::now)))
-        .returning(Variant::as_returning())
-        .get_result(conn)
-        .await?)
+    Ok(diesel::update(
+        variants::table
+            .filter(variants::id.eq(id))
+            .filter(variants::product_id.eq(product_id)),
+    )
+    .set((changes, variants::updated_at.eq(diesel::dsl::now)))
+    .returning(Variant::as_returning())
+    .get_result(conn)
+    .await?)
 }
 
-pub async fn delete_variant(conn: &mut AsyncPgConnection, product_id: Uuid, id: Uuid) -> Result<(), StoreError> {
-    let n = diesel::delete(variants::table.filter(variants::id.eq(id)).filter(variants::product_id.eq(product_id)))
-        .execute(conn)
-        .await?;
+pub async fn delete_variant(
+    conn: &mut AsyncPgConnection,
+    product_id: Uuid,
+    id: Uuid,
+) -> Result<(), StoreError> {
+    let n = diesel::delete(
+        variants::table
+            .filter(variants::id.eq(id))
+            .filter(variants::product_id.eq(product_id)),
+    )
+    .execute(conn)
+    .await?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
     Ok(())
 }
 
-pub async fn variant_count(conn: &mut AsyncPgConnection, product_id: Uuid) -> Result<i64, StoreError> {
+pub async fn variant_count(
+    conn: &mut AsyncPgConnection,
+    product_id: Uuid,
+) -> Result<i64, StoreError> {
     Ok(variants::table
         .filter(variants::product_id.eq(product_id))
         .count()

@@ -182,7 +182,10 @@ pub async fn record(
 }
 
 /// The vendor's status history, oldest first.
-pub async fn history(conn: &mut AsyncPgConnection, vendor_id: Uuid) -> Result<Vec<StatusEvent>, StoreError> {
+pub async fn history(
+    conn: &mut AsyncPgConnection,
+    vendor_id: Uuid,
+) -> Result<Vec<StatusEvent>, StoreError> {
     Ok(events::table
         .filter(events::vendor_id.eq(vendor_id))
         .order(events::id)
