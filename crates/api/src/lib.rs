@@ -19,8 +19,12 @@ pub use error::{ApiError, ApiResult, Problem};
 pub use state::{AppState, Settings};
 
 use routes::brands::BrandsApi;
+use routes::categories::CategoriesApi;
 use routes::keys::{KeysApi, PlatformKeysApi};
+use routes::listings::ListingsApi;
+use routes::products::ProductsApi;
 use routes::regions::RegionsApi;
+use routes::storefront::StorefrontApi;
 use routes::tenants::TenantsApi;
 use routes::vendors::VendorsApi;
 
@@ -31,6 +35,10 @@ type Apis = (
     BrandsApi,
     VendorsApi,
     RegionsApi,
+    CategoriesApi,
+    ProductsApi,
+    ListingsApi,
+    StorefrontApi,
 );
 
 /// The OpenAPI service: every documented endpoint.
@@ -52,6 +60,18 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         RegionsApi {
+            state: state.clone(),
+        },
+        CategoriesApi {
+            state: state.clone(),
+        },
+        ProductsApi {
+            state: state.clone(),
+        },
+        ListingsApi {
+            state: state.clone(),
+        },
+        StorefrontApi {
             state: state.clone(),
         },
     );

@@ -27,6 +27,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Whether `/readyz` must see the cache answer (true with Redis).
     pub cache_required: bool,
+    /// Prefix for product image paths that are not absolute URLs.
+    pub cdn_base_url: Option<String>,
 }
 
 impl Settings {
@@ -35,6 +37,24 @@ impl Settings {
             platform_key_hash: platform_key.map(|key| Sha256::digest(key.as_bytes()).into()),
             max_body_bytes,
             cache_required,
+            cdn_base_url: None,
+        }
+    }
+
+    /// Serve relative image paths under `base` (e.g. `https://cdn.example.com`).
+    pub fn with_cdn_base_url(mut self, base: Option<String>) -> Self {
+        self.cdn_base_url = base.map(|b| b.trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// An image as a client should load it: absolute URLs as they are,
+    /// relative paths under the CDN base when one is configured.
+    pub fn image_url(&self, image: &str) -> String {
+        match &self.cdn_base_url {
+            Some(base) if !image.contains("://") => {
+                format!("{base}/{}", image.trim_start_matches('/'))
+            }
+            _ => image.to_owned(),
         }
     }
 

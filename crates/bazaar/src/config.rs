@@ -66,6 +66,9 @@ pub struct Config {
     pub shutdown_timeout_seconds: u64,
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Base URL that relative product image paths are served under.
+    #[serde(default)]
+    pub cdn_base_url: Option<String>,
     /// Folder of region packs (`*.yaml`), watched for changes.
     #[serde(default = "defaults::regions_dir")]
     pub regions_dir: PathBuf,
@@ -129,6 +132,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ),
     ("BAZAAR_LOG_FORMAT", "log_format"),
     ("BAZAAR_REGIONS_DIR", "regions_dir"),
+    ("BAZAAR_CDN_BASE_URL", "cdn_base_url"),
     ("BAZAAR_REGIONS_POLL_MS", "regions_poll_ms"),
 ];
 
@@ -302,6 +306,11 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return invalid("max_body_bytes", "must be at least 1024".into());
         }
+        if let Some(url) = &self.cdn_base_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return invalid("cdn_base_url", "must start with https:// or http://".into());
+        }
         if self.regions_poll_ms < 50 {
             return invalid("regions_poll_ms", "must be at least 50".into());
         }
@@ -338,6 +347,7 @@ impl fmt::Debug for Config {
             .field("replica_max_lag_seconds", &self.replica_max_lag_seconds)
             .field("shutdown_timeout_seconds", &self.shutdown_timeout_seconds)
             .field("log_format", &self.log_format)
+            .field("cdn_base_url", &self.cdn_base_url)
             .field("regions_dir", &self.regions_dir)
             .field("regions_poll_ms", &self.regions_poll_ms)
             .finish()

@@ -178,7 +178,8 @@ pub fn state_with(
         db,
         cache,
         regions,
-        Settings::new(Some(platform_key), config.max_body_bytes, cache_required),
+        Settings::new(Some(platform_key), config.max_body_bytes, cache_required)
+            .with_cdn_base_url(config.cdn_base_url.clone()),
     ))
 }
 

@@ -2,8 +2,12 @@
 //! tags, keyset pagination parameters and the 201 response.
 
 pub mod brands;
+pub mod categories;
 pub mod keys;
+pub mod listings;
+pub mod products;
 pub mod regions;
+pub mod storefront;
 pub mod tenants;
 pub mod vendors;
 
@@ -25,6 +29,14 @@ pub enum Tag {
     Vendors,
     /// Region rule packs: tax, delivery hours, age checks, limits.
     Regions,
+    /// The category tree.
+    Categories,
+    /// Vendors' products and their variants.
+    Products,
+    /// Which vendor product shows in which brand.
+    Listings,
+    /// What shoppers browse: a brand's visible catalog.
+    Storefront,
 }
 
 /// The object was created.

@@ -58,6 +58,16 @@ pub async fn create(conn: &mut AsyncPgConnection, new: NewBrand) -> Result<Brand
         .await?)
 }
 
+/// The currencies the tenant sells in: those of its brands.
+pub async fn currencies(conn: &mut AsyncPgConnection) -> Result<Vec<String>, StoreError> {
+    Ok(brands::table
+        .select(brands::currency)
+        .distinct()
+        .order(brands::currency)
+        .load(conn)
+        .await?)
+}
+
 pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Brand, StoreError> {
     Ok(brands::table
         .find(id)
