@@ -9,6 +9,7 @@
 mod support;
 
 mod cache;
+mod catalog;
 mod config_and_cli;
 mod errors;
 mod isolation;
@@ -27,6 +28,7 @@ fn main() {
     let suite = Suite::new();
     let trials = suite.trials(vec![
         cache::tests(),
+        catalog::tests(),
         config_and_cli::tests(),
         errors::tests(),
         isolation::tests(),

@@ -178,6 +178,9 @@ pub struct TestAppBuilder {
     replica_urls: Vec<String>,
     max_body_bytes: usize,
     regions_dir: std::path::PathBuf,
+    cache_namespace: Option<String>,
+    redis_url: Option<String>,
+    cdn: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -195,6 +198,23 @@ impl TestAppBuilder {
     }
     pub fn max_body_bytes(mut self, n: usize) -> Self {
         self.max_body_bytes = n;
+        self
+    }
+    /// Share a cache namespace with another instance (both see each other's
+    /// entries), as servers of one deployment do.
+    pub fn cache_namespace(mut self, namespace: &str) -> Self {
+        self.cache_namespace = Some(namespace.to_owned());
+        self
+    }
+    /// Use this Redis URL (e.g. a dead one).
+    pub fn redis_url(mut self, url: &str) -> Self {
+        self.redis = true;
+        self.redis_url = Some(url.to_owned());
+        self
+    }
+    /// Serve relative image paths under this CDN base.
+    pub fn cdn(mut self, base: &str) -> Self {
+        self.cdn = Some(base.to_owned());
         self
     }
     /// Serve the region packs of `dir` (watched every 100 ms).
@@ -215,7 +235,12 @@ impl TestAppBuilder {
                 "BAZAAR_MAX_BODY_BYTES".to_owned(),
                 self.max_body_bytes.to_string(),
             ),
-            ("BAZAAR_CACHE_NAMESPACE".to_owned(), unique("bazaar-e2e-")),
+            (
+                "BAZAAR_CACHE_NAMESPACE".to_owned(),
+                self.cache_namespace
+                    .clone()
+                    .unwrap_or_else(|| unique("bazaar-e2e-")),
+            ),
             (
                 "BAZAAR_REGIONS_DIR".to_owned(),
                 self.regions_dir.display().to_string(),
@@ -223,7 +248,13 @@ impl TestAppBuilder {
             ("BAZAAR_REGIONS_POLL_MS".to_owned(), "100".to_owned()),
         ];
         if self.redis {
-            env.push(("BAZAAR_REDIS_URL".to_owned(), redis_url()));
+            env.push((
+                "BAZAAR_REDIS_URL".to_owned(),
+                self.redis_url.clone().unwrap_or_else(redis_url),
+            ));
+        }
+        if let Some(cdn) = &self.cdn {
+            env.push(("BAZAAR_CDN_BASE_URL".to_owned(), cdn.clone()));
         }
         if !self.replica_urls.is_empty() {
             env.push((
@@ -321,6 +352,9 @@ impl TestApp {
             replica_urls: Vec::new(),
             max_body_bytes: 64 * 1024,
             regions_dir: shipped_regions(),
+            cache_namespace: None,
+            redis_url: None,
+            cdn: None,
         }
     }
 
