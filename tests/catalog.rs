@@ -14,6 +14,7 @@ crate::tests![
     every_browse_is_served_by_an_index,
     cache_is_invalidated_across_instances,
     reads_fall_back_to_the_database_when_redis_is_down,
+    bulk_import_upserts_by_sku_and_reports_bad_rows,
 ];
 
 /// A product body with `n` variants.
@@ -1063,5 +1064,143 @@ async fn reads_fall_back_to_the_database_when_redis_is_down() {
     .expect(200);
     let page = app.get("/v1/storefront/products", sf).await.expect(200);
     assert_eq!(page["items"][0]["price"], "11.00");
+    app.stop().await;
+}
+
+async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
+    let app = TestApp::start().await;
+    let s = shop(&app).await;
+    let admin = s.t.admin_key.as_str();
+    app.post(
+        "/v1/categories",
+        admin,
+        json!({ "slug": "apparel", "name": "Apparel" }),
+    )
+    .await
+    .expect(201);
+    let rows = json!({ "rows": [
+        { "sku": "TEE-S", "product_slug": "tee", "product_title": "Tee", "price": "20.00", "currency": "USD", "category_path": "apparel", "option.size": "S", "status": "active" },
+        { "sku": "TEE-M", "product_slug": "tee", "price": "21.00", "currency": "USD", "option.size": "M" },
+        { "sku": "MUG", "product_slug": "mug", "product_title": "Mug", "price": "9.50", "currency": "USD" },
+        { "sku": "bad sku", "product_slug": "x", "product_title": "X", "price": "1.00", "currency": "USD" },
+        { "sku": "NUM", "product_slug": "num", "product_title": "Num", "price": 3.5, "currency": "USD" },
+        { "sku": "NOCAT", "product_slug": "nocat", "product_title": "N", "price": "1.00", "currency": "USD", "category_path": "nowhere" },
+        { "sku": "NOPRICE", "product_slug": "noprice", "product_title": "N" },
+        { "sku": "EURO", "product_slug": "euro", "product_title": "E", "price": "1.00", "currency": "EUR" }
+    ]});
+    let first = app
+        .post("/v1/products/import", &s.vendor_key, rows.clone())
+        .await
+        .expect(200);
+    assert_eq!(
+        (first["created"].as_u64(), first["failed"].as_u64()),
+        (Some(3), Some(5)),
+        "{first}"
+    );
+    let codes: Vec<&str> = first["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "invalid_sku",
+            "invalid_amount",
+            "category_not_found",
+            "missing_price",
+            "currency_not_sold"
+        ]
+    );
+    assert_eq!(first["rows"][4]["row"], 5);
+    assert!(
+        first["rows"][4]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("JSON number"))
+    );
+
+    let again = app
+        .post("/v1/products/import", &s.vendor_key, rows)
+        .await
+        .expect(200);
+    assert_eq!(
+        (
+            again["unchanged"].as_u64(),
+            again["created"].as_u64(),
+            again["updated"].as_u64()
+        ),
+        (Some(3), Some(0), Some(0)),
+        "idempotent: {again}"
+    );
+
+    let products = app.get("/v1/products", &s.vendor_key).await.expect(200);
+    let tee = products["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["slug"] == "tee")
+        .expect("tee")
+        .clone();
+    assert_eq!(tee["variants"].as_array().map(Vec::len), Some(2));
+    assert_eq!(tee["variants"][1]["options"], json!({ "size": "M" }));
+    let tee_id = tee["id"].as_str().expect("id").to_owned();
+    app.post(
+        "/v1/listings",
+        &s.vendor_key,
+        json!({ "brand_id": s.brand, "product_id": tee_id }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        browse(&app, &s.storefront_key, "category=apparel").await,
+        ["tee"]
+    );
+
+    // A CSV from the vendor's old platform lowers a price.
+    let csv = "sku,product_slug,price,currency,option.size\nTEE-S,tee,15.00,USD,S\nTEE-L,tee,22.00,USD,L\n";
+    let resp = app
+        .client
+        .post(format!("{}/v1/products/import", app.base))
+        .bearer_auth(&s.vendor_key)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 200);
+    let result: Value = resp.json().await.expect("json");
+    assert_eq!(
+        (result["updated"].as_u64(), result["created"].as_u64()),
+        (Some(1), Some(1)),
+        "{result}"
+    );
+    let page = app
+        .get(
+            "/v1/storefront/products?category=apparel",
+            &s.storefront_key,
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        page["items"][0]["price"], "15.00",
+        "listings follow the import"
+    );
+
+    let bad_header = app
+        .client
+        .post(format!("{}/v1/products/import", app.base))
+        .bearer_auth(&s.vendor_key)
+        .header("content-type", "text/csv")
+        .body("sku,colour\nA,red\n")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(bad_header.status().as_u16(), 400);
+    let body: Value = bad_header.json().await.expect("json");
+    assert_eq!(body["code"], "unknown_column");
+    app.post("/v1/products/import", admin, json!({ "rows": [] }))
+        .await
+        .expect_problem(422, "vendor_id_required");
     app.stop().await;
 }

@@ -20,6 +20,7 @@ pub use state::{AppState, Settings};
 
 use routes::brands::BrandsApi;
 use routes::categories::CategoriesApi;
+use routes::import::ImportApi;
 use routes::keys::{KeysApi, PlatformKeysApi};
 use routes::listings::ListingsApi;
 use routes::products::ProductsApi;
@@ -39,6 +40,7 @@ type Apis = (
     ProductsApi,
     ListingsApi,
     StorefrontApi,
+    ImportApi,
 );
 
 /// The OpenAPI service: every documented endpoint.
@@ -72,6 +74,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         StorefrontApi {
+            state: state.clone(),
+        },
+        ImportApi {
             state: state.clone(),
         },
     );

@@ -365,6 +365,26 @@ fn stats(pool: &PgPool, max: u32) -> PoolStats {
     }
 }
 
+/// Savepoints inside a transaction: for work where one part may fail
+/// without undoing the rest (each row of an import).
+pub mod savepoint {
+    use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
+
+    use crate::StoreError;
+
+    pub async fn begin(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
+        Ok(AnsiTransactionManager::begin_transaction(conn).await?)
+    }
+
+    pub async fn release(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
+        Ok(AnsiTransactionManager::commit_transaction(conn).await?)
+    }
+
+    pub async fn rollback(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
+        Ok(AnsiTransactionManager::rollback_transaction(conn).await?)
+    }
+}
+
 /// Point this transaction's search path at `schema` (and nothing else).
 pub async fn set_search_path(conn: &mut AsyncPgConnection, schema: &str) -> Result<(), StoreError> {
     use diesel_async::RunQueryDsl;

@@ -3,6 +3,7 @@
 
 pub mod brands;
 pub mod categories;
+pub mod import;
 pub mod keys;
 pub mod listings;
 pub mod products;

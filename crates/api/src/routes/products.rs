@@ -433,7 +433,7 @@ fn write_error(e: StoreError) -> ApiError {
 }
 
 /// The vendor a write acts for, and a check that it may write.
-fn acting_vendor(key: &TenantKey, requested: Option<Uuid>) -> ApiResult<Uuid> {
+pub(crate) fn acting_vendor(key: &TenantKey, requested: Option<Uuid>) -> ApiResult<Uuid> {
     key.require(&[Scope::TenantAdmin, Scope::Vendor])?;
     match (key.vendor_id, requested) {
         (Some(own), None) => Ok(own),
@@ -451,7 +451,7 @@ fn acting_vendor(key: &TenantKey, requested: Option<Uuid>) -> ApiResult<Uuid> {
 }
 
 /// Inside a write: the vendor exists (and may sell, for vendor keys).
-async fn check_vendor(
+pub(crate) async fn check_vendor(
     conn: &mut AsyncPgConnection,
     vendor_id: Uuid,
     is_vendor_key: bool,

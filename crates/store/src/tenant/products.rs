@@ -265,3 +265,33 @@ pub async fn variant_count(
         .get_result(conn)
         .await?)
 }
+
+/// The vendor's product with this slug.
+pub async fn find_by_slug(
+    conn: &mut AsyncPgConnection,
+    vendor_id: Uuid,
+    slug: &str,
+) -> Result<Option<Product>, StoreError> {
+    Ok(products::table
+        .filter(products::vendor_id.eq(vendor_id))
+        .filter(products::slug.eq(slug))
+        .select(Product::as_select())
+        .get_result(conn)
+        .await
+        .optional()?)
+}
+
+/// The vendor's variant with this SKU.
+pub async fn find_variant_by_sku(
+    conn: &mut AsyncPgConnection,
+    vendor_id: Uuid,
+    sku: &str,
+) -> Result<Option<Variant>, StoreError> {
+    Ok(variants::table
+        .filter(variants::vendor_id.eq(vendor_id))
+        .filter(variants::sku.eq(sku))
+        .select(Variant::as_select())
+        .get_result(conn)
+        .await
+        .optional()?)
+}
