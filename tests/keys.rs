@@ -14,6 +14,7 @@ crate::tests![
     key_bindings_are_checked,
     platform_keys_can_be_issued_and_revoked,
     whoami_describes_the_calling_key,
+    revocation_and_suspension_reach_every_instance_at_once,
 ];
 
 async fn revocation_takes_effect_on_the_next_request() {
@@ -229,4 +230,61 @@ async fn whoami_describes_the_calling_key() {
     assert_eq!(platform["scope"], "platform");
     assert!(platform["tenant_id"].is_null());
     app.stop().await;
+}
+
+async fn revocation_and_suspension_reach_every_instance_at_once() {
+    // Authenticated keys are cached (in Redis here, shared by both
+    // instances); a revocation on A must refuse the key on B at once.
+    let namespace = crate::support::unique("bazaar-e2e-");
+    let a = TestApp::builder()
+        .redis()
+        .cache_namespace(&namespace)
+        .start()
+        .await;
+    let b = TestApp::builder()
+        .redis()
+        .cache_namespace(&namespace)
+        .start()
+        .await;
+    let t = a.tenant().await;
+    let (key_id, secret) = a
+        .key(
+            &t.admin_key,
+            json!({ "name": "edge", "scope": "tenant_admin" }),
+        )
+        .await;
+    b.get("/v1/brands", &secret).await.expect(200);
+    b.get("/v1/brands", &secret).await.expect(200);
+    a.post(
+        &format!("/v1/keys/{key_id}/revoke"),
+        &t.admin_key,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    b.get("/v1/brands", &secret)
+        .await
+        .expect_problem(401, "invalid_api_key");
+
+    b.get("/v1/brands", &t.admin_key).await.expect(200);
+    a.post(
+        &format!("/v1/platform/tenants/{}/suspend", t.id),
+        PLATFORM_KEY,
+        json!({ "reason": "r" }),
+    )
+    .await
+    .expect(200);
+    b.get("/v1/brands", &t.admin_key)
+        .await
+        .expect_problem(403, "tenant_suspended");
+    a.post(
+        &format!("/v1/platform/tenants/{}/resume", t.id),
+        PLATFORM_KEY,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    b.get("/v1/brands", &t.admin_key).await.expect(200);
+    a.stop().await;
+    b.stop().await;
 }

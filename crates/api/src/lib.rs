@@ -8,6 +8,7 @@ pub mod decimal;
 pub mod error;
 pub mod metrics;
 pub mod middleware;
+pub mod payload;
 pub mod routes;
 pub mod state;
 mod system;

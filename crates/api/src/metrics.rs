@@ -21,11 +21,13 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
-type Key = (String, String, u16);
+/// Route pattern, then method, then status: nested so that recording a
+/// request looks up borrowed strings and allocates only for a new series.
+type Table = BTreeMap<String, BTreeMap<String, BTreeMap<u16, Series>>>;
 
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<Key, Series>>,
+    series: Mutex<Table>,
 }
 
 impl Metrics {
@@ -35,8 +37,17 @@ impl Metrics {
             .series
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = series
-            .entry((method.to_owned(), route.to_owned(), status))
+        if !series.contains_key(route) {
+            series.insert(route.to_owned(), BTreeMap::new());
+        }
+        let by_method = series.get_mut(route).expect("inserted above");
+        if !by_method.contains_key(method) {
+            by_method.insert(method.to_owned(), BTreeMap::new());
+        }
+        let entry = by_method
+            .get_mut(method)
+            .expect("inserted above")
+            .entry(status)
             .or_default();
         entry.count += 1;
         entry.sum += secs;
@@ -56,7 +67,17 @@ impl Metrics {
             .series
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for ((method, route, status), s) in series.iter() {
+        let flat: Vec<(&str, &str, u16, &Series)> = series
+            .iter()
+            .flat_map(|(route, methods)| {
+                methods.iter().flat_map(move |(method, statuses)| {
+                    statuses
+                        .iter()
+                        .map(move |(status, s)| (method.as_str(), route.as_str(), *status, s))
+                })
+            })
+            .collect();
+        for (method, route, status, s) in &flat {
             let _ = writeln!(
                 out,
                 "bazaar_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
@@ -66,7 +87,7 @@ impl Metrics {
         }
         out.push_str("# HELP bazaar_http_request_duration_seconds HTTP request latency.\n");
         out.push_str("# TYPE bazaar_http_request_duration_seconds histogram\n");
-        for ((method, route, status), s) in series.iter() {
+        for (method, route, status, s) in &flat {
             let labels = format!(
                 "method=\"{method}\",route=\"{}\",status=\"{status}\"",
                 escape(route)
@@ -93,6 +114,7 @@ impl Metrics {
                 s.count
             );
         }
+        drop(flat);
         drop(series);
 
         out.push_str(

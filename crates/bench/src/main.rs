@@ -3,6 +3,7 @@
 //! noisy). Every benchmark creates its own database on the configured
 //! PostgreSQL server and drops it afterwards.
 
+mod catalog;
 mod provision;
 mod regions;
 mod stats;
@@ -32,6 +33,22 @@ enum Bench {
         #[arg(long, default_value_t = 100)]
         count: usize,
     },
+    /// Catalog pages at 64 connections with wrk: cached, uncached, and a
+    /// constant body of the same size from the same server.
+    Catalog {
+        /// Products to generate.
+        #[arg(long, default_value_t = 100_000)]
+        products: i64,
+        /// Seconds per wrk run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 64)]
+        connections: u32,
+        /// Redis for the shared-cache run.
+        #[arg(long, default_value = "redis://127.0.0.1:6379")]
+        redis: String,
+    },
     /// Region packs: quote evaluations per second, and checking and loading
     /// 200 packs, each against a baseline.
     Regions {
@@ -50,5 +67,11 @@ async fn main() -> anyhow::Result<()> {
     match cli.bench {
         Bench::Provision { count } => provision::run(&cli.postgres, count).await,
         Bench::Regions { quotes, loads } => regions::run(quotes, loads),
+        Bench::Catalog {
+            products,
+            seconds,
+            connections,
+            redis,
+        } => catalog::run(&cli.postgres, products, seconds, connections, &redis).await,
     }
 }

@@ -234,6 +234,13 @@ pub(crate) async fn issue_tenant_key(
     })
 }
 
+/// Drop a revoked key from the authentication cache on every node.
+async fn forget_key(state: &AppState, key_id: Uuid) -> ApiResult<()> {
+    let hashes = store::hashes(&state.db, None, Some(key_id)).await?;
+    crate::auth::forget(state, &hashes).await;
+    Ok(())
+}
+
 pub struct KeysApi {
     pub state: AppState,
 }
@@ -288,6 +295,7 @@ impl KeysApi {
         let revoked = store::revoke(&self.state.db, Some(key.tenant_id), key_id.0)
             .await
             .map_err(|e| ApiError::from_store(e, "key"))?;
+        forget_key(&self.state, revoked.id).await?;
         tracing::info!(key.id = %revoked.id, "api key revoked");
         Ok(Json(revoked.try_into()?))
     }
@@ -391,6 +399,7 @@ impl PlatformKeysApi {
         let revoked = store::revoke(&self.state.db, Some(tenant_id.0), key_id.0)
             .await
             .map_err(|e| ApiError::from_store(e, "key"))?;
+        forget_key(&self.state, revoked.id).await?;
         Ok(Json(revoked.try_into()?))
     }
 
@@ -459,6 +468,7 @@ impl PlatformKeysApi {
         let revoked = store::revoke(&self.state.db, None, key_id.0)
             .await
             .map_err(|e| ApiError::from_store(e, "key"))?;
+        forget_key(&self.state, revoked.id).await?;
         Ok(Json(revoked.try_into()?))
     }
 }

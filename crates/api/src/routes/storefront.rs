@@ -12,8 +12,7 @@ use bazaar_store::tenant::{brands, products};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
-use poem_openapi::types::{ParseFromJSON, ToJSON};
+use poem_openapi::types::ToJSON;
 use poem_openapi::{Enum, Object, OpenApi};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -22,6 +21,7 @@ use super::Tag;
 use super::products::{Variant, variant_out};
 use crate::auth::{ApiKey, TenantKey};
 use crate::error::{ApiError, ApiResult};
+use crate::payload::JsonBytes;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -197,25 +197,20 @@ fn browsing_brand(key: &TenantKey, requested: Option<Uuid>) -> ApiResult<Uuid> {
     }
 }
 
-async fn cached<T: ToJSON + ParseFromJSON>(
+/// The cached page for `cache_key`, or `load` it, cache it and return it.
+/// A hit is served as the stored bytes, untouched.
+async fn cached<T: ToJSON>(
     state: &AppState,
     tenant: Uuid,
     cache_key: &str,
     load: impl Future<Output = ApiResult<T>>,
-) -> ApiResult<T> {
+) -> ApiResult<JsonBytes<T>> {
     let (hit, full_key) = crate::catalog_cache::lookup(state, tenant, cache_key).await;
-    if let Some(bytes) = hit
-        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes)
-        && let Ok(parsed) = T::parse_from_json(Some(value))
-    {
-        return Ok(parsed);
+    if let Some(bytes) = hit {
+        return Ok(JsonBytes::from_cached(bytes));
     }
-    let fresh = load.await?;
-    if let Some(json) = fresh.to_json()
-        && let Ok(bytes) = serde_json::to_vec(&json)
-    {
-        crate::catalog_cache::store(state, full_key, &bytes).await;
-    }
+    let fresh = JsonBytes::from_value(&load.await?);
+    crate::catalog_cache::store(state, full_key, fresh.bytes()).await;
     Ok(fresh)
 }
 
@@ -253,7 +248,7 @@ impl StorefrontApi {
         limit: Query<Option<u32>>,
         /// The `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
-    ) -> ApiResult<Json<ProductCardPage>> {
+    ) -> ApiResult<JsonBytes<ProductCardPage>> {
         let key = auth.0.tenant()?;
         let brand = browsing_brand(key, brand_id.0)?;
         let sort: Sort = sort.0.unwrap_or(BrowseSort::Newest).into();
@@ -326,7 +321,7 @@ impl StorefrontApi {
             })
         })
         .await?;
-        Ok(Json(page))
+        Ok(page)
     }
 
     /// Get a product
@@ -343,7 +338,7 @@ impl StorefrontApi {
         id_or_slug: Path<String>,
         /// The brand to preview (tenant admin keys only).
         brand_id: Query<Option<Uuid>>,
-    ) -> ApiResult<Json<StorefrontProduct>> {
+    ) -> ApiResult<JsonBytes<StorefrontProduct>> {
         let key = auth.0.tenant()?;
         let brand = browsing_brand(key, brand_id.0)?;
         let raw = id_or_slug.0;
@@ -399,7 +394,7 @@ impl StorefrontApi {
             })
         })
         .await?;
-        Ok(Json(product))
+        Ok(product)
     }
 }
 

@@ -206,6 +206,9 @@ impl TenantsApi {
         let tenant = store::set_status(&self.state.db, tenant_id.0, SUSPENDED, body.0.reason)
             .await
             .map_err(|e| ApiError::from_store(e, "tenant"))?;
+        let hashes =
+            bazaar_store::control::keys::hashes(&self.state.db, Some(tenant.id), None).await?;
+        crate::auth::forget(&self.state, &hashes).await;
         tracing::info!(tenant.slug = %tenant.slug, "tenant suspended");
         Ok(Json(tenant.into()))
     }
@@ -221,6 +224,9 @@ impl TenantsApi {
         let tenant = store::set_status(&self.state.db, tenant_id.0, ACTIVE, None)
             .await
             .map_err(|e| ApiError::from_store(e, "tenant"))?;
+        let hashes =
+            bazaar_store::control::keys::hashes(&self.state.db, Some(tenant.id), None).await?;
+        crate::auth::forget(&self.state, &hashes).await;
         tracing::info!(tenant.slug = %tenant.slug, "tenant resumed");
         Ok(Json(tenant.into()))
     }

@@ -58,7 +58,8 @@ pub struct GrantTenant {
     pub status: String,
 }
 
-fn hash(secret: &str) -> Vec<u8> {
+/// The SHA-256 of a secret, as stored.
+pub fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
@@ -174,4 +175,22 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<KeyGrant>, Sto
             tenant,
         }),
     )
+}
+
+/// The stored hashes of one key, or of every key of a tenant: what a cache
+/// of authenticated keys must forget when they change.
+pub async fn hashes(
+    db: &Db,
+    tenant_id: Option<Uuid>,
+    key_id: Option<Uuid>,
+) -> Result<Vec<Vec<u8>>, StoreError> {
+    let mut conn = db.primary().await?;
+    let mut query = api_keys::table.select(api_keys::secret_hash).into_boxed();
+    if let Some(tenant) = tenant_id {
+        query = query.filter(api_keys::tenant_id.eq(tenant));
+    }
+    if let Some(id) = key_id {
+        query = query.filter(api_keys::id.eq(id));
+    }
+    Ok(query.load(&mut *conn).await?)
 }
