@@ -15,6 +15,7 @@ crate::tests![
     cache_is_invalidated_across_instances,
     reads_fall_back_to_the_database_when_redis_is_down,
     bulk_import_upserts_by_sku_and_reports_bad_rows,
+    stock_changes_are_ledgered_and_drive_in_stock_browsing,
 ];
 
 /// A product body with `n` variants.
@@ -861,6 +862,7 @@ async fn every_browse_is_served_by_an_index() {
         min_price: None,
         max_price: None,
         attributes: None,
+        in_stock: false,
         sort: Sort::Newest,
         after: None,
         limit: 24,
@@ -1202,5 +1204,148 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
     app.post("/v1/products/import", admin, json!({ "rows": [] }))
         .await
         .expect_problem(422, "vendor_id_required");
+    app.stop().await;
+}
+
+async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
+    let app = TestApp::start().await;
+    let s = shop(&app).await;
+    let sf = s.storefront_key.as_str();
+    let lamp = create_and_list(
+        &app,
+        &s,
+        product("lamp", None, &["30.00", "35.00"], json!({})),
+    )
+    .await;
+    create_and_list(&app, &s, product("rug", None, &["80.00"], json!({}))).await;
+    let p = app
+        .get(&format!("/v1/products/{lamp}"), &s.vendor_key)
+        .await
+        .expect(200);
+    let variant = p["variants"][1]["id"].as_str().expect("variant").to_owned();
+
+    let wh = app
+        .post(
+            "/v1/warehouses",
+            &s.vendor_key,
+            json!({ "code": "LA-1", "name": "Los Angeles", "region": "US-CA" }),
+        )
+        .await
+        .expect(201);
+    let wh = wh["id"].as_str().expect("id").to_owned();
+    app.post(
+        "/v1/warehouses",
+        &s.vendor_key,
+        json!({ "code": "LA-1", "name": "Again", "region": "US-CA" }),
+    )
+    .await
+    .expect_problem(409, "code_taken");
+    app.post(
+        "/v1/warehouses",
+        &s.vendor_key,
+        json!({ "code": "BER", "name": "Berlin", "region": "DE" }),
+    )
+    .await
+    .expect_problem(422, "region_not_enabled");
+
+    assert!(
+        browse(&app, sf, "in_stock=true").await.is_empty(),
+        "nothing in stock yet"
+    );
+    let change = |kind: &str, quantity: i32| json!({ "variant_id": variant, "warehouse_id": wh, "kind": kind, "quantity": quantity, "reference": "test" });
+    let level = app
+        .post(
+            "/v1/inventory/movements",
+            &s.vendor_key,
+            change("receive", 10),
+        )
+        .await
+        .expect(201);
+    assert_eq!(
+        (level["on_hand"].as_i64(), level["available"].as_i64()),
+        (Some(10), Some(10))
+    );
+    assert_eq!(browse(&app, sf, "in_stock=true").await, ["lamp"]);
+    let page = app
+        .get("/v1/storefront/products?in_stock=true", sf)
+        .await
+        .expect(200);
+    assert_eq!(page["items"][0]["in_stock"], true);
+
+    app.post(
+        "/v1/inventory/movements",
+        &s.vendor_key,
+        change("adjust", -4),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/v1/inventory/movements",
+        &s.vendor_key,
+        change("adjust", -7),
+    )
+    .await
+    .expect_problem(409, "insufficient_stock");
+    app.post(
+        "/v1/inventory/movements",
+        &s.vendor_key,
+        change("receive", -1),
+    )
+    .await
+    .expect_problem(422, "invalid_quantity");
+    app.post(
+        "/v1/inventory/movements",
+        &s.vendor_key,
+        change("return", 1),
+    )
+    .await
+    .expect(201);
+    let stock = app
+        .get(
+            &format!("/v1/inventory?variant_id={variant}"),
+            &s.vendor_key,
+        )
+        .await
+        .expect(200);
+    assert_eq!(stock["items"][0]["on_hand"], 7);
+
+    app.post(
+        "/v1/inventory/movements",
+        &s.vendor_key,
+        change("adjust", -7),
+    )
+    .await
+    .expect(201);
+    assert!(
+        browse(&app, sf, "in_stock=true").await.is_empty(),
+        "sold out"
+    );
+
+    // Another vendor cannot touch this vendor's warehouse or stock.
+    let rival = app.vendor(&s.t.admin_key, "rival").await;
+    let (_, rival_key) = app
+        .key(
+            &s.t.admin_key,
+            json!({ "name": "r", "scope": "vendor", "vendor_id": rival }),
+        )
+        .await;
+    app.post("/v1/inventory/movements", &rival_key, change("receive", 5))
+        .await
+        .expect_problem(422, "warehouse_not_found");
+    app.get(&format!("/v1/inventory?variant_id={variant}"), &rival_key)
+        .await
+        .expect_problem(404, "variant_not_found");
+
+    // The stock table equals the ledger's sum.
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.t.slug)).expect("schema");
+    let mismatches = app
+        .db()
+        .tenant_read(&schema, |conn| {
+            use futures_util::FutureExt;
+            async move { bazaar_store::tenant::inventory::ledger_mismatches(conn).await }.boxed()
+        })
+        .await
+        .expect("ledger");
+    assert_eq!(mismatches, 0);
     app.stop().await;
 }

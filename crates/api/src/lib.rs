@@ -22,6 +22,7 @@ pub use state::{AppState, Settings};
 use routes::brands::BrandsApi;
 use routes::categories::CategoriesApi;
 use routes::import::ImportApi;
+use routes::inventory::InventoryApi;
 use routes::keys::{KeysApi, PlatformKeysApi};
 use routes::listings::ListingsApi;
 use routes::products::ProductsApi;
@@ -42,6 +43,7 @@ type Apis = (
     ListingsApi,
     StorefrontApi,
     ImportApi,
+    InventoryApi,
 );
 
 /// The OpenAPI service: every documented endpoint.
@@ -78,6 +80,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         ImportApi {
+            state: state.clone(),
+        },
+        InventoryApi {
             state: state.clone(),
         },
     );

@@ -130,6 +130,7 @@ async fn measure(
             min_price: None,
             max_price: None,
             attributes: None,
+            in_stock: false,
             sort,
             after: None,
             limit: 24,

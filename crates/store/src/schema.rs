@@ -143,6 +143,30 @@ pub mod tenant {
             visible -> Bool,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            in_stock -> Bool,
+        }
+    }
+
+    diesel::table! {
+        warehouses (id) {
+            id -> Uuid,
+            vendor_id -> Uuid,
+            code -> Text,
+            name -> Text,
+            region -> Text,
+            address -> Text,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        stock_levels (variant_id, warehouse_id) {
+            variant_id -> Uuid,
+            warehouse_id -> Uuid,
+            on_hand -> Int4,
+            reserved -> Int4,
+            updated_at -> Timestamptz,
         }
     }
 

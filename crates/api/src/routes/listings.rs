@@ -37,6 +37,8 @@ pub struct Listing {
     /// Whether shoppers can see it now: an active listing of an active
     /// product with variants, from an approved vendor.
     pub visible: bool,
+    /// Whether any variant has stock available.
+    pub in_stock: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -52,6 +54,7 @@ impl From<store::Listing> for Listing {
             price: l.price.map(|p| p.normalize().to_string()),
             active: l.active,
             visible: l.visible,
+            in_stock: l.in_stock,
             created_at: l.created_at,
             updated_at: l.updated_at,
         }

@@ -4,6 +4,7 @@
 pub mod brands;
 pub mod categories;
 pub mod import;
+pub mod inventory;
 pub mod keys;
 pub mod listings;
 pub mod products;
@@ -38,6 +39,8 @@ pub enum Tag {
     Listings,
     /// What shoppers browse: a brand's visible catalog.
     Storefront,
+    /// Warehouses, stock levels and the inventory ledger.
+    Inventory,
 }
 
 /// The object was created.

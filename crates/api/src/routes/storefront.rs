@@ -62,6 +62,8 @@ pub struct ProductCard {
     pub currency: String,
     /// The first image, if any.
     pub image: Option<String>,
+    /// Whether any variant has stock available.
+    pub in_stock: bool,
     pub attributes: std::collections::BTreeMap<String, serde_json::Value>,
     pub listed_at: DateTime<Utc>,
 }
@@ -241,6 +243,8 @@ impl StorefrontApi {
         max_price: Query<Option<String>>,
         /// Attribute filters, `name:value`, repeatable (`attr=colour:red&attr=organic:true`).
         attr: Query<Vec<String>>,
+        /// Only products with stock available (`true`).
+        in_stock: Query<Option<bool>>,
         /// Order of results (default `newest`).
         sort: Query<Option<BrowseSort>>,
         /// How many products to return (1-100, default 24).
@@ -269,6 +273,7 @@ impl StorefrontApi {
             min_price: filter_price(min_price.0, "min_price")?,
             max_price: filter_price(max_price.0, "max_price")?,
             attributes: attribute_filter(attrs.clone())?,
+            in_stock: in_stock.0.unwrap_or(false),
             sort,
             after,
             limit: i64::from(limit.0.unwrap_or(24)),
@@ -311,6 +316,7 @@ impl StorefrontApi {
                         price: money(r.price.unwrap_or_default(), &currency),
                         currency: currency.clone(),
                         image: r.images.first().map(|i| state.settings.image_url(i)),
+                        in_stock: r.in_stock,
                         attributes: match r.attributes {
                             serde_json::Value::Object(m) => m.into_iter().collect(),
                             _ => Default::default(),

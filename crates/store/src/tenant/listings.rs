@@ -33,6 +33,7 @@ pub struct Listing {
     pub visible: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub in_stock: bool,
 }
 
 /// Which listings to bring up to date.
@@ -54,6 +55,8 @@ pub async fn refresh(
         price = COALESCE(l.price_override, (SELECT min(v.price) FROM variants v WHERE v.product_id = p.id)), \
         visible = l.active AND p.status = 'active' AND vd.status = 'approved' \
             AND EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id), \
+        in_stock = EXISTS (SELECT 1 FROM variants v JOIN stock_levels s ON s.variant_id = v.id \
+            WHERE v.product_id = p.id AND s.on_hand > s.reserved), \
         updated_at = now() \
         FROM products p JOIN vendors vd ON vd.id = p.vendor_id \
         LEFT JOIN categories c ON c.id = p.category_id \
@@ -201,6 +204,8 @@ pub struct Browse {
     pub max_price: Option<Decimal>,
     /// Product attributes that must match exactly (a JSON object).
     pub attributes: Option<serde_json::Value>,
+    /// Only products with stock available.
+    pub in_stock: bool,
     pub sort: Sort,
     pub after: Option<After>,
     pub limit: i64,
@@ -229,6 +234,8 @@ pub struct BrowseRow {
     pub attributes: serde_json::Value,
     #[diesel(sql_type = Array<Text>)]
     pub images: Vec<String>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub in_stock: bool,
 }
 
 impl BrowseRow {
@@ -253,10 +260,13 @@ fn browse_query(
 {
     let mut sql = format!(
         "{prefix}SELECT l.id AS listing_id, l.created_at AS listed_at, l.price, p.id, p.vendor_id, \
-         l.category_path, p.slug, p.title, p.attributes, p.images \
+         l.category_path, p.slug, p.title, p.attributes, p.images, l.in_stock \
          FROM listings l JOIN products p ON p.id = l.product_id \
          WHERE l.brand_id = $1 AND l.visible"
     );
+    if b.in_stock {
+        sql.push_str(" AND l.in_stock");
+    }
     let mut n = 1;
     let mut next = || {
         n += 1;

@@ -4,6 +4,7 @@
 
 pub mod brands;
 pub mod categories;
+pub mod inventory;
 pub mod listings;
 pub mod products;
 pub mod vendors;

@@ -295,3 +295,16 @@ pub async fn find_variant_by_sku(
         .await
         .optional()?)
 }
+
+/// A variant by id.
+pub async fn variants_by_id(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<Variant>, StoreError> {
+    Ok(variants::table
+        .find(id)
+        .select(Variant::as_select())
+        .get_result(conn)
+        .await
+        .optional()?)
+}

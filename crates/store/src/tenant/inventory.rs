@@ -1,0 +1,211 @@
+//! Warehouses, stock levels and the inventory ledger. Every change to a
+//! stock level is one statement on `stock_levels` (whose checks refuse
+//! negative stock and over-reservation) plus one ledger row, in the
+//! caller's transaction; the level always equals the ledger's sum.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Int4, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::schema::tenant::{stock_levels, warehouses};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = warehouses)]
+pub struct Warehouse {
+    pub id: Uuid,
+    pub vendor_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub region: String,
+    pub address: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = stock_levels)]
+pub struct StockLevel {
+    pub variant_id: Uuid,
+    pub warehouse_id: Uuid,
+    pub on_hand: i32,
+    pub reserved: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Kinds of ledger entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Movement {
+    Receive,
+    Adjust,
+    Reserve,
+    Release,
+    Commit,
+    Return,
+}
+
+impl Movement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Movement::Receive => "receive",
+            Movement::Adjust => "adjust",
+            Movement::Reserve => "reserve",
+            Movement::Release => "release",
+            Movement::Commit => "commit",
+            Movement::Return => "return",
+        }
+    }
+}
+
+pub async fn create_warehouse(
+    conn: &mut AsyncPgConnection,
+    vendor_id: Uuid,
+    code: &str,
+    name: &str,
+    region: &str,
+    address: &str,
+) -> Result<Warehouse, StoreError> {
+    Ok(diesel::insert_into(warehouses::table)
+        .values((
+            warehouses::id.eq(bazaar_domain::ids::new_id()),
+            warehouses::vendor_id.eq(vendor_id),
+            warehouses::code.eq(code),
+            warehouses::name.eq(name),
+            warehouses::region.eq(region),
+            warehouses::address.eq(address),
+        ))
+        .returning(Warehouse::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn warehouse(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    vendor: Option<Uuid>,
+) -> Result<Warehouse, StoreError> {
+    let mut q = warehouses::table
+        .find(id)
+        .select(Warehouse::as_select())
+        .into_boxed();
+    if let Some(v) = vendor {
+        q = q.filter(warehouses::vendor_id.eq(v));
+    }
+    Ok(q.get_result(conn).await?)
+}
+
+pub async fn warehouses_of(
+    conn: &mut AsyncPgConnection,
+    vendor: Option<Uuid>,
+) -> Result<Vec<Warehouse>, StoreError> {
+    let mut q = warehouses::table
+        .select(Warehouse::as_select())
+        .order(warehouses::id)
+        .into_boxed();
+    if let Some(v) = vendor {
+        q = q.filter(warehouses::vendor_id.eq(v));
+    }
+    Ok(q.load(conn).await?)
+}
+
+/// Apply a change to a stock level and record it in the ledger. Refused
+/// (as a constraint error) when it would make stock negative or reserve
+/// more than is on hand.
+pub async fn change(
+    conn: &mut AsyncPgConnection,
+    variant_id: Uuid,
+    warehouse_id: Uuid,
+    kind: Movement,
+    on_hand_delta: i32,
+    reserved_delta: i32,
+    reference: Option<&str>,
+    actor: &str,
+) -> Result<StockLevel, StoreError> {
+    // Make sure the row exists, then change it in place: a CHECK on the
+    // row an INSERT ... ON CONFLICT proposes would see the bare delta.
+    diesel::sql_query(
+        "INSERT INTO stock_levels (variant_id, warehouse_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(variant_id)
+    .bind::<SqlUuid, _>(warehouse_id)
+    .execute(conn)
+    .await?;
+    let level: StockLevel = diesel::sql_query(
+        "UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, updated_at = now() \
+         WHERE variant_id = $1 AND warehouse_id = $2 \
+         RETURNING variant_id, warehouse_id, on_hand, reserved, updated_at",
+    )
+    .bind::<SqlUuid, _>(variant_id)
+    .bind::<SqlUuid, _>(warehouse_id)
+    .bind::<Int4, _>(on_hand_delta)
+    .bind::<Int4, _>(reserved_delta)
+    .get_result(conn)
+    .await?;
+    diesel::sql_query(
+        "INSERT INTO inventory_movements (id, variant_id, warehouse_id, kind, on_hand_delta, reserved_delta, reference, actor) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
+    .bind::<SqlUuid, _>(variant_id)
+    .bind::<SqlUuid, _>(warehouse_id)
+    .bind::<Text, _>(kind.as_str())
+    .bind::<Int4, _>(on_hand_delta)
+    .bind::<Int4, _>(reserved_delta)
+    .bind::<Nullable<Text>, _>(reference)
+    .bind::<Text, _>(actor)
+    .execute(conn)
+    .await?;
+    Ok(level)
+}
+
+/// The current level, locked for the rest of the transaction (0 when none).
+pub async fn level_for_update(
+    conn: &mut AsyncPgConnection,
+    variant_id: Uuid,
+    warehouse_id: Uuid,
+) -> Result<i32, StoreError> {
+    Ok(stock_levels::table
+        .filter(stock_levels::variant_id.eq(variant_id))
+        .filter(stock_levels::warehouse_id.eq(warehouse_id))
+        .select(stock_levels::on_hand)
+        .for_update()
+        .get_result(conn)
+        .await
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Stock of these variants in every warehouse.
+pub async fn levels(
+    conn: &mut AsyncPgConnection,
+    variant_ids: &[Uuid],
+) -> Result<Vec<StockLevel>, StoreError> {
+    Ok(stock_levels::table
+        .filter(stock_levels::variant_id.eq_any(variant_ids))
+        .order((stock_levels::variant_id, stock_levels::warehouse_id))
+        .select(StockLevel::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// How many stock levels differ from the sum of their ledger (0 when the
+/// books balance).
+pub async fn ledger_mismatches(conn: &mut AsyncPgConnection) -> Result<i64, StoreError> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let c: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM stock_levels s FULL JOIN ( \
+           SELECT variant_id, warehouse_id, sum(on_hand_delta) AS on_hand, sum(reserved_delta) AS reserved \
+           FROM inventory_movements GROUP BY variant_id, warehouse_id) m \
+         USING (variant_id, warehouse_id) \
+         WHERE s.on_hand IS DISTINCT FROM m.on_hand OR s.reserved IS DISTINCT FROM m.reserved",
+    )
+    .get_result(conn)
+    .await?;
+    Ok(c.n)
+}
