@@ -481,10 +481,7 @@ fn windows(ctx: &mut Ctx<'_>, node: &Node, at: &str) -> Vec<Window> {
                 if let Some((other, _)) =
                     out.iter().find(|(o, _)| w.start < o.end && o.start < w.end)
                 {
-                    ctx.err(
-                        item.pos,
-                        format!("`{raw}` overlaps {} in `{at}`", format_window(*other)),
-                    );
+                    ctx.err(item.pos, format!("`{raw}` overlaps {} in `{at}`", other));
                 } else {
                     out.push((w, item.pos));
                 }
@@ -495,16 +492,6 @@ fn windows(ctx: &mut Ctx<'_>, node: &Node, at: &str) -> Vec<Window> {
     let mut windows: Vec<Window> = out.into_iter().map(|(w, _)| w).collect();
     windows.sort_by_key(|w| w.start);
     windows
-}
-
-pub fn format_window(w: Window) -> String {
-    format!(
-        "{:02}:{:02}-{:02}:{:02}",
-        w.start / 60,
-        w.start % 60,
-        w.end / 60,
-        w.end % 60
-    )
 }
 
 fn delivery(ctx: &mut Ctx<'_>, node: &Node) -> Option<RawDelivery> {

@@ -51,6 +51,17 @@ pub enum Created<T: ParseFromJSON + ToJSON + Send + Sync> {
     Created(Json<T>),
 }
 
+/// An amount as the API shows it: a decimal string with exactly the
+/// currency's minor units (`"12.50"`, `"1200"` for JPY).
+pub fn money(amount: rust_decimal::Decimal, currency: &str) -> String {
+    let dp = bazaar_domain::Currency::parse(currency.trim())
+        .map(bazaar_domain::Currency::minor_units)
+        .unwrap_or(2);
+    let mut amount = amount;
+    amount.rescale(dp);
+    amount.to_string()
+}
+
 /// Turn the list parameters into a page request.
 pub fn page_request(limit: Option<u32>, cursor: Option<Uuid>) -> PageRequest {
     PageRequest {

@@ -23,7 +23,7 @@ use poem_openapi::{Enum, Object, OpenApi};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{Created, Tag, page_request};
+use super::{Created, Tag, money, page_request};
 use crate::auth::{ApiKey, TenantKey};
 use crate::decimal::DecimalString;
 use crate::error::{ApiError, ApiResult};
@@ -103,15 +103,6 @@ pub struct Product {
     pub variants: Vec<Variant>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-fn money(d: Decimal, currency: &str) -> String {
-    let dp = Currency::parse(currency)
-        .map(Currency::minor_units)
-        .unwrap_or(2);
-    let mut d = d;
-    d.rescale(dp);
-    d.to_string()
 }
 
 pub fn variant_out(v: store::Variant) -> Variant {

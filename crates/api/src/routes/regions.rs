@@ -158,16 +158,6 @@ fn categories(
         .collect()
 }
 
-fn window(w: &bazaar_regions::pack::Window) -> String {
-    format!(
-        "{:02}:{:02}-{:02}:{:02}",
-        w.start / 60,
-        w.start % 60,
-        w.end / 60,
-        w.end % 60
-    )
-}
-
 impl From<&Region> for RegionRules {
     fn from(r: &Region) -> Self {
         Self {
@@ -203,7 +193,7 @@ impl From<&Region> for RegionRules {
                     .iter()
                     .map(|(day, ws)| DayHours {
                         day: bazaar_regions::pack::weekday_name(*day).to_owned(),
-                        windows: ws.iter().map(window).collect(),
+                        windows: ws.iter().map(ToString::to_string).collect(),
                     })
                     .collect(),
                 exceptions: r
@@ -212,7 +202,7 @@ impl From<&Region> for RegionRules {
                     .iter()
                     .map(|e| DeliveryException {
                         date: e.date,
-                        windows: e.hours.iter().map(window).collect(),
+                        windows: e.hours.iter().map(ToString::to_string).collect(),
                         reason: e.reason.clone(),
                     })
                     .collect(),

@@ -17,8 +17,8 @@ use poem_openapi::{Enum, Object, OpenApi};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::Tag;
 use super::products::{Variant, variant_out};
+use super::{Tag, money};
 use crate::auth::{ApiKey, TenantKey};
 use crate::error::{ApiError, ApiResult};
 use crate::payload::JsonBytes;
@@ -91,15 +91,6 @@ pub struct StorefrontProduct {
     pub images: Vec<String>,
     pub attributes: std::collections::BTreeMap<String, serde_json::Value>,
     pub variants: Vec<Variant>,
-}
-
-fn money(d: Decimal, currency: &str) -> String {
-    let dp = bazaar_domain::Currency::parse(currency)
-        .map(|c| c.minor_units())
-        .unwrap_or(2);
-    let mut d = d;
-    d.rescale(dp);
-    d.to_string()
 }
 
 fn encode_cursor(after: &After) -> String {
