@@ -16,6 +16,7 @@ crate::tests![
     reads_fall_back_to_the_database_when_redis_is_down,
     bulk_import_upserts_by_sku_and_reports_bad_rows,
     stock_changes_are_ledgered_and_drive_in_stock_browsing,
+    erp_stock_sync_is_idempotent_and_low_stock_is_announced,
 ];
 
 /// A product body with `n` variants.
@@ -1347,5 +1348,126 @@ async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
         .await
         .expect("ledger");
     assert_eq!(mismatches, 0);
+    app.stop().await;
+}
+
+async fn erp_stock_sync_is_idempotent_and_low_stock_is_announced() {
+    let app = TestApp::start().await;
+    let s = shop(&app).await;
+    let body = json!({ "slug": "soap", "title": "Soap", "status": "active", "variants": [
+        { "sku": "SOAP-1", "price": "4.00", "currency": "USD", "low_stock_threshold": 5, "backorder_limit": 20 },
+        { "sku": "SOAP-2", "price": "5.00", "currency": "USD" }
+    ]});
+    let p = app
+        .post("/v1/products", &s.vendor_key, body)
+        .await
+        .expect(201);
+    assert_eq!(
+        (
+            p["variants"][0]["backorder_limit"].as_i64(),
+            p["variants"][0]["low_stock_threshold"].as_i64()
+        ),
+        (Some(20), Some(5))
+    );
+    app.post(
+        "/v1/warehouses",
+        &s.vendor_key,
+        json!({ "code": "MAIN", "name": "Main", "region": "US-CA" }),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/v1/warehouses",
+        &s.vendor_key,
+        json!({ "code": "DEN", "name": "Denver", "region": "US-CO" }),
+    )
+    .await
+    .expect(201);
+
+    let first = json!({ "sync_id": "erp-0001", "rows": [
+        { "sku": "SOAP-1", "warehouse_code": "MAIN", "on_hand": 12 },
+        { "sku": "SOAP-2", "warehouse_code": "DEN", "on_hand": 3 },
+        { "sku": "NOPE", "warehouse_code": "MAIN", "on_hand": 1 },
+        { "sku": "SOAP-1", "warehouse_code": "MARS", "on_hand": 1 },
+        { "sku": "SOAP-2", "warehouse_code": "MAIN", "on_hand": -2 }
+    ]});
+    let result = app
+        .post("/v1/inventory/sync", &s.vendor_key, first.clone())
+        .await
+        .expect(200);
+    assert_eq!(
+        (
+            result["updated"].as_u64(),
+            result["failed"].as_u64(),
+            result["replayed"].as_bool()
+        ),
+        (Some(2), Some(3), Some(false)),
+        "{result}"
+    );
+    let codes: Vec<&str> = result["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        ["unknown_sku", "unknown_warehouse", "invalid_quantity"]
+    );
+
+    let replay = app
+        .post("/v1/inventory/sync", &s.vendor_key, first)
+        .await
+        .expect(200);
+    assert_eq!(replay["replayed"], true);
+    assert_eq!(replay["rows"], result["rows"]);
+    app.post("/v1/inventory/sync", &s.vendor_key, json!({ "sync_id": "erp-0001", "rows": [{ "sku": "SOAP-1", "warehouse_code": "MAIN", "on_hand": 1 }] }))
+        .await
+        .expect_problem(422, "sync_id_reused");
+
+    // Falling from 12 to 4 crosses the threshold of 5 once; staying low does not repeat it.
+    let low = app
+        .post(
+            "/v1/inventory/sync",
+            &s.vendor_key,
+            json!({ "sync_id": "erp-0002", "rows": [
+                { "sku": "SOAP-1", "warehouse_code": "MAIN", "on_hand": 4 },
+                { "sku": "SOAP-2", "warehouse_code": "DEN", "on_hand": 3 }
+            ]}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        (low["updated"].as_u64(), low["unchanged"].as_u64()),
+        (Some(1), Some(1))
+    );
+    app.post(
+        "/v1/inventory/sync",
+        &s.vendor_key,
+        json!({ "sync_id": "erp-0003", "rows": [
+            { "sku": "SOAP-1", "warehouse_code": "MAIN", "on_hand": 2 }
+        ]}),
+    )
+    .await
+    .expect(200);
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.t.slug)).expect("schema");
+    let (events, mismatches) = app
+        .db()
+        .tenant_read(&schema, |conn| {
+            use futures_util::FutureExt;
+            async move {
+                let events =
+                    bazaar_store::tenant::outbox::of_topic(conn, "inventory.low_stock").await?;
+                let mismatches = bazaar_store::tenant::inventory::ledger_mismatches(conn).await?;
+                Ok((events, mismatches))
+            }
+            .boxed()
+        })
+        .await
+        .expect("read");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["sku"], "SOAP-1");
+    assert_eq!(events[0]["available"], 4);
+    assert_eq!(mismatches, 0, "the levels equal the ledger");
     app.stop().await;
 }

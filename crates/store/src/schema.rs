@@ -126,6 +126,8 @@ pub mod tenant {
             position -> Int4,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            backorder_limit -> Int4,
+            low_stock_threshold -> Nullable<Int4>,
         }
     }
 

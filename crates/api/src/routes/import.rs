@@ -362,6 +362,8 @@ async fn apply(
                 tax_category: row.tax_category.clone().filter(|t| *t != v.tax_category),
                 age_restricted: row.age_restricted.filter(|a| *a != v.age_restricted),
                 sku: None,
+                backorder_limit: None,
+                low_stock_threshold: None,
             };
             if changes != VariantChanges::default() {
                 store::update_variant(conn, product.id, v.id, changes).await?;
@@ -417,6 +419,8 @@ async fn apply(
                     tax_category: row.tax_category.clone().unwrap_or_else(|| "general".into()),
                     age_restricted: row.age_restricted.unwrap_or(false),
                     position: count as i32,
+                    backorder_limit: 0,
+                    low_stock_threshold: None,
                 },
             )
             .await?;

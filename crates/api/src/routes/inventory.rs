@@ -121,6 +121,70 @@ pub struct StockChange {
     pub reference: Option<String>,
 }
 
+/// One line of an ERP stock sync: the absolute quantity on hand.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SyncRow {
+    pub sku: String,
+    pub warehouse_code: String,
+    /// Units on hand now (absolute, not a change).
+    pub on_hand: i32,
+}
+
+/// An ERP's stock levels. Sending the same `sync_id` again replays the
+/// first result without applying anything; the same id with different rows
+/// is refused.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct StockSync {
+    /// Required with a tenant admin key.
+    pub vendor_id: Option<Uuid>,
+    /// The sender's id for this sync run, 1-128 characters.
+    pub sync_id: String,
+    /// 1 to 10,000 rows.
+    pub rows: Vec<SyncRow>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct SyncRowResult {
+    /// 1-based position in `rows`.
+    pub row: u32,
+    pub sku: String,
+    pub warehouse_code: String,
+    /// `updated`, `unchanged` or `failed`.
+    pub status: String,
+    /// Units on hand after the sync, when the row applied.
+    pub on_hand: Option<i32>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct SyncResult {
+    pub sync_id: String,
+    /// True when this is a replay of an earlier identical sync.
+    pub replayed: bool,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub failed: u32,
+    pub rows: Vec<SyncRowResult>,
+}
+
+fn sync_hash(sync: &StockSync) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for row in &sync.rows {
+        hash.update(
+            format!(
+                "{}\u{0}{}\u{0}{}\n",
+                row.sku, row.warehouse_code, row.on_hand
+            )
+            .as_bytes(),
+        );
+    }
+    hex::encode(hash.finalize())
+}
+
 pub struct InventoryApi {
     pub state: AppState,
 }
@@ -275,6 +339,131 @@ impl InventoryApi {
             .await??;
         crate::catalog_cache::bump(&self.state, key.tenant_id).await;
         Ok(Created::Created(Json(level.into())))
+    }
+
+    /// Sync stock from an ERP
+    ///
+    /// Sets absolute on-hand quantities per SKU and warehouse, idempotent by
+    /// `sync_id`. Each row gets a result; bad rows are skipped, good rows
+    /// applied.
+    #[oai(
+        path = "/v1/inventory/sync",
+        method = "post",
+        operation_id = "sync_stock"
+    )]
+    async fn sync(&self, auth: ApiKey, body: Json<StockSync>) -> ApiResult<Json<SyncResult>> {
+        use poem_openapi::types::{ParseFromJSON, ToJSON};
+        let key = auth.0.tenant()?;
+        let sync = body.0;
+        let vendor_id = super::products::acting_vendor(key, sync.vendor_id)?;
+        if sync.sync_id.trim().is_empty() || sync.sync_id.len() > 128 {
+            return Err(ApiError::unprocessable(
+                "invalid_sync_id",
+                "`sync_id` must be 1-128 characters",
+            ));
+        }
+        if sync.rows.is_empty() || sync.rows.len() > 10_000 {
+            return Err(ApiError::unprocessable(
+                "invalid_rows",
+                "a sync has 1 to 10,000 rows",
+            ));
+        }
+        let hash = sync_hash(&sync);
+        let (actor, is_vendor_key) = (key.key_id.to_string(), key.scope == Scope::Vendor);
+        let result = self
+            .state
+            .db
+            .tenant_tx(&key.schema, move |conn| {
+                async move {
+                    if let Err(e) = super::products::check_vendor(conn, vendor_id, is_vendor_key).await? {
+                        return Ok(Err(e));
+                    }
+                    if let Some((seen_hash, stored)) = store::sync_record(conn, vendor_id, &sync.sync_id).await? {
+                        if seen_hash != hash {
+                            return Ok(Err(ApiError::unprocessable(
+                                "sync_id_reused",
+                                "this `sync_id` was already used with different rows; use a new id for a new sync",
+                            )));
+                        }
+                        return Ok(SyncResult::parse_from_json(Some(stored))
+                            .map(|mut r| {
+                                r.replayed = true;
+                                r
+                            })
+                            .map_err(|e| ApiError::internal(e.into_message())));
+                    }
+                    let reference = format!("sync:{}", sync.sync_id);
+                    let mut rows = Vec::with_capacity(sync.rows.len());
+                    let mut touched = Vec::new();
+                    for (i, row) in sync.rows.iter().enumerate() {
+                        let result = |status: &str, on_hand: Option<i32>, failure: Option<(&str, String)>| SyncRowResult {
+                            row: i as u32 + 1,
+                            sku: row.sku.clone(),
+                            warehouse_code: row.warehouse_code.clone(),
+                            status: status.to_owned(),
+                            on_hand,
+                            code: failure.as_ref().map(|f| f.0.to_owned()),
+                            message: failure.map(|f| f.1),
+                        };
+                        if row.on_hand < 0 {
+                            rows.push(result("failed", None, Some(("invalid_quantity", "`on_hand` cannot be negative".into()))));
+                            continue;
+                        }
+                        let Some(variant) = products::find_variant_by_sku(conn, vendor_id, &row.sku).await? else {
+                            rows.push(result("failed", None, Some(("unknown_sku", format!("the vendor has no variant with SKU `{}`", row.sku)))));
+                            continue;
+                        };
+                        let Some(warehouse) = store::warehouse_by_code(conn, vendor_id, &row.warehouse_code).await? else {
+                            rows.push(result("failed", None, Some(("unknown_warehouse", format!("the vendor has no warehouse `{}`", row.warehouse_code)))));
+                            continue;
+                        };
+                        bazaar_store::db::savepoint::begin(conn).await?;
+                        let current = store::level_for_update(conn, variant.id, warehouse.id).await?;
+                        let delta = row.on_hand - current;
+                        if delta == 0 {
+                            bazaar_store::db::savepoint::release(conn).await?;
+                            rows.push(result("unchanged", Some(current), None));
+                            continue;
+                        }
+                        match store::change(conn, variant.id, warehouse.id, Movement::Adjust, delta, 0, Some(&reference), &actor).await {
+                            Ok(level) => {
+                                bazaar_store::db::savepoint::release(conn).await?;
+                                touched.push(variant.product_id);
+                                rows.push(result("updated", Some(level.on_hand), None));
+                            }
+                            Err(StoreError::Constraint { .. }) => {
+                                bazaar_store::db::savepoint::rollback(conn).await?;
+                                rows.push(result("failed", Some(current), Some(("insufficient_stock", "the quantity is below what checkouts have reserved".into()))));
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    touched.sort();
+                    touched.dedup();
+                    listings::refresh(conn, Refresh::Products(&touched)).await?;
+                    let count = |s: &str| rows.iter().filter(|r| r.status == s).count() as u32;
+                    let result = SyncResult {
+                        sync_id: sync.sync_id.clone(),
+                        replayed: false,
+                        updated: count("updated"),
+                        unchanged: count("unchanged"),
+                        failed: count("failed"),
+                        rows,
+                    };
+                    store::save_sync(conn, vendor_id, &sync.sync_id, &hash, result.to_json().unwrap_or_default()).await?;
+                    Ok(Ok(result))
+                }
+                .boxed()
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => ApiError::conflict("sync_in_progress", "a sync with this `sync_id` is being applied; retry to get its result"),
+                other => other.into(),
+            })??;
+        if !result.replayed {
+            crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+        }
+        Ok(Json(result))
     }
 
     /// Stock of a variant

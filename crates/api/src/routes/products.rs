@@ -84,6 +84,10 @@ pub struct Variant {
     pub tax_category: String,
     /// Whether buying it needs a verified age.
     pub age_restricted: bool,
+    /// Units that may be sold beyond stock; 0 denies backorders.
+    pub backorder_limit: i32,
+    /// Total available stock at or below which a low-stock event is sent.
+    pub low_stock_threshold: Option<i32>,
 }
 
 /// A product with its variants.
@@ -131,6 +135,8 @@ pub fn variant_out(v: store::Variant) -> Variant {
         currency: v.currency,
         tax_category: v.tax_category,
         age_restricted: v.age_restricted,
+        backorder_limit: v.backorder_limit,
+        low_stock_threshold: v.low_stock_threshold,
     }
 }
 
@@ -187,6 +193,12 @@ pub struct VariantInput {
     pub tax_category: Option<String>,
     #[oai(default)]
     pub age_restricted: bool,
+    /// Units that may be sold beyond stock (default 0: no backorders).
+    #[oai(default, validator(minimum(value = "0"), maximum(value = "1000000")))]
+    pub backorder_limit: i32,
+    /// Send `inventory.low_stock` when total available stock falls to this.
+    #[oai(validator(minimum(value = "0")))]
+    pub low_stock_threshold: Option<i32>,
 }
 
 #[derive(Debug, Object)]
@@ -237,6 +249,10 @@ pub struct UpdateVariant {
     pub weight_grams: MaybeUndefined<DecimalString>,
     pub tax_category: Option<String>,
     pub age_restricted: Option<bool>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "1000000")))]
+    pub backorder_limit: Option<i32>,
+    /// `null` turns low-stock events off.
+    pub low_stock_threshold: MaybeUndefined<i32>,
 }
 
 fn sku(raw: &str) -> ApiResult<String> {
@@ -401,6 +417,8 @@ fn new_variant(
             .transpose()?,
         tax_category: tax_category(input.tax_category)?,
         age_restricted: input.age_restricted,
+        backorder_limit: input.backorder_limit,
+        low_stock_threshold: input.low_stock_threshold,
         position,
         currency,
         sku,
@@ -837,6 +855,18 @@ impl ProductsApi {
                             .map(|c| tax_category(Some(c)))
                             .transpose()?,
                         age_restricted: body.age_restricted,
+                        backorder_limit: body.backorder_limit,
+                        low_stock_threshold: match body.low_stock_threshold {
+                            MaybeUndefined::Undefined => None,
+                            MaybeUndefined::Null => Some(None),
+                            MaybeUndefined::Value(t) if t >= 0 => Some(Some(t)),
+                            MaybeUndefined::Value(_) => {
+                                return Err(ApiError::unprocessable(
+                                    "invalid_threshold",
+                                    "`low_stock_threshold` cannot be negative",
+                                ));
+                            }
+                        },
                         currency: body.currency.as_ref().map(|_| currency.clone()),
                     })
                 })();

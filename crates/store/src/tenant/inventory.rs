@@ -157,7 +157,109 @@ pub async fn change(
     .bind::<Text, _>(actor)
     .execute(conn)
     .await?;
+    low_stock_check(conn, variant_id, on_hand_delta - reserved_delta).await?;
     Ok(level)
+}
+
+/// Publish `inventory.low_stock` when this change took the variant's total
+/// available stock from above its threshold to at or below it.
+async fn low_stock_check(
+    conn: &mut AsyncPgConnection,
+    variant_id: Uuid,
+    available_delta: i32,
+) -> Result<(), StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        available: i64,
+        #[diesel(sql_type = Nullable<Int4>)]
+        threshold: Option<i32>,
+        #[diesel(sql_type = Text)]
+        sku: String,
+        #[diesel(sql_type = SqlUuid)]
+        product_id: Uuid,
+    }
+    let row: Row = diesel::sql_query(
+        "SELECT COALESCE((SELECT sum(on_hand - reserved) FROM stock_levels WHERE variant_id = v.id), 0)::bigint AS available, \
+         v.low_stock_threshold AS threshold, v.sku, v.product_id FROM variants v WHERE v.id = $1",
+    )
+    .bind::<SqlUuid, _>(variant_id)
+    .get_result(conn)
+    .await?;
+    let Some(threshold) = row.threshold.map(i64::from) else {
+        return Ok(());
+    };
+    let before = row.available - i64::from(available_delta);
+    if before > threshold && row.available <= threshold {
+        crate::tenant::outbox::publish(
+            conn,
+            "inventory.low_stock",
+            serde_json::json!({
+                "variant_id": variant_id,
+                "product_id": row.product_id,
+                "sku": row.sku,
+                "available": row.available,
+                "threshold": threshold,
+            }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A stock sync already received from a vendor's ERP: its request hash and
+/// stored result.
+pub async fn sync_record(
+    conn: &mut AsyncPgConnection,
+    vendor_id: Uuid,
+    sync_id: &str,
+) -> Result<Option<(String, serde_json::Value)>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        request_hash: String,
+        #[diesel(sql_type = diesel::sql_types::Jsonb)]
+        result: serde_json::Value,
+    }
+    let row: Option<Row> = diesel::sql_query("SELECT request_hash, result FROM stock_syncs WHERE vendor_id = $1 AND sync_id = $2 FOR UPDATE")
+        .bind::<SqlUuid, _>(vendor_id)
+        .bind::<Text, _>(sync_id)
+        .get_result(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|r| (r.request_hash, r.result)))
+}
+
+pub async fn save_sync(
+    conn: &mut AsyncPgConnection,
+    vendor_id: Uuid,
+    sync_id: &str,
+    request_hash: &str,
+    result: serde_json::Value,
+) -> Result<(), StoreError> {
+    diesel::sql_query("INSERT INTO stock_syncs (vendor_id, sync_id, request_hash, result) VALUES ($1, $2, $3, $4)")
+        .bind::<SqlUuid, _>(vendor_id)
+        .bind::<Text, _>(sync_id)
+        .bind::<Text, _>(request_hash)
+        .bind::<diesel::sql_types::Jsonb, _>(result)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The vendor's warehouse with this code.
+pub async fn warehouse_by_code(
+    conn: &mut AsyncPgConnection,
+    vendor_id: Uuid,
+    code: &str,
+) -> Result<Option<Warehouse>, StoreError> {
+    Ok(warehouses::table
+        .filter(warehouses::vendor_id.eq(vendor_id))
+        .filter(warehouses::code.eq(code))
+        .select(Warehouse::as_select())
+        .get_result(conn)
+        .await
+        .optional()?)
 }
 
 /// The current level, locked for the rest of the transaction (0 when none).

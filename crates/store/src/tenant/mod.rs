@@ -6,5 +6,6 @@ pub mod brands;
 pub mod categories;
 pub mod inventory;
 pub mod listings;
+pub mod outbox;
 pub mod products;
 pub mod vendors;

@@ -70,6 +70,8 @@ pub struct Variant {
     pub position: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub backorder_limit: i32,
+    pub low_stock_threshold: Option<i32>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -88,6 +90,8 @@ pub struct NewVariant {
     pub tax_category: String,
     pub age_restricted: bool,
     pub position: i32,
+    pub backorder_limit: i32,
+    pub low_stock_threshold: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, AsChangeset)]
@@ -102,6 +106,8 @@ pub struct VariantChanges {
     pub weight_grams: Option<Option<Decimal>>,
     pub tax_category: Option<String>,
     pub age_restricted: Option<bool>,
+    pub backorder_limit: Option<i32>,
+    pub low_stock_threshold: Option<Option<i32>>,
 }
 
 /// A product with its variants.
