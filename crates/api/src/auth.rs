@@ -153,15 +153,12 @@ fn decode_grant(raw: &[u8]) -> Option<keys::KeyGrant> {
         scope: (*scope).to_owned(),
         vendor_id: opt(vendor).ok()?,
         brand_id: opt(brand).ok()?,
-        tenant: match opt(tenant).ok()? {
-            Some(id) => Some(keys::GrantTenant {
-                id,
-                slug: (*slug).to_owned(),
-                schema_name: (*schema).to_owned(),
-                status: (*status).to_owned(),
-            }),
-            None => None,
-        },
+        tenant: opt(tenant).ok()?.map(|id| keys::GrantTenant {
+            id,
+            slug: (*slug).to_owned(),
+            schema_name: (*schema).to_owned(),
+            status: (*status).to_owned(),
+        }),
     })
 }
 

@@ -117,19 +117,18 @@ pub fn load_texts(files: &[(String, String)]) -> Result<RegionSet, Vec<Problem>>
         if let (Some(mine), Some(theirs)) = (
             &pack.currency,
             effective_currency(&packs, &by_code, parent_pack),
-        ) {
-            if mine.value != theirs {
-                problems.push(Problem::new(
-                    &pack.file,
-                    mine.pos,
-                    format!(
-                        "currency {} contradicts the parent `{}`, which sells in {}",
-                        mine.value.code(),
-                        parent.value,
-                        theirs.code()
-                    ),
-                ));
-            }
+        ) && mine.value != theirs
+        {
+            problems.push(Problem::new(
+                &pack.file,
+                mine.pos,
+                format!(
+                    "currency {} contradicts the parent `{}`, which sells in {}",
+                    mine.value.code(),
+                    parent.value,
+                    theirs.code()
+                ),
+            ));
         }
     }
     if !problems.is_empty() {

@@ -124,10 +124,9 @@ impl EmbeddedPostgres {
                 "--no-instructions",
             ])
             .output()?;
-        check(output, "initdb").map_err(|err| {
+        check(output, "initdb").inspect_err(|_| {
             // A half-initialised directory would fail the same way forever.
             let _ = fs::remove_dir_all(&self.data_dir);
-            err
         })
     }
 

@@ -137,16 +137,19 @@ pub async fn revoke(db: &Db, tenant_id: Option<Uuid>, id: Uuid) -> Result<ApiKey
         .await?)
 }
 
+/// A key row joined with its tenant, as authentication reads it.
+type GrantRow = (
+    Uuid,
+    String,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<GrantTenant>,
+);
+
 /// Resolve a presented secret to its grant; `None` when no live key has it.
 pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<KeyGrant>, StoreError> {
     let mut conn = db.primary().await?;
-    let row: Option<(
-        Uuid,
-        String,
-        Option<Uuid>,
-        Option<Uuid>,
-        Option<GrantTenant>,
-    )> = api_keys::table
+    let row: Option<GrantRow> = api_keys::table
         .left_join(tenants::table)
         .filter(api_keys::secret_hash.eq(hash(secret)))
         .filter(api_keys::revoked_at.is_null())

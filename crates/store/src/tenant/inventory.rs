@@ -113,6 +113,10 @@ pub async fn warehouses_of(
 /// Apply a change to a stock level and record it in the ledger. Refused
 /// (as a constraint error) when it would make stock negative or reserve
 /// more than is on hand.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one ledger row's fields, all required"
+)]
 pub async fn change(
     conn: &mut AsyncPgConnection,
     variant_id: Uuid,
