@@ -9,6 +9,7 @@
 mod support;
 
 mod cache;
+mod carts;
 mod catalog;
 mod config_and_cli;
 mod errors;
@@ -28,6 +29,7 @@ fn main() {
     let suite = Suite::new();
     let trials = suite.trials(vec![
         cache::tests(),
+        carts::tests(),
         catalog::tests(),
         config_and_cli::tests(),
         errors::tests(),

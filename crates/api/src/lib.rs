@@ -20,6 +20,7 @@ pub use error::{ApiError, ApiResult, Problem};
 pub use state::{AppState, Settings};
 
 use routes::brands::BrandsApi;
+use routes::carts::CartsApi;
 use routes::categories::CategoriesApi;
 use routes::import::ImportApi;
 use routes::inventory::InventoryApi;
@@ -44,6 +45,7 @@ type Apis = (
     StorefrontApi,
     ImportApi,
     InventoryApi,
+    CartsApi,
 );
 
 /// The OpenAPI service: every documented endpoint.
@@ -83,6 +85,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         InventoryApi {
+            state: state.clone(),
+        },
+        CartsApi {
             state: state.clone(),
         },
     );

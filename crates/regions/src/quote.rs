@@ -247,8 +247,8 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
             .filter(|l| l.category.is_within(limit.category))
         {
             let per_item = match (line.measure, limit.unit) {
+                (_, Unit::Item) => (Decimal::ONE, "item"),
                 (Some((amount, unit)), _) => unit.to_base(amount),
-                (None, Unit::Item) => (Decimal::ONE, "item"),
                 (None, _) => {
                     problem = Some((
                         "measure_required",

@@ -35,6 +35,33 @@ pub mod control {
     }
 
     diesel::joinable!(api_keys -> tenants (tenant_id));
+    diesel::table! {
+        carts (id) {
+            id -> Uuid,
+            token_hash -> Bytea,
+            brand_id -> Uuid,
+            region -> Text,
+            currency -> Bpchar,
+            contact_email -> Nullable<Text>,
+            status -> Text,
+            last_activity_at -> Timestamptz,
+            abandoned_notified_at -> Nullable<Timestamptz>,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        cart_lines (id) {
+            id -> Uuid,
+            cart_id -> Uuid,
+            variant_id -> Uuid,
+            quantity -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(tenants, api_keys);
 }
 
@@ -175,6 +202,33 @@ pub mod tenant {
     diesel::joinable!(listings -> products (product_id));
     diesel::joinable!(variants -> products (product_id));
     diesel::joinable!(products -> vendors (vendor_id));
+    diesel::table! {
+        carts (id) {
+            id -> Uuid,
+            token_hash -> Bytea,
+            brand_id -> Uuid,
+            region -> Text,
+            currency -> Bpchar,
+            contact_email -> Nullable<Text>,
+            status -> Text,
+            last_activity_at -> Timestamptz,
+            abandoned_notified_at -> Nullable<Timestamptz>,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        cart_lines (id) {
+            id -> Uuid,
+            cart_id -> Uuid,
+            variant_id -> Uuid,
+            quantity -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
     diesel::allow_tables_to_appear_in_same_query!(
         brands,
         vendors,
@@ -182,6 +236,10 @@ pub mod tenant {
         categories,
         products,
         variants,
-        listings
+        listings,
+        warehouses,
+        stock_levels,
+        carts,
+        cart_lines
     );
 }

@@ -2,6 +2,7 @@
 //! tags, keyset pagination parameters and the 201 response.
 
 pub mod brands;
+pub mod carts;
 pub mod categories;
 pub mod import;
 pub mod inventory;
@@ -41,6 +42,8 @@ pub enum Tag {
     Storefront,
     /// Warehouses, stock levels and the inventory ledger.
     Inventory,
+    /// Guest carts, priced live from the region packs.
+    Carts,
 }
 
 /// The object was created.

@@ -3,6 +3,7 @@
 //! so its unqualified table names resolve to that tenant only.
 
 pub mod brands;
+pub mod carts;
 pub mod categories;
 pub mod inventory;
 pub mod listings;

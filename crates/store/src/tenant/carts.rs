@@ -1,0 +1,278 @@
+//! Carts and their lines. A guest cart is reached by id plus its token; the
+//! token is random and only its SHA-256 is stored.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Int4, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rand::RngCore;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::schema::tenant::{cart_lines, carts, listings, products, variants};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = carts)]
+pub struct Cart {
+    pub id: Uuid,
+    pub brand_id: Uuid,
+    pub region: String,
+    pub currency: String,
+    pub contact_email: Option<String>,
+    pub status: String,
+    pub last_activity_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A line with what pricing needs: the variant and its listing in the
+/// cart's brand (absent when the product is no longer shown there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricedLine {
+    pub id: Uuid,
+    pub quantity: i32,
+    pub variant_id: Uuid,
+    pub product_id: Uuid,
+    pub product_title: String,
+    pub sku: String,
+    pub variant_title: String,
+    pub price: Decimal,
+    pub currency: String,
+    pub tax_category: String,
+    pub weight_grams: Option<Decimal>,
+    pub age_restricted: bool,
+    pub listing_price: Option<Decimal>,
+    pub visible: Option<bool>,
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    brand_id: Uuid,
+    region: &str,
+    currency: &str,
+    contact_email: Option<&str>,
+) -> Result<(Cart, String), StoreError> {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = format!("ct_{}", hex::encode(bytes));
+    let cart = diesel::insert_into(carts::table)
+        .values((
+            carts::id.eq(bazaar_domain::ids::new_id()),
+            carts::token_hash.eq(token_hash(&token)),
+            carts::brand_id.eq(brand_id),
+            carts::region.eq(region),
+            carts::currency.eq(currency),
+            carts::contact_email.eq(contact_email),
+        ))
+        .returning(Cart::as_returning())
+        .get_result(conn)
+        .await?;
+    Ok((cart, token))
+}
+
+/// The cart, if `token` is its token and it belongs to `brand`.
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    brand: Uuid,
+    token: &str,
+) -> Result<Cart, StoreError> {
+    Ok(carts::table
+        .find(id)
+        .filter(carts::brand_id.eq(brand))
+        .filter(carts::token_hash.eq(token_hash(token)))
+        .select(Cart::as_select())
+        .get_result(conn)
+        .await?)
+}
+
+/// Change the region or contact, and record activity.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    region: Option<String>,
+    contact_email: Option<Option<String>>,
+) -> Result<Cart, StoreError> {
+    #[derive(AsChangeset)]
+    #[diesel(table_name = carts)]
+    struct Changes {
+        region: Option<String>,
+        contact_email: Option<Option<String>>,
+    }
+    Ok(diesel::update(carts::table.find(id))
+        .set((
+            Changes {
+                region,
+                contact_email,
+            },
+            carts::last_activity_at.eq(diesel::dsl::now),
+            carts::updated_at.eq(diesel::dsl::now),
+            carts::abandoned_notified_at.eq(None::<DateTime<Utc>>),
+        ))
+        .returning(Cart::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Add `quantity` of a variant (to the existing line, if any).
+pub async fn add(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    variant_id: Uuid,
+    quantity: i32,
+) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "INSERT INTO cart_lines (id, cart_id, variant_id, quantity) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = cart_lines.quantity + EXCLUDED.quantity, updated_at = now()",
+    )
+    .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
+    .bind::<SqlUuid, _>(cart_id)
+    .bind::<SqlUuid, _>(variant_id)
+    .bind::<Int4, _>(quantity)
+    .execute(conn)
+    .await?;
+    update(conn, cart_id, None, None).await?;
+    Ok(())
+}
+
+/// Set a line's quantity; 0 removes it.
+pub async fn set_quantity(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    line_id: Uuid,
+    quantity: i32,
+) -> Result<(), StoreError> {
+    let target = cart_lines::table
+        .filter(cart_lines::id.eq(line_id))
+        .filter(cart_lines::cart_id.eq(cart_id));
+    let n = if quantity == 0 {
+        diesel::delete(target).execute(conn).await?
+    } else {
+        diesel::update(target)
+            .set((
+                cart_lines::quantity.eq(quantity),
+                cart_lines::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?
+    };
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    update(conn, cart_id, None, None).await?;
+    Ok(())
+}
+
+/// The cart's lines, oldest first, with their variants and listings.
+pub async fn lines(
+    conn: &mut AsyncPgConnection,
+    cart: &Cart,
+) -> Result<Vec<PricedLine>, StoreError> {
+    type Row = (
+        Uuid,
+        i32,
+        Uuid,
+        Uuid,
+        String,
+        String,
+        String,
+        Decimal,
+        String,
+        String,
+        Option<Decimal>,
+        bool,
+        Option<Decimal>,
+        Option<bool>,
+    );
+    let rows: Vec<Row> = cart_lines::table
+        .inner_join(variants::table.on(variants::id.eq(cart_lines::variant_id)))
+        .inner_join(products::table.on(products::id.eq(variants::product_id)))
+        .left_join(
+            listings::table.on(listings::product_id
+                .eq(variants::product_id)
+                .and(listings::brand_id.eq(cart.brand_id))),
+        )
+        .filter(cart_lines::cart_id.eq(cart.id))
+        .order(cart_lines::id)
+        .select((
+            cart_lines::id,
+            cart_lines::quantity,
+            variants::id,
+            products::id,
+            products::title,
+            variants::sku,
+            variants::title,
+            variants::price,
+            variants::currency,
+            variants::tax_category,
+            variants::weight_grams,
+            variants::age_restricted,
+            listings::price_override.nullable(),
+            listings::visible.nullable(),
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PricedLine {
+            id: r.0,
+            quantity: r.1,
+            variant_id: r.2,
+            product_id: r.3,
+            product_title: r.4,
+            sku: r.5,
+            variant_title: r.6,
+            price: r.7,
+            currency: r.8,
+            tax_category: r.9,
+            weight_grams: r.10,
+            age_restricted: r.11,
+            listing_price: r.12,
+            visible: r.13,
+        })
+        .collect())
+}
+
+/// Open carts with a contact email idle since before `cutoff` that have not
+/// been announced yet; each gets a `cart.abandoned` outbox event, once.
+pub async fn announce_abandoned(
+    conn: &mut AsyncPgConnection,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<Cart>, StoreError> {
+    let idle: Vec<Cart> = carts::table
+        .filter(carts::status.eq("open"))
+        .filter(carts::contact_email.is_not_null())
+        .filter(carts::abandoned_notified_at.is_null())
+        .filter(carts::last_activity_at.lt(cutoff))
+        .order(carts::last_activity_at)
+        .limit(1000)
+        .select(Cart::as_select())
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await?;
+    for cart in &idle {
+        diesel::update(carts::table.find(cart.id))
+            .set(carts::abandoned_notified_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
+        crate::tenant::outbox::publish(
+            conn,
+            "cart.abandoned",
+            serde_json::json!({
+                "cart_id": cart.id,
+                "brand_id": cart.brand_id,
+                "contact_email": cart.contact_email,
+                "last_activity_at": cart.last_activity_at,
+            }),
+        )
+        .await?;
+    }
+    Ok(idle)
+}
