@@ -340,16 +340,16 @@ impl CartsApi {
         self.check_region(key, &region).await?;
         let currency = brand.currency.trim().to_owned();
         let email = body.contact_email;
-        let (cart, token) =
-            self.state
-                .db
-                .tenant_tx(&key.schema, move |conn| {
-                    async move {
+        let (cart, token) = self
+            .state
+            .db
+            .tenant_tx(&key.schema, move |conn| {
+                async move {
                         store::create(conn, brand_id, &region, &currency, email.as_deref()).await
                     }
                     .boxed()
-                })
-                .await?;
+            })
+            .await?;
         Ok(Created::Created(Json(NewCart {
             cart: self.view(cart, Vec::new())?,
             token,
