@@ -4,6 +4,7 @@
 pub mod currency;
 pub mod error;
 pub mod ids;
+pub mod order;
 pub mod scope;
 pub mod slug;
 pub mod validate;
