@@ -58,7 +58,9 @@ impl OrderStatus {
         Self::ALL
             .into_iter()
             .find(|s| s.as_str() == raw)
-            .ok_or_else(|| DomainError::new("invalid_status", format!("`{raw}` is not an order status")))
+            .ok_or_else(|| {
+                DomainError::new("invalid_status", format!("`{raw}` is not an order status"))
+            })
     }
 
     /// Whether the order may move from this status to `next`.
@@ -67,9 +69,23 @@ impl OrderStatus {
         matches!(
             (self, next),
             (PendingPayment, Paid | PaymentFailed | Cancelled)
-                | (Paid, Fulfilling | PartiallyShipped | Shipped | Cancelled | Refunded | PartiallyRefunded)
-                | (Fulfilling, PartiallyShipped | Shipped | Cancelled | Refunded | PartiallyRefunded)
-                | (PartiallyShipped, PartiallyShipped | Shipped | PartiallyRefunded | Refunded)
+                | (
+                    Paid,
+                    Fulfilling
+                        | PartiallyShipped
+                        | Shipped
+                        | Cancelled
+                        | Refunded
+                        | PartiallyRefunded
+                )
+                | (
+                    Fulfilling,
+                    PartiallyShipped | Shipped | Cancelled | Refunded | PartiallyRefunded
+                )
+                | (
+                    PartiallyShipped,
+                    PartiallyShipped | Shipped | PartiallyRefunded | Refunded
+                )
                 | (Shipped, Delivered | PartiallyRefunded | Refunded)
                 | (Delivered, PartiallyRefunded | Refunded)
                 | (PartiallyRefunded, PartiallyRefunded | Refunded)
@@ -83,7 +99,11 @@ impl OrderStatus {
         } else {
             Err(DomainError::new(
                 "illegal_transition",
-                format!("an order that is {} cannot become {}", self.as_str(), next.as_str()),
+                format!(
+                    "an order that is {} cannot become {}",
+                    self.as_str(),
+                    next.as_str()
+                ),
             ))
         }
     }
@@ -107,7 +127,15 @@ mod tests {
     #[test]
     fn the_happy_path_is_legal() {
         let mut status = PendingPayment;
-        for next in [Paid, Fulfilling, PartiallyShipped, Shipped, Delivered, PartiallyRefunded, Refunded] {
+        for next in [
+            Paid,
+            Fulfilling,
+            PartiallyShipped,
+            Shipped,
+            Delivered,
+            PartiallyRefunded,
+            Refunded,
+        ] {
             status = status.transition(next).unwrap_or_else(|e| panic!("{e}"));
         }
         assert_eq!(status, Refunded);
@@ -115,16 +143,27 @@ mod tests {
 
     #[test]
     fn illegal_transitions_name_both_states() {
-        let err = PaymentFailed.transition(Paid).expect_err("a failed payment is final");
+        let err = PaymentFailed
+            .transition(Paid)
+            .expect_err("a failed payment is final");
         assert_eq!(err.code, "illegal_transition");
-        assert_eq!(err.message, "an order that is payment_failed cannot become paid");
-        assert!(Delivered.transition(Cancelled).is_err(), "a delivered order is refunded, not cancelled");
+        assert_eq!(
+            err.message,
+            "an order that is payment_failed cannot become paid"
+        );
+        assert!(
+            Delivered.transition(Cancelled).is_err(),
+            "a delivered order is refunded, not cancelled"
+        );
         assert!(Shipped.transition(PendingPayment).is_err());
     }
 
     #[test]
     fn final_states_and_names() {
-        let finals: Vec<OrderStatus> = OrderStatus::ALL.into_iter().filter(|s| s.is_final()).collect();
+        let finals: Vec<OrderStatus> = OrderStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_final())
+            .collect();
         assert_eq!(finals, [Cancelled, PaymentFailed, Refunded]);
         for status in OrderStatus::ALL {
             assert_eq!(OrderStatus::parse(status.as_str()), Ok(status));

@@ -1,0 +1,152 @@
+//! Payment gateways. Checkout charges through the [`Gateway`] trait,
+//! outside any database transaction, with the order id as the gateway's
+//! idempotency key, so a retry after a timeout that in fact succeeded finds
+//! the first charge instead of making a second. [`charge_with_retries`]
+//! retries transient failures with exponential backoff and full jitter;
+//! declines are final.
+
+mod http;
+mod sandbox;
+
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+
+pub use http::HttpGateway;
+pub use sandbox::SandboxGateway;
+
+/// A charge to make.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChargeRequest {
+    /// Sent as the gateway's idempotency key: the same key never charges twice.
+    pub idempotency_key: String,
+    pub amount: Decimal,
+    /// ISO 4217.
+    pub currency: String,
+    /// The shopper's payment method as the provider tokenised it.
+    pub payment_token: String,
+}
+
+/// A charge the provider made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Charge {
+    pub id: String,
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GatewayError {
+    /// The card or account refused; do not retry.
+    #[error("declined: {0}")]
+    Declined(String),
+    /// Not enough funds; do not retry.
+    #[error("insufficient funds")]
+    InsufficientFunds,
+    /// The provider failed in a way that may pass (5xx, 429, connection).
+    #[error("transient failure: {0}")]
+    Transient(String),
+    /// No answer in time: the charge may or may not have happened.
+    #[error("the provider did not answer in time")]
+    Timeout,
+}
+
+impl GatewayError {
+    /// Whether trying again (with the same idempotency key) is safe and useful.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, GatewayError::Transient(_) | GatewayError::Timeout)
+    }
+
+    /// A stable code for problem documents and order events.
+    pub fn code(&self) -> &'static str {
+        match self {
+            GatewayError::Declined(_) => "payment_declined",
+            GatewayError::InsufficientFunds => "insufficient_funds",
+            GatewayError::Transient(_) => "payment_provider_unavailable",
+            GatewayError::Timeout => "payment_provider_timeout",
+        }
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Gateway: Send + Sync {
+    /// Charge once per idempotency key.
+    async fn charge(&self, request: &ChargeRequest) -> Result<Charge, GatewayError>;
+    /// For logs and order records.
+    fn name(&self) -> &'static str;
+}
+
+/// How hard to try.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `n + 1` (n >= 1): a random time up to
+    /// `base * 2^(n-1)`, capped ("full jitter", so retries from many
+    /// checkouts do not arrive together).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+            .min(self.max_delay);
+        let millis = u64::try_from(exp.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rand::random_range(0..=millis))
+    }
+}
+
+/// The outcome of a charge with retries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub result: Result<Charge, GatewayError>,
+    pub attempts: u32,
+}
+
+/// Charge, retrying transient failures and timeouts with the same
+/// idempotency key until the policy's attempts run out.
+pub async fn charge_with_retries(
+    gateway: &dyn Gateway,
+    request: &ChargeRequest,
+    policy: &RetryPolicy,
+) -> Outcome {
+    let mut attempt = 1;
+    loop {
+        let result = gateway.charge(request).await;
+        match &result {
+            Err(err) if err.is_retryable() && attempt < policy.max_attempts => {
+                let wait = policy.delay(attempt);
+                tracing::warn!(
+                    gateway = gateway.name(),
+                    attempt,
+                    error = %err,
+                    wait_ms = wait.as_millis() as u64,
+                    "payment attempt failed; retrying with the same idempotency key"
+                );
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            _ => {
+                return Outcome {
+                    result,
+                    attempts: attempt,
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

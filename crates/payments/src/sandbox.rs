@@ -1,0 +1,98 @@
+//! A gateway for development and tests that behaves by payment token, the
+//! way providers' test cards do:
+//!
+//! | token | behaviour |
+//! |---|---|
+//! | `tok_success` | charges |
+//! | `tok_decline` | declined |
+//! | `tok_insufficient_funds` | insufficient funds |
+//! | `tok_transient` | fails transiently on the first attempt per key, then charges |
+//! | `tok_timeout` | charges but answers with a timeout the first time; a retry finds the charge |
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::{Charge, ChargeRequest, Gateway, GatewayError};
+
+#[derive(Default)]
+pub struct SandboxGateway {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Charges by idempotency key.
+    charges: HashMap<String, Charge>,
+    /// Calls by idempotency key.
+    calls: HashMap<String, u32>,
+}
+
+impl SandboxGateway {
+    /// How many distinct charges were made for `key` (0 or 1).
+    pub fn charges_for(&self, key: &str) -> usize {
+        self.lock().charges.get(key).map_or(0, |_| 1)
+    }
+
+    /// How many times `key` was presented.
+    pub fn calls_for(&self, key: &str) -> u32 {
+        self.lock().calls.get(key).copied().unwrap_or(0)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait::async_trait]
+impl Gateway for SandboxGateway {
+    async fn charge(&self, request: &ChargeRequest) -> Result<Charge, GatewayError> {
+        let mut state = self.lock();
+        let calls = {
+            let n = state
+                .calls
+                .entry(request.idempotency_key.clone())
+                .or_default();
+            *n += 1;
+            *n
+        };
+        if let Some(existing) = state.charges.get(&request.idempotency_key) {
+            return Ok(existing.clone());
+        }
+        let charge = || Charge {
+            id: format!("ch_sandbox_{}", request.idempotency_key),
+            amount: request.amount,
+            currency: request.currency.clone(),
+        };
+        match request.payment_token.as_str() {
+            "tok_success" => {}
+            "tok_decline" => return Err(GatewayError::Declined("card_declined".into())),
+            "tok_insufficient_funds" => return Err(GatewayError::InsufficientFunds),
+            "tok_transient" if calls == 1 => {
+                return Err(GatewayError::Transient("sandbox: try again".into()));
+            }
+            "tok_transient" => {}
+            "tok_timeout" => {
+                state
+                    .charges
+                    .insert(request.idempotency_key.clone(), charge());
+                if calls == 1 {
+                    return Err(GatewayError::Timeout);
+                }
+            }
+            other => {
+                return Err(GatewayError::Declined(format!(
+                    "unknown sandbox token `{other}`"
+                )));
+            }
+        }
+        let made = state
+            .charges
+            .entry(request.idempotency_key.clone())
+            .or_insert_with(charge);
+        Ok(made.clone())
+    }
+
+    fn name(&self) -> &'static str {
+        "sandbox"
+    }
+}
