@@ -11,6 +11,7 @@ mod support;
 mod cache;
 mod carts;
 mod catalog;
+mod checkout;
 mod config_and_cli;
 mod errors;
 mod isolation;
@@ -31,6 +32,7 @@ fn main() {
         cache::tests(),
         carts::tests(),
         catalog::tests(),
+        checkout::tests(),
         config_and_cli::tests(),
         errors::tests(),
         isolation::tests(),

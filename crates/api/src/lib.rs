@@ -22,6 +22,7 @@ pub use state::{AppState, Settings};
 use routes::brands::BrandsApi;
 use routes::carts::CartsApi;
 use routes::categories::CategoriesApi;
+use routes::checkout::CheckoutApi;
 use routes::import::ImportApi;
 use routes::inventory::InventoryApi;
 use routes::keys::{KeysApi, PlatformKeysApi};
@@ -46,6 +47,7 @@ type Apis = (
     ImportApi,
     InventoryApi,
     CartsApi,
+    CheckoutApi,
 );
 
 /// The OpenAPI service: every documented endpoint.
@@ -88,6 +90,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         CartsApi {
+            state: state.clone(),
+        },
+        CheckoutApi {
             state: state.clone(),
         },
     );

@@ -15,6 +15,8 @@ pub struct AppState {
     pub db: Db,
     pub cache: SharedCache,
     pub regions: Arc<Registry>,
+    /// Where checkouts charge (the sandbox unless configured otherwise).
+    pub gateway: Arc<dyn bazaar_payments::Gateway>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
 }
@@ -29,6 +31,10 @@ pub struct Settings {
     pub cache_required: bool,
     /// Prefix for product image paths that are not absolute URLs.
     pub cdn_base_url: Option<String>,
+    /// How long checkout holds stock for a payment to complete.
+    pub reservation_ttl: std::time::Duration,
+    /// Retries for transient payment failures.
+    pub payment_retry: bazaar_payments::RetryPolicy,
 }
 
 impl Settings {
@@ -38,6 +44,8 @@ impl Settings {
             max_body_bytes,
             cache_required,
             cdn_base_url: None,
+            reservation_ttl: std::time::Duration::from_secs(15 * 60),
+            payment_retry: bazaar_payments::RetryPolicy::default(),
         }
     }
 
@@ -79,6 +87,7 @@ impl AppState {
             db,
             cache,
             regions,
+            gateway: Arc::new(bazaar_payments::SandboxGateway::default()),
             metrics: Arc::new(Metrics::default()),
             settings: Arc::new(settings),
         }

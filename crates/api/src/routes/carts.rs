@@ -152,6 +152,46 @@ pub struct CartsApi {
     pub state: AppState,
 }
 
+/// Whether a line can be bought: still shown in the brand, in its currency.
+fn available(line: &PricedLine, currency: &str) -> bool {
+    line.visible == Some(true) && line.currency.trim() == currency
+}
+
+/// A cart priced with its region pack; `quote.lines` follow the cart's
+/// available lines in order.
+pub struct Priced {
+    pub region: std::sync::Arc<bazaar_regions::Region>,
+    pub quote: bazaar_regions::quote::Quote,
+}
+
+pub fn price_cart(state: &AppState, cart: &Cart, lines: &[PricedLine]) -> ApiResult<Priced> {
+    let set = state.regions.current();
+    let region = set.get(&cart.region).cloned().ok_or_else(|| {
+        ApiError::unprocessable(
+            "region_not_found",
+            format!("region `{}` has no pack in force", cart.region),
+        )
+    })?;
+    let currency = cart.currency.trim();
+    let request = QuoteRequest {
+        at: Utc::now(),
+        age_verified: false,
+        lines: lines
+            .iter()
+            .filter(|l| available(l, currency))
+            .map(|l| QuoteLine {
+                category: TaxCategory::parse(&l.tax_category).unwrap_or(TaxCategory::General),
+                unit_price: l.listing_price.unwrap_or(l.price),
+                quantity: u32::try_from(l.quantity).unwrap_or(0),
+                measure: l.weight_grams.map(|g| (g, Unit::Gram)),
+            })
+            .collect(),
+        purchased_today: Vec::new(),
+    };
+    let quote = quote(&region, &request);
+    Ok(Priced { region, quote })
+}
+
 impl CartsApi {
     /// Check a region for a cart of this tenant: in force and sold in.
     async fn check_region(&self, key: &TenantKey, region: &str) -> ApiResult<()> {
@@ -171,37 +211,19 @@ impl CartsApi {
 
     /// Price `cart` with its lines against its region pack.
     fn view(&self, cart: Cart, lines: Vec<PricedLine>) -> ApiResult<CartView> {
-        let set = self.state.regions.current();
-        let region = set.get(&cart.region).cloned().ok_or_else(|| {
-            ApiError::unprocessable(
-                "region_not_found",
-                format!("region `{}` has no pack in force", cart.region),
-            )
-        })?;
+        let Priced { region, quote: q } = price_cart(&self.state, &cart, &lines)?;
         let currency = cart.currency.trim().to_owned();
         let unit_price = |l: &PricedLine| l.listing_price.unwrap_or(l.price);
-        let available = |l: &PricedLine| l.visible == Some(true) && l.currency.trim() == currency;
-        let priced: Vec<&PricedLine> = lines.iter().filter(|l| available(l)).collect();
-        let request = QuoteRequest {
-            at: Utc::now(),
-            age_verified: false,
-            lines: priced
-                .iter()
-                .map(|l| QuoteLine {
-                    category: TaxCategory::parse(&l.tax_category).unwrap_or(TaxCategory::General),
-                    unit_price: unit_price(l),
-                    quantity: u32::try_from(l.quantity).unwrap_or(0),
-                    measure: l.weight_grams.map(|g| (g, Unit::Gram)),
-                })
-                .collect(),
-            purchased_today: Vec::new(),
-        };
-        let q = quote(&region, &request);
+        let priced: Vec<&PricedLine> = lines.iter().filter(|l| available(l, &currency)).collect();
         let mut taxed = q.lines.iter();
         let out_lines = lines
             .iter()
             .map(|l| {
-                let t = if available(l) { taxed.next() } else { None };
+                let t = if available(l, &currency) {
+                    taxed.next()
+                } else {
+                    None
+                };
                 CartLine {
                     id: l.id,
                     variant_id: l.variant_id,
@@ -211,7 +233,7 @@ impl CartsApi {
                     quantity: l.quantity,
                     unit_price: money(unit_price(l), &currency),
                     tax_category: l.tax_category.clone(),
-                    available: available(l),
+                    available: available(l, &currency),
                     net: t.map(|t| money(t.net, &currency)),
                     tax: t.map(|t| money(t.tax, &currency)),
                     excise: t.map(|t| money(t.excise, &currency)),

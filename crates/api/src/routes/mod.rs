@@ -4,6 +4,7 @@
 pub mod brands;
 pub mod carts;
 pub mod categories;
+pub mod checkout;
 pub mod import;
 pub mod inventory;
 pub mod keys;

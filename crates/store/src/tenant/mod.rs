@@ -5,8 +5,10 @@
 pub mod brands;
 pub mod carts;
 pub mod categories;
+pub mod idempotency;
 pub mod inventory;
 pub mod listings;
+pub mod orders;
 pub mod outbox;
 pub mod products;
 pub mod vendors;

@@ -1,0 +1,401 @@
+//! `POST /v1/carts/{cart_id}/checkout` and `GET /v1/orders/{order_id}`.
+//!
+//! Checkout runs the flow of ARCHITECTURE.md: price the cart with its
+//! region pack; refuse, naming the rule, anything the region forbids; in one
+//! short transaction lock and reserve the stock and write the order as
+//! `pending_payment`; charge the gateway outside any transaction with the
+//! order id as its idempotency key, retrying transient failures; then commit
+//! the reservation (paid) or release it (payment_failed). The whole call
+//! takes an `Idempotency-Key` with Stripe's semantics.
+
+use bazaar_domain::Scope;
+use bazaar_payments::{ChargeRequest, charge_with_retries};
+use bazaar_store::StoreError;
+use bazaar_store::tenant::carts as cart_store;
+use bazaar_store::tenant::idempotency::{self, Begin};
+use bazaar_store::tenant::orders::{self, NewOrder, NewOrderLine, PlaceError};
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use poem::http::StatusCode;
+use poem_openapi::param::{Header, Path};
+use poem_openapi::payload::Json;
+use poem_openapi::types::{ParseFromJSON, ToJSON};
+use poem_openapi::{Object, OpenApi};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::carts::price_cart;
+use super::{Created, Tag, money};
+use crate::auth::{ApiKey, TenantKey};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CheckoutInput {
+    /// The shopper's payment method, tokenised by the payment provider (the
+    /// sandbox takes `tok_success`, `tok_decline`, `tok_insufficient_funds`,
+    /// `tok_transient`, `tok_timeout`).
+    pub payment_token: String,
+    /// Whether the storefront verified the shopper's age (until customer
+    /// verification records exist).
+    #[oai(default)]
+    pub age_verified: bool,
+}
+
+/// An order.
+#[derive(Debug, Clone, Object)]
+pub struct Order {
+    pub id: Uuid,
+    /// `pending_payment`, `paid`, `payment_failed`, `cancelled`, ...
+    pub status: String,
+    pub region: String,
+    /// The region pack version the order was priced with.
+    pub region_version: String,
+    pub currency: String,
+    pub subtotal: String,
+    pub tax_total: String,
+    pub excise_total: String,
+    pub total: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub payment_status: Option<String>,
+    /// Why the payment failed: `payment_declined`, `insufficient_funds`, ...
+    pub payment_failure: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<orders::OrderRow> for Order {
+    fn from(o: orders::OrderRow) -> Self {
+        let c = o.currency.trim().to_owned();
+        Self {
+            id: o.id,
+            status: o.status,
+            region: o.region,
+            region_version: o.region_version,
+            subtotal: money(o.subtotal, &c),
+            tax_total: money(o.tax_total, &c),
+            excise_total: money(o.excise_total, &c),
+            total: money(o.total, &c),
+            currency: c,
+            payment_status: o.payment_status,
+            payment_failure: o.failure_code,
+            created_at: o.created_at,
+        }
+    }
+}
+
+pub struct CheckoutApi {
+    pub state: AppState,
+}
+
+impl CheckoutApi {
+    async fn run(
+        &self,
+        key: &TenantKey,
+        cart_id: Uuid,
+        token: String,
+        input: CheckoutInput,
+    ) -> ApiResult<Order> {
+        let brand = key
+            .brand_id
+            .ok_or_else(|| ApiError::internal("storefront key without a brand"))?;
+        let schema = key.schema.clone();
+        let (cart, lines) = self
+            .state
+            .db
+            .tenant_tx(&schema, move |conn| {
+                async move {
+                    let cart = cart_store::get(conn, cart_id, brand, &token).await?;
+                    let lines = cart_store::lines(conn, &cart).await?;
+                    Ok((cart, lines))
+                }
+                .boxed()
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => ApiError::not_found(
+                    "cart_not_found",
+                    "no cart with that id and token in this storefront",
+                ),
+                other => other.into(),
+            })?;
+        if cart.status != "open" {
+            return Err(ApiError::conflict(
+                "cart_checked_out",
+                "this cart has already been checked out",
+            ));
+        }
+        if lines.is_empty() {
+            return Err(ApiError::unprocessable(
+                "cart_empty",
+                "the cart has no lines",
+            ));
+        }
+        if let Some(gone) = lines.iter().find(|l| l.visible != Some(true)) {
+            return Err(ApiError::unprocessable(
+                "line_unavailable",
+                format!(
+                    "`{}` is no longer sold in this storefront; remove it first",
+                    gone.sku
+                ),
+            ));
+        }
+        let priced = price_cart(&self.state, &cart, &lines)?;
+        let region = &priced.region;
+        if let Some(v) = priced
+            .quote
+            .violations
+            .iter()
+            .find(|v| v.code != "age_verification_required")
+        {
+            return Err(ApiError::unprocessable(
+                "rule_violation",
+                format!(
+                    "{} (rule `{}` of region {})",
+                    v.message, v.rule, region.code
+                ),
+            ));
+        }
+        let age_required =
+            priced.quote.age_verification_required || lines.iter().any(|l| l.age_restricted);
+        if age_required && !input.age_verified {
+            return Err(ApiError::unprocessable(
+                "age_verification_required",
+                format!(
+                    "region {} requires a verified age of {}+ for this cart (rule `age_verification`)",
+                    region.code, region.age_verification.minimum_age
+                ),
+            ));
+        }
+
+        let currency = cart.currency.trim().to_owned();
+        let order = NewOrder {
+            id: bazaar_domain::ids::new_id(),
+            cart_id: cart.id,
+            brand_id: cart.brand_id,
+            region: region.code.clone(),
+            region_version: region.version.clone(),
+            currency: currency.clone(),
+            contact_email: cart.contact_email.clone(),
+            subtotal: priced.quote.totals.net,
+            tax_total: priced.quote.totals.tax,
+            excise_total: priced.quote.totals.excise,
+            total: priced.quote.totals.gross,
+            lines: lines
+                .iter()
+                .zip(priced.quote.lines.iter())
+                .map(|(l, t)| NewOrderLine {
+                    variant_id: l.variant_id,
+                    vendor_id: l.vendor_id,
+                    sku: l.sku.clone(),
+                    title: format!("{} — {}", l.product_title, l.variant_title),
+                    tax_category: l.tax_category.clone(),
+                    quantity: l.quantity,
+                    unit_price: l.listing_price.unwrap_or(l.price),
+                    net: t.net,
+                    tax: t.tax,
+                    excise: t.excise,
+                    gross: t.gross,
+                })
+                .collect(),
+            gateway: self.state.gateway.name().to_owned(),
+        };
+        let order_id = order.id;
+        let total = order.total;
+        let hold_until = Utc::now()
+            + chrono::Duration::from_std(self.state.settings.reservation_ttl).unwrap_or_default();
+        let placed = self
+            .state
+            .db
+            .tenant_tx(&schema, move |conn| {
+                async move { orders::place(conn, &order, hold_until).await }.boxed()
+            })
+            .await?;
+        if let Err(PlaceError::OutOfStock {
+            sku,
+            wanted,
+            available,
+        }) = placed
+        {
+            return Err(ApiError::conflict(
+                "out_of_stock",
+                format!("only {available} of `{sku}` available, {wanted} wanted"),
+            ));
+        }
+
+        // Outside any transaction: the payment, retried with the order id
+        // as the gateway's idempotency key.
+        let outcome = charge_with_retries(
+            self.state.gateway.as_ref(),
+            &ChargeRequest {
+                idempotency_key: order_id.to_string(),
+                amount: total,
+                currency,
+                payment_token: input.payment_token,
+            },
+            &self.state.settings.payment_retry,
+        )
+        .await;
+        let attempts = i32::try_from(outcome.attempts).unwrap_or(i32::MAX);
+        let settled = self
+            .state
+            .db
+            .tenant_tx(&schema, move |conn| {
+                async move {
+                    match outcome.result {
+                        Ok(charge) => {
+                            orders::settle_paid(conn, order_id, &charge.id, attempts).await
+                        }
+                        Err(err) => {
+                            orders::settle_failed(conn, order_id, err.code(), attempts).await
+                        }
+                    }
+                }
+                .boxed()
+            })
+            .await?;
+        if !settled {
+            tracing::error!(order.id = %order_id, "payment settled after the reservation expired; the order needs a refund");
+        }
+        crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+        let row = self
+            .state
+            .db
+            .tenant_tx(&schema, move |conn| {
+                orders::get(conn, order_id, None).boxed()
+            })
+            .await?;
+        tracing::info!(order.id = %order_id, order.status = %row.status, "checkout finished");
+        Ok(row.into())
+    }
+}
+
+#[OpenApi(tag = "Tag::Carts")]
+impl CheckoutApi {
+    /// Check out a cart
+    ///
+    /// Requires `Idempotency-Key`: the same key and body replay the first
+    /// response; the same key with another body is 422; a duplicate sent
+    /// while the first is running is 409. A refused payment still creates
+    /// the order, as `payment_failed`, with its stock released.
+    #[oai(
+        path = "/v1/carts/:cart_id/checkout",
+        method = "post",
+        operation_id = "checkout_cart"
+    )]
+    async fn checkout(
+        &self,
+        auth: ApiKey,
+        cart_id: Path<Uuid>,
+        /// The token returned when the cart was created.
+        #[oai(name = "X-Cart-Token")]
+        token: Header<String>,
+        /// A unique key per checkout attempt (a UUID), 1-255 characters.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: Json<CheckoutInput>,
+    ) -> ApiResult<Created<Order>> {
+        let key = auth.0.tenant()?;
+        key.require(&[Scope::Storefront])?;
+        let idem = idempotency_key
+            .0
+            .filter(|k| !k.is_empty() && k.len() <= 255)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "idempotency_key_required",
+                    "send a unique `Idempotency-Key` header (e.g. a UUID) with every checkout",
+                )
+            })?;
+        let hash = hex::encode(Sha256::digest(
+            format!(
+                "{}\u{0}{}\u{0}{}\u{0}{}",
+                cart_id.0, token.0, body.0.payment_token, body.0.age_verified
+            )
+            .as_bytes(),
+        ));
+        let scope = key.key_id.to_string();
+        let (s, k, h) = (scope.clone(), idem.clone(), hash);
+        let begun = self
+            .state
+            .db
+            .tenant_tx(&key.schema, move |conn| {
+                async move { idempotency::begin(conn, &s, &k, &h).await }.boxed()
+            })
+            .await?;
+        match begun {
+            Begin::Fresh => {}
+            Begin::Replay { body, .. } => {
+                return Order::parse_from_json(Some(body))
+                    .map(|o| Created::Created(Json(o)))
+                    .map_err(|e| ApiError::internal(e.into_message()));
+            }
+            Begin::Mismatch => {
+                return Err(ApiError::unprocessable(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request; use a new key",
+                ));
+            }
+            Begin::InProgress => {
+                return Err(ApiError::conflict(
+                    "request_in_progress",
+                    "a checkout with this Idempotency-Key is still running; retry shortly to get its result",
+                ));
+            }
+        }
+        let result = self.run(key, cart_id.0, token.0, body.0).await;
+        let (s, k) = (scope, idem);
+        match &result {
+            Ok(order) => {
+                let stored = order.to_json().unwrap_or_default();
+                self.state
+                    .db
+                    .tenant_tx(&key.schema, move |conn| {
+                        async move {
+                            idempotency::finish(
+                                conn,
+                                &s,
+                                &k,
+                                i32::from(StatusCode::CREATED.as_u16()),
+                                &stored,
+                            )
+                            .await
+                        }
+                        .boxed()
+                    })
+                    .await?;
+            }
+            Err(_) => {
+                // Nothing was charged or kept: let the client fix the cart
+                // and retry with the same key.
+                self.state
+                    .db
+                    .tenant_tx(&key.schema, move |conn| {
+                        async move { idempotency::release(conn, &s, &k).await }.boxed()
+                    })
+                    .await?;
+            }
+        }
+        Ok(Created::Created(Json(result?)))
+    }
+
+    /// Get an order
+    #[oai(
+        path = "/v1/orders/:order_id",
+        method = "get",
+        operation_id = "get_order"
+    )]
+    async fn get(&self, auth: ApiKey, order_id: Path<Uuid>) -> ApiResult<Json<Order>> {
+        let key = auth.0.tenant()?;
+        key.require(&[Scope::Storefront, Scope::TenantAdmin])?;
+        let (id, brand) = (order_id.0, key.brand_id);
+        let row = self
+            .state
+            .db
+            .tenant_read(&key.schema, move |conn| {
+                orders::get(conn, id, brand).boxed()
+            })
+            .await
+            .map_err(|e| ApiError::from_store(e, "order"))?;
+        Ok(Json(row.into()))
+    }
+}

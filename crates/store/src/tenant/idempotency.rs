@@ -1,0 +1,111 @@
+//! Idempotency-Key records with Stripe's semantics: the first request with
+//! a key runs and its response is stored; the same key with the same body
+//! replays that response; with a different body it is refused; while the
+//! first is still running, a duplicate is told so.
+
+use diesel::sql_types::{Int4, Jsonb, Nullable, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::StoreError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Begin {
+    /// First use: go ahead, then `finish`.
+    Fresh,
+    /// Done before with the same request: answer this again.
+    Replay {
+        status: i32,
+        body: serde_json::Value,
+    },
+    /// Used before with a different request.
+    Mismatch,
+    /// The first request with this key has not finished.
+    InProgress,
+}
+
+/// Claim `key` for this request. Run in its own transaction, so a
+/// concurrent duplicate sees the claim.
+pub async fn begin(
+    conn: &mut AsyncPgConnection,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+) -> Result<Begin, StoreError> {
+    let inserted = diesel::sql_query(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, status) VALUES ($1, $2, $3, 'in_progress') \
+         ON CONFLICT (scope, key) DO NOTHING",
+    )
+    .bind::<Text, _>(scope)
+    .bind::<Text, _>(key)
+    .bind::<Text, _>(request_hash)
+    .execute(conn)
+    .await?;
+    if inserted == 1 {
+        return Ok(Begin::Fresh);
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        request_hash: String,
+        #[diesel(sql_type = Text)]
+        status: String,
+        #[diesel(sql_type = Nullable<Int4>)]
+        response_status: Option<i32>,
+        #[diesel(sql_type = Nullable<Jsonb>)]
+        response_body: Option<serde_json::Value>,
+    }
+    let row: Row = diesel::sql_query(
+        "SELECT request_hash, status, response_status, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2",
+    )
+    .bind::<Text, _>(scope)
+    .bind::<Text, _>(key)
+    .get_result(conn)
+    .await?;
+    Ok(if row.request_hash != request_hash {
+        Begin::Mismatch
+    } else if row.status == "in_progress" {
+        Begin::InProgress
+    } else {
+        Begin::Replay {
+            status: row.response_status.unwrap_or(200),
+            body: row.response_body.unwrap_or(serde_json::Value::Null),
+        }
+    })
+}
+
+/// Store the response the key replays from now on.
+pub async fn finish(
+    conn: &mut AsyncPgConnection,
+    scope: &str,
+    key: &str,
+    status: i32,
+    body: &serde_json::Value,
+) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "UPDATE idempotency_keys SET status = 'done', response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2",
+    )
+    .bind::<Text, _>(scope)
+    .bind::<Text, _>(key)
+    .bind::<Int4, _>(status)
+    .bind::<Jsonb, _>(body)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Forget a claim whose request failed before it changed anything, so the
+/// client may retry with the same key.
+pub async fn release(
+    conn: &mut AsyncPgConnection,
+    scope: &str,
+    key: &str,
+) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress'",
+    )
+    .bind::<Text, _>(scope)
+    .bind::<Text, _>(key)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,447 @@
+//! Orders: placing one (stock reserved in the same short transaction, rows
+//! locked in a fixed order, no oversell possible), settling it after the
+//! payment (reservation committed or released), and expiring reservations
+//! whose checkout never finished.
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Int4, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::tenant::inventory::{self, Movement};
+use crate::tenant::outbox;
+
+#[derive(Debug, Clone)]
+pub struct NewOrderLine {
+    pub variant_id: Uuid,
+    pub vendor_id: Uuid,
+    pub sku: String,
+    pub title: String,
+    pub tax_category: String,
+    pub quantity: i32,
+    pub unit_price: Decimal,
+    pub net: Decimal,
+    pub tax: Decimal,
+    pub excise: Decimal,
+    pub gross: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub id: Uuid,
+    pub cart_id: Uuid,
+    pub brand_id: Uuid,
+    pub region: String,
+    pub region_version: String,
+    pub currency: String,
+    pub contact_email: Option<String>,
+    pub subtotal: Decimal,
+    pub tax_total: Decimal,
+    pub excise_total: Decimal,
+    pub total: Decimal,
+    pub lines: Vec<NewOrderLine>,
+    pub gateway: String,
+}
+
+/// Why an order could not be placed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlaceError {
+    OutOfStock {
+        sku: String,
+        wanted: i32,
+        available: i64,
+    },
+}
+
+#[derive(diesel::QueryableByName)]
+struct Available {
+    #[diesel(sql_type = SqlUuid)]
+    warehouse_id: Uuid,
+    #[diesel(sql_type = Int4)]
+    available: i32,
+}
+
+async fn event(
+    conn: &mut AsyncPgConnection,
+    order: Uuid,
+    from: Option<&str>,
+    to: &str,
+    note: Option<&str>,
+) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "INSERT INTO order_events (order_id, from_status, to_status, note) VALUES ($1, $2, $3, $4)",
+    )
+    .bind::<SqlUuid, _>(order)
+    .bind::<Nullable<Text>, _>(from)
+    .bind::<Text, _>(to)
+    .bind::<Nullable<Text>, _>(note)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Lock the stock of every line (variants in id order, warehouses in id
+/// order, so concurrent checkouts never deadlock), allocate each line
+/// across the vendor's warehouses, and, only if every line fits, write the
+/// order, its reservations and its pending payment. Nothing is written when
+/// a line does not fit.
+pub async fn place(
+    conn: &mut AsyncPgConnection,
+    order: &NewOrder,
+    hold_until: DateTime<Utc>,
+) -> Result<Result<(), PlaceError>, StoreError> {
+    let mut lines: Vec<&NewOrderLine> = order.lines.iter().collect();
+    lines.sort_by_key(|l| l.variant_id);
+    let mut allocations: Vec<(Uuid, Uuid, i32)> = Vec::new();
+    for line in &lines {
+        let stock: Vec<Available> = diesel::sql_query(
+            "SELECT warehouse_id, on_hand - reserved AS available FROM stock_levels \
+             WHERE variant_id = $1 ORDER BY warehouse_id FOR UPDATE",
+        )
+        .bind::<SqlUuid, _>(line.variant_id)
+        .load(conn)
+        .await?;
+        let mut wanted = line.quantity;
+        for s in stock.iter().filter(|s| s.available > 0) {
+            let take = wanted.min(s.available);
+            allocations.push((line.variant_id, s.warehouse_id, take));
+            wanted -= take;
+            if wanted == 0 {
+                break;
+            }
+        }
+        if wanted > 0 {
+            return Ok(Err(PlaceError::OutOfStock {
+                sku: line.sku.clone(),
+                wanted: line.quantity,
+                available: stock.iter().map(|s| i64::from(s.available.max(0))).sum(),
+            }));
+        }
+    }
+
+    diesel::sql_query(
+        "INSERT INTO orders (id, cart_id, brand_id, region, region_version, currency, contact_email, status, \
+         subtotal, tax_total, excise_total, total) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', $8, $9, $10, $11)",
+    )
+    .bind::<SqlUuid, _>(order.id)
+    .bind::<SqlUuid, _>(order.cart_id)
+    .bind::<SqlUuid, _>(order.brand_id)
+    .bind::<Text, _>(&order.region)
+    .bind::<Text, _>(&order.region_version)
+    .bind::<Text, _>(&order.currency)
+    .bind::<Nullable<Text>, _>(order.contact_email.as_deref())
+    .bind::<Numeric, _>(order.subtotal)
+    .bind::<Numeric, _>(order.tax_total)
+    .bind::<Numeric, _>(order.excise_total)
+    .bind::<Numeric, _>(order.total)
+    .execute(conn)
+    .await?;
+    for line in &order.lines {
+        diesel::sql_query(
+            "INSERT INTO order_lines (id, order_id, variant_id, vendor_id, sku, title, tax_category, quantity, \
+             unit_price, net, tax, excise, gross) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
+        .bind::<SqlUuid, _>(order.id)
+        .bind::<SqlUuid, _>(line.variant_id)
+        .bind::<SqlUuid, _>(line.vendor_id)
+        .bind::<Text, _>(&line.sku)
+        .bind::<Text, _>(&line.title)
+        .bind::<Text, _>(&line.tax_category)
+        .bind::<Int4, _>(line.quantity)
+        .bind::<Numeric, _>(line.unit_price)
+        .bind::<Numeric, _>(line.net)
+        .bind::<Numeric, _>(line.tax)
+        .bind::<Numeric, _>(line.excise)
+        .bind::<Numeric, _>(line.gross)
+        .execute(conn)
+        .await?;
+    }
+    let reference = format!("order:{}", order.id);
+    for (variant, warehouse, quantity) in allocations {
+        inventory::change(
+            conn,
+            variant,
+            warehouse,
+            Movement::Reserve,
+            0,
+            quantity,
+            Some(&reference),
+            "checkout",
+        )
+        .await?;
+        diesel::sql_query(
+            "INSERT INTO reservations (id, order_id, variant_id, warehouse_id, quantity, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
+        .bind::<SqlUuid, _>(order.id)
+        .bind::<SqlUuid, _>(variant)
+        .bind::<SqlUuid, _>(warehouse)
+        .bind::<Int4, _>(quantity)
+        .bind::<Timestamptz, _>(hold_until)
+        .execute(conn)
+        .await?;
+    }
+    diesel::sql_query(
+        "INSERT INTO payments (id, order_id, gateway, status, amount, currency) VALUES ($1, $2, $3, 'pending', $4, $5)",
+    )
+    .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
+    .bind::<SqlUuid, _>(order.id)
+    .bind::<Text, _>(&order.gateway)
+    .bind::<Numeric, _>(order.total)
+    .bind::<Text, _>(&order.currency)
+    .execute(conn)
+    .await?;
+    diesel::sql_query("UPDATE carts SET status = 'checked_out', updated_at = now() WHERE id = $1")
+        .bind::<SqlUuid, _>(order.cart_id)
+        .execute(conn)
+        .await?;
+    event(
+        conn,
+        order.id,
+        None,
+        "pending_payment",
+        Some("stock reserved"),
+    )
+    .await?;
+    outbox::publish(
+        conn,
+        "order.placed",
+        serde_json::json!({ "order_id": order.id }),
+    )
+    .await?;
+    Ok(Ok(()))
+}
+
+#[derive(diesel::QueryableByName)]
+struct Held {
+    #[diesel(sql_type = SqlUuid)]
+    variant_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    warehouse_id: Uuid,
+    #[diesel(sql_type = Int4)]
+    quantity: i32,
+}
+
+/// The order's status, locked for the rest of the transaction.
+async fn lock_status(conn: &mut AsyncPgConnection, order: Uuid) -> Result<String, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct S {
+        #[diesel(sql_type = Text)]
+        status: String,
+    }
+    let s: S = diesel::sql_query("SELECT status FROM orders WHERE id = $1 FOR UPDATE")
+        .bind::<SqlUuid, _>(order)
+        .get_result(conn)
+        .await?;
+    Ok(s.status)
+}
+
+/// Turn the order's held reservations into `kind` (commit or release).
+async fn settle_reservations(
+    conn: &mut AsyncPgConnection,
+    order: Uuid,
+    commit: bool,
+) -> Result<(), StoreError> {
+    let (status, kind) = if commit {
+        ("committed", Movement::Commit)
+    } else {
+        ("released", Movement::Release)
+    };
+    let held: Vec<Held> = diesel::sql_query(
+        "UPDATE reservations SET status = $2 WHERE order_id = $1 AND status = 'held' \
+         RETURNING variant_id, warehouse_id, quantity",
+    )
+    .bind::<SqlUuid, _>(order)
+    .bind::<Text, _>(status)
+    .load(conn)
+    .await?;
+    let mut held = held;
+    held.sort_by_key(|h| (h.variant_id, h.warehouse_id));
+    let reference = format!("order:{order}");
+    for h in held {
+        let on_hand = if commit { -h.quantity } else { 0 };
+        inventory::change(
+            conn,
+            h.variant_id,
+            h.warehouse_id,
+            kind,
+            on_hand,
+            -h.quantity,
+            Some(&reference),
+            "checkout",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn set_status(
+    conn: &mut AsyncPgConnection,
+    order: Uuid,
+    from: &str,
+    to: &str,
+    note: Option<&str>,
+) -> Result<(), StoreError> {
+    diesel::sql_query("UPDATE orders SET status = $2, updated_at = now() WHERE id = $1")
+        .bind::<SqlUuid, _>(order)
+        .bind::<Text, _>(to)
+        .execute(conn)
+        .await?;
+    event(conn, order, Some(from), to, note).await
+}
+
+/// The payment went through: commit the stock, mark the order paid and
+/// split it into vendor orders. Returns false when the order was no longer
+/// pending (its reservation expired first).
+pub async fn settle_paid(
+    conn: &mut AsyncPgConnection,
+    order: Uuid,
+    charge_id: &str,
+    attempts: i32,
+) -> Result<bool, StoreError> {
+    if lock_status(conn, order).await? != "pending_payment" {
+        return Ok(false);
+    }
+    settle_reservations(conn, order, true).await?;
+    set_status(
+        conn,
+        order,
+        "pending_payment",
+        "paid",
+        Some("payment captured"),
+    )
+    .await?;
+    diesel::sql_query("UPDATE payments SET status = 'succeeded', charge_id = $2, attempts = $3, updated_at = now() WHERE order_id = $1")
+        .bind::<SqlUuid, _>(order)
+        .bind::<Text, _>(charge_id)
+        .bind::<Int4, _>(attempts)
+        .execute(conn)
+        .await?;
+    diesel::sql_query(
+        "INSERT INTO vendor_orders (id, order_id, vendor_id, status, total) \
+         SELECT gen_random_uuid(), $1, vendor_id, 'pending', sum(gross) FROM order_lines WHERE order_id = $1 GROUP BY vendor_id",
+    )
+    .bind::<SqlUuid, _>(order)
+    .execute(conn)
+    .await?;
+    outbox::publish(conn, "order.paid", serde_json::json!({ "order_id": order })).await?;
+    Ok(true)
+}
+
+/// The payment failed: release the stock and mark the order payment_failed.
+pub async fn settle_failed(
+    conn: &mut AsyncPgConnection,
+    order: Uuid,
+    code: &str,
+    attempts: i32,
+) -> Result<bool, StoreError> {
+    if lock_status(conn, order).await? != "pending_payment" {
+        return Ok(false);
+    }
+    settle_reservations(conn, order, false).await?;
+    set_status(conn, order, "pending_payment", "payment_failed", Some(code)).await?;
+    diesel::sql_query("UPDATE payments SET status = 'failed', failure_code = $2, attempts = $3, updated_at = now() WHERE order_id = $1")
+        .bind::<SqlUuid, _>(order)
+        .bind::<Text, _>(code)
+        .bind::<Int4, _>(attempts)
+        .execute(conn)
+        .await?;
+    outbox::publish(
+        conn,
+        "order.payment_failed",
+        serde_json::json!({ "order_id": order, "code": code }),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Release the reservations of pending orders held past `now`, cancelling
+/// those orders. Returns the orders expired.
+pub async fn expire(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct O {
+        #[diesel(sql_type = SqlUuid)]
+        order_id: Uuid,
+    }
+    let due: Vec<O> = diesel::sql_query(
+        "SELECT DISTINCT r.order_id FROM reservations r JOIN orders o ON o.id = r.order_id \
+         WHERE r.status = 'held' AND r.expires_at < $1 AND o.status = 'pending_payment'",
+    )
+    .bind::<Timestamptz, _>(now)
+    .load(conn)
+    .await?;
+    let mut expired = Vec::new();
+    for O { order_id } in due {
+        if lock_status(conn, order_id).await? != "pending_payment" {
+            continue;
+        }
+        settle_reservations(conn, order_id, false).await?;
+        set_status(
+            conn,
+            order_id,
+            "pending_payment",
+            "cancelled",
+            Some("reservation expired before payment"),
+        )
+        .await?;
+        outbox::publish(
+            conn,
+            "order.cancelled",
+            serde_json::json!({ "order_id": order_id, "reason": "reservation_expired" }),
+        )
+        .await?;
+        expired.push(order_id);
+    }
+    Ok(expired)
+}
+
+/// An order as the API shows it.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct OrderRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Text)]
+    pub region: String,
+    #[diesel(sql_type = Text)]
+    pub region_version: String,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = Numeric)]
+    pub subtotal: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub tax_total: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub excise_total: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub total: Decimal,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub payment_status: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub failure_code: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    brand: Option<Uuid>,
+) -> Result<OrderRow, StoreError> {
+    Ok(diesel::sql_query(
+        "SELECT o.id, o.status, o.region, o.region_version, o.currency::text AS currency, o.subtotal, o.tax_total, \
+         o.excise_total, o.total, p.status AS payment_status, p.failure_code, o.created_at \
+         FROM orders o LEFT JOIN payments p ON p.order_id = o.id WHERE o.id = $1 AND ($2::uuid IS NULL OR o.brand_id = $2)",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Nullable<SqlUuid>, _>(brand)
+    .get_result(conn)
+    .await?)
+}

@@ -1,0 +1,591 @@
+//! Checkout: reservation without oversell, payments with retries and
+//! idempotency, region refusals, and reservation expiry.
+
+use std::collections::BTreeMap;
+
+use futures_util::FutureExt;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, unique};
+
+crate::tests![
+    checkout_reserves_charges_and_commits,
+    refusals_name_the_rule_and_move_no_stock,
+    idempotency_keys_replay_refuse_and_serialise,
+    expired_reservations_are_released,
+    two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred,
+];
+
+struct Shop {
+    admin: String,
+    storefront: String,
+    slug: String,
+    tee: String,
+    flower: String,
+}
+
+async fn shop(app: &TestApp, stock: i32) -> Shop {
+    let t = app.tenant().await;
+    let brand = app.brand(&t.admin_key, "shop").await;
+    let vendor = app.vendor(&t.admin_key, "seller").await;
+    let mut variants = Vec::new();
+    for (slug, cat, price, weight) in [
+        ("tee", "general", "30.00", None),
+        ("flower", "cannabis_flower", "35.00", Some("3.5")),
+    ] {
+        let p = app
+            .post(
+                "/v1/products",
+                &t.admin_key,
+                json!({ "vendor_id": vendor, "slug": slug, "title": slug, "status": "active",
+                        "variants": [{ "sku": slug, "price": price, "currency": "USD", "tax_category": cat, "weight_grams": weight }] }),
+            )
+            .await
+            .expect(201);
+        app.post(
+            "/v1/listings",
+            &t.admin_key,
+            json!({ "brand_id": brand, "product_id": p["id"] }),
+        )
+        .await
+        .expect(201);
+        variants.push(p["variants"][0]["id"].as_str().expect("variant").to_owned());
+    }
+    let wh = app
+        .post(
+            "/v1/warehouses",
+            &t.admin_key,
+            json!({ "vendor_id": vendor, "code": "W1", "name": "W1", "region": "US-CA" }),
+        )
+        .await
+        .expect(201);
+    for v in &variants {
+        app.post(
+            "/v1/inventory/movements",
+            &t.admin_key,
+            json!({ "variant_id": v, "warehouse_id": wh["id"], "kind": "receive", "quantity": stock }),
+        )
+        .await
+        .expect(201);
+    }
+    let (_, storefront) = app
+        .key(
+            &t.admin_key,
+            json!({ "name": "web", "scope": "storefront", "brand_id": brand }),
+        )
+        .await;
+    Shop {
+        admin: t.admin_key,
+        storefront,
+        slug: t.slug,
+        tee: variants[0].clone(),
+        flower: variants[1].clone(),
+    }
+}
+
+/// A cart holding `quantity` of `variant`; returns (cart id, token).
+async fn cart(app: &TestApp, s: &Shop, variant: &str, quantity: i32) -> (String, String) {
+    let c = app
+        .post(
+            "/v1/carts",
+            &s.storefront,
+            json!({ "contact_email": "buyer@x.example" }),
+        )
+        .await
+        .expect(201);
+    let (id, token) = (
+        c["cart"]["id"].as_str().expect("id").to_owned(),
+        c["token"].as_str().expect("token").to_owned(),
+    );
+    let resp = app
+        .client
+        .post(format!("{}/v1/carts/{id}/lines", app.base))
+        .bearer_auth(&s.storefront)
+        .header("X-Cart-Token", &token)
+        .json(&json!({ "variant_id": variant, "quantity": quantity }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 200);
+    (id, token)
+}
+
+async fn checkout(
+    app: &TestApp,
+    s: &Shop,
+    cart: &(String, String),
+    key: Option<&str>,
+    body: Value,
+) -> crate::support::Reply {
+    let mut req = app
+        .client
+        .post(format!("{}/v1/carts/{}/checkout", app.base, cart.0))
+        .bearer_auth(&s.storefront)
+        .header("X-Cart-Token", &cart.1)
+        .json(&body);
+    if let Some(key) = key {
+        req = req.header("Idempotency-Key", key);
+    }
+    let resp = req.send().await.expect("sent");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    crate::support::Reply {
+        status,
+        body: resp.json().await.unwrap_or(Value::Null),
+        headers,
+    }
+}
+
+async fn stock(app: &TestApp, s: &Shop, variant: &str) -> (i64, i64) {
+    let levels = app
+        .get(&format!("/v1/inventory?variant_id={variant}"), &s.admin)
+        .await
+        .expect(200);
+    (
+        levels["items"][0]["on_hand"].as_i64().expect("on_hand"),
+        levels["items"][0]["reserved"].as_i64().expect("reserved"),
+    )
+}
+
+async fn ledger_balances(app: &TestApp, slug: &str) {
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{slug}")).expect("schema");
+    let n = app
+        .db()
+        .tenant_read(&schema, |conn| {
+            async move { bazaar_store::tenant::inventory::ledger_mismatches(conn).await }.boxed()
+        })
+        .await
+        .expect("ledger");
+    assert_eq!(n, 0, "stock levels equal the ledger");
+}
+
+async fn checkout_reserves_charges_and_commits() {
+    let app = TestApp::start().await;
+    let s = shop(&app, 10).await;
+    let c = cart(&app, &s, &s.tee, 3).await;
+    let order = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(order["status"], "paid");
+    assert_eq!(order["payment_status"], "succeeded");
+    // 90.00 at 7.25% in California: 6.525 rounds half up to 6.53.
+    assert_eq!(
+        (
+            order["subtotal"].as_str(),
+            order["tax_total"].as_str(),
+            order["total"].as_str()
+        ),
+        (Some("90.00"), Some("6.53"), Some("96.53"))
+    );
+    assert_eq!(order["region"], "US-CA");
+    assert_eq!(
+        stock(&app, &s, &s.tee).await,
+        (7, 0),
+        "committed: on hand down, nothing held"
+    );
+    let fetched = app
+        .get(
+            &format!("/v1/orders/{}", order["id"].as_str().expect("id")),
+            &s.storefront,
+        )
+        .await
+        .expect(200);
+    assert_eq!(fetched["id"], order["id"]);
+    checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect_problem(409, "cart_checked_out");
+
+    // A timeout that in fact succeeded: retried with the same gateway key, paid once.
+    let c2 = cart(&app, &s, &s.tee, 1).await;
+    let timed = checkout(
+        &app,
+        &s,
+        &c2,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_timeout" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(timed["status"], "paid");
+    // A declined card: the order exists as payment_failed and its stock is back.
+    let c3 = cart(&app, &s, &s.tee, 2).await;
+    let declined = checkout(
+        &app,
+        &s,
+        &c3,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_decline" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        (
+            declined["status"].as_str(),
+            declined["payment_failure"].as_str()
+        ),
+        (Some("payment_failed"), Some("payment_declined"))
+    );
+    assert_eq!(stock(&app, &s, &s.tee).await, (6, 0));
+    ledger_balances(&app, &s.slug).await;
+    app.stop().await;
+}
+
+async fn refusals_name_the_rule_and_move_no_stock() {
+    let app = TestApp::start().await;
+    let s = shop(&app, 5).await;
+    let c = cart(&app, &s, &s.tee, 1).await;
+    checkout(
+        &app,
+        &s,
+        &c,
+        None,
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect_problem(400, "idempotency_key_required");
+    // One flower (35.00) clears US-CA's 25.00 minimum order.
+    let small = cart(&app, &s, &s.flower, 1).await;
+    let below = checkout(
+        &app,
+        &s,
+        &small,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success", "age_verified": true }),
+    )
+    .await;
+    assert_eq!(
+        below.status, 201,
+        "35.00 clears the minimum: {}",
+        below.body
+    );
+
+    let flower = cart(&app, &s, &s.flower, 2).await;
+    let refused = checkout(
+        &app,
+        &s,
+        &flower,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect_problem(422, "age_verification_required");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("US-CA") && d.contains("21")),
+        "{refused}"
+    );
+
+    let greedy = cart(&app, &s, &s.flower, 10).await;
+    let limit = checkout(
+        &app,
+        &s,
+        &greedy,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success", "age_verified": true }),
+    )
+    .await
+    .expect_problem(422, "rule_violation");
+    assert!(
+        limit["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("purchase_limits.cannabis_flower.day")),
+        "{limit}"
+    );
+
+    let too_many = cart(&app, &s, &s.tee, 6).await;
+    let out = checkout(
+        &app,
+        &s,
+        &too_many,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect_problem(409, "out_of_stock");
+    assert!(
+        out["detail"].as_str().is_some_and(|d| d.contains("only 5")),
+        "{out}"
+    );
+    assert_eq!(
+        stock(&app, &s, &s.tee).await,
+        (5, 0),
+        "refusals move no stock"
+    );
+
+    let ok = checkout(
+        &app,
+        &s,
+        &flower,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success", "age_verified": true }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(ok["status"], "paid");
+    assert_eq!(stock(&app, &s, &s.flower).await, (2, 0), "1 + 2 sold of 5");
+    app.stop().await;
+}
+
+async fn idempotency_keys_replay_refuse_and_serialise() {
+    let app = TestApp::start().await;
+    let s = shop(&app, 50).await;
+    let c = cart(&app, &s, &s.tee, 1).await;
+    let key = unique("k");
+    let first = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&key),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect(201);
+    let again = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&key),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        again["id"], first["id"],
+        "the same key and body replay the first response"
+    );
+    checkout(
+        &app,
+        &s,
+        &c,
+        Some(&key),
+        json!({ "payment_token": "tok_decline" }),
+    )
+    .await
+    .expect_problem(422, "idempotency_key_reused");
+
+    // Concurrent duplicates: one checkout runs; the others replay it or are told it is running.
+    let c2 = cart(&app, &s, &s.tee, 1).await;
+    let key2 = unique("k");
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (client, base, sf, cart, key) = (
+            app.client.clone(),
+            app.base.clone(),
+            s.storefront.clone(),
+            c2.clone(),
+            key2.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let resp = client
+                .post(format!("{base}/v1/carts/{}/checkout", cart.0))
+                .bearer_auth(&sf)
+                .header("X-Cart-Token", &cart.1)
+                .header("Idempotency-Key", &key)
+                .json(&json!({ "payment_token": "tok_success" }))
+                .send()
+                .await
+                .expect("sent");
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.unwrap_or_default();
+            (status, body)
+        }));
+    }
+    let mut ids = BTreeMap::new();
+    for task in tasks {
+        let (status, body) = task.await.expect("task");
+        match status {
+            201 => {
+                *ids.entry(body["id"].as_str().expect("id").to_owned())
+                    .or_insert(0) += 1
+            }
+            409 => assert_eq!(body["code"], "request_in_progress", "{body}"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(ids.len(), 1, "one order for one key: {ids:?}");
+    assert_eq!(
+        stock(&app, &s, &s.tee).await,
+        (48, 0),
+        "two orders in all, each charged and committed once"
+    );
+    app.stop().await;
+}
+
+async fn expired_reservations_are_released() {
+    use bazaar_store::tenant::orders::{self, NewOrder, NewOrderLine};
+    let app = TestApp::start().await;
+    let s = shop(&app, 4).await;
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
+    let variant = uuid::Uuid::parse_str(&s.tee).expect("uuid");
+    let product = app.get("/v1/products", &s.admin).await.expect(200);
+    let vendor = uuid::Uuid::parse_str(product["items"][0]["vendor_id"].as_str().expect("vendor"))
+        .expect("uuid");
+    let brand = uuid::Uuid::parse_str(
+        app.get("/v1/brands", &s.admin).await.expect(200)["items"][0]["id"]
+            .as_str()
+            .expect("b"),
+    )
+    .expect("uuid");
+    let order = NewOrder {
+        id: uuid::Uuid::now_v7(),
+        cart_id: uuid::Uuid::now_v7(),
+        brand_id: brand,
+        region: "US-CA".into(),
+        region_version: "test".into(),
+        currency: "USD".into(),
+        contact_email: None,
+        subtotal: 60.into(),
+        tax_total: 0.into(),
+        excise_total: 0.into(),
+        total: 60.into(),
+        lines: vec![NewOrderLine {
+            variant_id: variant,
+            vendor_id: vendor,
+            sku: "tee".into(),
+            title: "tee".into(),
+            tax_category: "general".into(),
+            quantity: 3,
+            unit_price: 20.into(),
+            net: 60.into(),
+            tax: 0.into(),
+            excise: 0.into(),
+            gross: 60.into(),
+        }],
+        gateway: "sandbox".into(),
+    };
+    let id = order.id;
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    app.db()
+        .tenant_tx(&schema, move |conn| {
+            async move { orders::place(conn, &order, past).await }.boxed()
+        })
+        .await
+        .expect("place")
+        .expect("stock fits");
+    assert_eq!(
+        stock(&app, &s, &s.tee).await,
+        (4, 3),
+        "held by the pending order"
+    );
+    let expired = app
+        .db()
+        .tenant_tx(&schema, |conn| {
+            async move { orders::expire(conn, chrono::Utc::now()).await }.boxed()
+        })
+        .await
+        .expect("expire");
+    assert_eq!(expired, [id]);
+    assert_eq!(stock(&app, &s, &s.tee).await, (4, 0), "released");
+    let fetched = app
+        .get(&format!("/v1/orders/{id}"), &s.admin)
+        .await
+        .expect(200);
+    assert_eq!(fetched["status"], "cancelled");
+    ledger_balances(&app, &s.slug).await;
+    app.stop().await;
+}
+
+async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
+    let namespace = unique("bazaar-e2e-");
+    let a = TestApp::builder()
+        .pool_size(16)
+        .redis()
+        .cache_namespace(&namespace)
+        .start()
+        .await;
+    let b = TestApp::builder()
+        .pool_size(16)
+        .redis()
+        .cache_namespace(&namespace)
+        .start()
+        .await;
+    let s = shop(&a, 100).await;
+    // Every buyer has a cart first; then all check out at once, across both servers.
+    let mut carts = Vec::new();
+    for i in 0..200 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        carts.push((i, cart(app, &s, &s.tee, 1).await));
+    }
+    let mut tasks = Vec::new();
+    for (i, c) in carts {
+        let base = if i % 2 == 0 {
+            a.base.clone()
+        } else {
+            b.base.clone()
+        };
+        let (client, sf) = (a.client.clone(), s.storefront.clone());
+        tasks.push(tokio::spawn(async move {
+            let resp = client
+                .post(format!("{base}/v1/carts/{}/checkout", c.0))
+                .bearer_auth(&sf)
+                .header("X-Cart-Token", &c.1)
+                .header("Idempotency-Key", format!("race-{i}"))
+                .json(&json!({ "payment_token": "tok_success" }))
+                .send()
+                .await
+                .expect("sent");
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.unwrap_or_default();
+            (status, body)
+        }));
+    }
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for task in tasks {
+        let (status, body) = task.await.expect("task");
+        let label = match status {
+            201 => format!("201 {}", body["status"].as_str().unwrap_or("?")),
+            _ => format!("{status} {}", body["code"].as_str().unwrap_or("?")),
+        };
+        *outcomes.entry(label).or_default() += 1;
+    }
+    assert_eq!(
+        outcomes,
+        BTreeMap::from([
+            ("201 paid".to_owned(), 100),
+            ("409 out_of_stock".to_owned(), 100)
+        ]),
+        "exactly the stock was sold"
+    );
+    assert_eq!(stock(&a, &s, &s.tee).await, (0, 0));
+    ledger_balances(&a, &s.slug).await;
+    // Payments exist only for orders that got stock.
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let charged = a
+        .db()
+        .tenant_read(&schema, |conn| {
+            async move {
+                let c: Count = diesel_async::RunQueryDsl::get_result(
+                    diesel::sql_query(
+                        "SELECT count(*) AS n FROM payments WHERE status = 'succeeded'",
+                    ),
+                    conn,
+                )
+                .await?;
+                Ok(c.n)
+            }
+            .boxed()
+        })
+        .await
+        .expect("count");
+    assert_eq!(charged, 100);
+    a.stop().await;
+    b.stop().await;
+}
