@@ -14,6 +14,7 @@ crate::tests![
     idempotency_keys_replay_refuse_and_serialise,
     expired_reservations_are_released,
     two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred,
+    orders_split_by_vendor_and_follow_fulfilment,
 ];
 
 struct Shop {
@@ -588,4 +589,167 @@ async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
     assert_eq!(charged, 100);
     a.stop().await;
     b.stop().await;
+}
+
+async fn orders_split_by_vendor_and_follow_fulfilment() {
+    let app = TestApp::start().await;
+    let t = app.tenant().await;
+    let brand = app.brand(&t.admin_key, "shop").await;
+    let (_, storefront) = app
+        .key(
+            &t.admin_key,
+            json!({ "name": "web", "scope": "storefront", "brand_id": brand }),
+        )
+        .await;
+    let mut vendor_keys = Vec::new();
+    let mut variants = Vec::new();
+    for name in ["north", "south"] {
+        let vendor = app.vendor(&t.admin_key, name).await;
+        let (_, vkey) = app
+            .key(
+                &t.admin_key,
+                json!({ "name": name, "scope": "vendor", "vendor_id": vendor }),
+            )
+            .await;
+        let p = app
+            .post(
+                "/v1/products",
+                &vkey,
+                json!({ "slug": name, "title": name, "status": "active",
+                  "variants": [{ "sku": name, "price": "40.00", "currency": "USD" }] }),
+            )
+            .await
+            .expect(201);
+        app.post(
+            "/v1/listings",
+            &vkey,
+            json!({ "brand_id": brand, "product_id": p["id"] }),
+        )
+        .await
+        .expect(201);
+        let wh = app
+            .post(
+                "/v1/warehouses",
+                &vkey,
+                json!({ "code": "W", "name": "W", "region": "US-CA" }),
+            )
+            .await
+            .expect(201);
+        let variant = p["variants"][0]["id"].as_str().expect("variant").to_owned();
+        app.post("/v1/inventory/movements", &vkey, json!({ "variant_id": variant, "warehouse_id": wh["id"], "kind": "receive", "quantity": 5 }))
+            .await
+            .expect(201);
+        vendor_keys.push(vkey);
+        variants.push(variant);
+    }
+    let s = Shop {
+        admin: t.admin_key.clone(),
+        storefront,
+        slug: t.slug.clone(),
+        tee: variants[0].clone(),
+        flower: variants[1].clone(),
+    };
+    let c = cart(&app, &s, &variants[0], 1).await;
+    let added = app
+        .client
+        .post(format!("{}/v1/carts/{}/lines", app.base, c.0))
+        .bearer_auth(&s.storefront)
+        .header("X-Cart-Token", &c.1)
+        .json(&json!({ "variant_id": variants[1], "quantity": 2 }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(added.status().as_u16(), 200);
+    let order = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect(201);
+    let order_id = order["id"].as_str().expect("id").to_owned();
+
+    let north = app
+        .get("/v1/vendor-orders?status=pending", &vendor_keys[0])
+        .await
+        .expect(200);
+    assert_eq!(north["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(north["items"][0]["total"], "42.90", "40.00 plus 7.25% tax");
+    let north_part = north["items"][0]["id"].as_str().expect("id").to_owned();
+    let south = app
+        .get("/v1/vendor-orders", &vendor_keys[1])
+        .await
+        .expect(200);
+    let south_part = south["items"][0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(south["items"][0]["total"], "85.80");
+
+    app.post(
+        &format!("/v1/vendor-orders/{south_part}/pack"),
+        &vendor_keys[0],
+        json!({}),
+    )
+    .await
+    .expect_problem(404, "vendor_order_not_found");
+    app.post(
+        &format!("/v1/vendor-orders/{north_part}/pack"),
+        &vendor_keys[0],
+        json!({}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        app.get(&format!("/v1/orders/{order_id}"), &s.admin)
+            .await
+            .expect(200)["status"],
+        "fulfilling"
+    );
+    app.post(
+        &format!("/v1/vendor-orders/{north_part}/ship"),
+        &vendor_keys[0],
+        json!({ "carrier": "UPS", "tracking_number": "1Z999" }),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        app.get(&format!("/v1/orders/{order_id}"), &s.admin)
+            .await
+            .expect(200)["status"],
+        "partially_shipped"
+    );
+    app.post(
+        &format!("/v1/vendor-orders/{north_part}/pack"),
+        &vendor_keys[0],
+        json!({}),
+    )
+    .await
+    .expect_problem(409, "illegal_transition");
+    let shipped = app
+        .post(
+            &format!("/v1/vendor-orders/{south_part}/ship"),
+            &vendor_keys[1],
+            json!({ "carrier": "USPS", "tracking_number": "94001" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        (shipped["carrier"].as_str(), shipped["status"].as_str()),
+        (Some("USPS"), Some("shipped"))
+    );
+    assert_eq!(
+        app.get(&format!("/v1/orders/{order_id}"), &s.admin)
+            .await
+            .expect(200)["status"],
+        "shipped"
+    );
+    let done = app
+        .get("/v1/vendor-orders?status=shipped", &vendor_keys[0])
+        .await
+        .expect(200);
+    assert_eq!(done["items"][0]["tracking_number"], "1Z999");
+    app.get("/v1/vendor-orders", &s.admin)
+        .await
+        .expect_problem(422, "vendor_id_required");
+    app.stop().await;
 }

@@ -23,6 +23,7 @@ use routes::brands::BrandsApi;
 use routes::carts::CartsApi;
 use routes::categories::CategoriesApi;
 use routes::checkout::CheckoutApi;
+use routes::fulfilment::FulfilmentApi;
 use routes::import::ImportApi;
 use routes::inventory::InventoryApi;
 use routes::keys::{KeysApi, PlatformKeysApi};
@@ -48,6 +49,7 @@ type Apis = (
     InventoryApi,
     CartsApi,
     CheckoutApi,
+    FulfilmentApi,
 );
 
 /// The OpenAPI service: every documented endpoint.
@@ -93,6 +95,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         CheckoutApi {
+            state: state.clone(),
+        },
+        FulfilmentApi {
             state: state.clone(),
         },
     );

@@ -106,6 +106,51 @@ pub async fn migrate_all(
     Ok(report)
 }
 
+/// Every `every`: release stock held by checkouts that never finished, and
+/// forget idempotency keys older than a day, in every tenant.
+pub fn spawn_housekeeping(db: Db, every: Duration) {
+    use futures_util::FutureExt;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Ok(all) = tenants::all(&db).await else {
+                continue;
+            };
+            for tenant in all.into_iter().filter(|t| t.is_active()) {
+                let Ok(schema) = tenant.schema() else {
+                    continue;
+                };
+                let result = db
+                    .tenant_tx(&schema, |conn| {
+                        async move {
+                            let now = chrono::Utc::now();
+                            let expired = bazaar_store::tenant::orders::expire(conn, now).await?;
+                            bazaar_store::tenant::idempotency::purge(
+                                conn,
+                                now - chrono::Duration::hours(24),
+                            )
+                            .await?;
+                            Ok(expired.len())
+                        }
+                        .boxed()
+                    })
+                    .await;
+                match result {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(tenant.slug = %tenant.slug, orders = n, "released expired reservations")
+                    }
+                    Err(err) => {
+                        tracing::warn!(tenant.slug = %tenant.slug, error = %err, "housekeeping failed")
+                    }
+                }
+            }
+        }
+    });
+}
+
 /// The cache the configuration asks for.
 pub fn cache(config: &Config) -> anyhow::Result<(SharedCache, bool)> {
     Ok(match &config.redis_url {
@@ -269,6 +314,7 @@ pub async fn serve(config: Config, migrate_on_start: bool) -> anyhow::Result<()>
         );
     }
     database.db.spawn_replica_monitor(Duration::from_secs(5));
+    spawn_housekeeping(database.db.clone(), Duration::from_secs(30));
     let key = platform_key(&config)?;
     if config.platform_key.is_none() {
         tracing::info!(

@@ -5,6 +5,7 @@ pub mod brands;
 pub mod carts;
 pub mod categories;
 pub mod checkout;
+pub mod fulfilment;
 pub mod import;
 pub mod inventory;
 pub mod keys;
@@ -43,8 +44,10 @@ pub enum Tag {
     Storefront,
     /// Warehouses, stock levels and the inventory ledger.
     Inventory,
-    /// Guest carts, priced live from the region packs.
+    /// Guest carts, priced live from the region packs, and checkout.
     Carts,
+    /// Vendors' parts of orders, packed and shipped.
+    Fulfilment,
 }
 
 /// The object was created.

@@ -109,3 +109,16 @@ pub async fn release(
     .await?;
     Ok(())
 }
+
+/// Forget finished keys older than `before` (they are kept at least 24 hours).
+pub async fn purge(
+    conn: &mut AsyncPgConnection,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, StoreError> {
+    Ok(
+        diesel::sql_query("DELETE FROM idempotency_keys WHERE status = 'done' AND created_at < $1")
+            .bind::<diesel::sql_types::Timestamptz, _>(before)
+            .execute(conn)
+            .await?,
+    )
+}

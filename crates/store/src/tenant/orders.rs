@@ -445,3 +445,123 @@ pub async fn get(
     .get_result(conn)
     .await?)
 }
+
+/// One vendor's part of an order.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct VendorOrderRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub order_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub vendor_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Numeric)]
+    pub total: Decimal,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub carrier: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub tracking_number: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+}
+
+const VENDOR_ORDER_COLUMNS: &str = "id, order_id, vendor_id, status, total, carrier, tracking_number, created_at, \
+     (SELECT o.currency::text FROM orders o WHERE o.id = vendor_orders.order_id) AS currency";
+
+/// A vendor's orders in a status, newest first, keyset-paginated (served
+/// by `vendor_orders_vendor_status_idx`).
+pub async fn vendor_orders(
+    conn: &mut AsyncPgConnection,
+    vendor: Uuid,
+    status: &str,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<VendorOrderRow>, StoreError> {
+    let (at, id) = before.map_or((None, None), |(a, i)| (Some(a), Some(i)));
+    Ok(diesel::sql_query(format!(
+        "SELECT {VENDOR_ORDER_COLUMNS} FROM vendor_orders WHERE vendor_id = $1 AND status = $2 \
+         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) \
+         ORDER BY created_at DESC, id DESC LIMIT $5"
+    ))
+    .bind::<SqlUuid, _>(vendor)
+    .bind::<Text, _>(status)
+    .bind::<Nullable<Timestamptz>, _>(at)
+    .bind::<Nullable<SqlUuid>, _>(id)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+    .await?)
+}
+
+/// Move a vendor's part forward (`packed`, then `shipped` with a carrier and
+/// tracking number), and the order with it: `fulfilling` once any part is
+/// packed, `partially_shipped` or `shipped` as parts ship. `Ok(Err(from))`
+/// names the status the part was in when the move is not allowed.
+pub async fn advance_vendor_order(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    vendor: Option<Uuid>,
+    to: &str,
+    carrier: Option<&str>,
+    tracking: Option<&str>,
+) -> Result<Result<VendorOrderRow, String>, StoreError> {
+    let current: VendorOrderRow = diesel::sql_query(format!(
+        "SELECT {VENDOR_ORDER_COLUMNS} FROM vendor_orders WHERE id = $1 AND ($2::uuid IS NULL OR vendor_id = $2) FOR UPDATE"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Nullable<SqlUuid>, _>(vendor)
+    .get_result(conn)
+    .await?;
+    let allowed = matches!(
+        (current.status.as_str(), to),
+        ("pending", "packed") | ("pending" | "packed", "shipped")
+    );
+    if !allowed {
+        return Ok(Err(current.status));
+    }
+    let order_status = lock_status(conn, current.order_id).await?;
+    let updated: VendorOrderRow = diesel::sql_query(format!(
+        "UPDATE vendor_orders SET status = $2, carrier = COALESCE($3, carrier), tracking_number = COALESCE($4, tracking_number), \
+         updated_at = now() WHERE id = $1 RETURNING {VENDOR_ORDER_COLUMNS}"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(to)
+    .bind::<Nullable<Text>, _>(carrier)
+    .bind::<Nullable<Text>, _>(tracking)
+    .get_result(conn)
+    .await?;
+    #[derive(diesel::QueryableByName)]
+    struct Parts {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        total: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        shipped: i64,
+    }
+    let parts: Parts = diesel::sql_query(
+        "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'shipped') AS shipped FROM vendor_orders WHERE order_id = $1",
+    )
+    .bind::<SqlUuid, _>(current.order_id)
+    .get_result(conn)
+    .await?;
+    let next = if parts.shipped == parts.total {
+        "shipped"
+    } else if parts.shipped > 0 {
+        "partially_shipped"
+    } else {
+        "fulfilling"
+    };
+    if next != order_status {
+        set_status(
+            conn,
+            current.order_id,
+            &order_status,
+            next,
+            Some(&format!("vendor part {to}")),
+        )
+        .await?;
+    }
+    Ok(Ok(updated))
+}
