@@ -462,6 +462,48 @@ mod properties {
         }
 
         #[test]
+        fn order_totals_equal_the_sum_of_their_lines(
+            lines in prop::collection::vec((1i64..1_000_000, 1u32..20, 0usize..19), 1..30),
+            inclusive in any::<bool>(),
+            per_order in any::<bool>(),
+        ) {
+            use crate::TaxCategory;
+            use crate::pack::RoundingLevel;
+            use crate::quote::{QuoteLine, QuoteRequest, quote};
+            let set = super::shipped();
+            let mut region = (**set.get("US-CA").expect("US-CA")).clone();
+            region.tax.inclusive = inclusive;
+            region.tax.rounding_level = if per_order { RoundingLevel::Order } else { RoundingLevel::Line };
+            region.purchase_limits.clear();
+            let request = QuoteRequest {
+                at: chrono::Utc::now(),
+                age_verified: true,
+                lines: lines
+                    .iter()
+                    .map(|(cents, qty, cat)| QuoteLine {
+                        category: TaxCategory::ALL[*cat],
+                        unit_price: Decimal::new(*cents, 2),
+                        quantity: *qty,
+                        measure: None,
+                    })
+                    .collect(),
+                purchased_today: Vec::new(),
+            };
+            let q = quote(&region, &request);
+            let sum = |f: fn(&crate::quote::LineTax) -> Decimal| q.lines.iter().map(f).sum::<Decimal>();
+            prop_assert_eq!(q.totals.gross, sum(|l| l.gross));
+            prop_assert_eq!(q.totals.net + q.totals.tax + q.totals.excise, q.totals.gross);
+            for line in &q.lines {
+                prop_assert_eq!(line.net + line.tax + line.excise, line.gross);
+                prop_assert!(line.tax.scale() <= 2 && line.gross.scale() <= 2);
+            }
+            if inclusive {
+                let charged: Decimal = lines.iter().map(|(c, qty, _)| Decimal::new(*c, 2) * Decimal::from(*qty)).sum();
+                prop_assert_eq!(q.totals.gross, charged, "VAT-inclusive prices are what the shopper pays");
+            }
+        }
+
+        #[test]
         fn inheritance_never_drops_a_parent_rule(
             parent_cats in prop::collection::btree_map(0usize..19, 0i64..2000, 0..6),
             child_cats in prop::collection::btree_map(0usize..19, 0i64..2000, 0..6),
