@@ -15,7 +15,33 @@ crate::tests![
     expired_reservations_are_released,
     two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred,
     orders_split_by_vendor_and_follow_fulfilment,
+    checkout_outside_delivery_hours_is_refused,
 ];
+
+/// The shipped packs with California's delivery hours replaced by `hours`
+/// (a YAML list), so checkout tests do not depend on the time of day.
+fn regions_with_hours(hours: &str) -> std::path::PathBuf {
+    let dir = crate::support::scratch_dir("regions-");
+    for entry in std::fs::read_dir(crate::support::shipped_regions()).expect("read") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let mut text = std::fs::read_to_string(&path).expect("read pack");
+            if path.file_name().is_some_and(|n| n == "US-CA.yaml") {
+                text = text.replace("[\"08:00-22:00\"]", hours);
+            }
+            std::fs::write(dir.join(path.file_name().expect("name")), text).expect("write");
+        }
+    }
+    dir
+}
+
+/// A server whose US-CA pack delivers around the clock.
+async fn open_all_day() -> TestApp {
+    TestApp::builder()
+        .regions_dir(&regions_with_hours("[\"00:00-24:00\"]"))
+        .start()
+        .await
+}
 
 struct Shop {
     admin: String,
@@ -161,7 +187,7 @@ async fn ledger_balances(app: &TestApp, slug: &str) {
 }
 
 async fn checkout_reserves_charges_and_commits() {
-    let app = TestApp::start().await;
+    let app = open_all_day().await;
     let s = shop(&app, 10).await;
     let c = cart(&app, &s, &s.tee, 3).await;
     let order = checkout(
@@ -244,7 +270,7 @@ async fn checkout_reserves_charges_and_commits() {
 }
 
 async fn refusals_name_the_rule_and_move_no_stock() {
-    let app = TestApp::start().await;
+    let app = open_all_day().await;
     let s = shop(&app, 5).await;
     let c = cart(&app, &s, &s.tee, 1).await;
     checkout(
@@ -341,7 +367,7 @@ async fn refusals_name_the_rule_and_move_no_stock() {
 }
 
 async fn idempotency_keys_replay_refuse_and_serialise() {
-    let app = TestApp::start().await;
+    let app = open_all_day().await;
     let s = shop(&app, 50).await;
     let c = cart(&app, &s, &s.tee, 1).await;
     let key = unique("k");
@@ -501,16 +527,19 @@ async fn expired_reservations_are_released() {
 
 async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
     let namespace = unique("bazaar-e2e-");
+    let regions = regions_with_hours("[\"00:00-24:00\"]");
     let a = TestApp::builder()
         .pool_size(16)
         .redis()
         .cache_namespace(&namespace)
+        .regions_dir(&regions)
         .start()
         .await;
     let b = TestApp::builder()
         .pool_size(16)
         .redis()
         .cache_namespace(&namespace)
+        .regions_dir(&regions)
         .start()
         .await;
     let s = shop(&a, 100).await;
@@ -592,7 +621,7 @@ async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
 }
 
 async fn orders_split_by_vendor_and_follow_fulfilment() {
-    let app = TestApp::start().await;
+    let app = open_all_day().await;
     let t = app.tenant().await;
     let brand = app.brand(&t.admin_key, "shop").await;
     let (_, storefront) = app
@@ -751,5 +780,31 @@ async fn orders_split_by_vendor_and_follow_fulfilment() {
     app.get("/v1/vendor-orders", &s.admin)
         .await
         .expect_problem(422, "vendor_id_required");
+    app.stop().await;
+}
+
+async fn checkout_outside_delivery_hours_is_refused() {
+    let app = TestApp::builder()
+        .regions_dir(&regions_with_hours("[]"))
+        .start()
+        .await;
+    let s = shop(&app, 5).await;
+    let c = cart(&app, &s, &s.tee, 1).await;
+    let refused = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect_problem(422, "delivery_closed");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("US-CA") && d.contains("delivery.hours")),
+        "{refused}"
+    );
+    assert_eq!(stock(&app, &s, &s.tee).await, (5, 0), "no stock moved");
     app.stop().await;
 }

@@ -101,8 +101,11 @@ impl Suite {
             .collect()
     }
 
-    /// Drop this run's database.
+    /// Drop this run's database and scratch files.
     pub fn finish(self) {
+        let _ = std::fs::remove_dir_all(
+            std::env::temp_dir().join(format!("bazaar-e2e-{}", std::process::id())),
+        );
         let name = database_name().to_owned();
         block_on(async move {
             let admin = format!("{}/postgres", server_url());
@@ -154,6 +157,16 @@ pub fn db_config(url: &str, max_connections: u32) -> DbConfig {
         acquire_timeout: Duration::from_secs(5),
         replica_max_lag: Duration::from_secs(30),
     }
+}
+
+/// A fresh folder for one test's files, inside this run's scratch folder
+/// (removed when the run ends).
+pub fn scratch_dir(prefix: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir()
+        .join(format!("bazaar-e2e-{}", std::process::id()))
+        .join(unique(prefix));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
 }
 
 /// The repository's `regions/` folder.

@@ -156,6 +156,22 @@ impl CheckoutApi {
                 ),
             ));
         }
+        if !priced.quote.delivery.open {
+            let next = priced
+                .quote
+                .delivery
+                .next_window
+                .as_ref()
+                .map(|w| format!("; the next window opens at {}", w.starts_at.to_rfc3339()))
+                .unwrap_or_default();
+            return Err(ApiError::unprocessable(
+                "delivery_closed",
+                format!(
+                    "region {} is not taking deliveries now (rule `delivery.hours`){next}",
+                    region.code
+                ),
+            ));
+        }
         let age_required =
             priced.quote.age_verification_required || lines.iter().any(|l| l.age_restricted);
         if age_required && !input.age_verified {
