@@ -4,6 +4,7 @@
 //! PostgreSQL server and drops it afterwards.
 
 mod catalog;
+mod checkout;
 mod provision;
 mod regions;
 mod stats;
@@ -49,6 +50,20 @@ enum Bench {
         #[arg(long, default_value = "redis://127.0.0.1:6379")]
         redis: String,
     },
+    /// Checkouts at 64 concurrent buyers, on distinct items and on one hot
+    /// item, against the same reservation-and-order transaction as plain
+    /// SQL with pgbench.
+    Checkout {
+        /// Checkouts per run.
+        #[arg(long, default_value_t = 3000)]
+        checkouts: usize,
+        /// Concurrent buyers.
+        #[arg(long, default_value_t = 64)]
+        buyers: usize,
+        /// Seconds per pgbench run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+    },
     /// Region packs: quote evaluations per second, and checking and loading
     /// 200 packs, each against a baseline.
     Regions {
@@ -67,6 +82,11 @@ async fn main() -> anyhow::Result<()> {
     match cli.bench {
         Bench::Provision { count } => provision::run(&cli.postgres, count).await,
         Bench::Regions { quotes, loads } => regions::run(quotes, loads),
+        Bench::Checkout {
+            checkouts,
+            buyers,
+            seconds,
+        } => checkout::run(&cli.postgres, checkouts, buyers, seconds).await,
         Bench::Catalog {
             products,
             seconds,
