@@ -89,12 +89,15 @@ pub struct CheckoutApi {
 }
 
 impl CheckoutApi {
+    /// The checkout itself; `idem` is the claimed (scope, Idempotency-Key),
+    /// finished in the settlement's own transaction.
     async fn run(
         &self,
         key: &TenantKey,
         cart_id: Uuid,
         token: String,
         input: CheckoutInput,
+        idem: (String, String),
     ) -> ApiResult<Order> {
         let brand = key
             .brand_id
@@ -253,19 +256,33 @@ impl CheckoutApi {
         )
         .await;
         let attempts = i32::try_from(outcome.attempts).unwrap_or(i32::MAX);
-        let settled = self
+        // Settle, read the order back and finish the Idempotency-Key in one
+        // transaction: the stored response is exactly the committed order.
+        let (scope, idem_key) = idem;
+        let (settled, row) = self
             .state
             .db
             .tenant_tx(&schema, move |conn| {
                 async move {
-                    match outcome.result {
+                    let settled = match outcome.result {
                         Ok(charge) => {
-                            orders::settle_paid(conn, order_id, &charge.id, attempts).await
+                            orders::settle_paid(conn, order_id, &charge.id, attempts).await?
                         }
                         Err(err) => {
-                            orders::settle_failed(conn, order_id, err.code(), attempts).await
+                            orders::settle_failed(conn, order_id, err.code(), attempts).await?
                         }
-                    }
+                    };
+                    let row = orders::get(conn, order_id, None).await?;
+                    let stored = Order::from(row.clone()).to_json().unwrap_or_default();
+                    idempotency::finish(
+                        conn,
+                        &scope,
+                        &idem_key,
+                        i32::from(StatusCode::CREATED.as_u16()),
+                        &stored,
+                    )
+                    .await?;
+                    Ok((settled, row))
                 }
                 .boxed()
             })
@@ -274,13 +291,6 @@ impl CheckoutApi {
             tracing::error!(order.id = %order_id, "payment settled after the reservation expired; the order needs a refund");
         }
         crate::catalog_cache::bump(&self.state, key.tenant_id).await;
-        let row = self
-            .state
-            .db
-            .tenant_tx(&schema, move |conn| {
-                orders::get(conn, order_id, None).boxed()
-            })
-            .await?;
         tracing::info!(order.id = %order_id, order.status = %row.status, "checkout finished");
         Ok(row.into())
     }
@@ -358,38 +368,25 @@ impl CheckoutApi {
                 ));
             }
         }
-        let result = self.run(key, cart_id.0, token.0, body.0).await;
-        let (s, k) = (scope, idem);
-        match &result {
-            Ok(order) => {
-                let stored = order.to_json().unwrap_or_default();
-                self.state
-                    .db
-                    .tenant_tx(&key.schema, move |conn| {
-                        async move {
-                            idempotency::finish(
-                                conn,
-                                &s,
-                                &k,
-                                i32::from(StatusCode::CREATED.as_u16()),
-                                &stored,
-                            )
-                            .await
-                        }
-                        .boxed()
-                    })
-                    .await?;
-            }
-            Err(_) => {
-                // Nothing was charged or kept: let the client fix the cart
-                // and retry with the same key.
-                self.state
-                    .db
-                    .tenant_tx(&key.schema, move |conn| {
-                        async move { idempotency::release(conn, &s, &k).await }.boxed()
-                    })
-                    .await?;
-            }
+        let result = self
+            .run(
+                key,
+                cart_id.0,
+                token.0,
+                body.0,
+                (scope.clone(), idem.clone()),
+            )
+            .await;
+        if result.is_err() {
+            // Refused before anything was charged or kept: let the client
+            // fix the cart and retry with the same key.
+            let (s, k) = (scope, idem);
+            self.state
+                .db
+                .tenant_tx(&key.schema, move |conn| {
+                    async move { idempotency::release(conn, &s, &k).await }.boxed()
+                })
+                .await?;
         }
         Ok(Created::Created(Json(result?)))
     }
