@@ -94,34 +94,12 @@ impl CheckoutApi {
     async fn run(
         &self,
         key: &TenantKey,
-        cart_id: Uuid,
-        token: String,
+        cart: cart_store::Cart,
+        lines: Vec<cart_store::PricedLine>,
         input: CheckoutInput,
         idem: (String, String),
     ) -> ApiResult<Order> {
-        let brand = key
-            .brand_id
-            .ok_or_else(|| ApiError::internal("storefront key without a brand"))?;
         let schema = key.schema.clone();
-        let (cart, lines) = self
-            .state
-            .db
-            .tenant_tx(&schema, move |conn| {
-                async move {
-                    let cart = cart_store::get(conn, cart_id, brand, &token).await?;
-                    let lines = cart_store::lines(conn, &cart).await?;
-                    Ok((cart, lines))
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found(
-                    "cart_not_found",
-                    "no cart with that id and token in this storefront",
-                ),
-                other => other.into(),
-            })?;
         if cart.status != "open" {
             return Err(ApiError::conflict(
                 "cart_checked_out",
@@ -341,13 +319,37 @@ impl CheckoutApi {
         ));
         let scope = key.key_id.to_string();
         let (s, k, h) = (scope.clone(), idem.clone(), hash);
-        let begun = self
+        let brand = key
+            .brand_id
+            .ok_or_else(|| ApiError::internal("storefront key without a brand"))?;
+        let (cart_id, token) = (cart_id.0, token.0);
+        // Claim the key and read the cart in one short transaction: the claim
+        // is visible to duplicates as soon as it commits, and a missing cart
+        // rolls the claim back with it.
+        let (begun, cart) = self
             .state
             .db
             .tenant_tx(&key.schema, move |conn| {
-                async move { idempotency::begin(conn, &s, &k, &h).await }.boxed()
+                async move {
+                    let cart = cart_store::get(conn, cart_id, brand, &token).await?;
+                    let begun = idempotency::begin(conn, &s, &k, &h).await?;
+                    let lines = if begun == Begin::Fresh {
+                        cart_store::lines(conn, &cart).await?
+                    } else {
+                        Vec::new()
+                    };
+                    Ok((begun, (cart, lines)))
+                }
+                .boxed()
             })
-            .await?;
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => ApiError::not_found(
+                    "cart_not_found",
+                    "no cart with that id and token in this storefront",
+                ),
+                other => other.into(),
+            })?;
         match begun {
             Begin::Fresh => {}
             Begin::Replay { body, .. } => {
@@ -368,14 +370,9 @@ impl CheckoutApi {
                 ));
             }
         }
+        let (cart, lines) = cart;
         let result = self
-            .run(
-                key,
-                cart_id.0,
-                token.0,
-                body.0,
-                (scope.clone(), idem.clone()),
-            )
+            .run(key, cart, lines, body.0, (scope.clone(), idem.clone()))
             .await;
         if result.is_err() {
             // Refused before anything was charged or kept: let the client
