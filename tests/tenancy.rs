@@ -16,6 +16,7 @@ crate::tests![
     template_schema_equals_the_migration_chain,
     query_without_a_tenant_fails_loudly,
     list_endpoints_are_keyset_paginated,
+    a_spare_schema_becomes_the_new_tenant,
 ];
 
 async fn tenant_lifecycle_create_list_get_update() {
@@ -276,5 +277,68 @@ async fn list_endpoints_are_keyset_paginated() {
         }
     }
     assert_eq!(seen, made, "every vendor once, oldest first");
+    app.stop().await;
+}
+
+async fn a_spare_schema_becomes_the_new_tenant() {
+    #[derive(QueryableByName)]
+    struct Oid {
+        #[diesel(sql_type = diesel::sql_types::Oid)]
+        oid: u32,
+    }
+    async fn oid(app: &TestApp, schema: &str) -> Option<u32> {
+        let mut conn = app.db().primary().await.expect("conn");
+        diesel::sql_query("SELECT oid FROM pg_namespace WHERE nspname = $1")
+            .bind::<Text, _>(schema)
+            .get_result::<Oid>(&mut *conn)
+            .await
+            .ok()
+            .map(|o| o.oid)
+    }
+    let app = TestApp::start().await;
+    // Several spares, so tenants created by tests running alongside cannot
+    // take them all.
+    let mut spares = Vec::new();
+    for _ in 0..4 {
+        let name = bazaar_store::migrate::build_spare(app.db())
+            .await
+            .expect("spare");
+        spares.push(oid(&app, &name).await.expect("spare exists"));
+    }
+    let tenant = app.tenant().await;
+    let schema = format!("t_{}", tenant.slug);
+    let mine = oid(&app, &schema).await.expect("tenant schema");
+    assert!(
+        spares.contains(&mine),
+        "the tenant's schema is a renamed spare"
+    );
+    // A renamed spare is the template: same tables, migrations recorded.
+    let chain_schema = format!("t_{}", unique("chain"));
+    bazaar_store::migrate::migrate_tenant(
+        app.db(),
+        &bazaar_store::TenantSchema::new(&chain_schema).expect("schema"),
+    )
+    .await
+    .expect("chain");
+    assert_eq!(
+        columns(&app, &schema).await,
+        columns(&app, &chain_schema).await
+    );
+    let pending = bazaar_store::migrate::migrate_tenant(
+        app.db(),
+        &bazaar_store::TenantSchema::new(&schema).expect("schema"),
+    )
+    .await
+    .expect("migrate");
+    assert!(pending.is_empty(), "nothing pending: {pending:?}");
+    // And it works as a tenant.
+    app.brand(&tenant.admin_key, "from-spare").await;
+    let mut conn = app.db().primary().await.expect("conn");
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut *conn,
+        &format!("DROP SCHEMA {chain_schema} CASCADE"),
+    )
+    .await
+    .expect("cleanup");
     app.stop().await;
 }

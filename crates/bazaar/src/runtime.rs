@@ -151,6 +151,23 @@ pub fn spawn_housekeeping(db: Db, every: Duration) {
     });
 }
 
+/// Keep a few tenant schemas built ahead from the template, so creating a
+/// tenant is a rename; checked every `every`.
+pub fn spawn_spare_schemas(db: Db, target: usize, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match migrate::refill_spares(&db, target).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(built = n, "spare tenant schemas built"),
+                Err(err) => tracing::warn!(error = %err, "could not build spare tenant schemas"),
+            }
+        }
+    });
+}
+
 /// The cache the configuration asks for.
 pub fn cache(config: &Config) -> anyhow::Result<(SharedCache, bool)> {
     Ok(match &config.redis_url {
@@ -315,6 +332,7 @@ pub async fn serve(config: Config, migrate_on_start: bool) -> anyhow::Result<()>
     }
     database.db.spawn_replica_monitor(Duration::from_secs(5));
     spawn_housekeeping(database.db.clone(), Duration::from_secs(30));
+    spawn_spare_schemas(database.db.clone(), 3, Duration::from_secs(10));
     let key = platform_key(&config)?;
     if config.platform_key.is_none() {
         tracing::info!(

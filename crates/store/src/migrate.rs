@@ -12,6 +12,7 @@
 
 use std::sync::OnceLock;
 
+use diesel::OptionalExtension;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures_util::FutureExt;
@@ -131,12 +132,130 @@ fn tenant_template() -> &'static str {
     })
 }
 
+/// The version of the tenant template: a hash of its SQL.
+pub fn template_version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(tenant_template().as_bytes()))
+    })
+}
+
+/// Build one spare schema from the template and record it as ready.
+pub async fn build_spare(db: &crate::Db) -> Result<String, StoreError> {
+    let name = format!("zz_spare_{}", uuid::Uuid::new_v4().simple());
+    let version = template_version();
+    let spare = name.clone();
+    db.control_tx(move |conn| {
+        async move {
+            conn.batch_execute(&format!("CREATE SCHEMA {}", quote_ident(&spare)))
+                .await?;
+            set_search_path(conn, &spare).await?;
+            conn.batch_execute(tenant_template()).await?;
+            diesel::sql_query(
+                "INSERT INTO control.spare_schemas (name, template_version) VALUES ($1, $2)",
+            )
+            .bind::<Text, _>(&spare)
+            .bind::<Text, _>(version)
+            .execute(conn)
+            .await?;
+            Ok(())
+        }
+        .boxed()
+    })
+    .await?;
+    Ok(name)
+}
+
+/// Keep `target` spares of the current template ready; drop spares built
+/// from an older template. Returns how many were built.
+pub async fn refill_spares(db: &crate::Db, target: usize) -> Result<usize, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Spare {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let version = template_version();
+    let stale: Vec<Spare> = db
+        .control_tx(move |conn| {
+            async move {
+                Ok(diesel::sql_query(
+                    "DELETE FROM control.spare_schemas WHERE template_version <> $1 RETURNING name",
+                )
+                .bind::<Text, _>(version)
+                .load(conn)
+                .await?)
+            }
+            .boxed()
+        })
+        .await?;
+    for Spare { name } in stale {
+        let mut conn = db.primary().await?;
+        conn.batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            quote_ident(&name)
+        ))
+        .await?;
+    }
+    let mut conn = db.primary().await?;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let ready: Count = diesel::sql_query("SELECT count(*) AS n FROM control.spare_schemas")
+        .get_result(&mut *conn)
+        .await?;
+    drop(conn);
+    let missing = target.saturating_sub(usize::try_from(ready.n).unwrap_or(0));
+    for _ in 0..missing {
+        build_spare(db).await?;
+    }
+    Ok(missing)
+}
+
+/// Take a spare of the current template and rename it to `schema`, in the
+/// caller's transaction; false when none is ready (SKIP LOCKED: concurrent
+/// provisioners never wait on each other).
+async fn claim_spare(
+    conn: &mut AsyncPgConnection,
+    schema: &crate::TenantSchema,
+) -> Result<bool, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Spare {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let spare: Option<Spare> = diesel::sql_query(
+        "DELETE FROM control.spare_schemas WHERE name = ( \
+           SELECT name FROM control.spare_schemas WHERE template_version = $1 \
+           ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING name",
+    )
+    .bind::<Text, _>(template_version())
+    .get_result(conn)
+    .await
+    .optional()?;
+    let Some(Spare { name }) = spare else {
+        return Ok(false);
+    };
+    conn.batch_execute(&format!(
+        "ALTER SCHEMA {} RENAME TO {}",
+        quote_ident(&name),
+        quote_ident(schema.as_str())
+    ))
+    .await?;
+    Ok(true)
+}
+
 /// Create a fresh tenant schema from the template, in the caller's
 /// transaction. Fails with a conflict if the schema already exists.
 pub async fn provision_tenant_schema(
     conn: &mut AsyncPgConnection,
     schema: &crate::TenantSchema,
 ) -> Result<(), StoreError> {
+    if claim_spare(conn, schema).await? {
+        return Ok(());
+    }
     conn.batch_execute(&format!("CREATE SCHEMA {}", quote_ident(schema.as_str())))
         .await
         .map_err(|e| match StoreError::from(e) {
