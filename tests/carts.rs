@@ -86,23 +86,8 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> crate::support::Reply {
-    let mut req = app
-        .client
-        .request(method, format!("{}{path}", app.base))
-        .bearer_auth(key)
-        .header("X-Cart-Token", token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.expect("sent");
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = resp.json().await.unwrap_or(Value::Null);
-    crate::support::Reply {
-        status,
-        body,
-        headers,
-    }
+    app.send_with_headers(method, path, Some(key), &[("X-Cart-Token", token)], body)
+        .await
 }
 
 async fn carts_are_priced_live_with_the_region_pack() {

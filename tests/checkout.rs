@@ -124,17 +124,21 @@ async fn cart(app: &TestApp, s: &Shop, variant: &str, quantity: i32) -> (String,
         c["cart"]["id"].as_str().expect("id").to_owned(),
         c["token"].as_str().expect("token").to_owned(),
     );
-    let resp = app
-        .client
-        .post(format!("{}/v1/carts/{id}/lines", app.base))
-        .bearer_auth(&s.storefront)
-        .header("X-Cart-Token", &token)
-        .json(&json!({ "variant_id": variant, "quantity": quantity }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(resp.status().as_u16(), 200);
+    add_line(app, s, &(id.clone(), token.clone()), variant, quantity).await;
     (id, token)
+}
+
+/// Add `quantity` of `variant` to a cart.
+async fn add_line(app: &TestApp, s: &Shop, cart: &(String, String), variant: &str, quantity: i32) {
+    app.send_with_headers(
+        reqwest::Method::POST,
+        &format!("/v1/carts/{}/lines", cart.0),
+        Some(&s.storefront),
+        &[("X-Cart-Token", &cart.1)],
+        Some(json!({ "variant_id": variant, "quantity": quantity })),
+    )
+    .await
+    .expect(200);
 }
 
 async fn checkout(
@@ -144,23 +148,18 @@ async fn checkout(
     key: Option<&str>,
     body: Value,
 ) -> crate::support::Reply {
-    let mut req = app
-        .client
-        .post(format!("{}/v1/carts/{}/checkout", app.base, cart.0))
-        .bearer_auth(&s.storefront)
-        .header("X-Cart-Token", &cart.1)
-        .json(&body);
+    let mut headers = vec![("X-Cart-Token", cart.1.as_str())];
     if let Some(key) = key {
-        req = req.header("Idempotency-Key", key);
+        headers.push(("Idempotency-Key", key));
     }
-    let resp = req.send().await.expect("sent");
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    crate::support::Reply {
-        status,
-        body: resp.json().await.unwrap_or(Value::Null),
-        headers,
-    }
+    app.send_with_headers(
+        reqwest::Method::POST,
+        &format!("/v1/carts/{}/checkout", cart.0),
+        Some(&s.storefront),
+        &headers,
+        Some(body),
+    )
+    .await
 }
 
 async fn stock(app: &TestApp, s: &Shop, variant: &str) -> (i64, i64) {
@@ -679,16 +678,7 @@ async fn orders_split_by_vendor_and_follow_fulfilment() {
         flower: variants[1].clone(),
     };
     let c = cart(&app, &s, &variants[0], 1).await;
-    let added = app
-        .client
-        .post(format!("{}/v1/carts/{}/lines", app.base, c.0))
-        .bearer_auth(&s.storefront)
-        .header("X-Cart-Token", &c.1)
-        .json(&json!({ "variant_id": variants[1], "quantity": 2 }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(added.status().as_u16(), 200);
+    add_line(&app, &s, &c, &variants[1], 2).await;
     let order = checkout(
         &app,
         &s,

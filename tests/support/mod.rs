@@ -386,9 +386,24 @@ impl TestApp {
         key: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
+        self.send_with_headers(method, path, key, &[], body).await
+    }
+
+    /// A request with extra headers (`X-Cart-Token`, `Idempotency-Key`...).
+    pub async fn send_with_headers(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(key) = key {
             req = req.bearer_auth(key);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         if let Some(body) = body {
             req = req.json(&body);

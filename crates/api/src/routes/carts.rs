@@ -279,6 +279,31 @@ impl CartsApi {
         })
     }
 
+    /// Set a line's quantity (0 removes it) and return the cart priced.
+    async fn set_line(
+        &self,
+        key: &TenantKey,
+        cart_id: Uuid,
+        token: String,
+        line: Uuid,
+        quantity: i32,
+    ) -> ApiResult<CartView> {
+        self.with_cart(key, cart_id, token, move |conn, cart| {
+            async move {
+                match store::set_quantity(conn, cart.id, line, quantity).await {
+                    Ok(()) => Ok(Ok(())),
+                    Err(StoreError::NotFound) => Ok(Err(ApiError::not_found(
+                        "line_not_found",
+                        "no line with that id in this cart",
+                    ))),
+                    Err(e) => Err(e),
+                }
+            }
+            .boxed()
+        })
+        .await
+    }
+
     /// Run `work` on the cart (checked against its token and brand) and
     /// return the cart priced afterwards.
     async fn with_cart<F>(
@@ -517,22 +542,10 @@ impl CartsApi {
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
         let (line, quantity) = (line_id.0, body.0.quantity);
-        let view = self
-            .with_cart(key, cart_id.0, token.0, move |conn, cart| {
-                async move {
-                    match store::set_quantity(conn, cart.id, line, quantity).await {
-                        Ok(()) => Ok(Ok(())),
-                        Err(StoreError::NotFound) => Ok(Err(ApiError::not_found(
-                            "line_not_found",
-                            "no line with that id in this cart",
-                        ))),
-                        Err(e) => Err(e),
-                    }
-                }
-                .boxed()
-            })
-            .await?;
-        Ok(Json(view))
+        Ok(Json(
+            self.set_line(key, cart_id.0, token.0, line, quantity)
+                .await?,
+        ))
     }
 
     /// Remove a line
@@ -552,22 +565,7 @@ impl CartsApi {
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
         let line = line_id.0;
-        let view = self
-            .with_cart(key, cart_id.0, token.0, move |conn, cart| {
-                async move {
-                    match store::set_quantity(conn, cart.id, line, 0).await {
-                        Ok(()) => Ok(Ok(())),
-                        Err(StoreError::NotFound) => Ok(Err(ApiError::not_found(
-                            "line_not_found",
-                            "no line with that id in this cart",
-                        ))),
-                        Err(e) => Err(e),
-                    }
-                }
-                .boxed()
-            })
-            .await?;
-        Ok(Json(view))
+        Ok(Json(self.set_line(key, cart_id.0, token.0, line, 0).await?))
     }
 
     /// Announce abandoned carts
