@@ -20,7 +20,7 @@ crate::tests![
 
 /// The shipped packs with California's delivery hours replaced by `hours`
 /// (a YAML list), so checkout tests do not depend on the time of day.
-fn regions_with_hours(hours: &str) -> std::path::PathBuf {
+pub(crate) fn regions_with_hours(hours: &str) -> std::path::PathBuf {
     let dir = crate::support::scratch_dir("regions-");
     for entry in std::fs::read_dir(crate::support::shipped_regions()).expect("read") {
         let path = entry.expect("entry").path();
@@ -36,22 +36,22 @@ fn regions_with_hours(hours: &str) -> std::path::PathBuf {
 }
 
 /// A server whose US-CA pack delivers around the clock.
-async fn open_all_day() -> TestApp {
+pub(crate) async fn open_all_day() -> TestApp {
     TestApp::builder()
         .regions_dir(&regions_with_hours("[\"00:00-24:00\"]"))
         .start()
         .await
 }
 
-struct Shop {
-    admin: String,
-    storefront: String,
-    slug: String,
-    tee: String,
-    flower: String,
+pub(crate) struct Shop {
+    pub admin: String,
+    pub storefront: String,
+    pub slug: String,
+    pub tee: String,
+    pub flower: String,
 }
 
-async fn shop(app: &TestApp, stock: i32) -> Shop {
+pub(crate) async fn shop(app: &TestApp, stock: i32) -> Shop {
     let t = app.tenant().await;
     let brand = app.brand(&t.admin_key, "shop").await;
     let vendor = app.vendor(&t.admin_key, "seller").await;
@@ -111,7 +111,12 @@ async fn shop(app: &TestApp, stock: i32) -> Shop {
 }
 
 /// A cart holding `quantity` of `variant`; returns (cart id, token).
-async fn cart(app: &TestApp, s: &Shop, variant: &str, quantity: i32) -> (String, String) {
+pub(crate) async fn cart(
+    app: &TestApp,
+    s: &Shop,
+    variant: &str,
+    quantity: i32,
+) -> (String, String) {
     let c = app
         .post(
             "/v1/carts",
@@ -129,7 +134,13 @@ async fn cart(app: &TestApp, s: &Shop, variant: &str, quantity: i32) -> (String,
 }
 
 /// Add `quantity` of `variant` to a cart.
-async fn add_line(app: &TestApp, s: &Shop, cart: &(String, String), variant: &str, quantity: i32) {
+pub(crate) async fn add_line(
+    app: &TestApp,
+    s: &Shop,
+    cart: &(String, String),
+    variant: &str,
+    quantity: i32,
+) {
     app.send_with_headers(
         reqwest::Method::POST,
         &format!("/v1/carts/{}/lines", cart.0),
@@ -141,7 +152,7 @@ async fn add_line(app: &TestApp, s: &Shop, cart: &(String, String), variant: &st
     .expect(200);
 }
 
-async fn checkout(
+pub(crate) async fn checkout(
     app: &TestApp,
     s: &Shop,
     cart: &(String, String),
@@ -162,7 +173,7 @@ async fn checkout(
     .await
 }
 
-async fn stock(app: &TestApp, s: &Shop, variant: &str) -> (i64, i64) {
+pub(crate) async fn stock(app: &TestApp, s: &Shop, variant: &str) -> (i64, i64) {
     let levels = app
         .get(&format!("/v1/inventory?variant_id={variant}"), &s.admin)
         .await
@@ -173,7 +184,7 @@ async fn stock(app: &TestApp, s: &Shop, variant: &str) -> (i64, i64) {
     )
 }
 
-async fn ledger_balances(app: &TestApp, slug: &str) {
+pub(crate) async fn ledger_balances(app: &TestApp, slug: &str) {
     let schema = bazaar_store::TenantSchema::new(&format!("t_{slug}")).expect("schema");
     let n = app
         .db()
@@ -465,9 +476,10 @@ async fn expired_reservations_are_released() {
             .expect("b"),
     )
     .expect("uuid");
+    let (cart_id, _) = cart(&app, &s, &s.tee, 3).await;
     let order = NewOrder {
         id: uuid::Uuid::now_v7(),
-        cart_id: uuid::Uuid::now_v7(),
+        cart_id: uuid::Uuid::parse_str(&cart_id).expect("uuid"),
         brand_id: brand,
         region: "US-CA".into(),
         region_version: "test".into(),
@@ -476,6 +488,8 @@ async fn expired_reservations_are_released() {
         subtotal: 60.into(),
         tax_total: 0.into(),
         excise_total: 0.into(),
+        shipping_total: 0.into(),
+        shipping_tax: 0.into(),
         total: 60.into(),
         lines: vec![NewOrderLine {
             variant_id: variant,
@@ -490,6 +504,7 @@ async fn expired_reservations_are_released() {
             excise: 0.into(),
             gross: 60.into(),
         }],
+        shipping: Vec::new(),
         gateway: "sandbox".into(),
     };
     let id = order.id;

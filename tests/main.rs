@@ -19,6 +19,7 @@ mod keys;
 mod manifests;
 mod openapi;
 mod ops;
+mod orders;
 mod pools;
 mod regions;
 mod tenancy;
@@ -40,6 +41,7 @@ fn main() {
         manifests::tests(),
         openapi::tests(),
         ops::tests(),
+        orders::tests(),
         pools::tests(),
         regions::tests(),
         tenancy::tests(),

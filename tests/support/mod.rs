@@ -194,9 +194,15 @@ pub struct TestAppBuilder {
     cache_namespace: Option<String>,
     redis_url: Option<String>,
     cdn: Option<String>,
+    env: Vec<(String, String)>,
 }
 
 impl TestAppBuilder {
+    /// Set any configuration key as its `BAZAAR_*` variable.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
     pub fn pool_size(mut self, n: u32) -> Self {
         self.pool_size = n;
         self
@@ -275,6 +281,7 @@ impl TestAppBuilder {
                 self.replica_urls.join(","),
             ));
         }
+        env.extend(self.env);
         let config =
             Config::load(Some(std::path::Path::new("/dev/null")), env, &[]).expect("test config");
         let database = runtime::Database::open(&config).await.expect("database");
@@ -368,6 +375,7 @@ impl TestApp {
             cache_namespace: None,
             redis_url: None,
             cdn: None,
+            env: Vec::new(),
         }
     }
 

@@ -30,6 +30,7 @@ use routes::keys::{KeysApi, PlatformKeysApi};
 use routes::listings::ListingsApi;
 use routes::products::ProductsApi;
 use routes::regions::RegionsApi;
+use routes::shipping::ShippingApi;
 use routes::storefront::StorefrontApi;
 use routes::tenants::TenantsApi;
 use routes::vendors::VendorsApi;
@@ -50,6 +51,7 @@ type Apis = (
     CartsApi,
     CheckoutApi,
     FulfilmentApi,
+    ShippingApi,
 );
 
 /// The OpenAPI service: every documented endpoint.
@@ -98,6 +100,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         FulfilmentApi {
+            state: state.clone(),
+        },
+        ShippingApi {
             state: state.clone(),
         },
     );

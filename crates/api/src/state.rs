@@ -35,6 +35,9 @@ pub struct Settings {
     pub reservation_ttl: std::time::Duration,
     /// Retries for transient payment failures.
     pub payment_retry: bazaar_payments::RetryPolicy,
+    /// A checkout claim older than this belongs to a process that died; a
+    /// retry with its Idempotency-Key resumes it.
+    pub checkout_resume_after: std::time::Duration,
 }
 
 impl Settings {
@@ -46,6 +49,7 @@ impl Settings {
             cdn_base_url: None,
             reservation_ttl: std::time::Duration::from_secs(15 * 60),
             payment_retry: bazaar_payments::RetryPolicy::default(),
+            checkout_resume_after: std::time::Duration::from_secs(120),
         }
     }
 

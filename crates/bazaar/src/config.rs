@@ -75,6 +75,36 @@ pub struct Config {
     /// How often the regions folder is checked for changes.
     #[serde(default = "defaults::regions_poll_ms")]
     pub regions_poll_ms: u64,
+    /// Where checkouts charge: `sandbox` (test tokens, nothing leaves the
+    /// process) or `http` (a card processor at `payment_provider_url`).
+    #[serde(default)]
+    pub payment_provider: PaymentProvider,
+    /// Base URL of the `http` payment provider.
+    #[serde(default)]
+    pub payment_provider_url: Option<String>,
+    /// Secret key for the `http` payment provider.
+    #[serde(default)]
+    pub payment_provider_key: Option<String>,
+    /// How long one payment attempt may take before it counts as a timeout
+    /// (retried with the same idempotency key).
+    #[serde(default = "defaults::payment_timeout_ms")]
+    pub payment_timeout_ms: u64,
+    /// How long checkout holds stock for a payment to complete.
+    #[serde(default = "defaults::reservation_ttl_seconds")]
+    pub reservation_ttl_seconds: u64,
+    /// A checkout claim (Idempotency-Key) not finished after this long
+    /// belongs to a process that died: a retry with the key resumes it.
+    #[serde(default = "defaults::checkout_resume_after_seconds")]
+    pub checkout_resume_after_seconds: u64,
+}
+
+/// Payment providers Bazaar can charge through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentProvider {
+    #[default]
+    Sandbox,
+    Http,
 }
 
 mod defaults {
@@ -111,6 +141,15 @@ mod defaults {
     pub fn regions_poll_ms() -> u64 {
         1_000
     }
+    pub fn payment_timeout_ms() -> u64 {
+        10_000
+    }
+    pub fn reservation_ttl_seconds() -> u64 {
+        15 * 60
+    }
+    pub fn checkout_resume_after_seconds() -> u64 {
+        120
+    }
 }
 
 /// The environment variables Bazaar reads, and the key each sets.
@@ -134,6 +173,15 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("BAZAAR_REGIONS_DIR", "regions_dir"),
     ("BAZAAR_CDN_BASE_URL", "cdn_base_url"),
     ("BAZAAR_REGIONS_POLL_MS", "regions_poll_ms"),
+    ("BAZAAR_PAYMENT_PROVIDER", "payment_provider"),
+    ("BAZAAR_PAYMENT_PROVIDER_URL", "payment_provider_url"),
+    ("BAZAAR_PAYMENT_PROVIDER_KEY", "payment_provider_key"),
+    ("BAZAAR_PAYMENT_TIMEOUT_MS", "payment_timeout_ms"),
+    ("BAZAAR_RESERVATION_TTL_SECONDS", "reservation_ttl_seconds"),
+    (
+        "BAZAAR_CHECKOUT_RESUME_AFTER_SECONDS",
+        "checkout_resume_after_seconds",
+    ),
 ];
 
 /// Names the file to read rather than a key.
@@ -237,6 +285,9 @@ impl Config {
                     | "replica_max_lag_seconds"
                     | "shutdown_timeout_seconds"
                     | "regions_poll_ms"
+                    | "payment_timeout_ms"
+                    | "reservation_ttl_seconds"
+                    | "checkout_resume_after_seconds"
             ) {
                 value
                     .trim()
@@ -317,6 +368,56 @@ impl Config {
         if self.db_max_connections == 0 {
             return invalid("db_max_connections", "must be at least 1".into());
         }
+        if self.payment_provider == PaymentProvider::Http {
+            match &self.payment_provider_url {
+                Some(url) if url.starts_with("https://") || url.starts_with("http://") => {}
+                Some(_) => {
+                    return invalid(
+                        "payment_provider_url",
+                        "must start with https:// or http://".into(),
+                    );
+                }
+                None => {
+                    return invalid(
+                        "payment_provider_url",
+                        "is required when payment_provider is http".into(),
+                    );
+                }
+            }
+            if self
+                .payment_provider_key
+                .as_deref()
+                .is_none_or(str::is_empty)
+            {
+                return invalid(
+                    "payment_provider_key",
+                    "is required when payment_provider is http".into(),
+                );
+            }
+        }
+        if self.payment_timeout_ms < 100 {
+            return invalid("payment_timeout_ms", "must be at least 100".into());
+        }
+        if self.reservation_ttl_seconds < 60 {
+            return invalid(
+                "reservation_ttl_seconds",
+                "must be at least 60 (a payment needs time to complete)".into(),
+            );
+        }
+        // A live checkout must never look abandoned: outlast every payment
+        // attempt timing out, with the backoff between them.
+        let longest_payment_ms = self
+            .payment_timeout_ms
+            .saturating_mul(4)
+            .saturating_add(1_000);
+        if self.checkout_resume_after_seconds.saturating_mul(1_000) <= longest_payment_ms {
+            return invalid(
+                "checkout_resume_after_seconds",
+                format!(
+                    "must be longer than a checkout's longest payment ({longest_payment_ms} ms: four attempts of payment_timeout_ms plus backoff)"
+                ),
+            );
+        }
         Ok(())
     }
 }
@@ -350,6 +451,18 @@ impl fmt::Debug for Config {
             .field("cdn_base_url", &self.cdn_base_url)
             .field("regions_dir", &self.regions_dir)
             .field("regions_poll_ms", &self.regions_poll_ms)
+            .field("payment_provider", &self.payment_provider)
+            .field("payment_provider_url", &self.payment_provider_url)
+            .field(
+                "payment_provider_key",
+                &self.payment_provider_key.as_ref().map(|_| "***"),
+            )
+            .field("payment_timeout_ms", &self.payment_timeout_ms)
+            .field("reservation_ttl_seconds", &self.reservation_ttl_seconds)
+            .field(
+                "checkout_resume_after_seconds",
+                &self.checkout_resume_after_seconds,
+            )
             .finish()
     }
 }
@@ -424,10 +537,61 @@ mod tests {
                 vec![("BAZAAR_MAX_BODY_BYTES", "lots")],
                 "BAZAAR_MAX_BODY_BYTES",
             ),
+            (
+                vec![("BAZAAR_PAYMENT_PROVIDER", "http")],
+                "payment_provider_url",
+            ),
+            (
+                vec![
+                    ("BAZAAR_PAYMENT_PROVIDER", "http"),
+                    ("BAZAAR_PAYMENT_PROVIDER_URL", "ftp://pay"),
+                ],
+                "payment_provider_url",
+            ),
+            (
+                vec![
+                    ("BAZAAR_PAYMENT_PROVIDER", "http"),
+                    ("BAZAAR_PAYMENT_PROVIDER_URL", "https://pay.example"),
+                ],
+                "payment_provider_key",
+            ),
+            (
+                vec![("BAZAAR_PAYMENT_PROVIDER", "paypal")],
+                "unknown variant",
+            ),
+            (
+                vec![("BAZAAR_RESERVATION_TTL_SECONDS", "10")],
+                "reservation_ttl_seconds",
+            ),
+            (
+                vec![
+                    ("BAZAAR_PAYMENT_TIMEOUT_MS", "30000"),
+                    ("BAZAAR_CHECKOUT_RESUME_AFTER_SECONDS", "60"),
+                ],
+                "checkout_resume_after_seconds",
+            ),
         ] {
             let err = load(&pairs).expect_err(key);
-            assert!(err.to_string().starts_with(key), "{err}");
+            assert!(err.to_string().contains(key), "{err}");
         }
+    }
+
+    #[test]
+    fn payment_settings_load_from_the_environment() {
+        let config = load(&[
+            ("BAZAAR_PAYMENT_PROVIDER", "http"),
+            ("BAZAAR_PAYMENT_PROVIDER_URL", "https://pay.example"),
+            ("BAZAAR_PAYMENT_PROVIDER_KEY", "sk_live_secret"),
+            ("BAZAAR_PAYMENT_TIMEOUT_MS", "2500"),
+            ("BAZAAR_RESERVATION_TTL_SECONDS", "600"),
+        ])
+        .expect("valid");
+        assert_eq!(config.payment_provider, PaymentProvider::Http);
+        assert_eq!(
+            (config.payment_timeout_ms, config.reservation_ttl_seconds),
+            (2500, 600)
+        );
+        assert!(!format!("{config:?}").contains("sk_live_secret"));
     }
 
     #[test]

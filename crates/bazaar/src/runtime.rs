@@ -17,7 +17,7 @@ use poem::listener::{Acceptor, Listener, TcpListener};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
+use crate::config::{Config, PaymentProvider};
 
 /// The name of the database the embedded PostgreSQL serves.
 const EMBEDDED_DATABASE: &str = "bazaar";
@@ -106,8 +106,9 @@ pub async fn migrate_all(
     Ok(report)
 }
 
-/// Every `every`: release stock held by checkouts that never finished, and
-/// forget idempotency keys older than a day, in every tenant.
+/// Every `every`, in every tenant: release stock held by checkouts that
+/// never finished, fill backorders from available stock, and forget
+/// idempotency keys older than a day.
 pub fn spawn_housekeeping(db: Db, every: Duration) {
     use futures_util::FutureExt;
     tokio::spawn(async move {
@@ -124,23 +125,13 @@ pub fn spawn_housekeeping(db: Db, every: Duration) {
                 };
                 let result = db
                     .tenant_tx(&schema, |conn| {
-                        async move {
-                            let now = chrono::Utc::now();
-                            let expired = bazaar_store::tenant::orders::expire(conn, now).await?;
-                            bazaar_store::tenant::idempotency::purge(
-                                conn,
-                                now - chrono::Duration::hours(24),
-                            )
-                            .await?;
-                            Ok(expired.len())
-                        }
-                        .boxed()
+                        bazaar_store::tenant::housekeeping::run(conn, chrono::Utc::now()).boxed()
                     })
                     .await;
                 match result {
-                    Ok(0) => {}
-                    Ok(n) => {
-                        tracing::info!(tenant.slug = %tenant.slug, orders = n, "released expired reservations")
+                    Ok(report) if report == Default::default() => {}
+                    Ok(report) => {
+                        tracing::info!(tenant.slug = %tenant.slug, expired = report.expired, backorders.filled = report.filled, "housekeeping: expired orders released, backorders filled")
                     }
                     Err(err) => {
                         tracing::warn!(tenant.slug = %tenant.slug, error = %err, "housekeeping failed")
@@ -236,13 +227,27 @@ pub fn state_with(
     regions: Arc<Registry>,
 ) -> anyhow::Result<AppState> {
     let (cache, cache_required) = cache(config)?;
-    Ok(AppState::new(
-        db,
-        cache,
-        regions,
-        Settings::new(Some(platform_key), config.max_body_bytes, cache_required)
-            .with_cdn_base_url(config.cdn_base_url.clone()),
-    ))
+    let mut settings = Settings::new(Some(platform_key), config.max_body_bytes, cache_required)
+        .with_cdn_base_url(config.cdn_base_url.clone());
+    settings.reservation_ttl = Duration::from_secs(config.reservation_ttl_seconds);
+    settings.checkout_resume_after = Duration::from_secs(config.checkout_resume_after_seconds);
+    let mut state = AppState::new(db, cache, regions, settings);
+    if config.payment_provider == PaymentProvider::Http {
+        let (Some(url), Some(key)) = (&config.payment_provider_url, &config.payment_provider_key)
+        else {
+            anyhow::bail!(
+                "payment_provider http needs payment_provider_url and payment_provider_key"
+            );
+        };
+        let gateway = bazaar_payments::HttpGateway::new(
+            url,
+            key,
+            Duration::from_millis(config.payment_timeout_ms),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot set up the payment provider: {e}"))?;
+        state.gateway = Arc::new(gateway);
+    }
+    Ok(state)
 }
 
 /// A running HTTP server.

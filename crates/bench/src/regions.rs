@@ -35,6 +35,7 @@ pub fn run(quotes: usize, loads: usize) -> anyhow::Result<()> {
             line(TaxCategory::General, "9.99", 3, None),
         ],
         purchased_today: Vec::new(),
+        shipping: Vec::new(),
     };
 
     // Warm up, then measure each twice, interleaved.

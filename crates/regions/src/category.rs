@@ -39,11 +39,23 @@ categories! {
     Firearms => "firearms",
     Fuel => "fuel",
     Services => "services",
+    Shipping => "shipping",
 }
 
 impl TaxCategory {
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|c| c.as_str() == raw)
+    }
+
+    /// A category a product variant may carry: any but `shipping`, which
+    /// packs use to tax delivery charges.
+    pub fn for_product(raw: &str) -> Option<Self> {
+        Self::parse(raw).filter(|c| *c != TaxCategory::Shipping)
+    }
+
+    /// Every category a product may carry, for error messages.
+    pub fn product_names() -> String {
+        Self::joined(|c| c != TaxCategory::Shipping)
     }
 
     /// The broader category this one belongs to: a rule on `cannabis`
@@ -66,8 +78,14 @@ impl TaxCategory {
 
     /// Every category name, for error messages.
     pub fn names() -> String {
+        Self::joined(|_| true)
+    }
+
+    fn joined(keep: impl Fn(Self) -> bool) -> String {
         Self::ALL
             .iter()
+            .copied()
+            .filter(|c| keep(*c))
             .map(|c| c.as_str())
             .collect::<Vec<_>>()
             .join(", ")

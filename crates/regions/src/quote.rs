@@ -28,6 +28,9 @@ pub struct QuoteRequest {
     pub lines: Vec<QuoteLine>,
     /// Amounts the customer already bought today, for per-day limits.
     pub purchased_today: Vec<(TaxCategory, Decimal, Unit)>,
+    /// Shipping charges (one per shipment: net when the region is
+    /// exclusive, gross when inclusive), taxed as the `shipping` category.
+    pub shipping: Vec<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +46,11 @@ pub struct LineTax {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Totals {
+    /// The goods, before tax.
     pub net: Decimal,
+    /// Shipping, before tax.
+    pub shipping: Decimal,
+    /// Tax on goods and shipping.
     pub tax: Decimal,
     pub excise: Decimal,
     pub gross: Decimal,
@@ -77,6 +84,8 @@ pub struct Violation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quote {
     pub lines: Vec<LineTax>,
+    /// The tax on each shipping charge, in request order.
+    pub shipping: Vec<LineTax>,
     pub totals: Totals,
     pub delivery: DeliveryStatus,
     pub age_verification_required: bool,
@@ -146,17 +155,21 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
     // Raw (unrounded) tax and excise per line, at the rates in force on
     // the local date.
     let (standard, categories) = region.tax.on(date);
-    let mut raw = Vec::with_capacity(request.lines.len());
-    for line in &request.lines {
-        let (rate, excise_rate) = line_rates(standard, &categories, line.category);
-        let amount = line.unit_price * Decimal::from(line.quantity);
+    let mut raw = Vec::with_capacity(request.lines.len() + request.shipping.len());
+    let charged = request
+        .lines
+        .iter()
+        .map(|l| (l.category, l.unit_price * Decimal::from(l.quantity)))
+        .chain(request.shipping.iter().map(|s| (TaxCategory::Shipping, *s)));
+    for (category, amount) in charged {
+        let (rate, excise_rate) = line_rates(standard, &categories, category);
         let (base, tax, excise) = if region.tax.inclusive {
             let net = amount / (Decimal::ONE + rate + excise_rate);
             (net, net * rate, net * excise_rate)
         } else {
             (amount, amount * rate, amount * excise_rate)
         };
-        raw.push((line.category, rate, excise_rate, amount, base, tax, excise));
+        raw.push((category, rate, excise_rate, amount, base, tax, excise));
     }
     let (taxes, excises): (Vec<Decimal>, Vec<Decimal>) = match region.tax.rounding_level {
         RoundingLevel::Line => raw
@@ -168,7 +181,7 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
             allocate(&raw.iter().map(|r| r.6).collect::<Vec<_>>(), dp, rounding),
         ),
     };
-    let lines: Vec<LineTax> = raw
+    let mut lines: Vec<LineTax> = raw
         .iter()
         .zip(taxes.iter().zip(excises.iter()))
         .map(|(r, (&tax, &excise))| {
@@ -189,12 +202,16 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
             }
         })
         .collect();
+    let shipping = lines.split_off(request.lines.len());
+    let all = || lines.iter().chain(shipping.iter());
     let totals = Totals {
         net: lines.iter().map(|l| l.net).sum(),
-        tax: lines.iter().map(|l| l.tax).sum(),
-        excise: lines.iter().map(|l| l.excise).sum(),
-        gross: lines.iter().map(|l| l.gross).sum(),
+        shipping: shipping.iter().map(|l| l.net).sum(),
+        tax: all().map(|l| l.tax).sum(),
+        excise: all().map(|l| l.excise).sum(),
+        gross: all().map(|l| l.gross).sum(),
     };
+    let goods_gross: Decimal = lines.iter().map(|l| l.gross).sum();
 
     let mut violations = Vec::new();
     let code = &region.code;
@@ -308,7 +325,7 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
     }
     if let Some(minimum) = region.delivery.minimum_order {
         let subtotal = if region.tax.inclusive {
-            totals.gross
+            goods_gross
         } else {
             totals.net
         };
@@ -326,6 +343,7 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
 
     Quote {
         lines,
+        shipping,
         totals,
         delivery: delivery_status(region, request.at),
         age_verification_required,

@@ -175,7 +175,7 @@ fn each_class_of_error_is_reported_at_its_line() {
                 "US.yaml",
                 "code: US\nname: U\ncurrency: USD\ntimezone: UTC\nsources: [x]\ntax: {rate: \"0\"}\nrestricted_categories: [weed]\n",
             )],
-            "US.yaml:7:25: unknown tax category `weed` in `restricted_categories`; known categories: general, groceries, prepared_food, clothing, childrens_clothing, books, medicine, medical_devices, alcohol, tobacco, vaping, cannabis, cannabis_flower, cannabis_concentrate, cannabis_edible, digital_goods, firearms, fuel, services",
+            "US.yaml:7:25: unknown tax category `weed` in `restricted_categories`; known categories: general, groceries, prepared_food, clothing, childrens_clothing, books, medicine, medical_devices, alcohol, tobacco, vaping, cannabis, cannabis_flower, cannabis_concentrate, cannabis_edible, digital_goods, firearms, fuel, services, shipping",
         ),
         (
             vec![(
@@ -282,6 +282,7 @@ fn california_cannabis_quote_matches_hand_arithmetic() {
             },
         ],
         purchased_today: Vec::new(),
+        shipping: Vec::new(),
     };
     let q = quote(ca, &request);
     // 70.00 * 0.0725 = 5.075 -> 5.08 (half up); excise 70.00 * 0.15 = 10.50.
@@ -351,6 +352,7 @@ fn vat_inclusive_prices_are_split_not_added() {
                 measure: None,
             }],
             purchased_today: Vec::new(),
+            shipping: Vec::new(),
         },
     );
     assert_eq!(
@@ -464,6 +466,8 @@ mod properties {
         #[test]
         fn order_totals_equal_the_sum_of_their_lines(
             lines in prop::collection::vec((1i64..1_000_000, 1u32..20, 0usize..19), 1..30),
+            shipping in prop::collection::vec(0i64..10_000, 0..4),
+            shipping_taxed in any::<bool>(),
             inclusive in any::<bool>(),
             per_order in any::<bool>(),
         ) {
@@ -475,6 +479,9 @@ mod properties {
             region.tax.inclusive = inclusive;
             region.tax.rounding_level = if per_order { RoundingLevel::Order } else { RoundingLevel::Line };
             region.purchase_limits.clear();
+            if !shipping_taxed {
+                region.tax.categories.insert(TaxCategory::Shipping, crate::pack::CategoryRate { rate: Some(Decimal::ZERO), excise: Decimal::ZERO });
+            }
             let request = QuoteRequest {
                 at: chrono::Utc::now(),
                 age_verified: true,
@@ -488,17 +495,24 @@ mod properties {
                     })
                     .collect(),
                 purchased_today: Vec::new(),
+                shipping: shipping.iter().map(|c| Decimal::new(*c, 2)).collect(),
             };
             let q = quote(&region, &request);
-            let sum = |f: fn(&crate::quote::LineTax) -> Decimal| q.lines.iter().map(f).sum::<Decimal>();
+            let sum = |f: fn(&crate::quote::LineTax) -> Decimal| q.lines.iter().chain(&q.shipping).map(f).sum::<Decimal>();
             prop_assert_eq!(q.totals.gross, sum(|l| l.gross));
-            prop_assert_eq!(q.totals.net + q.totals.tax + q.totals.excise, q.totals.gross);
-            for line in &q.lines {
+            prop_assert_eq!(q.totals.tax, sum(|l| l.tax));
+            prop_assert_eq!(q.totals.net + q.totals.shipping + q.totals.tax + q.totals.excise, q.totals.gross);
+            prop_assert_eq!(q.shipping.len(), shipping.len());
+            if !shipping_taxed {
+                prop_assert!(q.shipping.iter().all(|s| s.tax.is_zero()));
+            }
+            for line in q.lines.iter().chain(&q.shipping) {
                 prop_assert_eq!(line.net + line.tax + line.excise, line.gross);
                 prop_assert!(line.tax.scale() <= 2 && line.gross.scale() <= 2);
             }
             if inclusive {
-                let charged: Decimal = lines.iter().map(|(c, qty, _)| Decimal::new(*c, 2) * Decimal::from(*qty)).sum();
+                let charged: Decimal = lines.iter().map(|(c, qty, _)| Decimal::new(*c, 2) * Decimal::from(*qty)).sum::<Decimal>()
+                    + shipping.iter().map(|c| Decimal::new(*c, 2)).sum::<Decimal>();
                 prop_assert_eq!(q.totals.gross, charged, "VAT-inclusive prices are what the shopper pays");
             }
         }

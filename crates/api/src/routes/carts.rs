@@ -9,6 +9,7 @@ use bazaar_regions::pack::Unit;
 use bazaar_regions::quote::{QuoteLine, QuoteRequest, quote};
 use bazaar_store::StoreError;
 use bazaar_store::tenant::carts::{self as store, Cart, PricedLine};
+use bazaar_store::tenant::shipping::{self, Rate};
 use bazaar_store::tenant::{brands, products};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
@@ -45,9 +46,25 @@ pub struct CartLine {
     pub gross: Option<String>,
 }
 
+/// Shipping for one vendor's part of the cart, at the vendor's rate for
+/// the cart's region (taxed as the region taxes shipping).
+#[derive(Debug, Object)]
+pub struct CartShipping {
+    pub vendor_id: Uuid,
+    /// The region whose rate applies (the cart's region or a parent).
+    pub rate_region: String,
+    pub net: String,
+    pub tax: String,
+    pub gross: String,
+}
+
 #[derive(Debug, Object)]
 pub struct CartTotals {
+    /// The goods, before tax.
     pub net: String,
+    /// Shipping, before tax.
+    pub shipping: String,
+    /// Tax on goods and shipping.
     pub tax: String,
     pub excise: String,
     pub gross: String,
@@ -67,6 +84,9 @@ pub struct CartView {
     pub tax_inclusive: bool,
     pub contact_email: Option<String>,
     pub lines: Vec<CartLine>,
+    /// One entry per vendor with a shipping rate for the region; vendors
+    /// without one ship free.
+    pub shipping: Vec<CartShipping>,
     pub totals: CartTotals,
     /// Whether delivery is open now.
     pub delivery_open: bool,
@@ -158,13 +178,39 @@ fn available(line: &PricedLine, currency: &str) -> bool {
 }
 
 /// A cart priced with its region pack; `quote.lines` follow the cart's
-/// available lines in order.
+/// available lines in order, `quote.shipping` follows `shipments`.
 pub struct Priced {
     pub region: std::sync::Arc<bazaar_regions::Region>,
     pub quote: bazaar_regions::quote::Quote,
+    /// The vendor and rate of each shipping charge.
+    pub shipments: Vec<(Uuid, String)>,
 }
 
-pub fn price_cart(state: &AppState, cart: &Cart, lines: &[PricedLine]) -> ApiResult<Priced> {
+/// What a cart holds: its lines, priced from the catalog, and the shipping
+/// rate of each vendor in it for the cart's region (most specific first).
+pub async fn contents(
+    conn: &mut bazaar_store::AsyncPgConnection,
+    regions: &bazaar_regions::Registry,
+    cart: &Cart,
+) -> Result<(Vec<PricedLine>, Vec<Rate>), StoreError> {
+    let lines = store::lines(conn, cart).await?;
+    let mut vendors: Vec<Uuid> = lines.iter().map(|l| l.vendor_id).collect();
+    vendors.sort();
+    vendors.dedup();
+    let lineage = regions
+        .current()
+        .get(&cart.region)
+        .map_or_else(|| vec![cart.region.clone()], |r| r.lineage.clone());
+    let rates = shipping::for_order(conn, &vendors, &lineage, cart.currency.trim()).await?;
+    Ok((lines, rates))
+}
+
+pub fn price_cart(
+    state: &AppState,
+    cart: &Cart,
+    lines: &[PricedLine],
+    rates: &[Rate],
+) -> ApiResult<Priced> {
     let set = state.regions.current();
     let region = set.get(&cart.region).cloned().ok_or_else(|| {
         ApiError::unprocessable(
@@ -173,7 +219,7 @@ pub fn price_cart(state: &AppState, cart: &Cart, lines: &[PricedLine]) -> ApiRes
         )
     })?;
     let currency = cart.currency.trim();
-    let request = QuoteRequest {
+    let mut request = QuoteRequest {
         at: Utc::now(),
         age_verified: false,
         lines: lines
@@ -187,9 +233,34 @@ pub fn price_cart(state: &AppState, cart: &Cart, lines: &[PricedLine]) -> ApiRes
             })
             .collect(),
         purchased_today: Vec::new(),
+        shipping: Vec::new(),
     };
+    // Each vendor's part ships at the vendor's rate, on its goods as
+    // priced (gross in inclusive regions, net otherwise).
+    let mut shipments = Vec::new();
+    for rate in rates {
+        let part = request
+            .lines
+            .iter()
+            .zip(lines.iter().filter(|l| available(l, currency)))
+            .filter(|(_, l)| l.vendor_id == rate.vendor_id);
+        let (goods, items) = part.fold((rust_decimal::Decimal::ZERO, 0i64), |(g, n), (q, _)| {
+            (
+                g + q.unit_price * rust_decimal::Decimal::from(q.quantity),
+                n + i64::from(q.quantity),
+            )
+        });
+        if items > 0 {
+            request.shipping.push(rate.charge(goods, items));
+            shipments.push((rate.vendor_id, rate.region.clone()));
+        }
+    }
     let quote = quote(&region, &request);
-    Ok(Priced { region, quote })
+    Ok(Priced {
+        region,
+        quote,
+        shipments,
+    })
 }
 
 impl CartsApi {
@@ -210,8 +281,12 @@ impl CartsApi {
     }
 
     /// Price `cart` with its lines against its region pack.
-    fn view(&self, cart: Cart, lines: Vec<PricedLine>) -> ApiResult<CartView> {
-        let Priced { region, quote: q } = price_cart(&self.state, &cart, &lines)?;
+    fn view(&self, cart: Cart, lines: Vec<PricedLine>, rates: Vec<Rate>) -> ApiResult<CartView> {
+        let Priced {
+            region,
+            quote: q,
+            shipments,
+        } = price_cart(&self.state, &cart, &lines, &rates)?;
         let currency = cart.currency.trim().to_owned();
         let unit_price = |l: &PricedLine| l.listing_price.unwrap_or(l.price);
         let priced: Vec<&PricedLine> = lines.iter().filter(|l| available(l, &currency)).collect();
@@ -251,8 +326,20 @@ impl CartsApi {
             tax_inclusive: region.tax.inclusive,
             contact_email: cart.contact_email,
             lines: out_lines,
+            shipping: shipments
+                .into_iter()
+                .zip(q.shipping.iter())
+                .map(|((vendor_id, rate_region), t)| CartShipping {
+                    vendor_id,
+                    rate_region,
+                    net: money(t.net, &currency),
+                    tax: money(t.tax, &currency),
+                    gross: money(t.gross, &currency),
+                })
+                .collect(),
             totals: CartTotals {
                 net: money(q.totals.net, &currency),
+                shipping: money(q.totals.shipping, &currency),
                 tax: money(q.totals.tax, &currency),
                 excise: money(q.totals.excise, &currency),
                 gross: money(q.totals.gross, &currency),
@@ -324,7 +411,8 @@ impl CartsApi {
             + 'static,
     {
         let brand = storefront(key)?;
-        let (cart, lines) = self
+        let regions = self.state.regions.clone();
+        let (cart, (lines, rates)) = self
             .state
             .db
             .tenant_tx(&key.schema, move |conn| {
@@ -334,8 +422,8 @@ impl CartsApi {
                         return Ok(Err(e));
                     }
                     let cart = store::get(conn, id, brand, &token).await?;
-                    let lines = store::lines(conn, &cart).await?;
-                    Ok(Ok((cart, lines)))
+                    let contents = contents(conn, &regions, &cart).await?;
+                    Ok(Ok((cart, contents)))
                 }
                 .boxed()
             })
@@ -351,7 +439,7 @@ impl CartsApi {
                 ),
                 other => other.into(),
             })??;
-        self.view(cart, lines)
+        self.view(cart, lines, rates)
     }
 }
 
@@ -398,7 +486,7 @@ impl CartsApi {
             })
             .await?;
         Ok(Created::Created(Json(NewCart {
-            cart: self.view(cart, Vec::new())?,
+            cart: self.view(cart, Vec::new(), Vec::new())?,
             token,
         })))
     }

@@ -13,7 +13,8 @@ use bazaar_payments::{ChargeRequest, charge_with_retries};
 use bazaar_store::StoreError;
 use bazaar_store::tenant::carts as cart_store;
 use bazaar_store::tenant::idempotency::{self, Begin};
-use bazaar_store::tenant::orders::{self, NewOrder, NewOrderLine, PlaceError};
+use bazaar_store::tenant::orders::{self, NewOrder, NewOrderLine, NewShipping, PlaceError};
+use bazaar_store::tenant::shipping::Rate;
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use poem::http::StatusCode;
@@ -24,7 +25,7 @@ use poem_openapi::{Object, OpenApi};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::carts::price_cart;
+use super::carts::{contents, price_cart};
 use super::{Created, Tag, money};
 use crate::auth::{ApiKey, TenantKey};
 use crate::error::{ApiError, ApiResult};
@@ -53,10 +54,16 @@ pub struct Order {
     /// The region pack version the order was priced with.
     pub region_version: String,
     pub currency: String,
+    /// The goods, before tax.
     pub subtotal: String,
+    /// Shipping, before tax.
+    pub shipping_total: String,
+    /// Tax on goods and shipping.
     pub tax_total: String,
     pub excise_total: String,
     pub total: String,
+    /// Units sold on backorder: they ship when the vendor's stock arrives.
+    pub backordered: i64,
     /// `pending`, `succeeded` or `failed`.
     pub payment_status: Option<String>,
     /// Why the payment failed: `payment_declined`, `insufficient_funds`, ...
@@ -73,9 +80,11 @@ impl From<orders::OrderRow> for Order {
             region: o.region,
             region_version: o.region_version,
             subtotal: money(o.subtotal, &c),
+            shipping_total: money(o.shipping_total, &c),
             tax_total: money(o.tax_total, &c),
             excise_total: money(o.excise_total, &c),
             total: money(o.total, &c),
+            backordered: o.backordered,
             currency: c,
             payment_status: o.payment_status,
             payment_failure: o.failure_code,
@@ -88,18 +97,25 @@ pub struct CheckoutApi {
     pub state: AppState,
 }
 
+/// A claimed Idempotency-Key: its scope (the API key) and value.
+#[derive(Clone)]
+struct Claim {
+    scope: String,
+    key: String,
+}
+
 impl CheckoutApi {
-    /// The checkout itself; `idem` is the claimed (scope, Idempotency-Key),
-    /// finished in the settlement's own transaction.
-    async fn run(
+    /// Check the cart against its region and place the order: stock
+    /// reserved (or backordered) and the order written as
+    /// `pending_payment`, with the order recorded on the claim.
+    async fn place(
         &self,
         key: &TenantKey,
         cart: cart_store::Cart,
-        lines: Vec<cart_store::PricedLine>,
-        input: CheckoutInput,
-        idem: (String, String),
-    ) -> ApiResult<Order> {
-        let schema = key.schema.clone();
+        (lines, rates): (Vec<cart_store::PricedLine>, Vec<Rate>),
+        input: &CheckoutInput,
+        claim: &Claim,
+    ) -> ApiResult<(Uuid, ChargeRequest)> {
         if cart.status != "open" {
             return Err(ApiError::conflict(
                 "cart_checked_out",
@@ -121,7 +137,7 @@ impl CheckoutApi {
                 ),
             ));
         }
-        let priced = price_cart(&self.state, &cart, &lines)?;
+        let priced = price_cart(&self.state, &cart, &lines, &rates)?;
         let region = &priced.region;
         if let Some(v) = priced
             .quote
@@ -165,19 +181,21 @@ impl CheckoutApi {
             ));
         }
 
-        let currency = cart.currency.trim().to_owned();
+        let totals = &priced.quote.totals;
         let order = NewOrder {
             id: bazaar_domain::ids::new_id(),
             cart_id: cart.id,
             brand_id: cart.brand_id,
             region: region.code.clone(),
             region_version: region.version.clone(),
-            currency: currency.clone(),
+            currency: cart.currency.trim().to_owned(),
             contact_email: cart.contact_email.clone(),
-            subtotal: priced.quote.totals.net,
-            tax_total: priced.quote.totals.tax,
-            excise_total: priced.quote.totals.excise,
-            total: priced.quote.totals.gross,
+            subtotal: totals.net,
+            tax_total: totals.tax,
+            excise_total: totals.excise,
+            shipping_total: totals.shipping,
+            shipping_tax: priced.quote.shipping.iter().map(|s| s.tax).sum(),
+            total: totals.gross,
             lines: lines
                 .iter()
                 .zip(priced.quote.lines.iter())
@@ -195,67 +213,110 @@ impl CheckoutApi {
                     gross: t.gross,
                 })
                 .collect(),
+            shipping: priced
+                .shipments
+                .iter()
+                .zip(priced.quote.shipping.iter())
+                .map(|((vendor_id, _), t)| NewShipping {
+                    vendor_id: *vendor_id,
+                    net: t.net,
+                    tax: t.tax,
+                    gross: t.gross,
+                })
+                .collect(),
             gateway: self.state.gateway.name().to_owned(),
         };
         let order_id = order.id;
-        let total = order.total;
+        let charge = ChargeRequest {
+            idempotency_key: order_id.to_string(),
+            amount: order.total,
+            currency: order.currency.clone(),
+            payment_token: input.payment_token.clone(),
+        };
         let hold_until = Utc::now()
             + chrono::Duration::from_std(self.state.settings.reservation_ttl).unwrap_or_default();
+        let claim = claim.clone();
         let placed = self
             .state
             .db
-            .tenant_tx(&schema, move |conn| {
-                async move { orders::place(conn, &order, hold_until).await }.boxed()
+            .tenant_tx(&key.schema, move |conn| {
+                async move {
+                    let placed = orders::place(conn, &order, hold_until).await?;
+                    if placed.is_ok() {
+                        idempotency::attach_order(conn, &claim.scope, &claim.key, order.id).await?;
+                    }
+                    Ok(placed)
+                }
+                .boxed()
             })
             .await?;
-        if let Err(PlaceError::OutOfStock {
-            sku,
-            wanted,
-            available,
-        }) = placed
-        {
-            return Err(ApiError::conflict(
+        match placed {
+            Ok(()) => Ok((order_id, charge)),
+            Err(PlaceError::CartClosed) => Err(ApiError::conflict(
+                "cart_checked_out",
+                "this cart has already been checked out",
+            )),
+            Err(PlaceError::OutOfStock {
+                sku,
+                wanted,
+                available,
+            }) => Err(ApiError::conflict(
                 "out_of_stock",
                 format!("only {available} of `{sku}` available, {wanted} wanted"),
-            ));
+            )),
         }
+    }
 
-        // Outside any transaction: the payment, retried with the order id
-        // as the gateway's idempotency key.
-        let outcome = charge_with_retries(
-            self.state.gateway.as_ref(),
-            &ChargeRequest {
-                idempotency_key: order_id.to_string(),
-                amount: total,
-                currency,
-                payment_token: input.payment_token,
-            },
-            &self.state.settings.payment_retry,
-        )
-        .await;
-        let attempts = i32::try_from(outcome.attempts).unwrap_or(i32::MAX);
-        // Settle, read the order back and finish the Idempotency-Key in one
-        // transaction: the stored response is exactly the committed order.
-        let (scope, idem_key) = idem;
+    /// Charge a placed order (`charge`, when it still awaits payment)
+    /// outside any transaction, retried with the order id as the gateway's
+    /// idempotency key (so a retry, or a resumed checkout, never charges
+    /// twice), then settle it, read it back and finish the claim in one
+    /// transaction: the stored response is exactly the committed order.
+    async fn pay(
+        &self,
+        key: &TenantKey,
+        order_id: Uuid,
+        charge: Option<ChargeRequest>,
+        claim: Claim,
+    ) -> ApiResult<Order> {
+        let outcome = match charge {
+            Some(charge) => Some(
+                charge_with_retries(
+                    self.state.gateway.as_ref(),
+                    &charge,
+                    &self.state.settings.payment_retry,
+                )
+                .await,
+            ),
+            None => None,
+        };
         let (settled, row) = self
             .state
             .db
-            .tenant_tx(&schema, move |conn| {
+            .tenant_tx(&key.schema, move |conn| {
                 async move {
-                    let settled = match outcome.result {
-                        Ok(charge) => {
-                            orders::settle_paid(conn, order_id, &charge.id, attempts).await?
-                        }
-                        Err(err) => {
-                            orders::settle_failed(conn, order_id, err.code(), attempts).await?
+                    let settled = match outcome {
+                        None => true,
+                        Some(outcome) => {
+                            let attempts = i32::try_from(outcome.attempts).unwrap_or(i32::MAX);
+                            match outcome.result {
+                                Ok(charge) => {
+                                    orders::settle_paid(conn, order_id, &charge.id, attempts)
+                                        .await?
+                                }
+                                Err(err) => {
+                                    orders::settle_failed(conn, order_id, err.code(), attempts)
+                                        .await?
+                                }
+                            }
                         }
                     };
                     let row = orders::get(conn, order_id, None).await?;
                     let stored = Order::from(row.clone()).to_json().unwrap_or_default();
                     idempotency::finish(
                         conn,
-                        &scope,
-                        &idem_key,
+                        &claim.scope,
+                        &claim.key,
                         i32::from(StatusCode::CREATED.as_u16()),
                         &stored,
                     )
@@ -271,6 +332,17 @@ impl CheckoutApi {
         crate::catalog_cache::bump(&self.state, key.tenant_id).await;
         tracing::info!(order.id = %order_id, order.status = %row.status, "checkout finished");
         Ok(row.into())
+    }
+
+    /// The order a checkout placed, read back to pay or resume it.
+    async fn order(&self, key: &TenantKey, order_id: Uuid) -> ApiResult<orders::OrderRow> {
+        Ok(self
+            .state
+            .db
+            .tenant_tx(&key.schema, move |conn| {
+                orders::get(conn, order_id, None).boxed()
+            })
+            .await?)
     }
 }
 
@@ -317,28 +389,34 @@ impl CheckoutApi {
             )
             .as_bytes(),
         ));
-        let scope = key.key_id.to_string();
-        let (s, k, h) = (scope.clone(), idem.clone(), hash);
+        let claim = Claim {
+            scope: key.key_id.to_string(),
+            key: idem,
+        };
         let brand = key
             .brand_id
             .ok_or_else(|| ApiError::internal("storefront key without a brand"))?;
         let (cart_id, token) = (cart_id.0, token.0);
+        let (c, regions) = (claim.clone(), self.state.regions.clone());
+        let stale_after = self.state.settings.checkout_resume_after;
         // Claim the key and read the cart in one short transaction: the claim
         // is visible to duplicates as soon as it commits, and a missing cart
         // rolls the claim back with it.
-        let (begun, cart) = self
+        let (begun, cart, contents) = self
             .state
             .db
             .tenant_tx(&key.schema, move |conn| {
                 async move {
                     let cart = cart_store::get(conn, cart_id, brand, &token).await?;
-                    let begun = idempotency::begin(conn, &s, &k, &h).await?;
-                    let lines = if begun == Begin::Fresh {
-                        cart_store::lines(conn, &cart).await?
-                    } else {
-                        Vec::new()
+                    let begun =
+                        idempotency::begin(conn, &c.scope, &c.key, &hash, stale_after).await?;
+                    let contents = match begun {
+                        Begin::Fresh | Begin::Resume { order: None } => {
+                            contents(conn, &regions, &cart).await?
+                        }
+                        _ => Default::default(),
                     };
-                    Ok((begun, (cart, lines)))
+                    Ok((begun, cart, contents))
                 }
                 .boxed()
             })
@@ -350,13 +428,42 @@ impl CheckoutApi {
                 ),
                 other => other.into(),
             })?;
-        match begun {
-            Begin::Fresh => {}
-            Begin::Replay { body, .. } => {
-                return Order::parse_from_json(Some(body))
-                    .map(|o| Created::Created(Json(o)))
-                    .map_err(|e| ApiError::internal(e.into_message()));
+        let order = match begun {
+            Begin::Fresh | Begin::Resume { order: None } => {
+                let placed = self.place(key, cart, contents, &body.0, &claim).await;
+                match placed {
+                    Ok((id, charge)) => self.pay(key, id, Some(charge), claim).await?,
+                    Err(refused) => {
+                        // Refused before anything was charged or kept: let
+                        // the client fix the cart and retry with the same key.
+                        let c = claim;
+                        self.state
+                            .db
+                            .tenant_tx(&key.schema, move |conn| {
+                                async move { idempotency::release(conn, &c.scope, &c.key).await }
+                                    .boxed()
+                            })
+                            .await?;
+                        return Err(refused);
+                    }
+                }
             }
+            Begin::Resume { order: Some(id) } => {
+                // The first request placed this order and stopped (its
+                // process died): charge it again under the same gateway
+                // idempotency key, which cannot charge twice, and settle.
+                tracing::warn!(order.id = %id, "resuming a checkout whose request did not finish");
+                let row = self.order(key, id).await?;
+                let charge = (row.status == "pending_payment").then(|| ChargeRequest {
+                    idempotency_key: id.to_string(),
+                    amount: row.total,
+                    currency: row.currency.trim().to_owned(),
+                    payment_token: body.0.payment_token.clone(),
+                });
+                self.pay(key, id, charge, claim).await?
+            }
+            Begin::Replay { body, .. } => Order::parse_from_json(Some(body))
+                .map_err(|e| ApiError::internal(e.into_message()))?,
             Begin::Mismatch => {
                 return Err(ApiError::unprocessable(
                     "idempotency_key_reused",
@@ -369,23 +476,8 @@ impl CheckoutApi {
                     "a checkout with this Idempotency-Key is still running; retry shortly to get its result",
                 ));
             }
-        }
-        let (cart, lines) = cart;
-        let result = self
-            .run(key, cart, lines, body.0, (scope.clone(), idem.clone()))
-            .await;
-        if result.is_err() {
-            // Refused before anything was charged or kept: let the client
-            // fix the cart and retry with the same key.
-            let (s, k) = (scope, idem);
-            self.state
-                .db
-                .tenant_tx(&key.schema, move |conn| {
-                    async move { idempotency::release(conn, &s, &k).await }.boxed()
-                })
-                .await?;
-        }
-        Ok(Created::Created(Json(result?)))
+        };
+        Ok(Created::Created(Json(order)))
     }
 
     /// Get an order

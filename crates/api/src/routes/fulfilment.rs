@@ -6,7 +6,7 @@
 
 use bazaar_domain::Scope;
 use bazaar_store::StoreError;
-use bazaar_store::tenant::orders::{self, VendorOrderRow};
+use bazaar_store::tenant::orders::{self, AdvanceRefused, VendorOrderRow};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use poem_openapi::param::{Path, Query};
@@ -44,8 +44,13 @@ pub struct VendorOrder {
     pub order_id: Uuid,
     pub vendor_id: Uuid,
     pub status: String,
-    /// The vendor's lines' total, tax included.
+    /// The vendor's lines' total with its shipping, tax included.
     pub total: String,
+    /// The shipping included in `total`.
+    pub shipping: String,
+    /// Units still on backorder: the part cannot be packed until stock
+    /// arrives for them.
+    pub awaiting_stock: i64,
     pub currency: String,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
@@ -60,6 +65,8 @@ impl From<VendorOrderRow> for VendorOrder {
             vendor_id: v.vendor_id,
             status: v.status,
             total: money(v.total, &v.currency),
+            shipping: money(v.shipping, &v.currency),
+            awaiting_stock: v.awaiting_stock,
             currency: v.currency.trim().to_owned(),
             carrier: v.carrier,
             tracking_number: v.tracking_number,
@@ -128,11 +135,17 @@ impl FulfilmentApi {
                 ),
                 other => other.into(),
             })?;
-        result.map(VendorOrder::from).map_err(|from| {
-            ApiError::conflict(
+        result.map(VendorOrder::from).map_err(|refused| match refused {
+            AdvanceRefused::From(from) => ApiError::conflict(
                 "illegal_transition",
                 format!("a vendor order that is {from} cannot become {to}"),
-            )
+            ),
+            AdvanceRefused::AwaitingStock(units) => ApiError::conflict(
+                "awaiting_stock",
+                format!(
+                    "{units} unit(s) of this order are on backorder; receive stock for them before it can become {to}"
+                ),
+            ),
         })
     }
 }

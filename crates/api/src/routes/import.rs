@@ -196,7 +196,7 @@ fn check(row: &Row) -> Result<Checked, (String, String)> {
         };
     let tax_category = text(row, "tax_category")?;
     if let Some(t) = &tax_category
-        && bazaar_regions::TaxCategory::parse(t).is_none()
+        && bazaar_regions::TaxCategory::for_product(t).is_none()
     {
         return Err((
             "unknown_tax_category".into(),

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod listings;
 pub mod products;
 pub mod regions;
+pub mod shipping;
 pub mod storefront;
 pub mod tenants;
 pub mod vendors;
@@ -46,7 +47,7 @@ pub enum Tag {
     Inventory,
     /// Guest carts, priced live from the region packs, and checkout.
     Carts,
-    /// Vendors' parts of orders, packed and shipped.
+    /// Vendors' parts of orders, packed and shipped, and their shipping rates.
     Fulfilment,
 }
 

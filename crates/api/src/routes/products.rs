@@ -298,14 +298,14 @@ pub fn price(value: DecimalString, currency: &str, field: &str) -> ApiResult<Dec
 
 fn tax_category(raw: Option<String>) -> ApiResult<String> {
     let raw = raw.unwrap_or_else(|| "general".to_owned());
-    TaxCategory::parse(&raw)
+    TaxCategory::for_product(&raw)
         .map(|c| c.as_str().to_owned())
         .ok_or_else(|| {
             ApiError::unprocessable(
                 "unknown_tax_category",
                 format!(
                     "`{raw}` is not a tax category; use one of {}",
-                    TaxCategory::names()
+                    TaxCategory::product_names()
                 ),
             )
         })

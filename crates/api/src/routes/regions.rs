@@ -575,6 +575,7 @@ impl RegionsApi {
             age_verified: body.age_verified,
             lines,
             purchased_today,
+            shipping: Vec::new(),
         };
         let q = quote::quote(&region, &request);
         Ok(Json(QuoteResult {

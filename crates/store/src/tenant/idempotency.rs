@@ -21,15 +21,21 @@ pub enum Begin {
     Mismatch,
     /// The first request with this key has not finished.
     InProgress,
+    /// The first request with this key stopped without finishing (its
+    /// process died) and this request has taken its claim over; `order` is
+    /// the order it had placed, if it got that far.
+    Resume { order: Option<uuid::Uuid> },
 }
 
 /// Claim `key` for this request. Run in its own transaction, so a
-/// concurrent duplicate sees the claim.
+/// concurrent duplicate sees the claim. A claim older than `stale_after`
+/// that never finished is taken over (`Begin::Resume`).
 pub async fn begin(
     conn: &mut AsyncPgConnection,
     scope: &str,
     key: &str,
     request_hash: &str,
+    stale_after: std::time::Duration,
 ) -> Result<Begin, StoreError> {
     let inserted = diesel::sql_query(
         "INSERT INTO idempotency_keys (scope, key, request_hash, status) VALUES ($1, $2, $3, 'in_progress') \
@@ -53,16 +59,34 @@ pub async fn begin(
         response_status: Option<i32>,
         #[diesel(sql_type = Nullable<Jsonb>)]
         response_body: Option<serde_json::Value>,
+        #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+        order_id: Option<uuid::Uuid>,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        stale: bool,
     }
     let row: Row = diesel::sql_query(
-        "SELECT request_hash, status, response_status, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2",
+        "SELECT request_hash, status, response_status, response_body, order_id, \
+         locked_at < now() - make_interval(secs => $3) AS stale \
+         FROM idempotency_keys WHERE scope = $1 AND key = $2 FOR UPDATE",
     )
     .bind::<Text, _>(scope)
     .bind::<Text, _>(key)
+    .bind::<diesel::sql_types::Double, _>(stale_after.as_secs_f64())
     .get_result(conn)
     .await?;
     Ok(if row.request_hash != request_hash {
         Begin::Mismatch
+    } else if row.status == "in_progress" && row.stale {
+        diesel::sql_query(
+            "UPDATE idempotency_keys SET locked_at = now() WHERE scope = $1 AND key = $2",
+        )
+        .bind::<Text, _>(scope)
+        .bind::<Text, _>(key)
+        .execute(conn)
+        .await?;
+        Begin::Resume {
+            order: row.order_id,
+        }
     } else if row.status == "in_progress" {
         Begin::InProgress
     } else {
@@ -71,6 +95,25 @@ pub async fn begin(
             body: row.response_body.unwrap_or(serde_json::Value::Null),
         }
     })
+}
+
+/// Record the order a claimed key's checkout placed, in the placing
+/// transaction, so a retry after a crash resumes that order.
+pub async fn attach_order(
+    conn: &mut AsyncPgConnection,
+    scope: &str,
+    key: &str,
+    order: uuid::Uuid,
+) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "UPDATE idempotency_keys SET order_id = $3, locked_at = now() WHERE scope = $1 AND key = $2",
+    )
+    .bind::<Text, _>(scope)
+    .bind::<Text, _>(key)
+    .bind::<diesel::sql_types::Uuid, _>(order)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Store the response the key replays from now on.

@@ -127,6 +127,52 @@ pub async fn change(
     reference: Option<&str>,
     actor: &str,
 ) -> Result<StockLevel, StoreError> {
+    let level = apply(
+        conn,
+        variant_id,
+        warehouse_id,
+        kind,
+        on_hand_delta,
+        reserved_delta,
+        reference,
+        actor,
+    )
+    .await?;
+    if on_hand_delta > reserved_delta
+        && matches!(
+            kind,
+            Movement::Receive | Movement::Adjust | Movement::Return
+        )
+    {
+        // New stock goes to paid backorders first, from this warehouse
+        // (whose row this transaction already holds).
+        if crate::tenant::backorders::fill(conn, variant_id, Some(warehouse_id)).await? > 0 {
+            return Ok(stock_levels::table
+                .find((variant_id, warehouse_id))
+                .select(StockLevel::as_select())
+                .get_result(conn)
+                .await?);
+        }
+    }
+    Ok(level)
+}
+
+/// [`change`] without filling backorders: one stock statement and one
+/// ledger row.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one ledger row's fields, all required"
+)]
+pub(crate) async fn apply(
+    conn: &mut AsyncPgConnection,
+    variant_id: Uuid,
+    warehouse_id: Uuid,
+    kind: Movement,
+    on_hand_delta: i32,
+    reserved_delta: i32,
+    reference: Option<&str>,
+    actor: &str,
+) -> Result<StockLevel, StoreError> {
     // Make sure the row exists, then change it in place: a CHECK on the
     // row an INSERT ... ON CONFLICT proposes would see the bare delta.
     diesel::sql_query(

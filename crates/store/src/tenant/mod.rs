@@ -2,13 +2,16 @@
 //! connection that is already inside `Db::tenant_tx` or `Db::tenant_read`,
 //! so its unqualified table names resolve to that tenant only.
 
+pub mod backorders;
 pub mod brands;
 pub mod carts;
 pub mod categories;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod inventory;
 pub mod listings;
 pub mod orders;
 pub mod outbox;
 pub mod products;
+pub mod shipping;
 pub mod vendors;

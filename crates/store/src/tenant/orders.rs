@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::tenant::inventory::{self, Movement};
-use crate::tenant::outbox;
+use crate::tenant::{backorders, outbox};
 
 #[derive(Debug, Clone)]
 pub struct NewOrderLine {
@@ -28,6 +28,15 @@ pub struct NewOrderLine {
     pub gross: Decimal,
 }
 
+/// Shipping charged for one vendor's part.
+#[derive(Debug, Clone)]
+pub struct NewShipping {
+    pub vendor_id: Uuid,
+    pub net: Decimal,
+    pub tax: Decimal,
+    pub gross: Decimal,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewOrder {
     pub id: Uuid,
@@ -40,14 +49,20 @@ pub struct NewOrder {
     pub subtotal: Decimal,
     pub tax_total: Decimal,
     pub excise_total: Decimal,
+    /// Shipping before tax (its tax is in `tax_total` and `shipping_tax`).
+    pub shipping_total: Decimal,
+    pub shipping_tax: Decimal,
     pub total: Decimal,
     pub lines: Vec<NewOrderLine>,
+    pub shipping: Vec<NewShipping>,
     pub gateway: String,
 }
 
 /// Why an order could not be placed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlaceError {
+    /// The cart was checked out meanwhile (by a concurrent checkout).
+    CartClosed,
     OutOfStock {
         sku: String,
         wanted: i32,
@@ -55,12 +70,13 @@ pub enum PlaceError {
     },
 }
 
+/// What one warehouse can give of a variant (`on_hand - reserved`).
 #[derive(diesel::QueryableByName)]
-struct Available {
+pub(crate) struct Available {
     #[diesel(sql_type = SqlUuid)]
-    warehouse_id: Uuid,
+    pub warehouse_id: Uuid,
     #[diesel(sql_type = Int4)]
-    available: i32,
+    pub available: i32,
 }
 
 async fn event(
@@ -84,17 +100,30 @@ async fn event(
 
 /// Lock the stock of every line (variants in id order, warehouses in id
 /// order, so concurrent checkouts never deadlock), allocate each line
-/// across the vendor's warehouses, and, only if every line fits, write the
-/// order, its reservations and its pending payment. Nothing is written when
-/// a line does not fit.
+/// across the vendor's warehouses, put what stock cannot cover on
+/// backorder within the variant's limit, and, only if every line fits,
+/// write the order, its reservations, backorders and pending payment.
+/// Nothing is written when a line does not fit.
 pub async fn place(
     conn: &mut AsyncPgConnection,
     order: &NewOrder,
     hold_until: DateTime<Utc>,
 ) -> Result<Result<(), PlaceError>, StoreError> {
+    // Close the cart first: its row lock makes concurrent checkouts of one
+    // cart (under different keys) wait, and all but the first find it closed.
+    let closed = diesel::sql_query(
+        "UPDATE carts SET status = 'checked_out', updated_at = now() WHERE id = $1 AND status = 'open'",
+    )
+    .bind::<SqlUuid, _>(order.cart_id)
+    .execute(conn)
+    .await?;
+    if closed == 0 {
+        return Ok(Err(PlaceError::CartClosed));
+    }
     let mut lines: Vec<&NewOrderLine> = order.lines.iter().collect();
     lines.sort_by_key(|l| l.variant_id);
     let mut allocations: Vec<(Uuid, Uuid, i32)> = Vec::new();
+    let mut backordered: Vec<(Uuid, i32)> = Vec::new();
     for line in &lines {
         let stock: Vec<Available> = diesel::sql_query(
             "SELECT warehouse_id, on_hand - reserved AS available FROM stock_levels \
@@ -113,17 +142,26 @@ pub async fn place(
             }
         }
         if wanted > 0 {
-            return Ok(Err(PlaceError::OutOfStock {
-                sku: line.sku.clone(),
-                wanted: line.quantity,
-                available: stock.iter().map(|s| i64::from(s.available.max(0))).sum(),
-            }));
+            let room = backorders::room(conn, line.variant_id).await?;
+            if room < i64::from(wanted) {
+                return Ok(Err(PlaceError::OutOfStock {
+                    sku: line.sku.clone(),
+                    wanted: line.quantity,
+                    available: stock
+                        .iter()
+                        .map(|s| i64::from(s.available.max(0)))
+                        .sum::<i64>()
+                        + room,
+                }));
+            }
+            backordered.push((line.variant_id, wanted));
         }
     }
 
     diesel::sql_query(
         "INSERT INTO orders (id, cart_id, brand_id, region, region_version, currency, contact_email, status, \
-         subtotal, tax_total, excise_total, total) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', $8, $9, $10, $11)",
+         subtotal, tax_total, excise_total, shipping_total, shipping_tax, total, hold_until) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind::<SqlUuid, _>(order.id)
     .bind::<SqlUuid, _>(order.cart_id)
@@ -135,13 +173,22 @@ pub async fn place(
     .bind::<Numeric, _>(order.subtotal)
     .bind::<Numeric, _>(order.tax_total)
     .bind::<Numeric, _>(order.excise_total)
+    .bind::<Numeric, _>(order.shipping_total)
+    .bind::<Numeric, _>(order.shipping_tax)
     .bind::<Numeric, _>(order.total)
+    .bind::<Timestamptz, _>(hold_until)
     .execute(conn)
     .await?;
     for line in &order.lines {
+        let on_backorder = backordered
+            .iter()
+            .filter(|(v, _)| *v == line.variant_id)
+            .map(|(_, n)| *n)
+            .sum::<i32>()
+            .min(line.quantity);
         diesel::sql_query(
             "INSERT INTO order_lines (id, order_id, variant_id, vendor_id, sku, title, tax_category, quantity, \
-             unit_price, net, tax, excise, gross) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             unit_price, net, tax, excise, gross, backordered) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
         .bind::<SqlUuid, _>(order.id)
@@ -156,8 +203,24 @@ pub async fn place(
         .bind::<Numeric, _>(line.tax)
         .bind::<Numeric, _>(line.excise)
         .bind::<Numeric, _>(line.gross)
+        .bind::<Int4, _>(on_backorder)
         .execute(conn)
         .await?;
+    }
+    for s in &order.shipping {
+        diesel::sql_query(
+            "INSERT INTO order_shipping (order_id, vendor_id, net, tax, gross) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind::<SqlUuid, _>(order.id)
+        .bind::<SqlUuid, _>(s.vendor_id)
+        .bind::<Numeric, _>(s.net)
+        .bind::<Numeric, _>(s.tax)
+        .bind::<Numeric, _>(s.gross)
+        .execute(conn)
+        .await?;
+    }
+    for (variant, quantity) in backordered {
+        backorders::hold(conn, order.id, variant, quantity).await?;
     }
     let reference = format!("order:{}", order.id);
     for (variant, warehouse, quantity) in allocations {
@@ -194,10 +257,6 @@ pub async fn place(
     .bind::<Text, _>(&order.currency)
     .execute(conn)
     .await?;
-    diesel::sql_query("UPDATE carts SET status = 'checked_out', updated_at = now() WHERE id = $1")
-        .bind::<SqlUuid, _>(order.cart_id)
-        .execute(conn)
-        .await?;
     event(
         conn,
         order.id,
@@ -320,9 +379,12 @@ pub async fn settle_paid(
         .bind::<Int4, _>(attempts)
         .execute(conn)
         .await?;
+    backorders::settle(conn, order, true).await?;
     diesel::sql_query(
-        "INSERT INTO vendor_orders (id, order_id, vendor_id, status, total) \
-         SELECT gen_random_uuid(), $1, vendor_id, 'pending', sum(gross) FROM order_lines WHERE order_id = $1 GROUP BY vendor_id",
+        "INSERT INTO vendor_orders (id, order_id, vendor_id, status, total, shipping) \
+         SELECT gen_random_uuid(), $1, l.vendor_id, 'pending', sum(l.gross) + COALESCE(s.gross, 0), COALESCE(s.gross, 0) \
+         FROM order_lines l LEFT JOIN order_shipping s ON s.order_id = l.order_id AND s.vendor_id = l.vendor_id \
+         WHERE l.order_id = $1 GROUP BY l.vendor_id, s.gross",
     )
     .bind::<SqlUuid, _>(order)
     .execute(conn)
@@ -342,6 +404,7 @@ pub async fn settle_failed(
         return Ok(false);
     }
     settle_reservations(conn, order, false).await?;
+    backorders::settle(conn, order, false).await?;
     set_status(conn, order, "pending_payment", "payment_failed", Some(code)).await?;
     diesel::sql_query("UPDATE payments SET status = 'failed', failure_code = $2, attempts = $3, updated_at = now() WHERE order_id = $1")
         .bind::<SqlUuid, _>(order)
@@ -370,8 +433,7 @@ pub async fn expire(
         order_id: Uuid,
     }
     let due: Vec<O> = diesel::sql_query(
-        "SELECT DISTINCT r.order_id FROM reservations r JOIN orders o ON o.id = r.order_id \
-         WHERE r.status = 'held' AND r.expires_at < $1 AND o.status = 'pending_payment'",
+        "SELECT id AS order_id FROM orders WHERE status = 'pending_payment' AND hold_until < $1",
     )
     .bind::<Timestamptz, _>(now)
     .load(conn)
@@ -382,6 +444,7 @@ pub async fn expire(
             continue;
         }
         settle_reservations(conn, order_id, false).await?;
+        backorders::settle(conn, order_id, false).await?;
         set_status(
             conn,
             order_id,
@@ -421,7 +484,12 @@ pub struct OrderRow {
     #[diesel(sql_type = Numeric)]
     pub excise_total: Decimal,
     #[diesel(sql_type = Numeric)]
+    pub shipping_total: Decimal,
+    #[diesel(sql_type = Numeric)]
     pub total: Decimal,
+    /// Units of the order's lines still waiting for stock.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub backordered: i64,
     #[diesel(sql_type = Nullable<Text>)]
     pub payment_status: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -437,7 +505,8 @@ pub async fn get(
 ) -> Result<OrderRow, StoreError> {
     Ok(diesel::sql_query(
         "SELECT o.id, o.status, o.region, o.region_version, o.currency::text AS currency, o.subtotal, o.tax_total, \
-         o.excise_total, o.total, p.status AS payment_status, p.failure_code, o.created_at \
+         o.excise_total, o.shipping_total, o.total, p.status AS payment_status, p.failure_code, o.created_at, \
+         (SELECT COALESCE(sum(b.quantity), 0) FROM backorders b WHERE b.order_id = o.id AND b.status IN ('held', 'open'))::bigint AS backordered \
          FROM orders o LEFT JOIN payments p ON p.order_id = o.id WHERE o.id = $1 AND ($2::uuid IS NULL OR o.brand_id = $2)",
     )
     .bind::<SqlUuid, _>(id)
@@ -459,6 +528,9 @@ pub struct VendorOrderRow {
     pub status: String,
     #[diesel(sql_type = Numeric)]
     pub total: Decimal,
+    /// The shipping included in `total`.
+    #[diesel(sql_type = Numeric)]
+    pub shipping: Decimal,
     #[diesel(sql_type = Nullable<Text>)]
     pub carrier: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -467,10 +539,17 @@ pub struct VendorOrderRow {
     pub created_at: DateTime<Utc>,
     #[diesel(sql_type = Text)]
     pub currency: String,
+    /// Units of this part still waiting for stock (backordered).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub awaiting_stock: i64,
 }
 
-const VENDOR_ORDER_COLUMNS: &str = "id, order_id, vendor_id, status, total, carrier, tracking_number, created_at, \
-     (SELECT o.currency::text FROM orders o WHERE o.id = vendor_orders.order_id) AS currency";
+const VENDOR_ORDER_COLUMNS: &str = "id, order_id, vendor_id, status, total, shipping, carrier, tracking_number, created_at, \
+     (SELECT o.currency::text FROM orders o WHERE o.id = vendor_orders.order_id) AS currency, \
+     (SELECT COALESCE(sum(b.quantity), 0) FROM backorders b JOIN variants v ON v.id = b.variant_id \
+      JOIN products p ON p.id = v.product_id \
+      WHERE b.order_id = vendor_orders.order_id AND p.vendor_id = vendor_orders.vendor_id \
+      AND b.status IN ('held', 'open'))::bigint AS awaiting_stock";
 
 /// A vendor's orders in a status, newest first, keyset-paginated (served
 /// by `vendor_orders_vendor_status_idx`).
@@ -496,10 +575,19 @@ pub async fn vendor_orders(
     .await?)
 }
 
+/// Why a vendor's part cannot move.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdvanceRefused {
+    /// Not from the status it is in.
+    From(String),
+    /// Units of it are still on backorder.
+    AwaitingStock(i64),
+}
+
 /// Move a vendor's part forward (`packed`, then `shipped` with a carrier and
 /// tracking number), and the order with it: `fulfilling` once any part is
-/// packed, `partially_shipped` or `shipped` as parts ship. `Ok(Err(from))`
-/// names the status the part was in when the move is not allowed.
+/// packed, `partially_shipped` or `shipped` as parts ship. A part with
+/// units still on backorder cannot be packed or shipped.
 pub async fn advance_vendor_order(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -507,7 +595,7 @@ pub async fn advance_vendor_order(
     to: &str,
     carrier: Option<&str>,
     tracking: Option<&str>,
-) -> Result<Result<VendorOrderRow, String>, StoreError> {
+) -> Result<Result<VendorOrderRow, AdvanceRefused>, StoreError> {
     let current: VendorOrderRow = diesel::sql_query(format!(
         "SELECT {VENDOR_ORDER_COLUMNS} FROM vendor_orders WHERE id = $1 AND ($2::uuid IS NULL OR vendor_id = $2) FOR UPDATE"
     ))
@@ -520,7 +608,10 @@ pub async fn advance_vendor_order(
         ("pending", "packed") | ("pending" | "packed", "shipped")
     );
     if !allowed {
-        return Ok(Err(current.status));
+        return Ok(Err(AdvanceRefused::From(current.status)));
+    }
+    if current.awaiting_stock > 0 {
+        return Ok(Err(AdvanceRefused::AwaitingStock(current.awaiting_stock)));
     }
     let order_status = lock_status(conn, current.order_id).await?;
     let updated: VendorOrderRow = diesel::sql_query(format!(

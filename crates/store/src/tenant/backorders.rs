@@ -1,0 +1,177 @@
+//! Backorders: units sold beyond stock, up to each variant's
+//! `backorder_limit`. A backorder is `held` while its order awaits payment,
+//! `open` once paid, and `filled` when stock arrives and is committed to it
+//! (oldest first); a failed or expired payment cancels it.
+
+use diesel::sql_types::{BigInt, Int4, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::tenant::inventory::{self, Movement};
+use crate::tenant::orders::Available;
+use crate::tenant::outbox;
+
+/// How many more units of `variant` may be sold on backorder, with the
+/// variant row locked so concurrent checkouts count one after another.
+pub async fn room(conn: &mut AsyncPgConnection, variant: Uuid) -> Result<i64, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Room {
+        #[diesel(sql_type = BigInt)]
+        room: i64,
+    }
+    let r: Room = diesel::sql_query(
+        "SELECT (v.backorder_limit - COALESCE((SELECT sum(b.quantity) FROM backorders b \
+         WHERE b.variant_id = v.id AND b.status IN ('held', 'open')), 0))::bigint AS room \
+         FROM variants v WHERE v.id = $1 FOR UPDATE OF v",
+    )
+    .bind::<SqlUuid, _>(variant)
+    .get_result(conn)
+    .await?;
+    Ok(r.room.max(0))
+}
+
+/// Hold `quantity` units of `variant` on backorder for a pending order.
+pub async fn hold(
+    conn: &mut AsyncPgConnection,
+    order: Uuid,
+    variant: Uuid,
+    quantity: i32,
+) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "INSERT INTO backorders (id, order_id, variant_id, quantity) VALUES ($1, $2, $3, $4)",
+    )
+    .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
+    .bind::<SqlUuid, _>(order)
+    .bind::<SqlUuid, _>(variant)
+    .bind::<Int4, _>(quantity)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The order was paid (`open`) or not (`cancelled`): move its held
+/// backorders on. Returns the variants of the backorders opened.
+pub async fn settle(
+    conn: &mut AsyncPgConnection,
+    order: Uuid,
+    paid: bool,
+) -> Result<Vec<Uuid>, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct V {
+        #[diesel(sql_type = SqlUuid)]
+        variant_id: Uuid,
+    }
+    let to = if paid { "open" } else { "cancelled" };
+    let rows: Vec<V> = diesel::sql_query(
+        "UPDATE backorders SET status = $2 WHERE order_id = $1 AND status = 'held' RETURNING variant_id",
+    )
+    .bind::<SqlUuid, _>(order)
+    .bind::<Text, _>(to)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|v| v.variant_id).collect())
+}
+
+#[derive(diesel::QueryableByName)]
+struct Open {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    order_id: Uuid,
+    #[diesel(sql_type = Int4)]
+    quantity: i32,
+}
+
+/// Commit available stock of `variant` to its open backorders, oldest
+/// first, stopping at the first that does not fit (no queue jumping).
+/// `warehouse` limits the stock used to one warehouse (the one a receipt
+/// just locked); `None` uses every warehouse, locked in id order. Returns
+/// the number of backorders filled.
+pub async fn fill(
+    conn: &mut AsyncPgConnection,
+    variant: Uuid,
+    warehouse: Option<Uuid>,
+) -> Result<usize, StoreError> {
+    // Stock rows first, then backorders: the order every path that takes
+    // both locks them in, so fills and checkouts never deadlock.
+    let mut stock: Vec<Available> = diesel::sql_query(
+        "SELECT warehouse_id, on_hand - reserved AS available FROM stock_levels \
+         WHERE variant_id = $1 AND ($2::uuid IS NULL OR warehouse_id = $2) ORDER BY warehouse_id FOR UPDATE",
+    )
+    .bind::<SqlUuid, _>(variant)
+    .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(warehouse)
+    .load(conn)
+    .await?;
+    let open: Vec<Open> = diesel::sql_query(
+        "SELECT id, order_id, quantity FROM backorders WHERE variant_id = $1 AND status = 'open' \
+         ORDER BY created_at, id FOR UPDATE",
+    )
+    .bind::<SqlUuid, _>(variant)
+    .load(conn)
+    .await?;
+    if open.is_empty() {
+        return Ok(0);
+    }
+    let mut filled = 0;
+    for b in open {
+        let total: i64 = stock.iter().map(|s| i64::from(s.available.max(0))).sum();
+        if total < i64::from(b.quantity) {
+            break;
+        }
+        let reference = format!("order:{}", b.order_id);
+        let mut wanted = b.quantity;
+        for s in stock.iter_mut().filter(|s| s.available > 0) {
+            let take = wanted.min(s.available);
+            inventory::apply(
+                conn,
+                variant,
+                s.warehouse_id,
+                Movement::Commit,
+                -take,
+                0,
+                Some(&reference),
+                "backorder",
+            )
+            .await?;
+            s.available -= take;
+            wanted -= take;
+            if wanted == 0 {
+                break;
+            }
+        }
+        diesel::sql_query(
+            "UPDATE backorders SET status = 'filled', filled_at = now() WHERE id = $1",
+        )
+        .bind::<SqlUuid, _>(b.id)
+        .execute(conn)
+        .await?;
+        outbox::publish(
+            conn,
+            "backorder.filled",
+            serde_json::json!({ "order_id": b.order_id, "variant_id": variant, "quantity": b.quantity }),
+        )
+        .await?;
+        filled += 1;
+    }
+    Ok(filled)
+}
+
+/// Variants with open backorders and stock available for the oldest of
+/// them (for the housekeeping job, which fills each in its own transaction).
+pub async fn fillable(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<Uuid>, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct V {
+        #[diesel(sql_type = SqlUuid)]
+        variant_id: Uuid,
+    }
+    let rows: Vec<V> = diesel::sql_query(
+        "SELECT DISTINCT b.variant_id FROM backorders b WHERE b.status = 'open' \
+         AND (SELECT COALESCE(sum(on_hand - reserved), 0) FROM stock_levels s WHERE s.variant_id = b.variant_id) \
+             >= b.quantity LIMIT $1",
+    )
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|v| v.variant_id).collect())
+}

@@ -1,0 +1,32 @@
+//! The periodic work of one tenant schema, run in one transaction by the
+//! server's housekeeping job: pending orders past their hold are cancelled
+//! (their stock released), stock that became available goes to open
+//! backorders, and Idempotency-Keys past their 24 hours are forgotten.
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+
+use crate::StoreError;
+use crate::tenant::{backorders, idempotency, orders};
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Orders cancelled because their hold expired before payment.
+    pub expired: usize,
+    /// Backorders filled from available stock.
+    pub filled: usize,
+}
+
+/// Variants whose backorders are filled per run, at most.
+const FILL_BATCH: i64 = 100;
+
+pub async fn run(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<Report, StoreError> {
+    let expired = orders::expire(conn, now).await?.len();
+    let mut filled = 0;
+    for variant in backorders::fillable(conn, FILL_BATCH).await? {
+        filled += backorders::fill(conn, variant, None).await?;
+    }
+    idempotency::purge(conn, now - chrono::Duration::hours(24)).await?;
+    Ok(Report { expired, filled })
+}
