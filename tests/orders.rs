@@ -116,7 +116,12 @@ async fn backorders_sell_past_stock_within_the_limit_and_fill_on_receipt() {
     .await
     .expect(200);
 
-    let over = pay(&app, &s, &s.tee, 6)
+    // Six is one too many: refused, with nothing kept, so the same cart and
+    // key go through once the shopper takes four.
+    let c = cart(&app, &s, &s.tee, 6).await;
+    let key = unique("k");
+    let paying = json!({ "payment_token": "tok_success" });
+    let over = checkout(&app, &s, &c, Some(&key), paying.clone())
         .await
         .expect_problem(409, "out_of_stock");
     assert!(
@@ -125,7 +130,43 @@ async fn backorders_sell_past_stock_within_the_limit_and_fill_on_receipt() {
             .is_some_and(|d| d.contains("only 5 of `tee` available")),
         "2 in stock plus 3 on backorder: {over}"
     );
-    let first = pay(&app, &s, &s.tee, 4).await.expect(201);
+    let view = app
+        .send_with_headers(
+            reqwest::Method::GET,
+            &format!("/v1/carts/{}", c.0),
+            Some(&s.storefront),
+            &[("X-Cart-Token", &c.1)],
+            None,
+        )
+        .await
+        .expect(200);
+    app.send_with_headers(
+        reqwest::Method::PATCH,
+        &format!(
+            "/v1/carts/{}/lines/{}",
+            c.0,
+            view["lines"][0]["id"].as_str().expect("line")
+        ),
+        Some(&s.storefront),
+        &[("X-Cart-Token", &c.1)],
+        Some(json!({ "quantity": 4 })),
+    )
+    .await
+    .expect(200); // a checked-out cart would refuse the change
+    let first = checkout(&app, &s, &c, Some(&key), paying).await.expect(201);
+    app.send_with_headers(
+        reqwest::Method::PATCH,
+        &format!(
+            "/v1/carts/{}/lines/{}",
+            c.0,
+            view["lines"][0]["id"].as_str().expect("line")
+        ),
+        Some(&s.storefront),
+        &[("X-Cart-Token", &c.1)],
+        Some(json!({ "quantity": 1 })),
+    )
+    .await
+    .expect_problem(409, "cart_checked_out");
     assert_eq!(
         (first["status"].as_str(), first["backordered"].as_i64()),
         (Some("paid"), Some(2))

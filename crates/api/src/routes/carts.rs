@@ -418,6 +418,12 @@ impl CartsApi {
             .tenant_tx(&key.schema, move |conn| {
                 async move {
                     let cart = store::get(conn, id, brand, &token).await?;
+                    if cart.status != "open" {
+                        return Ok(Err(ApiError::conflict(
+                            "cart_checked_out",
+                            "this cart has been checked out and cannot change; start a new cart",
+                        )));
+                    }
                     if let Err(e) = work(conn, cart.clone()).await? {
                         return Ok(Err(e));
                     }

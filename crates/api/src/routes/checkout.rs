@@ -97,6 +97,16 @@ pub struct CheckoutApi {
     pub state: AppState,
 }
 
+/// Where the checkout's transaction left it.
+enum Step {
+    /// The order was placed; charge it.
+    Placed(ChargeRequest, Uuid),
+    /// The region, the stock or the cart refused it (the claim released).
+    Refused(ApiError),
+    /// The key was claimed before: replay, refuse or resume.
+    Claimed(Begin),
+}
+
 /// A claimed Idempotency-Key: its scope (the API key) and value.
 #[derive(Clone)]
 struct Claim {
@@ -105,17 +115,14 @@ struct Claim {
 }
 
 impl CheckoutApi {
-    /// Check the cart against its region and place the order: stock
-    /// reserved (or backordered) and the order written as
-    /// `pending_payment`, with the order recorded on the claim.
-    async fn place(
-        &self,
-        key: &TenantKey,
-        cart: cart_store::Cart,
-        (lines, rates): (Vec<cart_store::PricedLine>, Vec<Rate>),
+    /// Check the cart against its region, naming the rule it breaks, and
+    /// price it into the order to place.
+    fn prepare(
+        state: &AppState,
+        cart: &cart_store::Cart,
+        (lines, rates): &(Vec<cart_store::PricedLine>, Vec<Rate>),
         input: &CheckoutInput,
-        claim: &Claim,
-    ) -> ApiResult<(Uuid, ChargeRequest)> {
+    ) -> ApiResult<NewOrder> {
         if cart.status != "open" {
             return Err(ApiError::conflict(
                 "cart_checked_out",
@@ -137,7 +144,7 @@ impl CheckoutApi {
                 ),
             ));
         }
-        let priced = price_cart(&self.state, &cart, &lines, &rates)?;
+        let priced = price_cart(state, cart, lines, rates)?;
         let region = &priced.region;
         if let Some(v) = priced
             .quote
@@ -224,46 +231,25 @@ impl CheckoutApi {
                     gross: t.gross,
                 })
                 .collect(),
-            gateway: self.state.gateway.name().to_owned(),
+            gateway: state.gateway.name().to_owned(),
         };
-        let order_id = order.id;
-        let charge = ChargeRequest {
-            idempotency_key: order_id.to_string(),
-            amount: order.total,
-            currency: order.currency.clone(),
-            payment_token: input.payment_token.clone(),
-        };
-        let hold_until = Utc::now()
-            + chrono::Duration::from_std(self.state.settings.reservation_ttl).unwrap_or_default();
-        let claim = claim.clone();
-        let placed = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    let placed = orders::place(conn, &order, hold_until).await?;
-                    if placed.is_ok() {
-                        idempotency::attach_order(conn, &claim.scope, &claim.key, order.id).await?;
-                    }
-                    Ok(placed)
-                }
-                .boxed()
-            })
-            .await?;
-        match placed {
-            Ok(()) => Ok((order_id, charge)),
-            Err(PlaceError::CartClosed) => Err(ApiError::conflict(
-                "cart_checked_out",
-                "this cart has already been checked out",
-            )),
-            Err(PlaceError::OutOfStock {
+        Ok(order)
+    }
+
+    /// The refusal for an order that could not be placed.
+    fn refused(error: PlaceError) -> ApiError {
+        match error {
+            PlaceError::CartClosed => {
+                ApiError::conflict("cart_checked_out", "this cart has already been checked out")
+            }
+            PlaceError::OutOfStock {
                 sku,
                 wanted,
                 available,
-            }) => Err(ApiError::conflict(
+            } => ApiError::conflict(
                 "out_of_stock",
                 format!("only {available} of `{sku}` available, {wanted} wanted"),
-            )),
+            ),
         }
     }
 
@@ -397,12 +383,18 @@ impl CheckoutApi {
             .brand_id
             .ok_or_else(|| ApiError::internal("storefront key without a brand"))?;
         let (cart_id, token) = (cart_id.0, token.0);
-        let (c, regions) = (claim.clone(), self.state.regions.clone());
+        let (c, state) = (claim.clone(), self.state.clone());
         let stale_after = self.state.settings.checkout_resume_after;
-        // Claim the key and read the cart in one short transaction: the claim
-        // is visible to duplicates as soon as it commits, and a missing cart
-        // rolls the claim back with it.
-        let (begun, cart, contents) = self
+        let hold_until = Utc::now()
+            + chrono::Duration::from_std(self.state.settings.reservation_ttl).unwrap_or_default();
+        let input = body.0;
+        let token_for_charge = input.payment_token.clone();
+        // One short transaction: claim the key, read and price the cart,
+        // check the region's rules, lock and reserve the stock and write the
+        // order with the claim pointing at it. A refusal releases the claim
+        // in the same transaction, so the client may fix the cart and retry
+        // with the same key; a missing cart rolls everything back.
+        let step = self
             .state
             .db
             .tenant_tx(&key.schema, move |conn| {
@@ -410,13 +402,35 @@ impl CheckoutApi {
                     let cart = cart_store::get(conn, cart_id, brand, &token).await?;
                     let begun =
                         idempotency::begin(conn, &c.scope, &c.key, &hash, stale_after).await?;
-                    let contents = match begun {
-                        Begin::Fresh | Begin::Resume { order: None } => {
-                            contents(conn, &regions, &cart).await?
-                        }
-                        _ => Default::default(),
+                    if !matches!(begun, Begin::Fresh | Begin::Resume { order: None }) {
+                        return Ok(Step::Claimed(begun));
+                    }
+                    let cart_contents = contents(conn, &state.regions, &cart).await?;
+                    let placed = match Self::prepare(&state, &cart, &cart_contents, &input) {
+                        Ok(order) => orders::place(conn, &order, hold_until)
+                            .await?
+                            .map(|()| order)
+                            .map_err(Self::refused),
+                        Err(refusal) => Err(refusal),
                     };
-                    Ok((begun, cart, contents))
+                    match placed {
+                        Ok(order) => {
+                            idempotency::attach_order(conn, &c.scope, &c.key, order.id).await?;
+                            Ok(Step::Placed(
+                                ChargeRequest {
+                                    idempotency_key: order.id.to_string(),
+                                    amount: order.total,
+                                    currency: order.currency,
+                                    payment_token: input.payment_token,
+                                },
+                                order.id,
+                            ))
+                        }
+                        Err(refusal) => {
+                            idempotency::release(conn, &c.scope, &c.key).await?;
+                            Ok(Step::Refused(refusal))
+                        }
+                    }
                 }
                 .boxed()
             })
@@ -428,25 +442,18 @@ impl CheckoutApi {
                 ),
                 other => other.into(),
             })?;
+        let begun = match step {
+            Step::Placed(charge, id) => {
+                return Ok(Created::Created(Json(
+                    self.pay(key, id, Some(charge), claim).await?,
+                )));
+            }
+            Step::Refused(refusal) => return Err(refusal),
+            Step::Claimed(begun) => begun,
+        };
         let order = match begun {
             Begin::Fresh | Begin::Resume { order: None } => {
-                let placed = self.place(key, cart, contents, &body.0, &claim).await;
-                match placed {
-                    Ok((id, charge)) => self.pay(key, id, Some(charge), claim).await?,
-                    Err(refused) => {
-                        // Refused before anything was charged or kept: let
-                        // the client fix the cart and retry with the same key.
-                        let c = claim;
-                        self.state
-                            .db
-                            .tenant_tx(&key.schema, move |conn| {
-                                async move { idempotency::release(conn, &c.scope, &c.key).await }
-                                    .boxed()
-                            })
-                            .await?;
-                        return Err(refused);
-                    }
-                }
+                return Err(ApiError::internal("a fresh claim was not placed"));
             }
             Begin::Resume { order: Some(id) } => {
                 // The first request placed this order and stopped (its
@@ -458,7 +465,7 @@ impl CheckoutApi {
                     idempotency_key: id.to_string(),
                     amount: row.total,
                     currency: row.currency.trim().to_owned(),
-                    payment_token: body.0.payment_token.clone(),
+                    payment_token: token_for_charge,
                 });
                 self.pay(key, id, charge, claim).await?
             }
