@@ -22,6 +22,7 @@ mod ops;
 mod orders;
 mod pools;
 mod regions;
+mod search;
 mod tenancy;
 
 use support::Suite;
@@ -44,6 +45,7 @@ fn main() {
         orders::tests(),
         pools::tests(),
         regions::tests(),
+        search::tests(),
         tenancy::tests(),
     ]);
     let conclusion = libtest_mimic::run(&args, trials);

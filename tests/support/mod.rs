@@ -198,6 +198,19 @@ pub struct TestAppBuilder {
 }
 
 impl TestAppBuilder {
+    /// Keep a search index in `data_dir` (a fresh scratch folder unless
+    /// given: pass the same folder to restart a node) and follow the feed.
+    pub fn search(mut self, data_dir: Option<&std::path::Path>) -> Self {
+        let dir = data_dir.map_or_else(|| scratch_dir("node-"), std::path::Path::to_path_buf);
+        self.env
+            .push(("BAZAAR_SEARCH".to_owned(), "true".to_owned()));
+        self.env
+            .push(("BAZAAR_SEARCH_POLL_MS".to_owned(), "100".to_owned()));
+        self.env
+            .push(("BAZAAR_DATA_DIR".to_owned(), dir.display().to_string()));
+        self
+    }
+
     /// Set any configuration key as its `BAZAAR_*` variable.
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.push((name.to_owned(), value.to_owned()));
@@ -265,6 +278,8 @@ impl TestAppBuilder {
                 self.regions_dir.display().to_string(),
             ),
             ("BAZAAR_REGIONS_POLL_MS".to_owned(), "100".to_owned()),
+            // Search is opt-in per test (`search()`): each index is a node.
+            ("BAZAAR_SEARCH".to_owned(), "false".to_owned()),
         ];
         if self.redis {
             env.push((
@@ -289,6 +304,7 @@ impl TestAppBuilder {
         state
             .regions
             .spawn_watcher(Duration::from_millis(config.regions_poll_ms));
+        let follower = runtime::spawn_search_follower(&config, &state).expect("search follower");
         let server = RunningServer::start(
             state.clone(),
             "127.0.0.1:0".parse().expect("addr"),
@@ -300,6 +316,7 @@ impl TestAppBuilder {
             base: format!("http://{}", server.addr),
             client: reqwest::Client::new(),
             server: Some(server),
+            follower,
             state,
             config,
         }
@@ -311,6 +328,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub server: Option<RunningServer>,
+    /// The search feed follower, when the app keeps a search index.
+    pub follower: Option<tokio::task::JoinHandle<()>>,
     pub state: AppState,
     pub config: Config,
 }
@@ -504,6 +523,10 @@ impl TestApp {
     }
 
     pub async fn stop(mut self) {
+        if let Some(follower) = self.follower.take() {
+            follower.abort();
+            runtime::forget_search_node(&self.config, self.db()).await;
+        }
         if let Some(server) = self.server.take() {
             server.shutdown().await.expect("clean shutdown");
         }

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod payload;
 pub mod routes;
+pub mod search_feed;
 pub mod state;
 mod system;
 
@@ -30,81 +31,90 @@ use routes::keys::{KeysApi, PlatformKeysApi};
 use routes::listings::ListingsApi;
 use routes::products::ProductsApi;
 use routes::regions::RegionsApi;
+use routes::search::SearchApi;
 use routes::shipping::ShippingApi;
 use routes::storefront::StorefrontApi;
 use routes::tenants::TenantsApi;
 use routes::vendors::VendorsApi;
 
+/// poem-openapi implements `OpenApi` for tuples of up to 16: the APIs are
+/// grouped (platform and catalog; shopping and selling).
 type Apis = (
-    TenantsApi,
-    PlatformKeysApi,
-    KeysApi,
-    BrandsApi,
-    VendorsApi,
-    RegionsApi,
-    CategoriesApi,
-    ProductsApi,
-    ListingsApi,
-    StorefrontApi,
-    ImportApi,
-    InventoryApi,
-    CartsApi,
-    CheckoutApi,
-    FulfilmentApi,
-    ShippingApi,
+    (
+        TenantsApi,
+        PlatformKeysApi,
+        KeysApi,
+        BrandsApi,
+        VendorsApi,
+        RegionsApi,
+        CategoriesApi,
+        ProductsApi,
+        ListingsApi,
+        StorefrontApi,
+        ImportApi,
+        InventoryApi,
+    ),
+    (CartsApi, CheckoutApi, FulfilmentApi, ShippingApi, SearchApi),
 );
 
 /// The OpenAPI service: every documented endpoint.
 pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
     let apis = (
-        TenantsApi {
-            state: state.clone(),
-        },
-        PlatformKeysApi {
-            state: state.clone(),
-        },
-        KeysApi {
-            state: state.clone(),
-        },
-        BrandsApi {
-            state: state.clone(),
-        },
-        VendorsApi {
-            state: state.clone(),
-        },
-        RegionsApi {
-            state: state.clone(),
-        },
-        CategoriesApi {
-            state: state.clone(),
-        },
-        ProductsApi {
-            state: state.clone(),
-        },
-        ListingsApi {
-            state: state.clone(),
-        },
-        StorefrontApi {
-            state: state.clone(),
-        },
-        ImportApi {
-            state: state.clone(),
-        },
-        InventoryApi {
-            state: state.clone(),
-        },
-        CartsApi {
-            state: state.clone(),
-        },
-        CheckoutApi {
-            state: state.clone(),
-        },
-        FulfilmentApi {
-            state: state.clone(),
-        },
-        ShippingApi {
-            state: state.clone(),
-        },
+        (
+            TenantsApi {
+                state: state.clone(),
+            },
+            PlatformKeysApi {
+                state: state.clone(),
+            },
+            KeysApi {
+                state: state.clone(),
+            },
+            BrandsApi {
+                state: state.clone(),
+            },
+            VendorsApi {
+                state: state.clone(),
+            },
+            RegionsApi {
+                state: state.clone(),
+            },
+            CategoriesApi {
+                state: state.clone(),
+            },
+            ProductsApi {
+                state: state.clone(),
+            },
+            ListingsApi {
+                state: state.clone(),
+            },
+            StorefrontApi {
+                state: state.clone(),
+            },
+            ImportApi {
+                state: state.clone(),
+            },
+            InventoryApi {
+                state: state.clone(),
+            },
+        ),
+        (
+            CartsApi {
+                state: state.clone(),
+            },
+            CheckoutApi {
+                state: state.clone(),
+            },
+            FulfilmentApi {
+                state: state.clone(),
+            },
+            ShippingApi {
+                state: state.clone(),
+            },
+            SearchApi {
+                state: state.clone(),
+            },
+        ),
     );
     OpenApiService::new(apis, "Bazaar", env!("CARGO_PKG_VERSION"))
         .description(

@@ -19,6 +19,9 @@ pub struct AppState {
     pub gateway: Arc<dyn bazaar_payments::Gateway>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
+    /// This node's product search index (`None` on a node configured not
+    /// to serve search).
+    pub search: Option<bazaar_search::SearchIndex>,
 }
 
 /// Settings the HTTP layer reads at run time.
@@ -94,6 +97,7 @@ impl AppState {
             gateway: Arc::new(bazaar_payments::SandboxGateway::default()),
             metrics: Arc::new(Metrics::default()),
             settings: Arc::new(settings),
+            search: None,
         }
     }
 }

@@ -96,6 +96,17 @@ pub struct Config {
     /// belongs to a process that died: a retry with the key resumes it.
     #[serde(default = "defaults::checkout_resume_after_seconds")]
     pub checkout_resume_after_seconds: u64,
+    /// Whether this node keeps a search index (under `data_dir/search`)
+    /// and answers product searches.
+    #[serde(default = "defaults::search")]
+    pub search: bool,
+    /// How often the search follower looks for catalog changes.
+    #[serde(default = "defaults::search_poll_ms")]
+    pub search_poll_ms: u64,
+    /// This node's name in the search feed's progress table (default: an
+    /// id generated once into `data_dir/node.id`).
+    #[serde(default)]
+    pub node_id: Option<String>,
 }
 
 /// Payment providers Bazaar can charge through.
@@ -147,6 +158,12 @@ mod defaults {
     pub fn reservation_ttl_seconds() -> u64 {
         15 * 60
     }
+    pub fn search() -> bool {
+        true
+    }
+    pub fn search_poll_ms() -> u64 {
+        200
+    }
     pub fn checkout_resume_after_seconds() -> u64 {
         120
     }
@@ -182,6 +199,9 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "BAZAAR_CHECKOUT_RESUME_AFTER_SECONDS",
         "checkout_resume_after_seconds",
     ),
+    ("BAZAAR_SEARCH", "search"),
+    ("BAZAAR_SEARCH_POLL_MS", "search_poll_ms"),
+    ("BAZAAR_NODE_ID", "node_id"),
 ];
 
 /// Names the file to read rather than a key.
@@ -288,6 +308,7 @@ impl Config {
                     | "payment_timeout_ms"
                     | "reservation_ttl_seconds"
                     | "checkout_resume_after_seconds"
+                    | "search_poll_ms"
             ) {
                 value
                     .trim()
@@ -297,6 +318,17 @@ impl Config {
                         source_name: name.clone(),
                         message: format!("`{value}` is not a whole number"),
                     })?
+            } else if *key == "search" {
+                match value.trim() {
+                    "true" | "1" => Value::Bool(true),
+                    "false" | "0" => Value::Bool(false),
+                    other => {
+                        return Err(ConfigError::Invalid {
+                            source_name: name.clone(),
+                            message: format!("`{other}` is not true or false"),
+                        });
+                    }
+                }
             } else {
                 Value::String(value.clone())
             };
@@ -361,6 +393,21 @@ impl Config {
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {
             return invalid("cdn_base_url", "must start with https:// or http://".into());
+        }
+        if self.search_poll_ms < 20 {
+            return invalid("search_poll_ms", "must be at least 20".into());
+        }
+        if let Some(node) = &self.node_id
+            && (node.is_empty()
+                || node.len() > 64
+                || !node
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            return invalid(
+                "node_id",
+                "must be 1-64 letters, digits, `-`, `_` or `.`".into(),
+            );
         }
         if self.regions_poll_ms < 50 {
             return invalid("regions_poll_ms", "must be at least 50".into());
@@ -451,6 +498,9 @@ impl fmt::Debug for Config {
             .field("cdn_base_url", &self.cdn_base_url)
             .field("regions_dir", &self.regions_dir)
             .field("regions_poll_ms", &self.regions_poll_ms)
+            .field("search", &self.search)
+            .field("search_poll_ms", &self.search_poll_ms)
+            .field("node_id", &self.node_id)
             .field("payment_provider", &self.payment_provider)
             .field("payment_provider_url", &self.payment_provider_url)
             .field(

@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         command: RegionsCommand,
     },
+    /// Product search.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// Write the OpenAPI document (default openapi/openapi.json).
     Openapi {
         /// Where to write it; `-` for standard output.
@@ -64,6 +69,18 @@ enum RegionsCommand {
     Check {
         /// The folder of packs (default: the configured regions_dir, `regions`).
         dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Rebuild every node's search index from the database (or re-read one
+    /// tenant) and wait until each live node has; they keep answering from
+    /// the old index until the new one is ready.
+    Reindex {
+        /// Only this tenant's listings.
+        #[arg(long, value_name = "SLUG")]
+        tenant: Option<String>,
     },
 }
 
@@ -118,7 +135,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             let mut database = runtime::Database::open(&config).await?;
-            let bar = progress_bar();
+            let bar = progress_bar("migrating tenants");
             let report = runtime::migrate_all(&database.db, |done, total, slug| {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
@@ -151,6 +168,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .filter(|c| c.action != Action::Unchanged)
                 .count();
             println!("{changed} change(s)");
+            database.stop()?;
+        }
+        Command::Search {
+            command: SearchCommand::Reindex { tenant },
+        } => {
+            let mut database = runtime::Database::open(&config).await?;
+            runtime::migrate_all(&database.db, |_, _, _| {}).await?;
+            let bar = progress_bar("reindexing");
+            let done = runtime::search_reindex(&config, &database.db, tenant.as_deref(), |p| {
+                if p.listings_total > 0 && p.nodes_done < p.nodes {
+                    bar.set_length(p.listings_total as u64);
+                    bar.set_position(p.listings_done as u64);
+                    bar.set_message("listings");
+                } else {
+                    bar.set_length(p.nodes as u64);
+                    bar.set_position(p.nodes_done as u64);
+                    bar.set_message("nodes up to date");
+                }
+            })
+            .await?;
+            bar.finish_and_clear();
+            println!(
+                "search reindexed on {} node(s){}",
+                done.nodes,
+                tenant
+                    .map(|t| format!(" for tenant {t}"))
+                    .unwrap_or_default()
+            );
             database.stop()?;
         }
         Command::Regions {
@@ -218,16 +263,21 @@ fn openapi_document(config: &Config) -> anyhow::Result<String> {
     });
     // The document does not depend on the packs either.
     let regions = bazaar_regions::Registry::with_set(&config.regions_dir, Default::default());
-    let state = runtime::state_with(config, db, "openapi-generation-only-key", regions)?;
+    // Nor on a search index: none is opened.
+    let config = Config {
+        search: false,
+        ..config.clone()
+    };
+    let state = runtime::state_with(&config, db, "openapi-generation-only-key", regions)?;
     Ok(bazaar_api::openapi_json(&state) + "\n")
 }
 
-fn progress_bar() -> indicatif::ProgressBar {
+fn progress_bar(what: &str) -> indicatif::ProgressBar {
     if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("migrating tenants {bar:40} {pos}/{len} {msg}")
-        {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{bar:40}} {{pos}}/{{len}} {{msg}}"
+        )) {
             bar.set_style(style);
         }
         bar

@@ -106,9 +106,10 @@ pub async fn migrate_all(
     Ok(report)
 }
 
-/// Every `every`, in every tenant: release stock held by checkouts that
-/// never finished, fill backorders from available stock, and forget
-/// idempotency keys older than a day.
+/// Every `every`: forget search feed rows past their retention, and in
+/// every tenant release stock held by checkouts that never finished, fill
+/// backorders from available stock, and forget idempotency keys older than
+/// a day.
 pub fn spawn_housekeeping(db: Db, every: Duration) {
     use futures_util::FutureExt;
     tokio::spawn(async move {
@@ -116,6 +117,13 @@ pub fn spawn_housekeeping(db: Db, every: Duration) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            let before = chrono::Utc::now() - bazaar_api::search_feed::FEED_RETENTION;
+            if let Err(err) = db
+                .control_tx(move |conn| bazaar_store::search_feed::purge(conn, before).boxed())
+                .await
+            {
+                tracing::warn!(error = %err, "could not purge the search feed");
+            }
             let Ok(all) = tenants::all(&db).await else {
                 continue;
             };
@@ -247,7 +255,69 @@ pub fn state_with(
         .map_err(|e| anyhow::anyhow!("cannot set up the payment provider: {e}"))?;
         state.gateway = Arc::new(gateway);
     }
+    if config.search {
+        let dir = config.data_dir.join("search");
+        let index = bazaar_search::SearchIndex::open(&dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the search index in {} (is another Bazaar using this data_dir?): {e}",
+                dir.display()
+            )
+        })?;
+        state.search = Some(index);
+    }
     Ok(state)
+}
+
+/// Follow the search feed into this node's index (when it has one).
+pub fn spawn_search_follower(
+    config: &Config,
+    state: &AppState,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let Some(index) = state.search.clone() else {
+        return Ok(None);
+    };
+    let follower = bazaar_api::search_feed::Follower::new(
+        state.db.clone(),
+        index,
+        node_id(config)?,
+        Some(&config.data_dir.join("search")),
+    );
+    Ok(Some(
+        follower.spawn(Duration::from_millis(config.search_poll_ms)),
+    ))
+}
+
+/// Take this node out of the search feed's progress table (it stopped).
+pub async fn forget_search_node(config: &Config, db: &Db) {
+    use futures_util::FutureExt;
+    let Ok(node) = node_id(config) else { return };
+    if let Err(err) = db
+        .control_tx(move |conn| {
+            async move { bazaar_store::search_feed::forget_node(conn, &node).await }.boxed()
+        })
+        .await
+    {
+        tracing::warn!(error = %err, "could not remove this node from the search progress table");
+    }
+}
+
+/// This node's name: configured, or generated once into
+/// `<data_dir>/node.id`.
+pub fn node_id(config: &Config) -> anyhow::Result<String> {
+    if let Some(id) = &config.node_id {
+        return Ok(id.clone());
+    }
+    let path = config.data_dir.join("node.id");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let id = existing.trim().to_owned();
+        if !id.is_empty() {
+            return Ok(id);
+        }
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let id = format!("node-{}", uuid::Uuid::new_v4().simple());
+    std::fs::write(&path, &id)?;
+    Ok(id)
 }
 
 /// A running HTTP server.
@@ -353,6 +423,7 @@ pub async fn serve(config: Config, migrate_on_start: bool) -> anyhow::Result<()>
         "region packs loaded; watching for changes"
     );
     let state = state_with(&config, database.db.clone(), &key, regions)?;
+    let follower = spawn_search_follower(&config, &state)?;
     let server = RunningServer::start(
         state,
         config.listen,
@@ -367,7 +438,92 @@ pub async fn serve(config: Config, migrate_on_start: bool) -> anyhow::Result<()>
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     server.shutdown().await?;
+    if let Some(follower) = follower {
+        follower.abort();
+        forget_search_node(&config, &database.db).await;
+    }
     database.stop()?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Where a reindex stands: nodes caught up of those alive, and the listings
+/// written so far of the total by nodes rebuilding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReindexProgress {
+    pub nodes_done: usize,
+    pub nodes: usize,
+    pub listings_done: i64,
+    pub listings_total: i64,
+}
+
+/// Ask every node to rebuild its search index (or, with `tenant`, to re-read
+/// that tenant's listings), then wait until every live node has done so,
+/// calling `progress` as it goes. Nodes keep answering from their old index
+/// until the new one is ready. With no live node, this process follows the
+/// feed into the local index (`data_dir/search`) itself.
+pub async fn search_reindex(
+    config: &Config,
+    db: &Db,
+    tenant: Option<&str>,
+    mut progress: impl FnMut(ReindexProgress),
+) -> anyhow::Result<ReindexProgress> {
+    use bazaar_store::search_feed;
+    use futures_util::FutureExt;
+    let schema = match tenant {
+        Some(slug) => {
+            tenants::find_by_slug(db, slug)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no tenant `{slug}`"))?
+                .schema_name
+        }
+        None => search_feed::ALL_TENANTS.to_owned(),
+    };
+    let live_since = || chrono::Utc::now() - chrono::Duration::seconds(12);
+    let alive = {
+        let since = live_since();
+        db.control_tx(move |conn| search_feed::live_nodes(conn, since).boxed())
+            .await?
+    };
+    let txid = db
+        .control_tx(move |conn| {
+            async move { search_feed::request_reindex(conn, &schema).await }.boxed()
+        })
+        .await?;
+    // No server is following the feed: follow it here, into this node's
+    // own index.
+    let mut local = if alive.is_empty() {
+        let dir = config.data_dir.join("search");
+        let index = bazaar_search::SearchIndex::open(&dir)?;
+        Some(bazaar_api::search_feed::Follower::new(
+            db.clone(),
+            index,
+            node_id(config)?,
+            Some(&dir),
+        ))
+    } else {
+        None
+    };
+    loop {
+        if let Some(follower) = local.as_mut() {
+            follower.step().await?;
+        }
+        let since = live_since();
+        let nodes = db
+            .control_tx(move |conn| search_feed::live_nodes(conn, since).boxed())
+            .await?;
+        let now = ReindexProgress {
+            nodes_done: nodes.iter().filter(|n| n.cursor > txid).count(),
+            nodes: nodes.len(),
+            listings_done: nodes.iter().filter_map(|n| n.rebuild_done).sum(),
+            listings_total: nodes.iter().filter_map(|n| n.rebuild_total).sum(),
+        };
+        progress(now);
+        if now.nodes > 0 && now.nodes_done == now.nodes {
+            return Ok(now);
+        }
+        if local.is_none() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }

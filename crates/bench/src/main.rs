@@ -7,6 +7,7 @@ mod catalog;
 mod checkout;
 mod provision;
 mod regions;
+mod search;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -64,6 +65,16 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         seconds: u32,
     },
+    /// Product search: tantivy against PostgreSQL full-text search on the
+    /// same generated catalog and mixed queries, and change-to-searchable.
+    Search {
+        /// Products to generate.
+        #[arg(long, default_value_t = 100_000)]
+        products: usize,
+        /// Queries to run on each engine.
+        #[arg(long, default_value_t = 1_000)]
+        queries: usize,
+    },
     /// Region packs: quote evaluations per second, and checking and loading
     /// 200 packs, each against a baseline.
     Regions {
@@ -82,6 +93,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.bench {
         Bench::Provision { count } => provision::run(&cli.postgres, count).await,
         Bench::Regions { quotes, loads } => regions::run(quotes, loads),
+        Bench::Search { products, queries } => search::run(&cli.postgres, products, queries).await,
         Bench::Checkout {
             checkouts,
             buyers,

@@ -11,6 +11,7 @@ mod error;
 pub mod migrate;
 pub mod page;
 pub mod schema;
+pub mod search_feed;
 pub mod tenant;
 
 pub use db::{Db, DbConfig, PrimaryConn, ReplicaConn, TenantSchema};

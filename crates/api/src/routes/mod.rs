@@ -12,6 +12,7 @@ pub mod keys;
 pub mod listings;
 pub mod products;
 pub mod regions;
+pub mod search;
 pub mod shipping;
 pub mod storefront;
 pub mod tenants;

@@ -173,7 +173,7 @@ fn attribute_filter(raw: Vec<String>) -> ApiResult<Option<serde_json::Value>> {
 
 /// The brand a key browses: its own for storefront keys; the requested one
 /// for tenant admins.
-fn browsing_brand(key: &TenantKey, requested: Option<Uuid>) -> ApiResult<Uuid> {
+pub(crate) fn browsing_brand(key: &TenantKey, requested: Option<Uuid>) -> ApiResult<Uuid> {
     key.require(&[Scope::Storefront, Scope::TenantAdmin])?;
     match (key.brand_id, requested) {
         (Some(own), None) => Ok(own),
@@ -187,6 +187,26 @@ fn browsing_brand(key: &TenantKey, requested: Option<Uuid>) -> ApiResult<Uuid> {
             "brand_id_required",
             "a tenant admin key must name the brand to preview (`brand_id`)",
         )),
+    }
+}
+
+/// A browse row as a product card priced in `currency`.
+pub(crate) fn card(state: &AppState, r: store::BrowseRow, currency: &str) -> ProductCard {
+    ProductCard {
+        id: r.id,
+        slug: r.slug,
+        title: r.title,
+        vendor_id: r.vendor_id,
+        category_path: r.category_path,
+        price: money(r.price.unwrap_or_default(), currency),
+        currency: currency.to_owned(),
+        image: r.images.first().map(|i| state.settings.image_url(i)),
+        in_stock: r.in_stock,
+        attributes: match r.attributes {
+            serde_json::Value::Object(m) => m.into_iter().collect(),
+            _ => Default::default(),
+        },
+        listed_at: r.listed_at,
     }
 }
 
@@ -298,22 +318,7 @@ impl StorefrontApi {
                 next_cursor: next.as_ref().map(encode_cursor),
                 items: rows
                     .into_iter()
-                    .map(|r| ProductCard {
-                        id: r.id,
-                        slug: r.slug,
-                        title: r.title,
-                        vendor_id: r.vendor_id,
-                        category_path: r.category_path,
-                        price: money(r.price.unwrap_or_default(), &currency),
-                        currency: currency.clone(),
-                        image: r.images.first().map(|i| state.settings.image_url(i)),
-                        in_stock: r.in_stock,
-                        attributes: match r.attributes {
-                            serde_json::Value::Object(m) => m.into_iter().collect(),
-                            _ => Default::default(),
-                        },
-                        listed_at: r.listed_at,
-                    })
+                    .map(|r| card(&state, r, &currency))
                     .collect(),
             })
         })

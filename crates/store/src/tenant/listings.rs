@@ -251,6 +251,26 @@ impl BrowseRow {
     }
 }
 
+const BROWSE_ROW: &str = "SELECT l.id AS listing_id, l.created_at AS listed_at, l.price, p.id, p.vendor_id, \
+     l.category_path, p.slug, p.title, p.attributes, p.images, l.in_stock \
+     FROM listings l JOIN products p ON p.id = l.product_id";
+
+/// The visible listings among `ids` in `brand`, as browse rows (in no
+/// particular order): search hits are hydrated with these.
+pub async fn cards(
+    conn: &mut AsyncPgConnection,
+    brand: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<BrowseRow>, StoreError> {
+    Ok(diesel::sql_query(format!(
+        "{BROWSE_ROW} WHERE l.id = ANY($1) AND l.brand_id = $2 AND l.visible"
+    ))
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<SqlUuid, _>(brand)
+    .load(conn)
+    .await?)
+}
+
 /// The browse statement for `b`, prefixed with `prefix` (`EXPLAIN` for tests
 /// and benchmarks). Only fixed fragments are joined; every value is bound.
 fn browse_query(
@@ -258,12 +278,7 @@ fn browse_query(
     prefix: &str,
 ) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery>
 {
-    let mut sql = format!(
-        "{prefix}SELECT l.id AS listing_id, l.created_at AS listed_at, l.price, p.id, p.vendor_id, \
-         l.category_path, p.slug, p.title, p.attributes, p.images, l.in_stock \
-         FROM listings l JOIN products p ON p.id = l.product_id \
-         WHERE l.brand_id = $1 AND l.visible"
-    );
+    let mut sql = format!("{prefix}{BROWSE_ROW} WHERE l.brand_id = $1 AND l.visible");
     if b.in_stock {
         sql.push_str(" AND l.in_stock");
     }

@@ -109,6 +109,20 @@ pub async fn place(
     order: &NewOrder,
     hold_until: DateTime<Utc>,
 ) -> Result<Result<(), PlaceError>, StoreError> {
+    // Close the cart first: its row lock makes concurrent checkouts of one
+    // cart (under different keys) wait, and all but the first find it
+    // closed. (Closing it after the stock locks instead doubles the time a
+    // hot item's checkouts take under contention.) A refusal below reopens
+    // it, so the shopper can fix the cart.
+    let closed = diesel::sql_query(
+        "UPDATE carts SET status = 'checked_out', updated_at = now() WHERE id = $1 AND status = 'open'",
+    )
+    .bind::<SqlUuid, _>(order.cart_id)
+    .execute(conn)
+    .await?;
+    if closed == 0 {
+        return Ok(Err(PlaceError::CartClosed));
+    }
     let mut lines: Vec<&NewOrderLine> = order.lines.iter().collect();
     lines.sort_by_key(|l| l.variant_id);
     let mut allocations: Vec<(Uuid, Uuid, i32)> = Vec::new();
@@ -133,6 +147,10 @@ pub async fn place(
         if wanted > 0 {
             let room = backorders::room(conn, line.variant_id).await?;
             if room < i64::from(wanted) {
+                diesel::sql_query("UPDATE carts SET status = 'open' WHERE id = $1")
+                    .bind::<SqlUuid, _>(order.cart_id)
+                    .execute(conn)
+                    .await?;
                 return Ok(Err(PlaceError::OutOfStock {
                     sku: line.sku.clone(),
                     wanted: line.quantity,
@@ -147,18 +165,6 @@ pub async fn place(
         }
     }
 
-    // Close the cart before writing anything: concurrent checkouts of one
-    // cart (under different keys) lock the same stock rows, so they get
-    // here one at a time, and all but the first find the cart closed.
-    let closed = diesel::sql_query(
-        "UPDATE carts SET status = 'checked_out', updated_at = now() WHERE id = $1 AND status = 'open'",
-    )
-    .bind::<SqlUuid, _>(order.cart_id)
-    .execute(conn)
-    .await?;
-    if closed == 0 {
-        return Ok(Err(PlaceError::CartClosed));
-    }
     diesel::sql_query(
         "INSERT INTO orders (id, cart_id, brand_id, region, region_version, currency, contact_email, status, \
          subtotal, tax_total, excise_total, shipping_total, shipping_tax, total, hold_until) \

@@ -1,0 +1,250 @@
+//! The search feed (`control.search_changes`): catalog changes written by
+//! triggers in every tenant schema, followed by each node's search index
+//! with its own cursor. A cursor is a transaction horizon: every change of
+//! a transaction older than the horizon has committed (or never will), so
+//! reading `[cursor, horizon)` never skips a change that commits late.
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// The schema name that asks every node to rebuild its whole index.
+pub const ALL_TENANTS: &str = "*";
+
+/// One change: a product of a tenant schema, or (`product_id: None`) all
+/// of the schema's products.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct FeedChange {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub schema_name: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub product_id: Option<Uuid>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Horizon {
+    #[diesel(sql_type = BigInt)]
+    horizon: i64,
+}
+
+/// The oldest transaction still running (or the next to start): every
+/// change below it is final.
+pub async fn horizon(conn: &mut AsyncPgConnection) -> Result<i64, StoreError> {
+    let h: Horizon = diesel::sql_query(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon",
+    )
+    .get_result(conn)
+    .await?;
+    Ok(h.horizon)
+}
+
+/// Changes of transactions in `[from, to)`, after feed row `after`, oldest
+/// first, at most `limit`.
+pub async fn changes(
+    conn: &mut AsyncPgConnection,
+    from: i64,
+    to: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<FeedChange>, StoreError> {
+    Ok(diesel::sql_query(
+        "SELECT id, schema_name, product_id FROM control.search_changes \
+         WHERE txid >= $1 AND txid < $2 AND id > $3 ORDER BY id LIMIT $4",
+    )
+    .bind::<BigInt, _>(from)
+    .bind::<BigInt, _>(to)
+    .bind::<BigInt, _>(after)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?)
+}
+
+/// Ask every node to re-read a tenant schema's products (or, with
+/// [`ALL_TENANTS`], to rebuild its index). Returns the writing
+/// transaction: a node whose cursor passed it has done so.
+pub async fn request_reindex(
+    conn: &mut AsyncPgConnection,
+    schema: &str,
+) -> Result<i64, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Tx {
+        #[diesel(sql_type = BigInt)]
+        txid: i64,
+    }
+    let tx: Tx = diesel::sql_query(
+        "INSERT INTO control.search_changes (schema_name, product_id) VALUES ($1, NULL) RETURNING txid",
+    )
+    .bind::<Text, _>(schema)
+    .get_result(conn)
+    .await?;
+    Ok(tx.txid)
+}
+
+/// Forget changes older than `before` (a node down for longer rebuilds).
+pub async fn purge(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(
+        diesel::sql_query("DELETE FROM control.search_changes WHERE created_at < $1")
+            .bind::<Timestamptz, _>(before)
+            .execute(conn)
+            .await?,
+    )
+}
+
+/// A node's report of where its index stands.
+#[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
+pub struct NodeStatus {
+    #[diesel(sql_type = Text)]
+    pub node_id: String,
+    #[diesel(sql_type = BigInt)]
+    pub cursor: i64,
+    #[diesel(sql_type = BigInt)]
+    pub docs: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub rebuild_done: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub rebuild_total: Option<i64>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn report(
+    conn: &mut AsyncPgConnection,
+    node: &str,
+    cursor: i64,
+    docs: i64,
+    rebuild: Option<(i64, i64)>,
+) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "INSERT INTO control.search_nodes (node_id, cursor, docs, rebuild_done, rebuild_total) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node_id) DO UPDATE SET cursor = EXCLUDED.cursor, \
+         docs = EXCLUDED.docs, rebuild_done = EXCLUDED.rebuild_done, rebuild_total = EXCLUDED.rebuild_total, \
+         updated_at = now()",
+    )
+    .bind::<Text, _>(node)
+    .bind::<BigInt, _>(cursor)
+    .bind::<BigInt, _>(docs)
+    .bind::<Nullable<BigInt>, _>(rebuild.map(|r| r.0))
+    .bind::<Nullable<BigInt>, _>(rebuild.map(|r| r.1))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Forget a node that stopped, so nobody waits for it.
+pub async fn forget_node(conn: &mut AsyncPgConnection, node: &str) -> Result<(), StoreError> {
+    diesel::sql_query("DELETE FROM control.search_nodes WHERE node_id = $1")
+        .bind::<Text, _>(node)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Nodes that reported since `since`.
+pub async fn live_nodes(
+    conn: &mut AsyncPgConnection,
+    since: DateTime<Utc>,
+) -> Result<Vec<NodeStatus>, StoreError> {
+    Ok(diesel::sql_query(
+        "SELECT node_id, cursor, docs, rebuild_done, rebuild_total, updated_at FROM control.search_nodes \
+         WHERE updated_at >= $1 ORDER BY node_id",
+    )
+    .bind::<Timestamptz, _>(since)
+    .load(conn)
+    .await?)
+}
+
+/// A visible listing as the search index holds it (read in the tenant's
+/// schema).
+#[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
+pub struct SearchRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub listing_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub brand_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub product_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub vendor_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub vendor_name: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Text)]
+    pub description: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub category_path: Option<String>,
+    /// The product's attributes (an object) and its variants' options (an
+    /// array of objects).
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    pub attributes: serde_json::Value,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    pub options: serde_json::Value,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Numeric>)]
+    pub price: Option<Decimal>,
+    /// The brand's currency.
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub in_stock: bool,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+}
+
+const SEARCH_ROW: &str = "SELECT l.id AS listing_id, l.brand_id, l.product_id, l.vendor_id, vd.name AS vendor_name, \
+     p.title, p.description, l.category_path, p.attributes, \
+     COALESCE((SELECT jsonb_agg(v.options) FROM variants v WHERE v.product_id = p.id), '[]'::jsonb) AS options, \
+     l.price, b.currency::text AS currency, \
+     EXISTS (SELECT 1 FROM variants v JOIN stock_levels s ON s.variant_id = v.id \
+         WHERE v.product_id = p.id AND s.on_hand > s.reserved) AS in_stock, l.created_at \
+     FROM listings l JOIN products p ON p.id = l.product_id JOIN vendors vd ON vd.id = l.vendor_id \
+     JOIN brands b ON b.id = l.brand_id WHERE l.visible";
+
+/// The visible listings of `products`.
+pub async fn rows_of_products(
+    conn: &mut AsyncPgConnection,
+    products: &[Uuid],
+) -> Result<Vec<SearchRow>, StoreError> {
+    Ok(
+        diesel::sql_query(format!("{SEARCH_ROW} AND l.product_id = ANY($1)"))
+            .bind::<Array<SqlUuid>, _>(products)
+            .load(conn)
+            .await?,
+    )
+}
+
+/// A page of all visible listings, by listing id after `after`.
+pub async fn rows_page(
+    conn: &mut AsyncPgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<SearchRow>, StoreError> {
+    Ok(diesel::sql_query(format!(
+        "{SEARCH_ROW} AND ($1::uuid IS NULL OR l.id > $1) ORDER BY l.id LIMIT $2"
+    ))
+    .bind::<Nullable<SqlUuid>, _>(after)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?)
+}
+
+/// How many visible listings the schema has (for rebuild progress).
+pub async fn count_rows(conn: &mut AsyncPgConnection) -> Result<i64, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let n: N = diesel::sql_query("SELECT count(*) AS n FROM listings WHERE visible")
+        .get_result(conn)
+        .await?;
+    Ok(n.n)
+}

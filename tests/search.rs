@@ -1,0 +1,456 @@
+//! Product search: each server node keeps its own tantivy index, fed from
+//! the search feed; results stay inside the key's tenant and brand, follow
+//! catalog changes within two seconds, and a node that was down catches up.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, scratch_dir};
+
+crate::tests![
+    search_is_scoped_fresh_and_faceted,
+    odd_queries_answer_sensibly,
+    two_nodes_follow_and_a_stopped_node_catches_up,
+    reindex_reaches_every_live_node,
+];
+
+/// How long a change may take to become searchable.
+const FRESH: Duration = Duration::from_secs(2);
+
+struct Catalog {
+    slug: String,
+    admin: String,
+    vendor: String,
+    /// Storefront keys of brands `a` and `b`.
+    a: String,
+    b: String,
+    brand_a: String,
+    brand_b: String,
+    warehouse: String,
+}
+
+async fn catalog(app: &TestApp) -> Catalog {
+    let t = app.tenant().await;
+    let brand_a = app.brand(&t.admin_key, "alpha").await;
+    let brand_b = app.brand(&t.admin_key, "beta").await;
+    let vendor = app.vendor(&t.admin_key, "maker").await;
+    let mut keys = Vec::new();
+    for brand in [&brand_a, &brand_b] {
+        let (_, key) = app
+            .key(
+                &t.admin_key,
+                json!({ "name": "web", "scope": "storefront", "brand_id": brand }),
+            )
+            .await;
+        keys.push(key);
+    }
+    let warehouse = app
+        .post(
+            "/v1/warehouses",
+            &t.admin_key,
+            json!({ "vendor_id": vendor, "code": "W", "name": "W", "region": "US-CA" }),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    Catalog {
+        slug: t.slug,
+        admin: t.admin_key,
+        vendor,
+        b: keys.pop().expect("b"),
+        a: keys.pop().expect("a"),
+        brand_a,
+        brand_b,
+        warehouse,
+    }
+}
+
+/// A product with one variant at `price`, listed in `brands`; returns
+/// (product id, variant id).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each test product spelled out in full"
+)]
+async fn product(
+    app: &TestApp,
+    c: &Catalog,
+    slug: &str,
+    title: &str,
+    description: &str,
+    price: &str,
+    brands: &[&str],
+    extra: Value,
+) -> (String, String) {
+    let mut body = json!({ "vendor_id": c.vendor, "slug": slug, "title": title, "description": description,
+        "status": "active", "variants": [{ "sku": slug, "price": price, "currency": "USD" }] });
+    if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
+        body.extend(extra);
+    }
+    let p = app.post("/v1/products", &c.admin, body).await.expect(201);
+    for brand in brands {
+        app.post(
+            "/v1/listings",
+            &c.admin,
+            json!({ "brand_id": brand, "product_id": p["id"] }),
+        )
+        .await
+        .expect(201);
+    }
+    (
+        p["id"].as_str().expect("id").to_owned(),
+        p["variants"][0]["id"].as_str().expect("variant").to_owned(),
+    )
+}
+
+async fn search(app: &TestApp, key: &str, query: &str) -> Value {
+    app.get(&format!("/v1/storefront/search?{query}"), key)
+        .await
+        .expect(200)
+}
+
+fn titles(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|h| h["product"]["title"].as_str().expect("title").to_owned())
+        .collect()
+}
+
+/// Search until `done` holds, up to ten seconds; returns how long it took.
+async fn until(app: &TestApp, key: &str, query: &str, done: impl Fn(&Value) -> bool) -> Duration {
+    let start = Instant::now();
+    loop {
+        let page = search(app, key, query).await;
+        if done(&page) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "`{query}` never reached the expected result; last page: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn search_is_scoped_fresh_and_faceted() {
+    let app = TestApp::builder().search(None).start().await;
+    let c = catalog(&app).await;
+    let other = catalog(&app).await;
+    let clothing = app
+        .post(
+            "/v1/categories",
+            &c.admin,
+            json!({ "slug": "clothing", "name": "Clothing" }),
+        )
+        .await
+        .expect(201);
+    let shirts = app
+        .post(
+            "/v1/categories",
+            &c.admin,
+            json!({ "slug": "shirts", "name": "Shirts", "parent_id": clothing["id"] }),
+        )
+        .await
+        .expect(201);
+    let outer = app
+        .post(
+            "/v1/categories",
+            &c.admin,
+            json!({ "slug": "outerwear", "name": "Outerwear", "parent_id": clothing["id"] }),
+        )
+        .await
+        .expect(201);
+    let (shirt, shirt_variant) = product(
+        &app,
+        &c,
+        "red-shirt",
+        "Red cotton shirt",
+        "A soft shirt for warm days",
+        "25.00",
+        &[&c.brand_a],
+        json!({ "category_id": shirts["id"], "attributes": { "colour": "red" } }),
+    )
+    .await;
+    product(
+        &app,
+        &c,
+        "denim-jacket",
+        "Blue denim jacket",
+        "Goes with any shirt",
+        "80.00",
+        &[&c.brand_a, &c.brand_b],
+        json!({ "category_id": outer["id"], "attributes": { "colour": "blue" } }),
+    )
+    .await;
+    product(
+        &app,
+        &c,
+        "wool-sweater",
+        "Green wool sweater",
+        "Warm",
+        "60.00",
+        &[&c.brand_b],
+        json!({}),
+    )
+    .await;
+    product(
+        &app,
+        &other,
+        "red-shirt",
+        "Red cotton shirt",
+        "Another tenant's shirt",
+        "20.00",
+        &[&other.brand_a],
+        json!({}),
+    )
+    .await;
+
+    // Fresh within two seconds of the write.
+    let took = until(&app, &c.a, "q=shirt", |p| p["total"] == 2).await;
+    assert!(took <= FRESH, "searchable after {took:?}");
+    let page = search(&app, &c.a, "q=shirt").await;
+    assert_eq!(
+        titles(&page),
+        ["Red cotton shirt", "Blue denim jacket"],
+        "the title match ranks above the description match"
+    );
+    assert!(
+        page["items"][0]["title_snippet"]
+            .as_str()
+            .is_some_and(|s| s.contains("<b>shirt</b>")),
+        "{page}"
+    );
+    assert_eq!(page["items"][0]["product"]["price"], "25.00");
+
+    // Never another brand's or another tenant's product.
+    assert_eq!(
+        titles(&search(&app, &c.a, "q=sweater").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        titles(&search(&app, &c.b, "q=sweater").await),
+        ["Green wool sweater"]
+    );
+    until(&app, &other.a, "q=shirt", |p| p["total"] == 1).await;
+    let theirs = search(&app, &other.a, "q=shirt").await;
+    assert_eq!(
+        theirs["items"][0]["product"]["price"], "20.00",
+        "the other tenant sees its own shirt only"
+    );
+
+    // Typos, prefixes, filters, facets and sorting.
+    assert_eq!(
+        titles(&search(&app, &c.a, "q=shrit").await),
+        ["Red cotton shirt", "Blue denim jacket"],
+        "a typo still finds the shirt first"
+    );
+    assert_eq!(
+        titles(&search(&app, &c.a, "q=jack").await),
+        ["Blue denim jacket"]
+    );
+    let all = search(&app, &c.a, "category=clothing&sort=price_desc").await;
+    assert_eq!(titles(&all), ["Blue denim jacket", "Red cotton shirt"]);
+    let facets = &all["facets"];
+    let mut categories: Vec<(String, u64)> = facets["categories"]
+        .as_array()
+        .expect("categories")
+        .iter()
+        .map(|c| {
+            (
+                c["path"]
+                    .as_str()
+                    .expect("path")
+                    .trim_matches('/')
+                    .to_owned(),
+                c["count"].as_u64().expect("count"),
+            )
+        })
+        .collect();
+    categories.sort();
+    assert_eq!(
+        categories,
+        [
+            ("clothing/outerwear".to_owned(), 1),
+            ("clothing/shirts".to_owned(), 1)
+        ]
+    );
+    assert_eq!(facets["vendors"][0]["count"], 2);
+    assert_eq!(
+        titles(&search(&app, &c.a, "category=clothing/shirts").await),
+        ["Red cotton shirt"]
+    );
+    assert_eq!(
+        titles(&search(&app, &c.a, "max_price=50.00").await),
+        ["Red cotton shirt"]
+    );
+    assert_eq!(
+        titles(&search(&app, &c.a, "attr=colour:blue").await),
+        ["Blue denim jacket"]
+    );
+
+    // Price, stock and listing changes follow within two seconds.
+    assert_eq!(search(&app, &c.a, "in_stock=true").await["total"], 0);
+    app.post(
+        "/v1/inventory/movements",
+        &c.admin,
+        json!({ "variant_id": shirt_variant, "warehouse_id": c.warehouse, "kind": "receive", "quantity": 3 }),
+    )
+    .await
+    .expect(201);
+    let took = until(&app, &c.a, "in_stock=true", |p| p["total"] == 1).await;
+    assert!(took <= FRESH, "stock searchable after {took:?}");
+    app.patch(
+        &format!("/v1/products/{shirt}/variants/{shirt_variant}"),
+        &c.admin,
+        json!({ "price": "95.00" }),
+    )
+    .await
+    .expect(200);
+    let took = until(&app, &c.a, "min_price=90", |p| p["total"] == 1).await;
+    assert!(took <= FRESH, "price searchable after {took:?}");
+    app.patch(
+        &format!("/v1/products/{shirt}"),
+        &c.admin,
+        json!({ "status": "archived" }),
+    )
+    .await
+    .expect(200);
+    let took = until(&app, &c.a, "q=shirt", |p| p["total"] == 1).await;
+    assert!(took <= FRESH, "archived product gone after {took:?}");
+    app.stop().await;
+}
+
+async fn odd_queries_answer_sensibly() {
+    let app = TestApp::builder().search(None).start().await;
+    let c = catalog(&app).await;
+    product(
+        &app,
+        &c,
+        "lamp",
+        "Brass desk lamp",
+        "Bright",
+        "40.00",
+        &[&c.brand_a],
+        json!({}),
+    )
+    .await;
+    until(&app, &c.a, "q=lamp", |p| p["total"] == 1).await;
+    let long = "lamp ".repeat(2_000);
+    for q in [
+        "",
+        "%21%21%21%3F%3F",
+        "%22lamp",
+        "title%3Alamp%20AND%20(",
+        "%E2%98%83%F0%9F%92%A1",
+        long.as_str(),
+    ] {
+        let page = search(&app, &c.a, &format!("q={q}")).await;
+        assert!(page["total"].as_u64().is_some(), "`{q}` gave {page}");
+    }
+    assert_eq!(
+        search(&app, &c.a, "q=").await["total"],
+        1,
+        "empty: everything"
+    );
+    app.get("/v1/storefront/search?min_price=cheap", &c.a)
+        .await
+        .expect_problem(400, "invalid_parameter");
+    app.get("/v1/storefront/search?attr=colour", &c.a)
+        .await
+        .expect_problem(400, "invalid_parameter");
+    app.get(
+        &format!("/v1/storefront/search?brand_id={}", c.brand_b),
+        &c.a,
+    )
+    .await
+    .expect_problem(404, "brand_not_found");
+    app.stop().await;
+}
+
+async fn two_nodes_follow_and_a_stopped_node_catches_up() {
+    let (one_dir, two_dir) = (scratch_dir("node-"), scratch_dir("node-"));
+    let one = TestApp::builder().search(Some(&one_dir)).start().await;
+    let two = TestApp::builder().search(Some(&two_dir)).start().await;
+    let c = catalog(&one).await;
+    let (kettle, _) = product(
+        &one,
+        &c,
+        "kettle",
+        "Copper kettle",
+        "Whistles",
+        "45.00",
+        &[&c.brand_a],
+        json!({}),
+    )
+    .await;
+    for node in [&one, &two] {
+        let took = until(node, &c.a, "q=kettle", |p| p["total"] == 1).await;
+        assert!(
+            took <= FRESH,
+            "each node has it within {FRESH:?} (took {took:?})"
+        );
+    }
+
+    // Node two goes down; a change lands meanwhile; it comes back on the
+    // same index and picks up from its cursor.
+    two.stop().await;
+    assert!(
+        two_dir.join("search/feed.cursor").exists(),
+        "the cursor was kept"
+    );
+    one.patch(
+        &format!("/v1/products/{kettle}"),
+        &c.admin,
+        json!({ "title": "Copper tea kettle" }),
+    )
+    .await
+    .expect(200);
+    until(&one, &c.a, "q=tea", |p| p["total"] == 1).await;
+    let two = TestApp::builder().search(Some(&two_dir)).start().await;
+    until(&two, &c.a, "q=tea", |p| p["total"] == 1).await;
+    assert_eq!(
+        titles(&search(&two, &c.a, "q=kettle").await),
+        ["Copper tea kettle"],
+        "one document per listing after catching up"
+    );
+    one.stop().await;
+    two.stop().await;
+}
+
+async fn reindex_reaches_every_live_node() {
+    let dir = scratch_dir("node-");
+    let app = TestApp::builder().search(Some(&dir)).start().await;
+    let c = catalog(&app).await;
+    product(
+        &app,
+        &c,
+        "teapot",
+        "Porcelain teapot",
+        "Six cups",
+        "30.00",
+        &[&c.brand_a],
+        json!({}),
+    )
+    .await;
+    until(&app, &c.a, "q=teapot", |p| p["total"] == 1).await;
+    let mut seen = Vec::new();
+    for tenant in [Some(c.slug.as_str()), None] {
+        let done = bazaar::runtime::search_reindex(&app.config, app.db(), tenant, |p| {
+            seen.push(p);
+        })
+        .await
+        .expect("reindex");
+        assert!(done.nodes >= 1 && done.nodes_done == done.nodes, "{done:?}");
+        assert_eq!(
+            search(&app, &c.a, "q=teapot").await["total"],
+            1,
+            "answers after the reindex ({tenant:?})"
+        );
+    }
+    assert!(!seen.is_empty(), "progress was reported");
+    app.stop().await;
+}
