@@ -175,13 +175,17 @@ pub(crate) async fn apply(
 ) -> Result<StockLevel, StoreError> {
     // Make sure the row exists, then change it in place: a CHECK on the
     // row an INSERT ... ON CONFLICT proposes would see the bare delta.
-    diesel::sql_query(
-        "INSERT INTO stock_levels (variant_id, warehouse_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind::<SqlUuid, _>(variant_id)
-    .bind::<SqlUuid, _>(warehouse_id)
-    .execute(conn)
-    .await?;
+    // Reservations and their commits and releases move stock on a row the
+    // checkout has already read and locked.
+    if !matches!(kind, Movement::Reserve | Movement::Commit | Movement::Release) {
+        diesel::sql_query(
+            "INSERT INTO stock_levels (variant_id, warehouse_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind::<SqlUuid, _>(variant_id)
+        .bind::<SqlUuid, _>(warehouse_id)
+        .execute(conn)
+        .await?;
+    }
     let level: StockLevel = diesel::sql_query(
         "UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, updated_at = now() \
          WHERE variant_id = $1 AND warehouse_id = $2 \
@@ -207,7 +211,10 @@ pub(crate) async fn apply(
     .bind::<Text, _>(actor)
     .execute(conn)
     .await?;
-    low_stock_check(conn, variant_id, on_hand_delta - reserved_delta).await?;
+    // Only a fall in available stock can cross the threshold.
+    if on_hand_delta < reserved_delta {
+        low_stock_check(conn, variant_id, on_hand_delta - reserved_delta).await?;
+    }
     Ok(level)
 }
 
