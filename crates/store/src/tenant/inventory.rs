@@ -177,7 +177,10 @@ pub(crate) async fn apply(
     // row an INSERT ... ON CONFLICT proposes would see the bare delta.
     // Reservations and their commits and releases move stock on a row the
     // checkout has already read and locked.
-    if !matches!(kind, Movement::Reserve | Movement::Commit | Movement::Release) {
+    if !matches!(
+        kind,
+        Movement::Reserve | Movement::Commit | Movement::Release
+    ) {
         diesel::sql_query(
             "INSERT INTO stock_levels (variant_id, warehouse_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
