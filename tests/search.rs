@@ -226,7 +226,9 @@ async fn search_is_scoped_fresh_and_faceted() {
     );
     assert_eq!(page["items"][0]["product"]["price"], "25.00");
 
-    // Never another brand's or another tenant's product.
+    // Never another brand's or another tenant's product (once the sweater,
+    // written after the shirts, is indexed too).
+    until(&app, &c.b, "q=sweater", |p| p["total"] == 1).await;
     assert_eq!(
         titles(&search(&app, &c.a, "q=sweater").await),
         Vec::<String>::new()
@@ -356,9 +358,15 @@ async fn odd_queries_answer_sensibly() {
         1,
         "empty: everything"
     );
-    app.get("/v1/storefront/search?min_price=cheap", &c.a)
-        .await
-        .expect_problem(400, "invalid_parameter");
+    for bad in [
+        "min_price=cheap",
+        "max_price=-1",
+        "min_price=99999999999999999999999999",
+    ] {
+        app.get(&format!("/v1/storefront/search?{bad}"), &c.a)
+            .await
+            .expect_problem(400, "invalid_parameter");
+    }
     app.get("/v1/storefront/search?attr=colour", &c.a)
         .await
         .expect_problem(400, "invalid_parameter");
