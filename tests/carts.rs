@@ -78,7 +78,8 @@ async fn store(app: &TestApp) -> Store {
     }
 }
 
-async fn call(
+/// A cart request: the storefront key and the cart's token.
+pub(crate) async fn call(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,

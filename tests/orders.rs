@@ -13,6 +13,7 @@ use poem::{EndpointExt, Request, Route, handler, post};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use crate::carts::call;
 use crate::checkout::{Shop, cart, checkout, ledger_balances, open_all_day, shop, stock};
 use crate::support::{TestApp, unique};
 
@@ -130,43 +131,34 @@ async fn backorders_sell_past_stock_within_the_limit_and_fill_on_receipt() {
             .is_some_and(|d| d.contains("only 5 of `tee` available")),
         "2 in stock plus 3 on backorder: {over}"
     );
-    let view = app
-        .send_with_headers(
-            reqwest::Method::GET,
-            &format!("/v1/carts/{}", c.0),
-            Some(&s.storefront),
-            &[("X-Cart-Token", &c.1)],
-            None,
+    let view = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/v1/carts/{}", c.0),
+        &s.storefront,
+        &c.1,
+        None,
+    )
+    .await
+    .expect(200);
+    let line = format!(
+        "/v1/carts/{}/lines/{}",
+        c.0,
+        view["lines"][0]["id"].as_str().expect("line")
+    );
+    let set = |quantity: i32| {
+        call(
+            &app,
+            reqwest::Method::PATCH,
+            &line,
+            &s.storefront,
+            &c.1,
+            Some(json!({ "quantity": quantity })),
         )
-        .await
-        .expect(200);
-    app.send_with_headers(
-        reqwest::Method::PATCH,
-        &format!(
-            "/v1/carts/{}/lines/{}",
-            c.0,
-            view["lines"][0]["id"].as_str().expect("line")
-        ),
-        Some(&s.storefront),
-        &[("X-Cart-Token", &c.1)],
-        Some(json!({ "quantity": 4 })),
-    )
-    .await
-    .expect(200); // a checked-out cart would refuse the change
+    };
+    set(4).await.expect(200);
     let first = checkout(&app, &s, &c, Some(&key), paying).await.expect(201);
-    app.send_with_headers(
-        reqwest::Method::PATCH,
-        &format!(
-            "/v1/carts/{}/lines/{}",
-            c.0,
-            view["lines"][0]["id"].as_str().expect("line")
-        ),
-        Some(&s.storefront),
-        &[("X-Cart-Token", &c.1)],
-        Some(json!({ "quantity": 1 })),
-    )
-    .await
-    .expect_problem(409, "cart_checked_out");
+    set(1).await.expect_problem(409, "cart_checked_out");
     assert_eq!(
         (first["status"].as_str(), first["backordered"].as_i64()),
         (Some("paid"), Some(2))
@@ -266,16 +258,16 @@ async fn shipping_rates_follow_the_region_chain_into_carts_and_orders() {
     // Three tees (90.00) in California: the US rate applies, 5 + 3 x 1,
     // and California does not tax separately stated shipping.
     let c = cart(&app, &s, &s.tee, 3).await;
-    let view = app
-        .send_with_headers(
-            reqwest::Method::GET,
-            &format!("/v1/carts/{}", c.0),
-            Some(&s.storefront),
-            &[("X-Cart-Token", &c.1)],
-            None,
-        )
-        .await
-        .expect(200);
+    let view = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/v1/carts/{}", c.0),
+        &s.storefront,
+        &c.1,
+        None,
+    )
+    .await
+    .expect(200);
     assert_eq!(view["shipping"][0]["rate_region"], "US");
     assert_eq!(view["shipping"][0]["net"], "8.00");
     assert_eq!(view["shipping"][0]["tax"], "0.00");

@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bazaar_search::{Change, ListingDoc, SearchIndex};
@@ -275,7 +274,7 @@ impl Follower {
                 .tenant_tx(&schema, |conn| search_feed::count_rows(conn).boxed())
                 .await?;
         }
-        let rebuild = Arc::new(self.index.begin_rebuild()?);
+        let mut rebuild = self.index.begin_rebuild()?;
         let mut done = 0i64;
         for t in &all {
             let schema = t.schema()?;
@@ -285,8 +284,11 @@ impl Follower {
                 done += page.len() as i64;
                 let docs: Vec<ListingDoc> =
                     page.into_iter().map(|row| document(t.id, row)).collect();
-                let target = Arc::clone(&rebuild);
-                tokio::task::spawn_blocking(move || target.upsert(docs)).await??;
+                // Writing may block on the writer: off the async threads,
+                // handing the rebuild there and back.
+                rebuild =
+                    tokio::task::spawn_blocking(move || rebuild.upsert(docs).map(|()| rebuild))
+                        .await??;
                 self.report(horizon, Some((done, total))).await?;
                 match next {
                     Some(_) => after = next,
@@ -294,10 +296,6 @@ impl Follower {
                 }
             }
         }
-        let rebuild = Arc::into_inner(rebuild).ok_or_else(|| FollowError::Cursor {
-            path: PathBuf::new(),
-            source: std::io::Error::other("rebuild still shared"),
-        })?;
         tokio::task::spawn_blocking(move || rebuild.finish()).await??;
         self.advance(horizon)?;
         self.heartbeat(true).await?;

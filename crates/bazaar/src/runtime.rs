@@ -522,8 +522,6 @@ pub async fn search_reindex(
         if now.nodes > 0 && now.nodes_done == now.nodes {
             return Ok(now);
         }
-        if local.is_none() {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -219,12 +219,12 @@ pub fn price_cart(
         )
     })?;
     let currency = cart.currency.trim();
+    let priced: Vec<&PricedLine> = lines.iter().filter(|l| available(l, currency)).collect();
     let mut request = QuoteRequest {
         at: Utc::now(),
         age_verified: false,
-        lines: lines
+        lines: priced
             .iter()
-            .filter(|l| available(l, currency))
             .map(|l| QuoteLine {
                 category: TaxCategory::parse(&l.tax_category).unwrap_or(TaxCategory::General),
                 unit_price: l.listing_price.unwrap_or(l.price),
@@ -242,7 +242,7 @@ pub fn price_cart(
         let part = request
             .lines
             .iter()
-            .zip(lines.iter().filter(|l| available(l, currency)))
+            .zip(&priced)
             .filter(|(_, l)| l.vendor_id == rate.vendor_id);
         let (goods, items) = part.fold((rust_decimal::Decimal::ZERO, 0i64), |(g, n), (q, _)| {
             (

@@ -101,10 +101,13 @@ pub struct CheckoutApi {
 enum Step {
     /// The order was placed; charge it.
     Placed(ChargeRequest, Uuid),
-    /// The region, the stock or the cart refused it (the claim released).
+    /// Refused: by the region, the stock or the cart (the claim released),
+    /// or because the key is in use or was used with another request.
     Refused(ApiError),
-    /// The key was claimed before: replay, refuse or resume.
-    Claimed(Begin),
+    /// The key's first request placed this order and died: pay it.
+    Resume(orders::OrderRow),
+    /// The key's first request finished: answer what it answered.
+    Replay(serde_json::Value),
 }
 
 /// A claimed Idempotency-Key: its scope (the API key) and value.
@@ -319,17 +322,6 @@ impl CheckoutApi {
         tracing::info!(order.id = %order_id, order.status = %row.status, "checkout finished");
         Ok(row.into())
     }
-
-    /// The order a checkout placed, read back to pay or resume it.
-    async fn order(&self, key: &TenantKey, order_id: Uuid) -> ApiResult<orders::OrderRow> {
-        Ok(self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                orders::get(conn, order_id, None).boxed()
-            })
-            .await?)
-    }
 }
 
 #[OpenApi(tag = "Tag::Carts")]
@@ -402,8 +394,24 @@ impl CheckoutApi {
                     let cart = cart_store::get(conn, cart_id, brand, &token).await?;
                     let begun =
                         idempotency::begin(conn, &c.scope, &c.key, &hash, stale_after).await?;
-                    if !matches!(begun, Begin::Fresh | Begin::Resume { order: None }) {
-                        return Ok(Step::Claimed(begun));
+                    match begun {
+                        Begin::Fresh | Begin::Resume { order: None } => {}
+                        Begin::Resume { order: Some(id) } => {
+                            return Ok(Step::Resume(orders::get(conn, id, None).await?));
+                        }
+                        Begin::Replay { body, .. } => return Ok(Step::Replay(body)),
+                        Begin::Mismatch => {
+                            return Ok(Step::Refused(ApiError::unprocessable(
+                                "idempotency_key_reused",
+                                "this Idempotency-Key was used with a different request; use a new key",
+                            )));
+                        }
+                        Begin::InProgress => {
+                            return Ok(Step::Refused(ApiError::conflict(
+                                "request_in_progress",
+                                "a checkout with this Idempotency-Key is still running; retry shortly to get its result",
+                            )));
+                        }
                     }
                     let cart_contents = contents(conn, &state.regions, &cart).await?;
                     let placed = match Self::prepare(&state, &cart, &cart_contents, &input) {
@@ -442,47 +450,24 @@ impl CheckoutApi {
                 ),
                 other => other.into(),
             })?;
-        let begun = match step {
-            Step::Placed(charge, id) => {
-                return Ok(Created::Created(Json(
-                    self.pay(key, id, Some(charge), claim).await?,
-                )));
-            }
-            Step::Refused(refusal) => return Err(refusal),
-            Step::Claimed(begun) => begun,
-        };
-        let order = match begun {
-            Begin::Fresh | Begin::Resume { order: None } => {
-                return Err(ApiError::internal("a fresh claim was not placed"));
-            }
-            Begin::Resume { order: Some(id) } => {
+        let order = match step {
+            Step::Placed(charge, id) => self.pay(key, id, Some(charge), claim).await?,
+            Step::Resume(row) => {
                 // The first request placed this order and stopped (its
                 // process died): charge it again under the same gateway
                 // idempotency key, which cannot charge twice, and settle.
-                tracing::warn!(order.id = %id, "resuming a checkout whose request did not finish");
-                let row = self.order(key, id).await?;
+                tracing::warn!(order.id = %row.id, "resuming a checkout whose request did not finish");
                 let charge = (row.status == "pending_payment").then(|| ChargeRequest {
-                    idempotency_key: id.to_string(),
+                    idempotency_key: row.id.to_string(),
                     amount: row.total,
                     currency: row.currency.trim().to_owned(),
                     payment_token: token_for_charge,
                 });
-                self.pay(key, id, charge, claim).await?
+                self.pay(key, row.id, charge, claim).await?
             }
-            Begin::Replay { body, .. } => Order::parse_from_json(Some(body))
+            Step::Replay(body) => Order::parse_from_json(Some(body))
                 .map_err(|e| ApiError::internal(e.into_message()))?,
-            Begin::Mismatch => {
-                return Err(ApiError::unprocessable(
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was used with a different request; use a new key",
-                ));
-            }
-            Begin::InProgress => {
-                return Err(ApiError::conflict(
-                    "request_in_progress",
-                    "a checkout with this Idempotency-Key is still running; retry shortly to get its result",
-                ));
-            }
+            Step::Refused(refusal) => return Err(refusal),
         };
         Ok(Created::Created(Json(order)))
     }

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use uuid::Uuid;
 
-use super::storefront::{ProductCard, browsing_brand, card};
+use super::storefront::{ProductCard, attribute_pairs, browsing_brand, card, filter_price};
 use super::{Tag, money};
 use crate::auth::ApiKey;
 use crate::error::{ApiError, ApiResult};
@@ -94,20 +94,15 @@ pub struct SearchApi {
 
 /// A decimal price filter in minor units of a currency with `dp` decimals.
 fn minor(raw: Option<String>, field: &str, dp: u32) -> ApiResult<Option<i64>> {
-    raw.map(|r| {
-        r.trim()
-            .parse::<Decimal>()
-            .ok()
-            .filter(|d| !d.is_sign_negative())
-            .and_then(|d| (d * Decimal::from(10i64.pow(dp))).floor().to_i64())
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_parameter",
-                    format!("`{field}` must be a non-negative decimal such as 10.00"),
-                )
-            })
-    })
-    .transpose()
+    filter_price(raw, field)?
+        .map(|d| {
+            d.checked_mul(Decimal::from(10i64.pow(dp)))
+                .and_then(|m| m.floor().to_i64())
+                .ok_or_else(|| {
+                    ApiError::bad_request("invalid_parameter", format!("`{field}` is too large"))
+                })
+        })
+        .transpose()
 }
 
 #[OpenApi(prefix_path = "/v1/storefront", tag = "Tag::Storefront")]
@@ -183,20 +178,7 @@ impl SearchApi {
         request.vendor_ids = vendor_id.0;
         request.price_min_minor = minor(min_price.0, "min_price", dp)?;
         request.price_max_minor = minor(max_price.0, "max_price", dp)?;
-        request.attributes = attr
-            .0
-            .into_iter()
-            .map(|pair| {
-                pair.split_once(':')
-                    .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                    .ok_or_else(|| {
-                        ApiError::bad_request(
-                            "invalid_parameter",
-                            format!("`attr={pair}` must be name:value, e.g. attr=colour:red"),
-                        )
-                    })
-            })
-            .collect::<ApiResult<_>>()?;
+        request.attributes = attribute_pairs(attr.0)?;
         request.in_stock_only = in_stock.0.unwrap_or(false);
         request.sort = match sort.0.unwrap_or(SearchSort::Relevance) {
             SearchSort::Relevance => Sort::Relevance,

@@ -130,7 +130,7 @@ fn decode_cursor(raw: &str, sort: Sort) -> ApiResult<After> {
     }
 }
 
-fn filter_price(raw: Option<String>, field: &str) -> ApiResult<Option<Decimal>> {
+pub(crate) fn filter_price(raw: Option<String>, field: &str) -> ApiResult<Option<Decimal>> {
     raw.map(|r| {
         Decimal::from_str(r.trim())
             .ok()
@@ -151,14 +151,8 @@ fn attribute_filter(raw: Vec<String>) -> ApiResult<Option<serde_json::Value>> {
         return Ok(None);
     }
     let mut map = serde_json::Map::new();
-    for pair in raw {
-        let (name, value) = pair.split_once(':').ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_parameter",
-                format!("`attr={pair}` must be name:value, e.g. attr=colour:red"),
-            )
-        })?;
-        let value = match value {
+    for (name, value) in attribute_pairs(raw)? {
+        let value = match value.as_str() {
             "true" => serde_json::Value::Bool(true),
             "false" => serde_json::Value::Bool(false),
             v => v
@@ -166,9 +160,25 @@ fn attribute_filter(raw: Vec<String>) -> ApiResult<Option<serde_json::Value>> {
                 .map(serde_json::Value::Number)
                 .unwrap_or_else(|_| serde_json::Value::String(v.to_owned())),
         };
-        map.insert(name.to_owned(), value);
+        map.insert(name, value);
     }
     Ok(Some(serde_json::Value::Object(map)))
+}
+
+/// `attr=colour:red` parameters as (name, value) pairs.
+pub(crate) fn attribute_pairs(raw: Vec<String>) -> ApiResult<Vec<(String, String)>> {
+    raw.into_iter()
+        .map(|pair| {
+            pair.split_once(':')
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_parameter",
+                        format!("`attr={pair}` must be name:value, e.g. attr=colour:red"),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// The brand a key browses: its own for storefront keys; the requested one
