@@ -226,13 +226,17 @@ async fn checkout_reserves_charges_and_commits() {
         (7, 0),
         "committed: on hand down, nothing held"
     );
-    let fetched = app
-        .get(
-            &format!("/v1/orders/{}", order["id"].as_str().expect("id")),
-            &s.storefront,
-        )
-        .await
-        .expect(200);
+    // The shopper reads the order back with its cart's token.
+    let fetched = crate::carts::call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/v1/orders/{}", order["id"].as_str().expect("id")),
+        &s.storefront,
+        &c.1,
+        None,
+    )
+    .await
+    .expect(200);
     assert_eq!(fetched["id"], order["id"]);
     checkout(
         &app,
@@ -292,14 +296,16 @@ async fn refusals_name_the_rule_and_move_no_stock() {
     )
     .await
     .expect_problem(400, "idempotency_key_required");
+    // Flower needs a shopper whose age the shop verified.
+    let (_, adult) = crate::customers::verified_shopper(&app, &s, "1980-01-01").await;
     // One flower (35.00) clears US-CA's 25.00 minimum order.
-    let small = cart(&app, &s, &s.flower, 1).await;
+    let small = crate::customers::customer_cart(&app, &s, &adult, &s.flower, 1).await;
     let below = checkout(
         &app,
         &s,
         &small,
         Some(&unique("k")),
-        json!({ "payment_token": "tok_success", "age_verified": true }),
+        json!({ "payment_token": "tok_success" }),
     )
     .await;
     assert_eq!(
@@ -308,16 +314,17 @@ async fn refusals_name_the_rule_and_move_no_stock() {
         below.body
     );
 
-    let flower = cart(&app, &s, &s.flower, 2).await;
+    let guest_flower = cart(&app, &s, &s.flower, 2).await;
     let refused = checkout(
         &app,
         &s,
-        &flower,
+        &guest_flower,
         Some(&unique("k")),
         json!({ "payment_token": "tok_success" }),
     )
     .await
     .expect_problem(422, "age_verification_required");
+    let flower = crate::customers::customer_cart(&app, &s, &adult, &s.flower, 2).await;
     assert!(
         refused["detail"]
             .as_str()
@@ -325,13 +332,13 @@ async fn refusals_name_the_rule_and_move_no_stock() {
         "{refused}"
     );
 
-    let greedy = cart(&app, &s, &s.flower, 10).await;
+    let greedy = crate::customers::customer_cart(&app, &s, &adult, &s.flower, 10).await;
     let limit = checkout(
         &app,
         &s,
         &greedy,
         Some(&unique("k")),
-        json!({ "payment_token": "tok_success", "age_verified": true }),
+        json!({ "payment_token": "tok_success" }),
     )
     .await
     .expect_problem(422, "rule_violation");
@@ -367,7 +374,7 @@ async fn refusals_name_the_rule_and_move_no_stock() {
         &s,
         &flower,
         Some(&unique("k")),
-        json!({ "payment_token": "tok_success", "age_verified": true }),
+        json!({ "payment_token": "tok_success" }),
     )
     .await
     .expect(201);
@@ -506,6 +513,9 @@ async fn expired_reservations_are_released() {
         }],
         shipping: Vec::new(),
         gateway: "sandbox".into(),
+        customer_id: None,
+        loyalty_points: 0,
+        discount: 0.into(),
     };
     let id = order.id;
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);

@@ -13,6 +13,7 @@ mod carts;
 mod catalog;
 mod checkout;
 mod config_and_cli;
+mod customers;
 mod errors;
 mod isolation;
 mod keys;
@@ -36,6 +37,7 @@ fn main() {
         catalog::tests(),
         checkout::tests(),
         config_and_cli::tests(),
+        customers::tests(),
         errors::tests(),
         isolation::tests(),
         keys::tests(),

@@ -55,6 +55,10 @@ pub enum ApiError {
     /// The request is well-formed but its values are not acceptable.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
+    /// Too many attempts (logins, for one account or from one address);
+    /// `Retry-After` says how many seconds until the next is accepted.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Json<Problem>, #[oai(header = "Retry-After")] u64),
     /// The service is briefly unable to answer (database busy); retry.
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
@@ -77,6 +81,7 @@ impl ApiError {
             409 => ApiError::Conflict(problem),
             413 => ApiError::PayloadTooLarge(problem),
             422 => ApiError::Unprocessable(problem),
+            429 => ApiError::TooManyRequests(problem, 1),
             503 => ApiError::Unavailable(problem),
             _ => ApiError::Internal(problem),
         }
@@ -106,6 +111,12 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
     }
 
+    /// 429: come back in `retry_after` seconds.
+    pub fn too_many(code: &str, detail: impl Into<String>, retry_after: u64) -> Self {
+        let problem = Json(problem(StatusCode::TOO_MANY_REQUESTS, code, detail.into()));
+        ApiError::TooManyRequests(problem, retry_after.max(1))
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
         Self::new(
@@ -125,6 +136,7 @@ impl ApiError {
             | ApiError::Conflict(p)
             | ApiError::PayloadTooLarge(p)
             | ApiError::Unprocessable(p)
+            | ApiError::TooManyRequests(p, _)
             | ApiError::Unavailable(p)
             | ApiError::Internal(p) => &p.0,
         }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod catalog_cache;
+pub mod customer_auth;
 pub mod decimal;
 pub mod error;
 pub mod metrics;
@@ -18,12 +19,15 @@ use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 
 pub use error::{ApiError, ApiResult, Problem};
-pub use state::{AppState, Settings};
+pub use state::{AppState, CustomerSettings, Settings};
 
 use routes::brands::BrandsApi;
 use routes::carts::CartsApi;
 use routes::categories::CategoriesApi;
 use routes::checkout::CheckoutApi;
+use routes::customer_admin::CustomerAdminApi;
+use routes::customer_data::{CustomerDataApi, SharedWishlistApi};
+use routes::customers::CustomersApi;
 use routes::fulfilment::FulfilmentApi;
 use routes::import::ImportApi;
 use routes::inventory::InventoryApi;
@@ -54,7 +58,17 @@ type Apis = (
         ImportApi,
         InventoryApi,
     ),
-    (CartsApi, CheckoutApi, FulfilmentApi, ShippingApi, SearchApi),
+    (
+        CartsApi,
+        CheckoutApi,
+        FulfilmentApi,
+        ShippingApi,
+        SearchApi,
+        CustomersApi,
+        CustomerDataApi,
+        SharedWishlistApi,
+        CustomerAdminApi,
+    ),
 );
 
 /// The OpenAPI service: every documented endpoint.
@@ -112,6 +126,18 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
                 state: state.clone(),
             },
             SearchApi {
+                state: state.clone(),
+            },
+            CustomersApi {
+                state: state.clone(),
+            },
+            CustomerDataApi {
+                state: state.clone(),
+            },
+            SharedWishlistApi {
+                state: state.clone(),
+            },
+            CustomerAdminApi {
                 state: state.clone(),
             },
         ),

@@ -41,6 +41,43 @@ pub struct Settings {
     /// A checkout claim older than this belongs to a process that died; a
     /// retry with its Idempotency-Key resumes it.
     pub checkout_resume_after: std::time::Duration,
+    /// Customer sessions and login throttling.
+    pub customers: CustomerSettings,
+}
+
+/// How customer accounts are guarded.
+#[derive(Debug, Clone)]
+pub struct CustomerSettings {
+    /// How long a session lasts after login.
+    pub session_ttl: std::time::Duration,
+    /// Failed logins allowed per account in one window.
+    pub login_failures_per_account: i64,
+    /// Login, registration and reset attempts allowed per client address
+    /// in one window.
+    pub attempts_per_address: i64,
+    /// The throttling window.
+    pub login_window: std::time::Duration,
+    /// A header naming the client's address (e.g. `X-Forwarded-For`, first
+    /// entry) when a proxy sits in front; else the peer address is used.
+    pub client_ip_header: Option<String>,
+    /// How long an email verification link works.
+    pub verify_token_ttl: std::time::Duration,
+    /// How long a password reset link works.
+    pub reset_token_ttl: std::time::Duration,
+}
+
+impl Default for CustomerSettings {
+    fn default() -> Self {
+        Self {
+            session_ttl: std::time::Duration::from_secs(30 * 24 * 3600),
+            login_failures_per_account: 5,
+            attempts_per_address: 50,
+            login_window: std::time::Duration::from_secs(15 * 60),
+            client_ip_header: None,
+            verify_token_ttl: std::time::Duration::from_secs(48 * 3600),
+            reset_token_ttl: std::time::Duration::from_secs(3600),
+        }
+    }
 }
 
 impl Settings {
@@ -53,6 +90,7 @@ impl Settings {
             reservation_ttl: std::time::Duration::from_secs(15 * 60),
             payment_retry: bazaar_payments::RetryPolicy::default(),
             checkout_resume_after: std::time::Duration::from_secs(120),
+            customers: CustomerSettings::default(),
         }
     }
 

@@ -107,6 +107,24 @@ pub struct Config {
     /// id generated once into `data_dir/node.id`).
     #[serde(default)]
     pub node_id: Option<String>,
+    /// How long a customer session lasts after login.
+    #[serde(default = "defaults::session_ttl_hours")]
+    pub session_ttl_hours: u64,
+    /// Failed logins allowed per customer account per window.
+    #[serde(default = "defaults::login_failures_per_account")]
+    pub login_failures_per_account: u64,
+    /// Login, registration and reset attempts allowed per client address
+    /// per window.
+    #[serde(default = "defaults::login_attempts_per_address")]
+    pub login_attempts_per_address: u64,
+    /// The login throttling window.
+    #[serde(default = "defaults::login_window_seconds")]
+    pub login_window_seconds: u64,
+    /// A header carrying the client's address when a proxy sits in front
+    /// (e.g. `X-Forwarded-For`; its first entry is used). Unset: the peer
+    /// address. Set it only behind a proxy that overwrites the header.
+    #[serde(default)]
+    pub client_ip_header: Option<String>,
 }
 
 /// Payment providers Bazaar can charge through.
@@ -167,6 +185,18 @@ mod defaults {
     pub fn checkout_resume_after_seconds() -> u64 {
         120
     }
+    pub fn session_ttl_hours() -> u64 {
+        30 * 24
+    }
+    pub fn login_failures_per_account() -> u64 {
+        5
+    }
+    pub fn login_attempts_per_address() -> u64 {
+        50
+    }
+    pub fn login_window_seconds() -> u64 {
+        15 * 60
+    }
 }
 
 /// The environment variables Bazaar reads, and the key each sets.
@@ -202,6 +232,17 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("BAZAAR_SEARCH", "search"),
     ("BAZAAR_SEARCH_POLL_MS", "search_poll_ms"),
     ("BAZAAR_NODE_ID", "node_id"),
+    ("BAZAAR_SESSION_TTL_HOURS", "session_ttl_hours"),
+    (
+        "BAZAAR_LOGIN_FAILURES_PER_ACCOUNT",
+        "login_failures_per_account",
+    ),
+    (
+        "BAZAAR_LOGIN_ATTEMPTS_PER_ADDRESS",
+        "login_attempts_per_address",
+    ),
+    ("BAZAAR_LOGIN_WINDOW_SECONDS", "login_window_seconds"),
+    ("BAZAAR_CLIENT_IP_HEADER", "client_ip_header"),
 ];
 
 /// Names the file to read rather than a key.
@@ -309,6 +350,10 @@ impl Config {
                     | "reservation_ttl_seconds"
                     | "checkout_resume_after_seconds"
                     | "search_poll_ms"
+                    | "session_ttl_hours"
+                    | "login_failures_per_account"
+                    | "login_attempts_per_address"
+                    | "login_window_seconds"
             ) {
                 value
                     .trim()
@@ -442,6 +487,30 @@ impl Config {
                 );
             }
         }
+        for (key, value) in [
+            ("session_ttl_hours", self.session_ttl_hours),
+            (
+                "login_failures_per_account",
+                self.login_failures_per_account,
+            ),
+            (
+                "login_attempts_per_address",
+                self.login_attempts_per_address,
+            ),
+            ("login_window_seconds", self.login_window_seconds),
+        ] {
+            if value == 0 {
+                return invalid(key, "must be at least 1".into());
+            }
+        }
+        if let Some(header) = &self.client_ip_header
+            && poem::http::HeaderName::from_bytes(header.as_bytes()).is_err()
+        {
+            return invalid(
+                "client_ip_header",
+                format!("`{header}` is not a header name"),
+            );
+        }
         if self.payment_timeout_ms < 100 {
             return invalid("payment_timeout_ms", "must be at least 100".into());
         }
@@ -513,6 +582,17 @@ impl fmt::Debug for Config {
                 "checkout_resume_after_seconds",
                 &self.checkout_resume_after_seconds,
             )
+            .field("session_ttl_hours", &self.session_ttl_hours)
+            .field(
+                "login_failures_per_account",
+                &self.login_failures_per_account,
+            )
+            .field(
+                "login_attempts_per_address",
+                &self.login_attempts_per_address,
+            )
+            .field("login_window_seconds", &self.login_window_seconds)
+            .field("client_ip_header", &self.client_ip_header)
             .finish()
     }
 }

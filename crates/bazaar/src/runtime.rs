@@ -239,6 +239,15 @@ pub fn state_with(
         .with_cdn_base_url(config.cdn_base_url.clone());
     settings.reservation_ttl = Duration::from_secs(config.reservation_ttl_seconds);
     settings.checkout_resume_after = Duration::from_secs(config.checkout_resume_after_seconds);
+    settings.customers = bazaar_api::CustomerSettings {
+        session_ttl: Duration::from_secs(config.session_ttl_hours.saturating_mul(3600)),
+        login_failures_per_account: i64::try_from(config.login_failures_per_account)
+            .unwrap_or(i64::MAX),
+        attempts_per_address: i64::try_from(config.login_attempts_per_address).unwrap_or(i64::MAX),
+        login_window: Duration::from_secs(config.login_window_seconds),
+        client_ip_header: config.client_ip_header.clone(),
+        ..bazaar_api::CustomerSettings::default()
+    };
     let mut state = AppState::new(db, cache, regions, settings);
     if config.payment_provider == PaymentProvider::Http {
         let (Some(url), Some(key)) = (&config.payment_provider_url, &config.payment_provider_key)

@@ -233,7 +233,8 @@ async fn prepare_carts(
                     } else {
                         variants[i % (variants.len() - 1)].variant_id
                     };
-                    let (cart, token) = carts::create(conn, brand, "US-CA", "USD", None).await?;
+                    let (cart, token) =
+                        carts::create(conn, brand, "US-CA", "USD", None, None).await?;
                     carts::add(conn, cart.id, variant, 1).await?;
                     out.push((cart.id, token));
                 }

@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod page;
 pub mod schema;
 pub mod search_feed;
+pub mod secret;
 pub mod tenant;
 
 pub use db::{Db, DbConfig, PrimaryConn, ReplicaConn, TenantSchema};

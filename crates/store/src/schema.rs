@@ -35,32 +35,6 @@ pub mod control {
     }
 
     diesel::joinable!(api_keys -> tenants (tenant_id));
-    diesel::table! {
-        carts (id) {
-            id -> Uuid,
-            token_hash -> Bytea,
-            brand_id -> Uuid,
-            region -> Text,
-            currency -> Bpchar,
-            contact_email -> Nullable<Text>,
-            status -> Text,
-            last_activity_at -> Timestamptz,
-            abandoned_notified_at -> Nullable<Timestamptz>,
-            created_at -> Timestamptz,
-            updated_at -> Timestamptz,
-        }
-    }
-
-    diesel::table! {
-        cart_lines (id) {
-            id -> Uuid,
-            cart_id -> Uuid,
-            variant_id -> Uuid,
-            quantity -> Int4,
-            created_at -> Timestamptz,
-            updated_at -> Timestamptz,
-        }
-    }
 
     diesel::allow_tables_to_appear_in_same_query!(tenants, api_keys);
 }
@@ -215,6 +189,9 @@ pub mod tenant {
             abandoned_notified_at -> Nullable<Timestamptz>,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            customer_id -> Nullable<Uuid>,
+            saved_name -> Nullable<Text>,
+            merged_into -> Nullable<Uuid>,
         }
     }
 

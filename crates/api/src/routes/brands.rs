@@ -92,8 +92,8 @@ pub fn check_domains(domains: Vec<String>) -> ApiResult<Vec<String>> {
     Ok(out)
 }
 
-/// Refuse a default region the tenant does not sell in.
-async fn check_region(state: &AppState, key: &TenantKey, region: &str) -> ApiResult<()> {
+/// Refuse a region the tenant does not sell in.
+pub(crate) async fn check_region(state: &AppState, key: &TenantKey, region: &str) -> ApiResult<()> {
     validate::region_code(region)?;
     let tenant = tenants::get(&state.db, key.tenant_id).await?;
     if tenant.regions.iter().any(|r| r == region) {

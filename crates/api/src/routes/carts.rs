@@ -162,7 +162,7 @@ pub struct AbandonedCarts {
     pub items: Vec<AbandonedCart>,
 }
 
-fn storefront(key: &TenantKey) -> ApiResult<Uuid> {
+pub(crate) fn storefront(key: &TenantKey) -> ApiResult<Uuid> {
     key.require(&[Scope::Storefront])?;
     key.brand_id
         .ok_or_else(|| ApiError::internal("storefront key without a brand"))
@@ -170,6 +170,27 @@ fn storefront(key: &TenantKey) -> ApiResult<Uuid> {
 
 pub struct CartsApi {
     pub state: AppState,
+}
+
+/// Resolve the cart headers: the cart's token when sent, else the session
+/// of the customer the cart must belong to.
+pub(crate) async fn cart_access(
+    state: &AppState,
+    key: &TenantKey,
+    token: Option<String>,
+    session: Option<String>,
+) -> ApiResult<store::Access> {
+    match (token, session) {
+        (Some(token), _) => Ok(store::Access::Token(token)),
+        (None, Some(session)) => {
+            let shopper = crate::customer_auth::shopper(state, key, &session).await?;
+            Ok(store::Access::Customer(shopper.customer_id))
+        }
+        (None, None) => Err(ApiError::unauthorized(
+            "cart_token_required",
+            "send the cart's `X-Cart-Token`, or the owner's `X-Customer-Token`",
+        )),
+    }
 }
 
 /// Whether a line can be bought: still shown in the brand, in its currency.
@@ -264,19 +285,19 @@ pub fn price_cart(
 }
 
 impl CartsApi {
+    /// How the caller opens the cart: its token, or its owner's session.
+    async fn access(
+        &self,
+        key: &TenantKey,
+        token: Option<String>,
+        session: Option<String>,
+    ) -> ApiResult<store::Access> {
+        cart_access(&self.state, key, token, session).await
+    }
+
     /// Check a region for a cart of this tenant: in force and sold in.
     async fn check_region(&self, key: &TenantKey, region: &str) -> ApiResult<()> {
-        validate::region_code(region)?;
-        let tenant = bazaar_store::control::tenants::get(&self.state.db, key.tenant_id).await?;
-        if !tenant.regions.iter().any(|r| r == region) {
-            return Err(ApiError::unprocessable(
-                "region_not_enabled",
-                format!(
-                    "the tenant does not sell in `{region}`; its regions are [{}]",
-                    tenant.regions.join(", ")
-                ),
-            ));
-        }
+        super::brands::check_region(&self.state, key, region).await?;
         super::regions::check_regions_in_force(&self.state, &[region.to_owned()])
     }
 
@@ -371,11 +392,11 @@ impl CartsApi {
         &self,
         key: &TenantKey,
         cart_id: Uuid,
-        token: String,
+        access: store::Access,
         line: Uuid,
         quantity: i32,
     ) -> ApiResult<CartView> {
-        self.with_cart(key, cart_id, token, move |conn, cart| {
+        self.with_cart(key, cart_id, access, move |conn, cart| {
             async move {
                 match store::set_quantity(conn, cart.id, line, quantity).await {
                     Ok(()) => Ok(Ok(())),
@@ -391,13 +412,14 @@ impl CartsApi {
         .await
     }
 
-    /// Run `work` on the cart (checked against its token and brand) and
+    /// Run `work` on the cart (checked against its token or owner, and its
+    /// brand) and
     /// return the cart priced afterwards.
     async fn with_cart<F>(
         &self,
         key: &TenantKey,
         id: Uuid,
-        token: String,
+        access: store::Access,
         work: F,
     ) -> ApiResult<CartView>
     where
@@ -417,7 +439,7 @@ impl CartsApi {
             .db
             .tenant_tx(&key.schema, move |conn| {
                 async move {
-                    let cart = store::get(conn, id, brand, &token).await?;
+                    let cart = store::get(conn, id, brand, &access).await?;
                     if cart.status != "open" {
                         return Ok(Err(ApiError::conflict(
                             "cart_checked_out",
@@ -427,7 +449,7 @@ impl CartsApi {
                     if let Err(e) = work(conn, cart.clone()).await? {
                         return Ok(Err(e));
                     }
-                    let cart = store::get(conn, id, brand, &token).await?;
+                    let cart = store::get(conn, id, brand, &access).await?;
                     let contents = contents(conn, &regions, &cart).await?;
                     Ok(Ok((cart, contents)))
                 }
@@ -453,12 +475,30 @@ impl CartsApi {
 impl CartsApi {
     /// Create a cart
     ///
-    /// A guest cart in the storefront key's brand. The response carries the
-    /// cart's token, needed (as `X-Cart-Token`) for every later call.
+    /// A cart in the storefront key's brand: a guest's, or with
+    /// `X-Customer-Token` the signed-in shopper's. The response carries the
+    /// cart's token, needed (as `X-Cart-Token`) for every later call unless
+    /// the owner's session is sent instead.
     #[oai(path = "/", method = "post", operation_id = "create_cart")]
-    async fn create(&self, auth: ApiKey, body: Json<CreateCart>) -> ApiResult<Created<NewCart>> {
+    async fn create(
+        &self,
+        auth: ApiKey,
+        /// A signed-in shopper's session: the cart becomes theirs (their
+        /// working cart), reachable with the session as well as the token.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
+        body: Json<CreateCart>,
+    ) -> ApiResult<Created<NewCart>> {
         let key = auth.0.tenant()?;
         let brand_id = storefront(key)?;
+        let customer = match session.0 {
+            Some(token) => Some(
+                crate::customer_auth::shopper(&self.state, key, &token)
+                    .await?
+                    .customer_id,
+            ),
+            None => None,
+        };
         let body = body.0;
         if let Some(email) = &body.contact_email {
             validate::email(email)?;
@@ -486,9 +526,17 @@ impl CartsApi {
             .db
             .tenant_tx(&key.schema, move |conn| {
                 async move {
-                        store::create(conn, brand_id, &region, &currency, email.as_deref()).await
-                    }
-                    .boxed()
+                    store::create(
+                        conn,
+                        brand_id,
+                        &region,
+                        &currency,
+                        email.as_deref(),
+                        customer,
+                    )
+                    .await
+                }
+                .boxed()
             })
             .await?;
         Ok(Created::Created(Json(NewCart {
@@ -505,12 +553,21 @@ impl CartsApi {
         cart_id: Path<Uuid>,
         /// The token returned when the cart was created.
         #[oai(name = "X-Cart-Token")]
-        token: Header<String>,
+        token: Header<Option<String>>,
+        /// Instead of the cart's token: the session of the customer it
+        /// belongs to.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
         Ok(Json(
-            self.with_cart(key, cart_id.0, token.0, |_, _| async { Ok(Ok(())) }.boxed())
-                .await?,
+            self.with_cart(
+                key,
+                cart_id.0,
+                self.access(key, token.0, session.0).await?,
+                |_, _| async { Ok(Ok(())) }.boxed(),
+            )
+            .await?,
         ))
     }
 
@@ -522,7 +579,11 @@ impl CartsApi {
         cart_id: Path<Uuid>,
         /// The token returned when the cart was created.
         #[oai(name = "X-Cart-Token")]
-        token: Header<String>,
+        token: Header<Option<String>>,
+        /// Instead of the cart's token: the session of the customer it
+        /// belongs to.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
         body: Json<UpdateCart>,
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
@@ -540,13 +601,18 @@ impl CartsApi {
         };
         let region = body.region;
         let view = self
-            .with_cart(key, cart_id.0, token.0, move |conn, cart| {
-                async move {
-                    store::update(conn, cart.id, region, email).await?;
-                    Ok(Ok(()))
-                }
-                .boxed()
-            })
+            .with_cart(
+                key,
+                cart_id.0,
+                self.access(key, token.0, session.0).await?,
+                move |conn, cart| {
+                    async move {
+                        store::update(conn, cart.id, region, email).await?;
+                        Ok(Ok(()))
+                    }
+                    .boxed()
+                },
+            )
             .await?;
         Ok(Json(view))
     }
@@ -563,7 +629,11 @@ impl CartsApi {
         cart_id: Path<Uuid>,
         /// The token returned when the cart was created.
         #[oai(name = "X-Cart-Token")]
-        token: Header<String>,
+        token: Header<Option<String>>,
+        /// Instead of the cart's token: the session of the customer it
+        /// belongs to.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
         body: Json<AddLine>,
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
@@ -572,48 +642,53 @@ impl CartsApi {
             quantity,
         } = body.0;
         let view = self
-            .with_cart(key, cart_id.0, token.0, move |conn, cart| {
-                async move {
-                    let variant = products::variants_by_id(conn, variant_id).await?;
-                    let shown = match &variant {
-                        Some(v) => bazaar_store::tenant::listings::storefront_product(
-                            conn,
-                            cart.brand_id,
-                            Some(v.product_id),
-                            None,
-                        )
-                        .await
-                        .map(|_| true)
-                        .or_else(|e| {
-                            if matches!(e, StoreError::NotFound) {
-                                Ok(false)
-                            } else {
-                                Err(e)
-                            }
-                        })?,
-                        None => false,
-                    };
-                    let Some(variant) = variant.filter(|_| shown) else {
-                        return Ok(Err(ApiError::unprocessable(
-                            "variant_not_available",
-                            "no variant with that id is sold in this storefront",
-                        )));
-                    };
-                    if variant.currency.trim() != cart.currency.trim() {
-                        return Ok(Err(ApiError::unprocessable(
-                            "currency_mismatch",
-                            format!(
-                                "the variant is priced in {}, the cart in {}",
-                                variant.currency.trim(),
-                                cart.currency.trim()
-                            ),
-                        )));
+            .with_cart(
+                key,
+                cart_id.0,
+                self.access(key, token.0, session.0).await?,
+                move |conn, cart| {
+                    async move {
+                        let variant = products::variants_by_id(conn, variant_id).await?;
+                        let shown = match &variant {
+                            Some(v) => bazaar_store::tenant::listings::storefront_product(
+                                conn,
+                                cart.brand_id,
+                                Some(v.product_id),
+                                None,
+                            )
+                            .await
+                            .map(|_| true)
+                            .or_else(|e| {
+                                if matches!(e, StoreError::NotFound) {
+                                    Ok(false)
+                                } else {
+                                    Err(e)
+                                }
+                            })?,
+                            None => false,
+                        };
+                        let Some(variant) = variant.filter(|_| shown) else {
+                            return Ok(Err(ApiError::unprocessable(
+                                "variant_not_available",
+                                "no variant with that id is sold in this storefront",
+                            )));
+                        };
+                        if variant.currency.trim() != cart.currency.trim() {
+                            return Ok(Err(ApiError::unprocessable(
+                                "currency_mismatch",
+                                format!(
+                                    "the variant is priced in {}, the cart in {}",
+                                    variant.currency.trim(),
+                                    cart.currency.trim()
+                                ),
+                            )));
+                        }
+                        store::add(conn, cart.id, variant.id, quantity).await?;
+                        Ok(Ok(()))
                     }
-                    store::add(conn, cart.id, variant.id, quantity).await?;
-                    Ok(Ok(()))
-                }
-                .boxed()
-            })
+                    .boxed()
+                },
+            )
             .await?;
         Ok(Json(view))
     }
@@ -631,14 +706,24 @@ impl CartsApi {
         line_id: Path<Uuid>,
         /// The token returned when the cart was created.
         #[oai(name = "X-Cart-Token")]
-        token: Header<String>,
+        token: Header<Option<String>>,
+        /// Instead of the cart's token: the session of the customer it
+        /// belongs to.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
         body: Json<SetQuantity>,
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
         let (line, quantity) = (line_id.0, body.0.quantity);
         Ok(Json(
-            self.set_line(key, cart_id.0, token.0, line, quantity)
-                .await?,
+            self.set_line(
+                key,
+                cart_id.0,
+                self.access(key, token.0, session.0).await?,
+                line,
+                quantity,
+            )
+            .await?,
         ))
     }
 
@@ -655,11 +740,24 @@ impl CartsApi {
         line_id: Path<Uuid>,
         /// The token returned when the cart was created.
         #[oai(name = "X-Cart-Token")]
-        token: Header<String>,
+        token: Header<Option<String>>,
+        /// Instead of the cart's token: the session of the customer it
+        /// belongs to.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
         let line = line_id.0;
-        Ok(Json(self.set_line(key, cart_id.0, token.0, line, 0).await?))
+        Ok(Json(
+            self.set_line(
+                key,
+                cart_id.0,
+                self.access(key, token.0, session.0).await?,
+                line,
+                0,
+            )
+            .await?,
+        ))
     }
 
     /// Announce abandoned carts

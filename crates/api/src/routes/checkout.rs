@@ -12,6 +12,7 @@ use bazaar_domain::Scope;
 use bazaar_payments::{ChargeRequest, charge_with_retries};
 use bazaar_store::StoreError;
 use bazaar_store::tenant::carts as cart_store;
+use bazaar_store::tenant::customers;
 use bazaar_store::tenant::idempotency::{self, Begin};
 use bazaar_store::tenant::orders::{self, NewOrder, NewOrderLine, NewShipping, PlaceError};
 use bazaar_store::tenant::shipping::Rate;
@@ -38,10 +39,10 @@ pub struct CheckoutInput {
     /// sandbox takes `tok_success`, `tok_decline`, `tok_insufficient_funds`,
     /// `tok_transient`, `tok_timeout`).
     pub payment_token: String,
-    /// Whether the storefront verified the shopper's age (until customer
-    /// verification records exist).
-    #[oai(default)]
-    pub age_verified: bool,
+    /// Loyalty points to redeem as a discount (needs the owner's
+    /// `X-Customer-Token`); at most what the order's total allows.
+    #[oai(validator(minimum(value = "1"), maximum(value = "1000000000")))]
+    pub redeem_points: Option<i64>,
 }
 
 /// An order.
@@ -61,6 +62,11 @@ pub struct Order {
     /// Tax on goods and shipping.
     pub tax_total: String,
     pub excise_total: String,
+    /// What redeemed loyalty points took off.
+    pub discount_total: String,
+    /// Loyalty points redeemed on the order.
+    pub loyalty_points: i32,
+    /// What the shopper pays: goods, shipping and tax, less the discount.
     pub total: String,
     /// Units sold on backorder: they ship when the vendor's stock arrives.
     pub backordered: i64,
@@ -83,6 +89,8 @@ impl From<orders::OrderRow> for Order {
             shipping_total: money(o.shipping_total, &c),
             tax_total: money(o.tax_total, &c),
             excise_total: money(o.excise_total, &c),
+            discount_total: money(o.discount_total, &c),
+            loyalty_points: o.loyalty_points,
             total: money(o.total, &c),
             backordered: o.backordered,
             currency: c,
@@ -110,6 +118,25 @@ enum Step {
     Replay(serde_json::Value),
 }
 
+/// Who is buying, as far as checkout needs to know.
+struct Buyer {
+    /// The customer the order belongs to (the cart's owner, or the
+    /// signed-in shopper checking out a guest cart).
+    customer: Option<Uuid>,
+    /// Whether the request carries that customer's session (needed to
+    /// spend their points).
+    signed_in: bool,
+    /// The customer's age verification in force.
+    verification: Option<bazaar_store::tenant::customers::AgeVerification>,
+    /// What one loyalty point is worth.
+    point_value: rust_decimal::Decimal,
+}
+
+/// Whole years from `born` to `on`.
+fn age_on(born: chrono::NaiveDate, on: chrono::NaiveDate) -> u32 {
+    on.years_since(born).unwrap_or(0)
+}
+
 /// A claimed Idempotency-Key: its scope (the API key) and value.
 #[derive(Clone)]
 struct Claim {
@@ -125,6 +152,7 @@ impl CheckoutApi {
         cart: &cart_store::Cart,
         (lines, rates): &(Vec<cart_store::PricedLine>, Vec<Rate>),
         input: &CheckoutInput,
+        buyer: &Buyer,
     ) -> ApiResult<NewOrder> {
         if cart.status != "open" {
             return Err(ApiError::conflict(
@@ -181,31 +209,87 @@ impl CheckoutApi {
         }
         let age_required =
             priced.quote.age_verification_required || lines.iter().any(|l| l.age_restricted);
-        if age_required && !input.age_verified {
-            return Err(ApiError::unprocessable(
-                "age_verification_required",
-                format!(
-                    "region {} requires a verified age of {}+ for this cart (rule `age_verification`)",
-                    region.code, region.age_verification.minimum_age
-                ),
-            ));
+        if age_required {
+            // A variant flagged age-restricted in a region without an age
+            // rule still needs an adult.
+            let minimum = u32::from(region.age_verification.minimum_age).max(18);
+            let needed = format!(
+                "region {} requires a verified age of {minimum}+ for this cart (rule `age_verification`)",
+                region.code
+            );
+            match (buyer.customer, &buyer.verification) {
+                (None, _) => {
+                    return Err(ApiError::unprocessable(
+                        "age_verification_required",
+                        format!(
+                            "{needed}; sign in with an account whose age the shop has verified"
+                        ),
+                    ));
+                }
+                (Some(_), None) => {
+                    return Err(ApiError::unprocessable(
+                        "age_verification_required",
+                        format!("{needed}; this account's age has not been verified"),
+                    ));
+                }
+                (Some(_), Some(v)) => {
+                    let age = age_on(v.date_of_birth, Utc::now().date_naive());
+                    if age < minimum {
+                        return Err(ApiError::unprocessable(
+                            "age_requirement_not_met",
+                            format!("{needed}; this account's verified age is {age}"),
+                        ));
+                    }
+                }
+            }
         }
 
         let totals = &priced.quote.totals;
+        let currency = cart.currency.trim().to_owned();
+        let points = input.redeem_points.unwrap_or(0);
+        let discount = if points > 0 {
+            if !buyer.signed_in || buyer.customer.is_none() {
+                return Err(ApiError::unauthorized(
+                    "sign_in_required",
+                    "redeeming loyalty points needs the cart owner's `X-Customer-Token`",
+                ));
+            }
+            let dp = bazaar_domain::Currency::parse(&currency)
+                .map(bazaar_domain::Currency::minor_units)
+                .unwrap_or(2);
+            let most = (totals.gross / buyer.point_value).floor();
+            rust_decimal::Decimal::from(points)
+                .checked_mul(buyer.point_value)
+                .map(|d| d.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::ToZero))
+                .filter(|d| *d <= totals.gross)
+                .ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "points_exceed_total",
+                        format!(
+                            "{points} points are worth more than this order's total; redeem at most {most}"
+                        ),
+                    )
+                })?
+        } else {
+            rust_decimal::Decimal::ZERO
+        };
         let order = NewOrder {
             id: bazaar_domain::ids::new_id(),
             cart_id: cart.id,
             brand_id: cart.brand_id,
             region: region.code.clone(),
             region_version: region.version.clone(),
-            currency: cart.currency.trim().to_owned(),
+            currency,
             contact_email: cart.contact_email.clone(),
             subtotal: totals.net,
             tax_total: totals.tax,
             excise_total: totals.excise,
             shipping_total: totals.shipping,
             shipping_tax: priced.quote.shipping.iter().map(|s| s.tax).sum(),
-            total: totals.gross,
+            total: totals.gross - discount,
+            customer_id: buyer.customer,
+            loyalty_points: points,
+            discount,
             lines: lines
                 .iter()
                 .zip(priced.quote.lines.iter())
@@ -253,6 +337,10 @@ impl CheckoutApi {
                 "out_of_stock",
                 format!("only {available} of `{sku}` available, {wanted} wanted"),
             ),
+            PlaceError::NotEnoughPoints { balance } => ApiError::unprocessable(
+                "insufficient_points",
+                format!("the account holds {balance} loyalty points, fewer than the order redeems"),
+            ),
         }
     }
 
@@ -269,6 +357,15 @@ impl CheckoutApi {
         claim: Claim,
     ) -> ApiResult<Order> {
         let outcome = match charge {
+            // Points paid for all of it: nothing to charge.
+            Some(charge) if charge.amount.is_zero() => Some(bazaar_payments::Outcome {
+                result: Ok(bazaar_payments::Charge {
+                    id: "no_charge".to_owned(),
+                    amount: charge.amount,
+                    currency: charge.currency,
+                }),
+                attempts: 0,
+            }),
             Some(charge) => Some(
                 charge_with_retries(
                     self.state.gateway.as_ref(),
@@ -343,7 +440,11 @@ impl CheckoutApi {
         cart_id: Path<Uuid>,
         /// The token returned when the cart was created.
         #[oai(name = "X-Cart-Token")]
-        token: Header<String>,
+        token: Header<Option<String>>,
+        /// The signed-in shopper: opens the cart instead of its token, makes
+        /// the order theirs, and is needed to redeem points.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
         /// A unique key per checkout attempt (a UUID), 1-255 characters.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
@@ -360,10 +461,36 @@ impl CheckoutApi {
                     "send a unique `Idempotency-Key` header (e.g. a UUID) with every checkout",
                 )
             })?;
+        let signed_in = match &session.0 {
+            Some(s) => Some(
+                crate::customer_auth::shopper(&self.state, key, s)
+                    .await?
+                    .customer_id,
+            ),
+            None => None,
+        };
+        let access = match (token.0, signed_in) {
+            (Some(t), _) => cart_store::Access::Token(t),
+            (None, Some(customer)) => cart_store::Access::Customer(customer),
+            (None, None) => {
+                return Err(ApiError::unauthorized(
+                    "cart_token_required",
+                    "send the cart's `X-Cart-Token`, or the owner's `X-Customer-Token`",
+                ));
+            }
+        };
+        let opener = match &access {
+            cart_store::Access::Token(t) => t.clone(),
+            cart_store::Access::Customer(c) => c.to_string(),
+        };
         let hash = hex::encode(Sha256::digest(
             format!(
-                "{}\u{0}{}\u{0}{}\u{0}{}",
-                cart_id.0, token.0, body.0.payment_token, body.0.age_verified
+                "{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}{}",
+                cart_id.0,
+                opener,
+                body.0.payment_token,
+                signed_in,
+                body.0.redeem_points.unwrap_or(0)
             )
             .as_bytes(),
         ));
@@ -374,7 +501,7 @@ impl CheckoutApi {
         let brand = key
             .brand_id
             .ok_or_else(|| ApiError::internal("storefront key without a brand"))?;
-        let (cart_id, token) = (cart_id.0, token.0);
+        let cart_id = cart_id.0;
         let (c, state) = (claim.clone(), self.state.clone());
         let stale_after = self.state.settings.checkout_resume_after;
         let hold_until = Utc::now()
@@ -391,7 +518,12 @@ impl CheckoutApi {
             .db
             .tenant_tx(&key.schema, move |conn| {
                 async move {
-                    let cart = cart_store::get(conn, cart_id, brand, &token).await?;
+                    let cart = cart_store::get(conn, cart_id, brand, &access).await?;
+                    if let (Some(owner), Some(shopper)) = (cart.customer_id, signed_in)
+                        && owner != shopper
+                    {
+                        return Err(StoreError::NotFound);
+                    }
                     let begun =
                         idempotency::begin(conn, &c.scope, &c.key, &hash, stale_after).await?;
                     match begun {
@@ -414,7 +546,21 @@ impl CheckoutApi {
                         }
                     }
                     let cart_contents = contents(conn, &state.regions, &cart).await?;
-                    let placed = match Self::prepare(&state, &cart, &cart_contents, &input) {
+                    let customer = cart.customer_id.or(signed_in);
+                    let buyer = Buyer {
+                        customer,
+                        signed_in: signed_in.is_some() && signed_in == customer,
+                        verification: match customer {
+                            Some(c) => customers::current_verification(conn, c).await?,
+                            None => None,
+                        },
+                        point_value: if input.redeem_points.is_some() {
+                            customers::settings(conn).await?.loyalty_point_value
+                        } else {
+                            rust_decimal::Decimal::ONE
+                        },
+                    };
+                    let placed = match Self::prepare(&state, &cart, &cart_contents, &input, &buyer) {
                         Ok(order) => orders::place(conn, &order, hold_until)
                             .await?
                             .map(|()| order)
@@ -473,20 +619,48 @@ impl CheckoutApi {
     }
 
     /// Get an order
+    ///
+    /// Tenant admin keys see every order. A storefront key sees an order
+    /// only with the token of the cart it was placed from, or the session
+    /// of the customer it belongs to (the publishable key alone is public).
     #[oai(
         path = "/v1/orders/:order_id",
         method = "get",
         operation_id = "get_order"
     )]
-    async fn get(&self, auth: ApiKey, order_id: Path<Uuid>) -> ApiResult<Json<Order>> {
+    async fn get(
+        &self,
+        auth: ApiKey,
+        order_id: Path<Uuid>,
+        /// The token of the cart the order was placed from.
+        #[oai(name = "X-Cart-Token")]
+        token: Header<Option<String>>,
+        /// The session of the customer the order belongs to.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
+    ) -> ApiResult<Json<Order>> {
         let key = auth.0.tenant()?;
         key.require(&[Scope::Storefront, Scope::TenantAdmin])?;
         let (id, brand) = (order_id.0, key.brand_id);
+        let access = if brand.is_some() {
+            Some(super::carts::cart_access(&self.state, key, token.0, session.0).await?)
+        } else {
+            None
+        };
         let row = self
             .state
             .db
             .tenant_read(&key.schema, move |conn| {
-                orders::get(conn, id, brand).boxed()
+                async move {
+                    let row = orders::get(conn, id, brand).await?;
+                    if let Some(access) = access
+                        && !orders::opened_by(conn, id, &access).await?
+                    {
+                        return Err(StoreError::NotFound);
+                    }
+                    Ok(row)
+                }
+                .boxed()
             })
             .await
             .map_err(|e| ApiError::from_store(e, "order"))?;

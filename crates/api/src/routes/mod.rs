@@ -5,6 +5,9 @@ pub mod brands;
 pub mod carts;
 pub mod categories;
 pub mod checkout;
+pub mod customer_admin;
+pub mod customer_data;
+pub mod customers;
 pub mod fulfilment;
 pub mod import;
 pub mod inventory;
@@ -46,8 +49,12 @@ pub enum Tag {
     Storefront,
     /// Warehouses, stock levels and the inventory ledger.
     Inventory,
-    /// Guest carts, priced live from the region packs, and checkout.
+    /// Guest and customer carts, priced live from the region packs, and checkout.
     Carts,
+    /// Shoppers' accounts: sign-in, profile, addresses, orders, wishlists,
+    /// loyalty points, data export and deletion; and their management by
+    /// tenant admins (age verification, erasure, account settings).
+    Customers,
     /// Vendors' parts of orders, packed and shipped, and their shipping rates.
     Fulfilment,
 }
@@ -58,6 +65,22 @@ pub enum Created<T: ParseFromJSON + ToJSON + Send + Sync> {
     /// Created; the body is the new object.
     #[oai(status = 201)]
     Created(Json<T>),
+}
+
+/// Done; nothing to show.
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+/// Accepted: what follows happens out of band (an email the tenant sends).
+#[derive(ApiResponse)]
+pub enum Accepted {
+    /// Accepted.
+    #[oai(status = 202)]
+    Accepted,
 }
 
 /// An amount as the API shows it: a decimal string with exactly the

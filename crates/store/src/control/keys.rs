@@ -7,8 +7,6 @@ use bazaar_domain::Scope;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::page::{Page, PageRequest};
@@ -58,15 +56,10 @@ pub struct GrantTenant {
     pub status: String,
 }
 
-/// The SHA-256 of a secret, as stored.
-pub fn hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
-}
+pub use crate::secret::hash;
 
 fn generate_secret(scope: Scope) -> String {
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{}{}", scope.key_prefix(), hex::encode(bytes))
+    crate::secret::generate(scope.key_prefix())
 }
 
 /// Issue a key; returns it with its secret, which is never available again.

@@ -1,11 +1,12 @@
-//! Carts and their lines. A guest cart is reached by id plus its token; the
-//! token is random and only its SHA-256 is stored.
+//! Carts and their lines. A cart is reached by id plus its token (only the
+//! token's SHA-256 is stored) or, once it belongs to a customer, by id plus
+//! the customer's session. A customer's carts are its working cart (the
+//! most recently active unnamed one) and any it saved under a name.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Int4, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use rand::RngCore;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -24,6 +25,17 @@ pub struct Cart {
     pub last_activity_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub customer_id: Option<Uuid>,
+    pub saved_name: Option<String>,
+}
+
+/// How a caller proves a cart is theirs.
+#[derive(Debug, Clone)]
+pub enum Access {
+    /// The cart's own token.
+    Token(String),
+    /// The session of the customer the cart belongs to.
+    Customer(Uuid),
 }
 
 /// A line with what pricing needs: the variant and its listing in the
@@ -47,10 +59,7 @@ pub struct PricedLine {
     pub visible: Option<bool>,
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(token.as_bytes()).to_vec()
-}
+use crate::secret::hash as token_hash;
 
 pub async fn create(
     conn: &mut AsyncPgConnection,
@@ -58,10 +67,9 @@ pub async fn create(
     region: &str,
     currency: &str,
     contact_email: Option<&str>,
+    customer: Option<Uuid>,
 ) -> Result<(Cart, String), StoreError> {
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = format!("ct_{}", hex::encode(bytes));
+    let token = crate::secret::generate("ct_");
     let cart = diesel::insert_into(carts::table)
         .values((
             carts::id.eq(bazaar_domain::ids::new_id()),
@@ -70,6 +78,7 @@ pub async fn create(
             carts::region.eq(region),
             carts::currency.eq(currency),
             carts::contact_email.eq(contact_email),
+            carts::customer_id.eq(customer),
         ))
         .returning(Cart::as_returning())
         .get_result(conn)
@@ -77,20 +86,106 @@ pub async fn create(
     Ok((cart, token))
 }
 
-/// The cart, if `token` is its token and it belongs to `brand`.
+/// The cart, if `access` opens it and it belongs to `brand`. A merged
+/// cart is gone (its lines live on in the cart it merged into).
 pub async fn get(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     brand: Uuid,
-    token: &str,
+    access: &Access,
 ) -> Result<Cart, StoreError> {
-    Ok(carts::table
+    let query = carts::table
         .find(id)
         .filter(carts::brand_id.eq(brand))
-        .filter(carts::token_hash.eq(token_hash(token)))
+        .filter(carts::status.ne("merged"))
         .select(Cart::as_select())
-        .get_result(conn)
+        .into_boxed();
+    let query = match access {
+        Access::Token(token) => query.filter(carts::token_hash.eq(token_hash(token))),
+        Access::Customer(customer) => query.filter(carts::customer_id.eq(*customer)),
+    };
+    Ok(query.get_result(conn).await?)
+}
+
+/// The customer's open carts in the brand, most recently active first:
+/// the first unnamed one is the working cart.
+pub async fn of_customer(
+    conn: &mut AsyncPgConnection,
+    customer: Uuid,
+    brand: Uuid,
+) -> Result<Vec<Cart>, StoreError> {
+    Ok(carts::table
+        .filter(carts::customer_id.eq(customer))
+        .filter(carts::brand_id.eq(brand))
+        .filter(carts::status.eq("open"))
+        .order((carts::last_activity_at.desc(), carts::id.desc()))
+        .limit(100)
+        .select(Cart::as_select())
+        .load(conn)
         .await?)
+}
+
+/// Name the cart (saving it for later) or clear the name (making it the
+/// working cart again, as the most recently active).
+pub async fn set_saved_name(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    name: Option<&str>,
+) -> Result<(), StoreError> {
+    diesel::update(carts::table.find(id))
+        .set(carts::saved_name.eq(name))
+        .execute(conn)
+        .await?;
+    update(conn, id, None, None).await?;
+    Ok(())
+}
+
+/// At login, a guest cart joins the customer's carts: merged into the
+/// working cart when there is one (quantities of the same variant added,
+/// up to a line's limit), else attached as the working cart. Returns the
+/// cart the shopper should use from now on.
+pub async fn adopt(
+    conn: &mut AsyncPgConnection,
+    guest: &Cart,
+    customer: Uuid,
+) -> Result<Uuid, StoreError> {
+    let working = of_customer(conn, customer, guest.brand_id)
+        .await?
+        .into_iter()
+        .find(|c| c.saved_name.is_none() && c.id != guest.id);
+    let Some(working) = working else {
+        diesel::update(carts::table.find(guest.id))
+            .set(carts::customer_id.eq(customer))
+            .execute(conn)
+            .await?;
+        update(conn, guest.id, None, None).await?;
+        return Ok(guest.id);
+    };
+    diesel::sql_query(
+        "INSERT INTO cart_lines (id, cart_id, variant_id, quantity) \
+         SELECT gen_random_uuid(), $2, variant_id, quantity FROM cart_lines WHERE cart_id = $1 \
+         ON CONFLICT (cart_id, variant_id) DO UPDATE \
+         SET quantity = LEAST(cart_lines.quantity + EXCLUDED.quantity, 10000), updated_at = now()",
+    )
+    .bind::<SqlUuid, _>(guest.id)
+    .bind::<SqlUuid, _>(working.id)
+    .execute(conn)
+    .await?;
+    diesel::update(carts::table.find(guest.id))
+        .set((
+            carts::status.eq("merged"),
+            carts::merged_into.eq(working.id),
+            carts::customer_id.eq(customer),
+            carts::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    if working.contact_email.is_none() && guest.contact_email.is_some() {
+        update(conn, working.id, None, Some(guest.contact_email.clone())).await?;
+    } else {
+        update(conn, working.id, None, None).await?;
+    }
+    Ok(working.id)
 }
 
 /// Change the region or contact, and record activity.

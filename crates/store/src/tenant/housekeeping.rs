@@ -1,13 +1,14 @@
 //! The periodic work of one tenant schema, run in one transaction by the
 //! server's housekeeping job: pending orders past their hold are cancelled
 //! (their stock released), stock that became available goes to open
-//! backorders, and Idempotency-Keys past their 24 hours are forgotten.
+//! backorders, loyalty points past their date expire, and Idempotency-Keys
+//! past their 24 hours, ended sessions and spent tokens are forgotten.
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
 use crate::StoreError;
-use crate::tenant::{backorders, idempotency, orders};
+use crate::tenant::{backorders, customers, idempotency, loyalty, orders};
 
 /// What one run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,6 +17,8 @@ pub struct Report {
     pub expired: usize,
     /// Backorders filled from available stock.
     pub filled: usize,
+    /// Loyalty points expired.
+    pub points_expired: i64,
 }
 
 /// Variants whose backorders are filled per run, at most.
@@ -27,6 +30,12 @@ pub async fn run(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<Rep
     for variant in backorders::fillable(conn, FILL_BATCH).await? {
         filled += backorders::fill(conn, variant, None).await?;
     }
+    let points_expired = loyalty::expire(conn, now).await?;
     idempotency::purge(conn, now - chrono::Duration::hours(24)).await?;
-    Ok(Report { expired, filled })
+    customers::purge_expired(conn, now).await?;
+    Ok(Report {
+        expired,
+        filled,
+        points_expired,
+    })
 }

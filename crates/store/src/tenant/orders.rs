@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::tenant::inventory::{self, Movement};
-use crate::tenant::{backorders, outbox};
+use crate::tenant::{backorders, customers, loyalty, outbox};
 
 #[derive(Debug, Clone)]
 pub struct NewOrderLine {
@@ -52,10 +52,16 @@ pub struct NewOrder {
     /// Shipping before tax (its tax is in `tax_total` and `shipping_tax`).
     pub shipping_total: Decimal,
     pub shipping_tax: Decimal,
+    /// What the shopper pays: lines, shipping and tax, less `discount`.
     pub total: Decimal,
     pub lines: Vec<NewOrderLine>,
     pub shipping: Vec<NewShipping>,
     pub gateway: String,
+    /// The signed-in customer the order belongs to.
+    pub customer_id: Option<Uuid>,
+    /// Loyalty points redeemed, and what they take off the total.
+    pub loyalty_points: i64,
+    pub discount: Decimal,
 }
 
 /// Why an order could not be placed.
@@ -68,6 +74,8 @@ pub enum PlaceError {
         wanted: i32,
         available: i64,
     },
+    /// The customer has fewer loyalty points than the order redeems.
+    NotEnoughPoints { balance: i64 },
 }
 
 /// What one warehouse can give of a variant (`on_hand - reserved`).
@@ -147,10 +155,7 @@ pub async fn place(
         if wanted > 0 {
             let room = backorders::room(conn, line.variant_id).await?;
             if room < i64::from(wanted) {
-                diesel::sql_query("UPDATE carts SET status = 'open' WHERE id = $1")
-                    .bind::<SqlUuid, _>(order.cart_id)
-                    .execute(conn)
-                    .await?;
+                reopen(conn, order.cart_id).await?;
                 return Ok(Err(PlaceError::OutOfStock {
                     sku: line.sku.clone(),
                     wanted: line.quantity,
@@ -165,10 +170,20 @@ pub async fn place(
         }
     }
 
+    // Points are taken after the stock locks: the customer's row is locked
+    // after stock everywhere, so the two never wait on each other in
+    // opposite orders.
+    if let (Some(customer), points @ 1..) = (order.customer_id, order.loyalty_points)
+        && let Err(balance) = loyalty::redeem(conn, customer, order.id, points).await?
+    {
+        reopen(conn, order.cart_id).await?;
+        return Ok(Err(PlaceError::NotEnoughPoints { balance }));
+    }
     diesel::sql_query(
         "INSERT INTO orders (id, cart_id, brand_id, region, region_version, currency, contact_email, status, \
-         subtotal, tax_total, excise_total, shipping_total, shipping_tax, total, hold_until) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', $8, $9, $10, $11, $12, $13, $14)",
+         subtotal, tax_total, excise_total, shipping_total, shipping_tax, total, hold_until, customer_id, \
+         loyalty_points, discount_total) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind::<SqlUuid, _>(order.id)
     .bind::<SqlUuid, _>(order.cart_id)
@@ -184,6 +199,9 @@ pub async fn place(
     .bind::<Numeric, _>(order.shipping_tax)
     .bind::<Numeric, _>(order.total)
     .bind::<Timestamptz, _>(hold_until)
+    .bind::<Nullable<SqlUuid>, _>(order.customer_id)
+    .bind::<Int4, _>(i32::try_from(order.loyalty_points).unwrap_or(i32::MAX))
+    .bind::<Numeric, _>(order.discount)
     .execute(conn)
     .await?;
     for line in &order.lines {
@@ -279,6 +297,15 @@ pub async fn place(
     )
     .await?;
     Ok(Ok(()))
+}
+
+/// Open the cart again: the order was refused and the shopper may fix it.
+async fn reopen(conn: &mut AsyncPgConnection, cart: Uuid) -> Result<(), StoreError> {
+    diesel::sql_query("UPDATE carts SET status = 'open' WHERE id = $1")
+        .bind::<SqlUuid, _>(cart)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 #[derive(diesel::QueryableByName)]
@@ -396,8 +423,42 @@ pub async fn settle_paid(
     .bind::<SqlUuid, _>(order)
     .execute(conn)
     .await?;
+    earn_points(conn, order).await?;
     outbox::publish(conn, "order.paid", serde_json::json!({ "order_id": order })).await?;
     Ok(true)
+}
+
+/// A paid order of a customer earns points by the tenant's rule: so many
+/// per unit of its goods' value, net of tax and of what points paid for.
+async fn earn_points(conn: &mut AsyncPgConnection, order: Uuid) -> Result<(), StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Basis {
+        #[diesel(sql_type = Nullable<SqlUuid>)]
+        customer_id: Option<Uuid>,
+        #[diesel(sql_type = Numeric)]
+        subtotal: Decimal,
+        #[diesel(sql_type = Numeric)]
+        discount_total: Decimal,
+    }
+    let basis: Basis =
+        diesel::sql_query("SELECT customer_id, subtotal, discount_total FROM orders WHERE id = $1")
+            .bind::<SqlUuid, _>(order)
+            .get_result(conn)
+            .await?;
+    let Some(customer) = basis.customer_id else {
+        return Ok(());
+    };
+    let rule = customers::settings(conn).await?;
+    let base = (basis.subtotal - basis.discount_total).max(Decimal::ZERO);
+    let points = base
+        .checked_mul(rule.loyalty_points_per_unit)
+        .map(|p| p.floor())
+        .and_then(|p| i64::try_from(p).ok())
+        .unwrap_or(0);
+    let expires = rule
+        .loyalty_expiry_days
+        .map(|days| Utc::now() + chrono::Duration::days(i64::from(days)));
+    loyalty::earn(conn, customer, order, points, expires).await
 }
 
 /// The payment failed: release the stock and mark the order payment_failed.
@@ -412,6 +473,7 @@ pub async fn settle_failed(
     }
     settle_reservations(conn, order, false).await?;
     backorders::settle(conn, order, false).await?;
+    loyalty::restore(conn, order).await?;
     set_status(conn, order, "pending_payment", "payment_failed", Some(code)).await?;
     diesel::sql_query("UPDATE payments SET status = 'failed', failure_code = $2, attempts = $3, updated_at = now() WHERE order_id = $1")
         .bind::<SqlUuid, _>(order)
@@ -452,6 +514,7 @@ pub async fn expire(
         }
         settle_reservations(conn, order_id, false).await?;
         backorders::settle(conn, order_id, false).await?;
+        loyalty::restore(conn, order_id).await?;
         set_status(
             conn,
             order_id,
@@ -494,6 +557,12 @@ pub struct OrderRow {
     pub shipping_total: Decimal,
     #[diesel(sql_type = Numeric)]
     pub total: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub discount_total: Decimal,
+    #[diesel(sql_type = Int4)]
+    pub loyalty_points: i32,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub customer_id: Option<Uuid>,
     /// Units of the order's lines still waiting for stock.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub backordered: i64,
@@ -505,20 +574,115 @@ pub struct OrderRow {
     pub created_at: DateTime<Utc>,
 }
 
+const ORDER_COLUMNS: &str = "o.id, o.status, o.region, o.region_version, o.currency::text AS currency, o.subtotal, \
+     o.tax_total, o.excise_total, o.shipping_total, o.total, o.discount_total, o.loyalty_points, o.customer_id, \
+     p.status AS payment_status, p.failure_code, o.created_at, \
+     (SELECT COALESCE(sum(b.quantity), 0) FROM backorders b WHERE b.order_id = o.id AND b.status IN ('held', 'open'))::bigint AS backordered";
+
 pub async fn get(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     brand: Option<Uuid>,
 ) -> Result<OrderRow, StoreError> {
-    Ok(diesel::sql_query(
-        "SELECT o.id, o.status, o.region, o.region_version, o.currency::text AS currency, o.subtotal, o.tax_total, \
-         o.excise_total, o.shipping_total, o.total, p.status AS payment_status, p.failure_code, o.created_at, \
-         (SELECT COALESCE(sum(b.quantity), 0) FROM backorders b WHERE b.order_id = o.id AND b.status IN ('held', 'open'))::bigint AS backordered \
-         FROM orders o LEFT JOIN payments p ON p.order_id = o.id WHERE o.id = $1 AND ($2::uuid IS NULL OR o.brand_id = $2)",
-    )
+    Ok(diesel::sql_query(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders o LEFT JOIN payments p ON p.order_id = o.id \
+         WHERE o.id = $1 AND ($2::uuid IS NULL OR o.brand_id = $2)"
+    ))
     .bind::<SqlUuid, _>(id)
     .bind::<Nullable<SqlUuid>, _>(brand)
     .get_result(conn)
+    .await?)
+}
+
+/// Whether `access` opens the order: the token of the cart it was placed
+/// from, or the customer it belongs to.
+pub async fn opened_by(
+    conn: &mut AsyncPgConnection,
+    order: Uuid,
+    access: &crate::tenant::carts::Access,
+) -> Result<bool, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    let (token_hash, customer) = match access {
+        crate::tenant::carts::Access::Token(t) => (Some(crate::secret::hash(t)), None),
+        crate::tenant::carts::Access::Customer(c) => (None, Some(*c)),
+    };
+    let found: Found = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM orders o LEFT JOIN carts c ON c.id = o.cart_id WHERE o.id = $1 \
+         AND (c.token_hash = $2 OR o.customer_id = $3)) AS found",
+    )
+    .bind::<SqlUuid, _>(order)
+    .bind::<Nullable<diesel::sql_types::Bytea>, _>(token_hash)
+    .bind::<Nullable<SqlUuid>, _>(customer)
+    .get_result(conn)
+    .await?;
+    Ok(found.found)
+}
+
+/// Which orders a customer's history shows.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub status: Option<String>,
+    pub placed_from: Option<DateTime<Utc>>,
+    pub placed_to: Option<DateTime<Utc>>,
+    /// Keyset: orders placed before this one (newest first).
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: i64,
+}
+
+/// A customer's orders, newest first (served by `orders_customer_idx`).
+pub async fn of_customer(
+    conn: &mut AsyncPgConnection,
+    customer: Uuid,
+    filter: &HistoryFilter,
+) -> Result<Vec<OrderRow>, StoreError> {
+    let (at, id) = filter
+        .before
+        .map_or((None, None), |(a, i)| (Some(a), Some(i)));
+    Ok(diesel::sql_query(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders o LEFT JOIN payments p ON p.order_id = o.id \
+         WHERE o.customer_id = $1 AND ($2::text IS NULL OR o.status = $2) \
+         AND ($3::timestamptz IS NULL OR o.created_at >= $3) AND ($4::timestamptz IS NULL OR o.created_at < $4) \
+         AND ($5::timestamptz IS NULL OR (o.created_at, o.id) < ($5, $6)) \
+         ORDER BY o.created_at DESC, o.id DESC LIMIT $7"
+    ))
+    .bind::<SqlUuid, _>(customer)
+    .bind::<Nullable<Text>, _>(filter.status.as_deref())
+    .bind::<Nullable<Timestamptz>, _>(filter.placed_from)
+    .bind::<Nullable<Timestamptz>, _>(filter.placed_to)
+    .bind::<Nullable<Timestamptz>, _>(at)
+    .bind::<Nullable<SqlUuid>, _>(id)
+    .bind::<diesel::sql_types::BigInt, _>(filter.limit)
+    .load(conn)
+    .await?)
+}
+
+/// An order's lines as the customer bought them.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct LineRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub variant_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub sku: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Int4)]
+    pub quantity: i32,
+    #[diesel(sql_type = Numeric)]
+    pub unit_price: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub gross: Decimal,
+}
+
+pub async fn lines(conn: &mut AsyncPgConnection, order: Uuid) -> Result<Vec<LineRow>, StoreError> {
+    Ok(diesel::sql_query(
+        "SELECT variant_id, sku, title, quantity, unit_price, gross FROM order_lines WHERE order_id = $1 ORDER BY sku, id",
+    )
+    .bind::<SqlUuid, _>(order)
+    .load(conn)
     .await?)
 }
 

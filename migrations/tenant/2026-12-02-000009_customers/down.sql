@@ -1,0 +1,17 @@
+DROP INDEX orders_customer_idx;
+ALTER TABLE orders DROP COLUMN discount_total, DROP COLUMN loyalty_points, DROP COLUMN customer_id;
+DROP INDEX carts_customer_idx;
+DELETE FROM carts WHERE status = 'merged';
+ALTER TABLE carts DROP CONSTRAINT carts_status_check;
+ALTER TABLE carts ADD CONSTRAINT carts_status_check CHECK (status IN ('open', 'checked_out'));
+ALTER TABLE carts DROP COLUMN merged_into, DROP COLUMN saved_name, DROP COLUMN customer_id;
+DROP TABLE loyalty_lots;
+DROP TABLE loyalty_entries;
+DROP TABLE wishlist_items;
+DROP TABLE wishlists;
+DROP TABLE age_verifications;
+DROP TABLE customer_addresses;
+DROP TABLE customer_tokens;
+DROP TABLE customer_sessions;
+DROP TABLE customers;
+DROP TABLE customer_settings;
