@@ -201,13 +201,17 @@ impl Generation {
     }
 }
 
-/// Settings of a new generation: sorted by tenant (see [`Fields::schema`]).
+/// Settings of a new generation: sorted by tenant (see [`Fields::schema`]),
+/// with documents stored in 4 KiB blocks rather than 16 KiB. A page reads 24
+/// scattered documents, each from its own block, and decompressing a block
+/// per hit was a sixth of a search's instructions; the store is ~10% larger.
 fn settings() -> IndexSettings {
     IndexSettings {
         sort_by_field: Some(IndexSortByField {
             field: TENANT_KEY.to_owned(),
             order: Order::Asc,
         }),
+        docstore_blocksize: 4_096,
         ..IndexSettings::default()
     }
 }
