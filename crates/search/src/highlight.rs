@@ -11,7 +11,7 @@ use tantivy::{Score, Searcher, TantivyError, Term};
 
 use crate::SearchError;
 use crate::doc::Fields;
-use crate::text::{QueryTerm, analyzer};
+use crate::text::{QueryTerm, highlight_analyzer};
 
 /// A title is shown whole unless it is absurdly long.
 const TITLE_CHARS: usize = 300;
@@ -33,7 +33,12 @@ impl Highlighter {
     ) -> Result<Self, SearchError> {
         let generator = |field: Field, max_chars: usize| -> Result<_, SearchError> {
             let words = matching_words(searcher, field, terms)?;
-            Ok(SnippetGenerator::new(words, analyzer(), field, max_chars))
+            Ok(SnippetGenerator::new(
+                words,
+                highlight_analyzer(),
+                field,
+                max_chars,
+            ))
         };
         Ok(Self {
             title: generator(fields.title, TITLE_CHARS)?,
