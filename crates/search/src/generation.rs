@@ -8,10 +8,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyError};
+use tantivy::{
+    Index, IndexReader, IndexSettings, IndexSortByField, IndexWriter, Order, ReloadPolicy,
+    TantivyError,
+};
 use uuid::Uuid;
 
-use crate::doc::{Fields, ListingDoc};
+use crate::doc::{Fields, ListingDoc, TENANT_KEY};
 use crate::query::{SearchRequest, SearchResult};
 use crate::text::{ANALYZER, analyzer};
 use crate::{Change, SearchError, search};
@@ -46,7 +49,11 @@ pub(crate) enum Opened {
 impl Generation {
     pub(crate) fn in_memory(number: u64) -> Result<Self, SearchError> {
         let (schema, fields) = Fields::schema();
-        Self::from_index(Index::create_in_ram(schema), fields, number, None)
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings())
+            .create_in_ram()?;
+        Self::from_index(index, fields, number, None)
     }
 
     /// Opens the generation in `dir`, creating an empty one when there is none.
@@ -67,7 +74,7 @@ impl Generation {
             }
             index
         } else {
-            Index::create(directory, schema, IndexSettings::default())?
+            Index::create(directory, schema, settings())?
         };
         Self::from_index(index, fields, number, Some(dir.to_owned()))
             .map(|generation| Opened::Ready(Box::new(generation)))
@@ -191,6 +198,21 @@ impl Generation {
         let mut guard = lock(&self.writer);
         let writer = guard.as_mut().ok_or(SearchError::Retired)?;
         write(writer)
+    }
+}
+
+/// Settings of a new generation: sorted by tenant (see [`Fields::schema`]),
+/// with documents stored in 4 KiB blocks rather than 16 KiB. A page reads 24
+/// scattered documents, each from its own block, and decompressing a block
+/// per hit was a sixth of a search's instructions; the store is ~10% larger.
+fn settings() -> IndexSettings {
+    IndexSettings {
+        sort_by_field: Some(IndexSortByField {
+            field: TENANT_KEY.to_owned(),
+            order: Order::Asc,
+        }),
+        docstore_blocksize: 4_096,
+        ..IndexSettings::default()
     }
 }
 

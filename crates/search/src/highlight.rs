@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use tantivy::query::FuzzyTermQuery;
 use tantivy::schema::Field;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{Score, Searcher, TantivyError, Term};
+use tantivy::{Score, Searcher, TantivyError};
 
 use crate::SearchError;
 use crate::doc::Fields;
-use crate::text::{QueryTerm, analyzer};
+use crate::query::Word;
+use crate::text::highlight_analyzer;
 
 /// A title is shown whole unless it is absurdly long.
 const TITLE_CHARS: usize = 300;
@@ -29,11 +29,16 @@ impl Highlighter {
     pub(crate) fn new(
         searcher: &Searcher,
         fields: &Fields,
-        terms: &[QueryTerm],
+        words: &[Word],
     ) -> Result<Self, SearchError> {
         let generator = |field: Field, max_chars: usize| -> Result<_, SearchError> {
-            let words = matching_words(searcher, field, terms)?;
-            Ok(SnippetGenerator::new(words, analyzer(), field, max_chars))
+            let words = matching_words(searcher, field, words)?;
+            Ok(SnippetGenerator::new(
+                words,
+                highlight_analyzer(),
+                field,
+                max_chars,
+            ))
         };
         Ok(Self {
             title: generator(fields.title, TITLE_CHARS)?,
@@ -65,28 +70,20 @@ fn snippet(generator: &SnippetGenerator, text: &str, max_chars: usize) -> String
 fn matching_words(
     searcher: &Searcher,
     field: Field,
-    terms: &[QueryTerm],
+    query_words: &[Word],
 ) -> Result<BTreeMap<String, Score>, SearchError> {
     let mut words = BTreeMap::new();
-    for term in terms {
+    for word in query_words {
+        let term = &word.term;
         words.insert(term.stemmed.clone(), 1.0);
-        let distance = term.fuzzy_distance();
-        let exact = Term::from_field_text(field, &term.stemmed);
-        let typed = Term::from_field_text(field, &term.typed);
-        let mut automata = Vec::new();
-        if distance > 0 {
-            automata.push(FuzzyTermQuery::new(exact, distance, true).automaton()?);
-            if term.as_prefix() {
-                automata.push(FuzzyTermQuery::new_prefix(typed, 1, true).automaton()?);
-            }
-        }
+        let automata = [&word.typo, &word.typo_prefix];
         let mut expanded = Vec::new();
         for segment in searcher.segment_readers() {
             let inverted_index = segment.inverted_index(field)?;
             let dictionary = inverted_index.terms();
-            for automaton in &automata {
+            for automaton in automata.into_iter().flatten() {
                 let mut stream = dictionary
-                    .search(automaton)
+                    .search(automaton.as_ref())
                     .into_stream()
                     .map_err(TantivyError::from)?;
                 while expanded.len() < MAX_EXPANSIONS && stream.advance() {

@@ -27,7 +27,7 @@ pub(crate) fn execute(
     fields: &Fields,
     request: &SearchRequest,
 ) -> Result<SearchResult, SearchError> {
-    let compiled = query::build(request, fields);
+    let compiled = query::build(request, fields)?;
     let category_parent = compiled.category.clone().unwrap_or_else(Facet::root);
     let price_buckets = PriceBucketCollector::new(&request.price_bucket_edges_minor);
     let mut categories = FacetCollector::for_field(CATEGORY);
@@ -84,7 +84,7 @@ pub(crate) fn execute(
     let hits = if top.is_empty() {
         Vec::new()
     } else {
-        let highlighter = Highlighter::new(searcher, fields, &compiled.terms)?;
+        let highlighter = Highlighter::new(searcher, fields, &compiled.words)?;
         top.into_iter()
             .map(|(score, address)| {
                 let doc: TantivyDocument = searcher.doc(address)?;

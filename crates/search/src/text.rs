@@ -2,9 +2,12 @@
 //! the title and description fields are indexed with, and the turning of a
 //! shopper's raw text into a bounded list of query terms.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
+    Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 
 /// Name under which [`analyzer`] is registered on every index.
@@ -30,6 +33,104 @@ pub(crate) fn analyzer() -> TextAnalyzer {
         .filter(AsciiFoldingFilter)
         .filter(Stemmer::new(Language::English))
         .build()
+}
+
+/// [`analyzer`] for highlighting: the same tokens, with each word's stem
+/// remembered per thread. Snippets re-analyse every hit's title and
+/// description, and stemming was most of that work although a page repeats
+/// few distinct words.
+pub(crate) fn highlight_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(RememberedStems)
+        .build()
+}
+
+/// Words whose stems a thread remembers; it forgets them all when full.
+const MAX_REMEMBERED_STEMS: usize = 10_000;
+
+thread_local! {
+    static STEMS: RefCell<Stems> = RefCell::new(Stems {
+        stemmer: TextAnalyzer::builder(RawTokenizer::default())
+            .filter(Stemmer::new(Language::English))
+            .build(),
+        known: HashMap::new(),
+    });
+}
+
+struct Stems {
+    /// Stems one whole word: the stemmer [`analyzer`] applies to each token.
+    stemmer: TextAnalyzer,
+    known: HashMap<String, String>,
+}
+
+impl Stems {
+    fn stem(&mut self, word: &mut String) {
+        if let Some(stem) = self.known.get(word.as_str()) {
+            word.clone_from(stem);
+            return;
+        }
+        let Some(stem) = first_token(&mut self.stemmer, word) else {
+            return;
+        };
+        if self.known.len() >= MAX_REMEMBERED_STEMS {
+            self.known.clear();
+        }
+        self.known
+            .insert(std::mem::replace(word, stem.clone()), stem);
+    }
+}
+
+/// The English stemmer as a filter, through the thread's remembered stems.
+#[derive(Clone, Copy)]
+struct RememberedStems;
+
+impl TokenFilter for RememberedStems {
+    type Tokenizer<T: Tokenizer> = RememberedStemsFilter<T>;
+
+    fn transform<T: Tokenizer>(self, inner: T) -> RememberedStemsFilter<T> {
+        RememberedStemsFilter { inner }
+    }
+}
+
+#[derive(Clone)]
+struct RememberedStemsFilter<T> {
+    inner: T,
+}
+
+impl<T: Tokenizer> Tokenizer for RememberedStemsFilter<T> {
+    type TokenStream<'a> = RememberedStemsStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        RememberedStemsStream {
+            tail: self.inner.token_stream(text),
+        }
+    }
+}
+
+struct RememberedStemsStream<T> {
+    tail: T,
+}
+
+impl<T: TokenStream> TokenStream for RememberedStemsStream<T> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let word = &mut self.tail.token_mut().text;
+        STEMS.with_borrow_mut(|stems| stems.stem(word));
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
 }
 
 /// [`analyzer`] without the stemmer: the form a half-typed word is matched
@@ -162,6 +263,29 @@ mod tests {
         assert!(
             query_terms(&one_word).is_empty(),
             "over-long tokens are dropped"
+        );
+    }
+
+    #[test]
+    fn highlighting_stems_like_indexing() {
+        let text = "Running shirts, RUNNING happily: café naïve x".repeat(2);
+        let tokens = |mut analyzer: TextAnalyzer| {
+            let mut tokens = Vec::new();
+            analyzer
+                .token_stream(&text)
+                .process(&mut |token| tokens.push(token.clone()));
+            tokens
+        };
+        let (indexed, highlighted) = (tokens(analyzer()), tokens(highlight_analyzer()));
+        assert_eq!(
+            indexed
+                .iter()
+                .map(|t| (&t.text, t.offset_from, t.offset_to))
+                .collect::<Vec<_>>(),
+            highlighted
+                .iter()
+                .map(|t| (&t.text, t.offset_from, t.offset_to))
+                .collect::<Vec<_>>()
         );
     }
 
