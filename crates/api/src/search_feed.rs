@@ -62,7 +62,14 @@ impl Follower {
     /// when `dir` is given.
     pub fn new(db: Db, index: SearchIndex, node: String, dir: Option<&Path>) -> Self {
         let cursor_file = dir.map(|d| d.join("feed.cursor"));
-        let cursor = cursor_file.as_deref().and_then(read_cursor);
+        // An index started afresh after a schema change holds nothing the
+        // cursor speaks for: rebuild it from the database.
+        let cursor = if index.schema_replaced() {
+            tracing::warn!("search index schema changed; rebuilding it from the database");
+            None
+        } else {
+            cursor_file.as_deref().and_then(read_cursor)
+        };
         Self {
             db,
             index,

@@ -54,6 +54,9 @@ struct Shared {
     root: Option<PathBuf>,
     next_generation: AtomicU64,
     rebuilding: AtomicBool,
+    /// Set when `open` found an index of an older schema and started an
+    /// empty one: whatever fed the old index must fill this one anew.
+    schema_replaced: bool,
 }
 
 impl SearchIndex {
@@ -70,6 +73,7 @@ impl SearchIndex {
         let current = layout::read_current(root).map_err(io_error)?;
         let existing = layout::generations(root).map_err(io_error)?;
         let mut number = current.unwrap_or(1);
+        let mut replaced = false;
         let generation = loop {
             match Generation::open_or_create(&layout::generation_dir(root, number), number)? {
                 Opened::Ready(generation) => break *generation,
@@ -79,6 +83,7 @@ impl SearchIndex {
                         "search index schema changed; serving an empty index until it is rebuilt"
                     );
                     number = existing.iter().copied().max().unwrap_or(number).max(number) + 1;
+                    replaced = true;
                 }
             }
         };
@@ -93,7 +98,17 @@ impl SearchIndex {
             search.docs = generation.num_docs(),
             "search index opened"
         );
-        Ok(Self::new(generation, Some(root.to_owned())))
+        let mut index = Self::new(generation, Some(root.to_owned()));
+        if let Some(shared) = Arc::get_mut(&mut index.shared) {
+            shared.schema_replaced = replaced;
+        }
+        Ok(index)
+    }
+
+    /// Whether `open` replaced an index of an older schema with an empty
+    /// one (which then needs a full rebuild, whatever a feed cursor says).
+    pub fn schema_replaced(&self) -> bool {
+        self.shared.schema_replaced
     }
 
     /// An index held in memory, for tests and tools.
@@ -109,6 +124,7 @@ impl SearchIndex {
                 root,
                 next_generation: AtomicU64::new(next),
                 rebuilding: AtomicBool::new(false),
+                schema_replaced: false,
             }),
         }
     }

@@ -179,6 +179,10 @@ fn an_abandoned_rebuild_changes_nothing() {
     );
     drop(index);
     let reopened = SearchIndex::open(dir.path()).expect("reopen");
+    assert!(
+        !reopened.schema_replaced(),
+        "the same schema keeps the feed's cursor"
+    );
     assert_eq!(
         ids(&search(&reopened, &SearchRequest::new(tenant))),
         [kept.listing_id]
@@ -245,6 +249,7 @@ fn an_index_of_an_older_schema_is_replaced_by_an_empty_generation() {
 
     let index = SearchIndex::open(dir.path()).expect("open");
     assert_eq!(index.num_docs(), 0);
+    assert!(index.schema_replaced(), "the feed must rebuild it");
     assert_eq!(layout::read_current(dir.path()).expect("current"), Some(2));
     assert_eq!(layout::generations(dir.path()).expect("list"), [2]);
     let tenant = Uuid::new_v4();
