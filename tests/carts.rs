@@ -307,7 +307,8 @@ async fn carts_are_private_to_their_token_and_brand() {
             None,
         )
         .await;
-    assert_eq!(missing.status, 400, "{}", missing.body);
+    assert_eq!(missing.status, 401, "{}", missing.body);
+    assert_eq!(missing.body["code"], "cart_token_required");
     app.post("/v1/carts", &s.admin, json!({}))
         .await
         .expect_problem(403, "insufficient_scope");

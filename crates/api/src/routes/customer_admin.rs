@@ -130,10 +130,12 @@ impl CustomerAdminApi {
     async fn list(
         &self,
         auth: ApiKey,
+        /// Only the account with this email (any case).
         email: Query<Option<String>>,
         /// How many to return (1-200, default 50).
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u32>>,
+        /// The `next_cursor` of the previous page.
         cursor: Query<Option<Uuid>>,
     ) -> ApiResult<Json<CustomerPage>> {
         let key = admin(&auth)?;

@@ -231,9 +231,14 @@ impl CustomerDataApi {
     async fn orders(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
+        /// Only orders in this status.
         status: Query<Option<OrderStatusFilter>>,
+        /// Only orders placed at or after this time (RFC 3339).
         placed_from: Query<Option<DateTime<Utc>>>,
+        /// Only orders placed before this time (RFC 3339).
         placed_to: Query<Option<DateTime<Utc>>>,
         /// How many to return (1-100, default 20).
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
@@ -300,7 +305,9 @@ impl CustomerDataApi {
     async fn order(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         order_id: Path<Uuid>,
     ) -> ApiResult<Json<OrderDetail>> {
         let key = auth.0.tenant()?;
@@ -347,7 +354,9 @@ impl CustomerDataApi {
     async fn carts(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
     ) -> ApiResult<Json<CartSummaries>> {
         let key = auth.0.tenant()?;
         let (brand, shopper) = signed_in(&self.state, key, &session.0).await?;
@@ -384,7 +393,9 @@ impl CustomerDataApi {
     async fn save_cart(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         cart_id: Path<Uuid>,
         body: Json<SaveCart>,
     ) -> ApiResult<Json<CartSummary>> {
@@ -430,7 +441,9 @@ impl CustomerDataApi {
     async fn wishlists(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
     ) -> ApiResult<Json<WishlistList>> {
         let key = auth.0.tenant()?;
         let (brand, shopper) = signed_in(&self.state, key, &session.0).await?;
@@ -452,7 +465,9 @@ impl CustomerDataApi {
     async fn create_wishlist(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         body: Json<WishlistInput>,
     ) -> ApiResult<Created<WishlistView>> {
         let key = auth.0.tenant()?;
@@ -478,7 +493,9 @@ impl CustomerDataApi {
     async fn wishlist(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         wishlist_id: Path<Uuid>,
     ) -> ApiResult<Json<WishlistDetail>> {
         self.change_list(auth, session, wishlist_id, |_, _, _| {
@@ -497,7 +514,9 @@ impl CustomerDataApi {
     async fn rename_wishlist(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         wishlist_id: Path<Uuid>,
         body: Json<WishlistInput>,
     ) -> ApiResult<Json<WishlistDetail>> {
@@ -522,7 +541,9 @@ impl CustomerDataApi {
     async fn delete_wishlist(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         wishlist_id: Path<Uuid>,
     ) -> ApiResult<NoContent> {
         let key = auth.0.tenant()?;
@@ -554,7 +575,9 @@ impl CustomerDataApi {
     async fn add_product(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         wishlist_id: Path<Uuid>,
         product_id: Path<Uuid>,
     ) -> ApiResult<Json<WishlistDetail>> {
@@ -589,7 +612,9 @@ impl CustomerDataApi {
     async fn remove_product(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         wishlist_id: Path<Uuid>,
         product_id: Path<Uuid>,
     ) -> ApiResult<Json<WishlistDetail>> {
@@ -621,7 +646,9 @@ impl CustomerDataApi {
     async fn share(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         wishlist_id: Path<Uuid>,
     ) -> ApiResult<Json<WishlistDetail>> {
         self.change_list(auth, session, wishlist_id, |conn, list, _| {
@@ -644,7 +671,9 @@ impl CustomerDataApi {
     async fn unshare(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         wishlist_id: Path<Uuid>,
     ) -> ApiResult<Json<WishlistDetail>> {
         self.change_list(auth, session, wishlist_id, |conn, list, _| {
@@ -665,7 +694,9 @@ impl CustomerDataApi {
     async fn loyalty(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         /// The `next_before` of the previous page.
         before: Query<Option<i64>>,
         /// How many entries (1-200, default 50).

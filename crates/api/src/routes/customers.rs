@@ -521,7 +521,9 @@ impl CustomersApi {
     async fn logout(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
     ) -> ApiResult<NoContent> {
         let key = auth.0.tenant()?;
         let (_, shopper) = signed_in(&self.state, key, &session.0).await?;
@@ -547,7 +549,9 @@ impl CustomersApi {
     async fn logout_everywhere(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
     ) -> ApiResult<NoContent> {
         let key = auth.0.tenant()?;
         let (_, shopper) = signed_in(&self.state, key, &session.0).await?;
@@ -605,7 +609,9 @@ impl CustomersApi {
     async fn resend_verification(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
     ) -> ApiResult<Accepted> {
         let key = auth.0.tenant()?;
         let (_, _, customer) = self.me(key, &session.0).await?;
@@ -722,7 +728,9 @@ impl CustomersApi {
     async fn change_password(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         body: Json<PasswordChange>,
     ) -> ApiResult<NoContent> {
         let key = auth.0.tenant()?;
@@ -768,7 +776,9 @@ impl CustomersApi {
     async fn get_me(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
     ) -> ApiResult<Json<Me>> {
         let key = auth.0.tenant()?;
         let (_, _, customer) = self.me(key, &session.0).await?;
@@ -794,7 +804,9 @@ impl CustomersApi {
     async fn update_me(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         body: Json<ProfileUpdate>,
     ) -> ApiResult<Json<CustomerView>> {
         let key = auth.0.tenant()?;
@@ -875,7 +887,9 @@ impl CustomersApi {
     async fn delete_me(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
     ) -> ApiResult<NoContent> {
         let key = auth.0.tenant()?;
         let (_, shopper) = signed_in(&self.state, key, &session.0).await?;
@@ -890,7 +904,9 @@ impl CustomersApi {
     async fn export_me(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
     ) -> ApiResult<Json<DataExport>> {
         let key = auth.0.tenant()?;
         let (_, shopper) = signed_in(&self.state, key, &session.0).await?;
@@ -906,7 +922,9 @@ impl CustomersApi {
     async fn list_addresses(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
     ) -> ApiResult<Json<AddressList>> {
         let key = auth.0.tenant()?;
         let (_, shopper) = signed_in(&self.state, key, &session.0).await?;
@@ -929,7 +947,9 @@ impl CustomersApi {
     async fn add_address(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         body: Json<AddressInput>,
     ) -> ApiResult<Created<AddressView>> {
         let key = auth.0.tenant()?;
@@ -955,7 +975,9 @@ impl CustomersApi {
     async fn replace_address(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         address_id: Path<Uuid>,
         body: Json<AddressInput>,
     ) -> ApiResult<Json<AddressView>> {
@@ -983,7 +1005,9 @@ impl CustomersApi {
     async fn remove_address(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<String>,
+        /// The shopper's session, from sign-in.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<String>,
         address_id: Path<Uuid>,
     ) -> ApiResult<NoContent> {
         let key = auth.0.tenant()?;
