@@ -87,7 +87,8 @@ pub(crate) async fn call(
     token: &str,
     body: Option<Value>,
 ) -> crate::support::Reply {
-    app.send_with_headers(method, path, Some(key), &[("X-Cart-Token", token)], body)
+    let header = crate::checkout::opener(token);
+    app.send_with_headers(method, path, Some(key), &[(header, token)], body)
         .await
 }
 

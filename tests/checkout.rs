@@ -134,6 +134,17 @@ pub(crate) async fn cart(
 }
 
 /// Add `quantity` of `variant` to a cart.
+/// The header a cart's opener goes in: a guest cart's token, or (for a
+/// signed-in shopper's cart, which the tests carry as (id, session)) the
+/// customer's session.
+pub(crate) fn opener(secret: &str) -> &'static str {
+    if secret.starts_with("cs_") {
+        "X-Customer-Token"
+    } else {
+        "X-Cart-Token"
+    }
+}
+
 pub(crate) async fn add_line(
     app: &TestApp,
     s: &Shop,
@@ -145,7 +156,7 @@ pub(crate) async fn add_line(
         reqwest::Method::POST,
         &format!("/v1/carts/{}/lines", cart.0),
         Some(&s.storefront),
-        &[("X-Cart-Token", &cart.1)],
+        &[(opener(&cart.1), &cart.1)],
         Some(json!({ "variant_id": variant, "quantity": quantity })),
     )
     .await
@@ -159,7 +170,7 @@ pub(crate) async fn checkout(
     key: Option<&str>,
     body: Value,
 ) -> crate::support::Reply {
-    let mut headers = vec![("X-Cart-Token", cart.1.as_str())];
+    let mut headers = vec![(opener(&cart.1), cart.1.as_str())];
     if let Some(key) = key {
         headers.push(("Idempotency-Key", key));
     }

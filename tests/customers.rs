@@ -88,7 +88,8 @@ pub(crate) async fn verified_shopper(app: &TestApp, s: &Shop, born: &str) -> (St
 }
 
 /// A cart of the signed-in shopper holding `quantity` of `variant`;
-/// returns (cart id, cart token).
+/// returns (cart id, the session that opens it): a customer's cart has no
+/// token of its own.
 pub(crate) async fn customer_cart(
     app: &TestApp,
     s: &Shop,
@@ -106,9 +107,10 @@ pub(crate) async fn customer_cart(
         )
         .await
         .expect(201);
+    assert!(c["token"].is_null(), "a customer's cart has no token: {c}");
     let cart = (
         c["cart"]["id"].as_str().expect("id").to_owned(),
-        c["token"].as_str().expect("token").to_owned(),
+        session.to_owned(),
     );
     add_line(app, s, &cart, variant, quantity).await;
     cart
@@ -1097,17 +1099,18 @@ async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
     .expect(201);
     assert_eq!(balances(&app, &s, &id).await, (600, 600));
 
-    // Redeeming needs the owner's session and enough points.
-    let c = customer_cart(&app, &s, &me, &s.tee, 1).await;
+    // Redeeming needs a signed-in shopper and enough points.
+    let guest = crate::checkout::cart(&app, &s, &s.tee, 1).await;
     checkout(
         &app,
         &s,
-        &c,
+        &guest,
         Some(&unique("k")),
         json!({ "payment_token": "tok_success", "redeem_points": 100 }),
     )
     .await
     .expect_problem(401, "sign_in_required");
+    let c = customer_cart(&app, &s, &me, &s.tee, 1).await;
     signed_in(
         &c,
         unique("k"),
@@ -1152,6 +1155,30 @@ async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
             .is_some_and(|d| d.contains("at most 32")),
         "{over}"
     );
+    // Points worth a fraction of a cent are refused, not rounded away.
+    app.send(
+        Method::PUT,
+        "/v1/customer-settings",
+        Some(&s.admin),
+        Some(rule("0.005")),
+    )
+    .await
+    .expect(200);
+    signed_in(
+        &c,
+        unique("k"),
+        json!({ "payment_token": "tok_success", "redeem_points": 1 }),
+    )
+    .await
+    .expect_problem(422, "points_not_whole_amount");
+    app.send(
+        Method::PUT,
+        "/v1/customer-settings",
+        Some(&s.admin),
+        Some(rule("0.00001")),
+    )
+    .await
+    .expect_problem(422, "invalid_loyalty_rule");
     app.send(
         Method::PUT,
         "/v1/customer-settings",
@@ -1308,6 +1335,29 @@ async fn a_guest_cart_merges_into_the_account_cart_at_login() {
         .await
         .expect(200);
     assert_eq!(login2["cart_id"], guest2.0.as_str());
+    // Now the account's: its guest token (left on the device) opens nothing.
+    crate::carts::call(
+        &app,
+        Method::GET,
+        &format!("/v1/carts/{}", guest2.0),
+        &s.storefront,
+        &guest2.1,
+        None,
+    )
+    .await
+    .expect_problem(404, "cart_not_found");
+    // Nor can another shopper bring it into their account with that token;
+    // a cart that cannot be brought in does not stop the sign-in.
+    let thief = app
+        .post(
+            "/v1/customers/login",
+            &s.storefront,
+            json!({ "email": email, "password": PASSWORD,
+                    "cart": { "cart_id": guest2.0, "token": guest2.1 } }),
+        )
+        .await
+        .expect(200);
+    assert!(thief["cart_id"].is_null(), "{thief}");
     let carts = as_shopper(
         &app,
         Method::GET,

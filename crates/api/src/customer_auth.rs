@@ -205,14 +205,15 @@ pub async fn forget_sessions(state: &AppState, schema: &TenantSchema, hashes: &[
     }
 }
 
-/// The address a request comes from: the configured proxy header's first
-/// entry when set and well-formed, else the peer address.
+/// The address a request comes from: the configured proxy header's last
+/// entry (the one the nearest proxy appended; earlier entries are whatever
+/// the client sent) when set and well-formed, else the peer address.
 pub fn client_address(state: &AppState, req: &poem::Request) -> String {
     if let Some(header) = &state.settings.customers.client_ip_header
         && let Some(value) = req.headers().get(header.as_str())
         && let Ok(text) = value.to_str()
-        && let Some(first) = text.split(',').next()
-        && let Ok(ip) = first.trim().parse::<IpAddr>()
+        && let Some(last) = text.rsplit(',').next()
+        && let Ok(ip) = last.trim().parse::<IpAddr>()
     {
         return ip.to_string();
     }

@@ -57,7 +57,7 @@ pub struct CustomerSettings {
     pub attempts_per_address: i64,
     /// The throttling window.
     pub login_window: std::time::Duration,
-    /// A header naming the client's address (e.g. `X-Forwarded-For`, first
+    /// A header naming the client's address (e.g. `X-Forwarded-For`, last
     /// entry) when a proxy sits in front; else the peer address is used.
     pub client_ip_header: Option<String>,
     /// How long an email verification link works.

@@ -121,7 +121,7 @@ pub struct Config {
     #[serde(default = "defaults::login_window_seconds")]
     pub login_window_seconds: u64,
     /// A header carrying the client's address when a proxy sits in front
-    /// (e.g. `X-Forwarded-For`; its first entry is used). Unset: the peer
+    /// (e.g. `X-Forwarded-For`; its last entry, the one the proxy appended). Unset: the peer
     /// address. Set it only behind a proxy that overwrites the header.
     #[serde(default)]
     pub client_ip_header: Option<String>,

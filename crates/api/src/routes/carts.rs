@@ -102,8 +102,9 @@ pub struct CartView {
 #[derive(Debug, Object)]
 pub struct NewCart {
     pub cart: CartView,
-    /// Send as `X-Cart-Token` on every call for this cart.
-    pub token: String,
+    /// Send as `X-Cart-Token` on every call for this cart. Absent for a
+    /// signed-in shopper's cart, which opens only with their session.
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -541,7 +542,7 @@ impl CartsApi {
             .await?;
         Ok(Created::Created(Json(NewCart {
             cart: self.view(cart, Vec::new(), Vec::new())?,
-            token,
+            token: customer.is_none().then_some(token),
         })))
     }
 

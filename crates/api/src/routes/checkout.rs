@@ -212,7 +212,10 @@ impl CheckoutApi {
         if age_required {
             // A variant flagged age-restricted in a region without an age
             // rule still needs an adult.
-            let minimum = u32::from(region.age_verification.minimum_age).max(18);
+            let minimum = match region.age_verification.minimum_age {
+                0 => 18,
+                age => u32::from(age),
+            };
             let needed = format!(
                 "region {} requires a verified age of {minimum}+ for this cart (rule `age_verification`)",
                 region.code
@@ -258,9 +261,17 @@ impl CheckoutApi {
                 .map(bazaar_domain::Currency::minor_units)
                 .unwrap_or(2);
             let most = (totals.gross / buyer.point_value).floor();
-            rust_decimal::Decimal::from(points)
-                .checked_mul(buyer.point_value)
-                .map(|d| d.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::ToZero))
+            let exact = rust_decimal::Decimal::from(points).checked_mul(buyer.point_value);
+            if exact.is_some_and(|d| d.round_dp(dp) != d) {
+                return Err(ApiError::unprocessable(
+                    "points_not_whole_amount",
+                    format!(
+                        "{points} points are worth a fraction of {currency}'s smallest unit; \
+                         redeem a number of points worth a whole amount"
+                    ),
+                ));
+            }
+            exact
                 .filter(|d| *d <= totals.gross)
                 .ok_or_else(|| {
                     ApiError::unprocessable(

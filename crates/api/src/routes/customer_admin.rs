@@ -212,10 +212,11 @@ impl CustomerAdminApi {
                 "`reference` is at most 200 characters",
             ));
         }
-        if date_of_birth >= chrono::Utc::now().date_naive() {
+        let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(date_of_birth);
+        if date_of_birth >= chrono::Utc::now().date_naive() || date_of_birth < earliest {
             return Err(ApiError::unprocessable(
                 "invalid_date_of_birth",
-                "`date_of_birth` must be in the past",
+                "`date_of_birth` must be a past date after 1900",
             ));
         }
         let (id, by) = (customer_id.0, actor(key));
@@ -298,6 +299,12 @@ impl CustomerAdminApi {
         let key = admin(&auth)?;
         let body = body.0;
         let (per_unit, value) = (body.loyalty_points_per_unit.0, body.loyalty_point_value.0);
+        if per_unit.scale() > 4 || value.scale() > 4 {
+            return Err(ApiError::unprocessable(
+                "invalid_loyalty_rule",
+                "loyalty rates have at most 4 decimal places",
+            ));
+        }
         if per_unit < Decimal::ZERO || per_unit > Decimal::from(10_000) {
             return Err(ApiError::unprocessable(
                 "invalid_loyalty_rule",

@@ -102,7 +102,9 @@ pub struct SessionView {
     pub expires_at: DateTime<Utc>,
     pub customer: CustomerView,
     /// The account's working cart after bringing the guest cart in (the
-    /// guest cart itself, or the cart it was merged into).
+    /// guest cart itself, or the cart it was merged into); absent when no
+    /// cart was given or it could not be brought in (already checked out,
+    /// merged, or not a guest cart).
     pub cart_id: Option<Uuid>,
 }
 
@@ -291,13 +293,6 @@ fn invalid_token() -> ApiError {
     )
 }
 
-fn cart_not_found() -> ApiError {
-    ApiError::not_found(
-        "cart_not_found",
-        "no cart with that id and token in this storefront",
-    )
-}
-
 pub struct CustomersApi {
     pub state: AppState,
 }
@@ -331,28 +326,26 @@ impl CustomersApi {
             .db
             .tenant_tx(&key.schema, move |conn| {
                 async move {
+                    // A cart that can no longer be brought in (checked out,
+                    // merged, someone else's, a stale token) is ignored:
+                    // it must not stop the shopper signing in.
                     let cart_id = match cart {
                         None => None,
                         Some(g) => {
                             let access = carts::Access::Token(g.token);
                             match carts::get(conn, g.cart_id, brand, &access).await {
-                                Ok(c) if c.status == "open" => {
-                                    Some(carts::adopt(conn, &c, id).await?)
-                                }
-                                Ok(_) => None,
-                                Err(StoreError::NotFound) => {
-                                    return Ok(Err(cart_not_found()));
-                                }
+                                Ok(c) if c.status == "open" => carts::adopt(conn, &c, id).await?,
+                                Ok(_) | Err(StoreError::NotFound) => None,
                                 Err(e) => return Err(e),
                             }
                         }
                     };
                     let token = store::open_session(conn, id, brand, expires_at).await?;
-                    Ok(Ok((token, cart_id)))
+                    Ok((token, cart_id))
                 }
                 .boxed()
             })
-            .await??;
+            .await?;
         Ok(SessionView {
             token,
             expires_at,
@@ -492,9 +485,11 @@ impl CustomersApi {
                 .boxed()
             })
             .await?;
+        // Count the attempt before checking the password, so parallel
+        // guesses cannot all slip under the limit; a success clears it.
         let account = Window::account(&self.state, &key.schema, realm, &email);
         account
-            .check(&self.state, "failed sign-ins for this account")
+            .hit(&self.state, "sign-in attempts for this account")
             .await?;
         let (customer, hash) = match found {
             Some((c, h)) => (Some(c), Some(h)),
@@ -502,9 +497,6 @@ impl CustomersApi {
         };
         let ok = customer_auth::verify_password(body.password, hash).await?;
         let Some(customer) = customer.filter(|_| ok) else {
-            account
-                .hit(&self.state, "failed sign-ins for this account")
-                .await?;
             tracing::info!("customer sign-in refused");
             return Err(invalid_credentials());
         };
@@ -804,6 +796,7 @@ impl CustomersApi {
     async fn update_me(
         &self,
         auth: ApiKey,
+        req: &poem::Request,
         /// The shopper's session, from sign-in.
         #[oai(name = "X-Customer-Token")]
         session: Header<String>,
@@ -812,6 +805,14 @@ impl CustomersApi {
         let key = auth.0.tenant()?;
         let (_, _, customer) = self.me(key, &session.0).await?;
         let body = body.0;
+        if body.email.is_some() {
+            // A taken email answers 409: throttled like sign-ins, so a
+            // session cannot probe which emails have accounts.
+            let address = customer_auth::client_address(&self.state, req);
+            Window::address(&self.state, &address)
+                .hit(&self.state, "sign-in attempts from this address")
+                .await?;
+        }
         let email = match body.email {
             Some(e) => {
                 let e = e.trim().to_lowercase();
@@ -859,6 +860,7 @@ impl CustomersApi {
                     }
                     let updated = store::update_profile(conn, id, changes).await?;
                     if email.is_some() {
+                        store::revoke_tokens(conn, id).await?;
                         let expires =
                             Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();
                         store::issue_token(conn, &updated, Purpose::VerifyEmail, expires).await?;

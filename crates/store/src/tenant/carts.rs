@@ -86,8 +86,10 @@ pub async fn create(
     Ok((cart, token))
 }
 
-/// The cart, if `access` opens it and it belongs to `brand`. A merged
-/// cart is gone (its lines live on in the cart it merged into).
+/// The cart, if `access` opens it and it belongs to `brand`. A token opens
+/// only a guest cart: once a customer owns a cart, only their session does
+/// (a token left on a shared device opens nothing). A merged cart is gone
+/// (its lines live on in the cart it merged into).
 pub async fn get(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -101,7 +103,9 @@ pub async fn get(
         .select(Cart::as_select())
         .into_boxed();
     let query = match access {
-        Access::Token(token) => query.filter(carts::token_hash.eq(token_hash(token))),
+        Access::Token(token) => query
+            .filter(carts::token_hash.eq(token_hash(token)))
+            .filter(carts::customer_id.is_null()),
         Access::Customer(customer) => query.filter(carts::customer_id.eq(*customer)),
     };
     Ok(query.get_result(conn).await?)
@@ -143,12 +147,26 @@ pub async fn set_saved_name(
 /// At login, a guest cart joins the customer's carts: merged into the
 /// working cart when there is one (quantities of the same variant added,
 /// up to a line's limit), else attached as the working cart. Returns the
-/// cart the shopper should use from now on.
+/// cart the shopper should use from now on, or `None` when the guest cart
+/// is no longer an open guest cart (checked out, merged or adopted by a
+/// concurrent sign-in: its row is locked and re-checked first).
 pub async fn adopt(
     conn: &mut AsyncPgConnection,
     guest: &Cart,
     customer: Uuid,
-) -> Result<Uuid, StoreError> {
+) -> Result<Option<Uuid>, StoreError> {
+    let still_guest: Option<Uuid> = carts::table
+        .find(guest.id)
+        .filter(carts::status.eq("open"))
+        .filter(carts::customer_id.is_null())
+        .select(carts::id)
+        .for_update()
+        .get_result(conn)
+        .await
+        .optional()?;
+    if still_guest.is_none() {
+        return Ok(None);
+    }
     let working = of_customer(conn, customer, guest.brand_id)
         .await?
         .into_iter()
@@ -159,8 +177,26 @@ pub async fn adopt(
             .execute(conn)
             .await?;
         update(conn, guest.id, None, None).await?;
-        return Ok(guest.id);
+        return Ok(Some(guest.id));
     };
+    // Lock the working cart too (a checkout of it may be running: it must
+    // not gain lines after being closed).
+    let working_open: Option<Uuid> = carts::table
+        .find(working.id)
+        .filter(carts::status.eq("open"))
+        .select(carts::id)
+        .for_update()
+        .get_result(conn)
+        .await
+        .optional()?;
+    if working_open.is_none() {
+        diesel::update(carts::table.find(guest.id))
+            .set(carts::customer_id.eq(customer))
+            .execute(conn)
+            .await?;
+        update(conn, guest.id, None, None).await?;
+        return Ok(Some(guest.id));
+    }
     diesel::sql_query(
         "INSERT INTO cart_lines (id, cart_id, variant_id, quantity) \
          SELECT gen_random_uuid(), $2, variant_id, quantity FROM cart_lines WHERE cart_id = $1 \
@@ -185,7 +221,7 @@ pub async fn adopt(
     } else {
         update(conn, working.id, None, None).await?;
     }
-    Ok(working.id)
+    Ok(Some(working.id))
 }
 
 /// Change the region or contact, and record activity.

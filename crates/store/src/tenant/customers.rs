@@ -748,34 +748,46 @@ pub async fn verify_age(
 
 // ----------------------------------------------------------------- erasure
 
-/// Erase an account: personal data gone (profile, addresses, verification
-/// references, wishlists, sessions, tokens), carts detached and emptied of
-/// contact details, orders kept with their personal fields cleared so the
-/// tenant's accounting stays whole, unspent points forfeited. Returns the
+/// Erase an account: personal data gone (profile, addresses, age
+/// verifications, wishlists, sessions, tokens, and the email in events),
+/// open carts deleted and the others emptied of contact details, orders
+/// kept with their personal fields cleared so the tenant's accounting stays
+/// whole, unspent points forfeited. Returns the
 /// ended sessions' hashes.
 pub async fn erase(
     conn: &mut AsyncPgConnection,
     customer: Uuid,
 ) -> Result<Vec<Vec<u8>>, StoreError> {
     let sessions = close_sessions(conn, customer, None).await?;
-    crate::tenant::loyalty::forfeit(conn, customer).await?;
+    // Carts before the customer's row: a checkout locks its cart, then
+    // stock, then the customer.
     for statement in [
+        // Events already written name the customer; drop what identifies
+        // a person (their email, and tokens mailed to it).
+        "UPDATE outbox SET payload = payload - 'email' - 'token' - 'contact_email' \
+         WHERE payload ->> 'customer_id' = $1::text \
+         OR payload ->> 'cart_id' IN (SELECT id::text FROM carts WHERE customer_id = $1)",
+        "DELETE FROM carts WHERE customer_id = $1 AND status = 'open'",
+        "UPDATE carts SET contact_email = NULL WHERE customer_id = $1",
         "DELETE FROM customer_tokens WHERE customer_id = $1",
         "DELETE FROM customer_addresses WHERE customer_id = $1",
         "DELETE FROM wishlists WHERE customer_id = $1",
-        "UPDATE age_verifications SET reference = NULL, revoked_at = COALESCE(revoked_at, now()), \
-         revoked_by = COALESCE(revoked_by, 'erasure') WHERE customer_id = $1",
-        "DELETE FROM carts WHERE customer_id = $1 AND status = 'open'",
-        "UPDATE carts SET contact_email = NULL WHERE customer_id = $1",
+        "DELETE FROM age_verifications WHERE customer_id = $1",
         "UPDATE orders SET contact_email = NULL WHERE customer_id = $1",
-        "UPDATE customers SET email = NULL, password_hash = NULL, name = NULL, phone = NULL, date_of_birth = NULL, \
-         email_verified_at = NULL, status = 'deleted', deleted_at = now(), updated_at = now() WHERE id = $1",
     ] {
         diesel::sql_query(statement)
             .bind::<SqlUuid, _>(customer)
             .execute(conn)
             .await?;
     }
+    crate::tenant::loyalty::forfeit(conn, customer).await?;
+    diesel::sql_query(
+        "UPDATE customers SET email = NULL, password_hash = NULL, name = NULL, phone = NULL, date_of_birth = NULL, \
+         email_verified_at = NULL, status = 'deleted', deleted_at = now(), updated_at = now() WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(customer)
+    .execute(conn)
+    .await?;
     outbox::publish(
         conn,
         "customer.deleted",
@@ -783,6 +795,18 @@ pub async fn erase(
     )
     .await?;
     Ok(sessions)
+}
+
+/// Withdraw every unused token of the account (its email changed: links
+/// mailed to the old address must not work, nor verify the new one).
+pub async fn revoke_tokens(conn: &mut AsyncPgConnection, customer: Uuid) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "UPDATE customer_tokens SET used_at = now() WHERE customer_id = $1 AND used_at IS NULL",
+    )
+    .bind::<SqlUuid, _>(customer)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Forget sessions and tokens past their expiry.

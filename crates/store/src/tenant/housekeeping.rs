@@ -25,11 +25,16 @@ pub struct Report {
 const FILL_BATCH: i64 = 100;
 
 pub async fn run(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<Report, StoreError> {
-    let expired = orders::expire(conn, now).await?.len();
+    let expired = orders::expire(conn, now).await?;
     let mut filled = 0;
     for variant in backorders::fillable(conn, FILL_BATCH).await? {
         filled += backorders::fill(conn, variant, None).await?;
     }
+    // Customer rows are locked after stock rows, so points come back last.
+    for order in &expired {
+        loyalty::restore(conn, *order).await?;
+    }
+    let expired = expired.len();
     let points_expired = loyalty::expire(conn, now).await?;
     idempotency::purge(conn, now - chrono::Duration::hours(24)).await?;
     customers::purge_expired(conn, now).await?;

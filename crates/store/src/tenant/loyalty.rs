@@ -31,19 +31,22 @@ pub struct Entry {
     pub created_at: DateTime<Utc>,
 }
 
-/// The customer's balance, locked for the rest of the transaction.
-async fn lock(conn: &mut AsyncPgConnection, customer: Uuid) -> Result<i64, StoreError> {
+/// The customer's balance, locked for the rest of the transaction;
+/// `None` for an erased account (which earns and gets back nothing).
+async fn lock(conn: &mut AsyncPgConnection, customer: Uuid) -> Result<Option<i64>, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct Row {
         #[diesel(sql_type = BigInt)]
         loyalty_balance: i64,
+        #[diesel(sql_type = Text)]
+        status: String,
     }
     let row: Row =
-        diesel::sql_query("SELECT loyalty_balance FROM customers WHERE id = $1 FOR UPDATE")
+        diesel::sql_query("SELECT loyalty_balance, status FROM customers WHERE id = $1 FOR UPDATE")
             .bind::<SqlUuid, _>(customer)
             .get_result(conn)
             .await?;
-    Ok(row.loyalty_balance)
+    Ok((row.status == "active").then_some(row.loyalty_balance))
 }
 
 /// Append an entry and move the balance with it; returns the entry's id,
@@ -159,10 +162,9 @@ pub async fn earn(
     points: i64,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
-    if points <= 0 {
+    if points <= 0 || lock(conn, customer).await?.is_none() {
         return Ok(());
     }
-    lock(conn, customer).await?;
     if append(
         conn,
         customer,
@@ -193,7 +195,12 @@ pub async fn redeem(
     order: Uuid,
     points: i64,
 ) -> Result<Result<(), i64>, StoreError> {
-    let balance = lock(conn, customer).await?;
+    if lock(conn, customer).await?.is_none() {
+        return Ok(Err(0));
+    }
+    // Points past their date are gone even before housekeeping sweeps them.
+    expire_locked(conn, customer, Utc::now()).await?;
+    let balance = lock(conn, customer).await?.unwrap_or(0);
     if balance < points {
         return Ok(Err(balance));
     }
@@ -221,7 +228,9 @@ pub async fn restore(conn: &mut AsyncPgConnection, order: Uuid) -> Result<(), St
     .load(conn)
     .await?;
     for r in redeemed {
-        lock(conn, r.customer_id).await?;
+        if lock(conn, r.customer_id).await?.is_none() {
+            continue;
+        }
         append(
             conn,
             r.customer_id,
@@ -254,38 +263,47 @@ pub async fn expire(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<
     let mut total = 0;
     for Due { customer_id } in due {
         lock(conn, customer_id).await?;
-        #[derive(diesel::QueryableByName)]
-        struct Sum {
-            #[diesel(sql_type = BigInt)]
-            points: i64,
-        }
-        let Sum { points } = diesel::sql_query(
-            "SELECT COALESCE(sum(remaining), 0)::bigint AS points FROM loyalty_lots \
-             WHERE customer_id = $1 AND remaining > 0 AND expires_at < $2",
-        )
-        .bind::<SqlUuid, _>(customer_id)
-        .bind::<Timestamptz, _>(now)
-        .get_result(conn)
-        .await?;
-        if points == 0 {
-            continue;
-        }
-        spend(conn, customer_id, points, Some(now)).await?;
-        append(conn, customer_id, "expire", -points, None, None, None).await?;
-        outbox::publish(
-            conn,
-            "loyalty.expired",
-            serde_json::json!({ "customer_id": customer_id, "points": points }),
-        )
-        .await?;
-        total += points;
+        total += expire_locked(conn, customer_id, now).await?;
     }
     Ok(total)
 }
 
+/// Expire one customer's lots past `now` (the caller holds the lock).
+async fn expire_locked(
+    conn: &mut AsyncPgConnection,
+    customer: Uuid,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Sum {
+        #[diesel(sql_type = BigInt)]
+        points: i64,
+    }
+    let Sum { points } = diesel::sql_query(
+        "SELECT COALESCE(sum(remaining), 0)::bigint AS points FROM loyalty_lots \
+         WHERE customer_id = $1 AND remaining > 0 AND expires_at < $2",
+    )
+    .bind::<SqlUuid, _>(customer)
+    .bind::<Timestamptz, _>(now)
+    .get_result(conn)
+    .await?;
+    if points == 0 {
+        return Ok(0);
+    }
+    spend(conn, customer, points, Some(now)).await?;
+    append(conn, customer, "expire", -points, None, None, None).await?;
+    outbox::publish(
+        conn,
+        "loyalty.expired",
+        serde_json::json!({ "customer_id": customer, "points": points }),
+    )
+    .await?;
+    Ok(points)
+}
+
 /// Forfeit the whole balance (the account is being deleted).
 pub async fn forfeit(conn: &mut AsyncPgConnection, customer: Uuid) -> Result<(), StoreError> {
-    let balance = lock(conn, customer).await?;
+    let balance = lock(conn, customer).await?.unwrap_or(0);
     if balance > 0 {
         spend(conn, customer, balance, None).await?;
         append(

@@ -491,7 +491,9 @@ pub async fn settle_failed(
 }
 
 /// Release the reservations of pending orders held past `now`, cancelling
-/// those orders. Returns the orders expired.
+/// those orders. Returns the orders expired; the caller gives back the
+/// points they redeemed ([`loyalty::restore`]) once it has done all its
+/// stock work, because a customer's row is locked after stock rows.
 pub async fn expire(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
@@ -514,7 +516,6 @@ pub async fn expire(
         }
         settle_reservations(conn, order_id, false).await?;
         backorders::settle(conn, order_id, false).await?;
-        loyalty::restore(conn, order_id).await?;
         set_status(
             conn,
             order_id,
@@ -594,8 +595,8 @@ pub async fn get(
     .await?)
 }
 
-/// Whether `access` opens the order: the token of the cart it was placed
-/// from, or the customer it belongs to.
+/// Whether `access` opens the order: the customer it belongs to, or, for
+/// a guest's order, the token of the cart it was placed from.
 pub async fn opened_by(
     conn: &mut AsyncPgConnection,
     order: Uuid,
@@ -612,7 +613,7 @@ pub async fn opened_by(
     };
     let found: Found = diesel::sql_query(
         "SELECT EXISTS (SELECT 1 FROM orders o LEFT JOIN carts c ON c.id = o.cart_id WHERE o.id = $1 \
-         AND (c.token_hash = $2 OR o.customer_id = $3)) AS found",
+         AND ((c.token_hash = $2 AND o.customer_id IS NULL) OR o.customer_id = $3)) AS found",
     )
     .bind::<SqlUuid, _>(order)
     .bind::<Nullable<diesel::sql_types::Bytea>, _>(token_hash)
