@@ -15,8 +15,12 @@ crate::tests![
     reindex_reaches_every_live_node,
 ];
 
-/// How long a change may take to become searchable.
-const FRESH: Duration = Duration::from_secs(2);
+/// How long the tests wait for the feed to deliver a change. The target
+/// (searchable within 2 s) is a timing, so the benchmark measures it
+/// (BENCHMARKS.md: p99 under 0.3 s on a loaded machine); a test that failed
+/// on it would fail whenever a 2-core machine is busy, as CI runs showed.
+/// The tests prove the change arrives through the feed, with no reindex.
+const FRESH: Duration = Duration::from_secs(15);
 
 struct Catalog {
     slug: String,
@@ -120,7 +124,7 @@ fn titles(page: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Search until `done` holds, up to ten seconds; returns how long it took.
+/// Search until `done` holds, up to [`FRESH`]; returns how long it took.
 async fn until(app: &TestApp, key: &str, query: &str, done: impl Fn(&Value) -> bool) -> Duration {
     let start = Instant::now();
     loop {
@@ -129,7 +133,7 @@ async fn until(app: &TestApp, key: &str, query: &str, done: impl Fn(&Value) -> b
             return start.elapsed();
         }
         assert!(
-            start.elapsed() < Duration::from_secs(10),
+            start.elapsed() < FRESH,
             "`{query}` never reached the expected result; last page: {page}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
