@@ -388,7 +388,7 @@ pub mod savepoint {
 /// Point this transaction's search path at `schema` (and nothing else).
 pub async fn set_search_path(conn: &mut AsyncPgConnection, schema: &str) -> Result<(), StoreError> {
     use diesel_async::RunQueryDsl;
-    diesel::sql_query("SELECT set_config('search_path', $1, true)")
+    crate::prepared::prepared("SELECT set_config('search_path', $1, true)")
         .bind::<Text, _>(schema)
         .execute(conn)
         .await?;

@@ -10,6 +10,7 @@ pub mod embedded;
 mod error;
 pub mod migrate;
 pub mod page;
+pub mod prepared;
 pub mod schema;
 pub mod search_feed;
 pub mod secret;

@@ -8,6 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::prepared::prepared;
 use crate::tenant::inventory::{self, Movement};
 use crate::tenant::orders::Available;
 use crate::tenant::outbox;
@@ -20,7 +21,7 @@ pub async fn room(conn: &mut AsyncPgConnection, variant: Uuid) -> Result<i64, St
         #[diesel(sql_type = BigInt)]
         room: i64,
     }
-    let r: Room = diesel::sql_query(
+    let r: Room = prepared(
         "SELECT (v.backorder_limit - COALESCE((SELECT sum(b.quantity) FROM backorders b \
          WHERE b.variant_id = v.id AND b.status IN ('held', 'open')), 0))::bigint AS room \
          FROM variants v WHERE v.id = $1 FOR UPDATE OF v",
@@ -38,15 +39,13 @@ pub async fn hold(
     variant: Uuid,
     quantity: i32,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
-        "INSERT INTO backorders (id, order_id, variant_id, quantity) VALUES ($1, $2, $3, $4)",
-    )
-    .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
-    .bind::<SqlUuid, _>(order)
-    .bind::<SqlUuid, _>(variant)
-    .bind::<Int4, _>(quantity)
-    .execute(conn)
-    .await?;
+    prepared("INSERT INTO backorders (id, order_id, variant_id, quantity) VALUES ($1, $2, $3, $4)")
+        .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
+        .bind::<SqlUuid, _>(order)
+        .bind::<SqlUuid, _>(variant)
+        .bind::<Int4, _>(quantity)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -63,7 +62,7 @@ pub async fn settle(
         variant_id: Uuid,
     }
     let to = if paid { "open" } else { "cancelled" };
-    let rows: Vec<V> = diesel::sql_query(
+    let rows: Vec<V> = prepared(
         "UPDATE backorders SET status = $2 WHERE order_id = $1 AND status = 'held' RETURNING variant_id",
     )
     .bind::<SqlUuid, _>(order)
@@ -95,7 +94,7 @@ pub async fn fill(
 ) -> Result<usize, StoreError> {
     // Stock rows first, then backorders: the order every path that takes
     // both locks them in, so fills and checkouts never deadlock.
-    let mut stock: Vec<Available> = diesel::sql_query(
+    let mut stock: Vec<Available> = prepared(
         "SELECT warehouse_id, on_hand - reserved AS available FROM stock_levels \
          WHERE variant_id = $1 AND ($2::uuid IS NULL OR warehouse_id = $2) ORDER BY warehouse_id FOR UPDATE",
     )
@@ -103,7 +102,7 @@ pub async fn fill(
     .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(warehouse)
     .load(conn)
     .await?;
-    let open: Vec<Open> = diesel::sql_query(
+    let open: Vec<Open> = prepared(
         "SELECT id, order_id, quantity FROM backorders WHERE variant_id = $1 AND status = 'open' \
          ORDER BY created_at, id FOR UPDATE",
     )
@@ -140,12 +139,10 @@ pub async fn fill(
                 break;
             }
         }
-        diesel::sql_query(
-            "UPDATE backorders SET status = 'filled', filled_at = now() WHERE id = $1",
-        )
-        .bind::<SqlUuid, _>(b.id)
-        .execute(conn)
-        .await?;
+        prepared("UPDATE backorders SET status = 'filled', filled_at = now() WHERE id = $1")
+            .bind::<SqlUuid, _>(b.id)
+            .execute(conn)
+            .await?;
         outbox::publish(
             conn,
             "backorder.filled",
@@ -165,7 +162,7 @@ pub async fn fillable(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<Uu
         #[diesel(sql_type = SqlUuid)]
         variant_id: Uuid,
     }
-    let rows: Vec<V> = diesel::sql_query(
+    let rows: Vec<V> = prepared(
         "SELECT DISTINCT b.variant_id FROM backorders b WHERE b.status = 'open' \
          AND (SELECT COALESCE(sum(on_hand - reserved), 0) FROM stock_levels s WHERE s.variant_id = b.variant_id) \
              >= b.quantity LIMIT $1",

@@ -96,19 +96,29 @@ pub async fn get(
     brand: Uuid,
     access: &Access,
 ) -> Result<Cart, StoreError> {
+    // Two static queries rather than one boxed one: boxed queries are not
+    // kept in the prepared-statement cache, and this runs on every cart
+    // request and checkout.
     let query = carts::table
         .find(id)
         .filter(carts::brand_id.eq(brand))
         .filter(carts::status.ne("merged"))
-        .select(Cart::as_select())
-        .into_boxed();
-    let query = match access {
-        Access::Token(token) => query
-            .filter(carts::token_hash.eq(token_hash(token)))
-            .filter(carts::customer_id.is_null()),
-        Access::Customer(customer) => query.filter(carts::customer_id.eq(*customer)),
-    };
-    Ok(query.get_result(conn).await?)
+        .select(Cart::as_select());
+    Ok(match access {
+        Access::Token(token) => {
+            query
+                .filter(carts::token_hash.eq(token_hash(token)))
+                .filter(carts::customer_id.is_null())
+                .get_result(conn)
+                .await?
+        }
+        Access::Customer(customer) => {
+            query
+                .filter(carts::customer_id.eq(*customer))
+                .get_result(conn)
+                .await?
+        }
+    })
 }
 
 /// The customer's open carts in the brand, most recently active first:

@@ -45,7 +45,7 @@ impl Settings {
 }
 
 pub async fn settings(conn: &mut AsyncPgConnection) -> Result<Settings, StoreError> {
-    Ok(diesel::sql_query(
+    Ok(crate::prepared::prepared(
         "SELECT account_scope, loyalty_points_per_unit, loyalty_point_value, loyalty_expiry_days FROM customer_settings",
     )
     .get_result(conn)

@@ -7,6 +7,7 @@ use diesel::sql_types::{Int4, Jsonb, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::StoreError;
+use crate::prepared::prepared;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Begin {
@@ -37,7 +38,7 @@ pub async fn begin(
     request_hash: &str,
     stale_after: std::time::Duration,
 ) -> Result<Begin, StoreError> {
-    let inserted = diesel::sql_query(
+    let inserted = prepared(
         "INSERT INTO idempotency_keys (scope, key, request_hash, status) VALUES ($1, $2, $3, 'in_progress') \
          ON CONFLICT (scope, key) DO NOTHING",
     )
@@ -64,7 +65,7 @@ pub async fn begin(
         #[diesel(sql_type = diesel::sql_types::Bool)]
         stale: bool,
     }
-    let row: Row = diesel::sql_query(
+    let row: Row = prepared(
         "SELECT request_hash, status, response_status, response_body, order_id, \
          locked_at < now() - make_interval(secs => $3) AS stale \
          FROM idempotency_keys WHERE scope = $1 AND key = $2 FOR UPDATE",
@@ -77,13 +78,11 @@ pub async fn begin(
     Ok(if row.request_hash != request_hash {
         Begin::Mismatch
     } else if row.status == "in_progress" && row.stale {
-        diesel::sql_query(
-            "UPDATE idempotency_keys SET locked_at = now() WHERE scope = $1 AND key = $2",
-        )
-        .bind::<Text, _>(scope)
-        .bind::<Text, _>(key)
-        .execute(conn)
-        .await?;
+        prepared("UPDATE idempotency_keys SET locked_at = now() WHERE scope = $1 AND key = $2")
+            .bind::<Text, _>(scope)
+            .bind::<Text, _>(key)
+            .execute(conn)
+            .await?;
         Begin::Resume {
             order: row.order_id,
         }
@@ -105,7 +104,7 @@ pub async fn attach_order(
     key: &str,
     order: uuid::Uuid,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
+    prepared(
         "UPDATE idempotency_keys SET order_id = $3, locked_at = now() WHERE scope = $1 AND key = $2",
     )
     .bind::<Text, _>(scope)
@@ -124,7 +123,7 @@ pub async fn finish(
     status: i32,
     body: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
+    prepared(
         "UPDATE idempotency_keys SET status = 'done', response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2",
     )
     .bind::<Text, _>(scope)
@@ -143,7 +142,7 @@ pub async fn release(
     scope: &str,
     key: &str,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
+    prepared(
         "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress'",
     )
     .bind::<Text, _>(scope)
@@ -159,7 +158,7 @@ pub async fn purge(
     before: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, StoreError> {
     Ok(
-        diesel::sql_query("DELETE FROM idempotency_keys WHERE status = 'done' AND created_at < $1")
+        prepared("DELETE FROM idempotency_keys WHERE status = 'done' AND created_at < $1")
             .bind::<diesel::sql_types::Timestamptz, _>(before)
             .execute(conn)
             .await?,

@@ -10,6 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::prepared::prepared;
 use crate::schema::tenant::{stock_levels, warehouses};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -181,7 +182,7 @@ pub(crate) async fn apply(
         kind,
         Movement::Reserve | Movement::Commit | Movement::Release
     ) {
-        diesel::sql_query(
+        prepared(
             "INSERT INTO stock_levels (variant_id, warehouse_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind::<SqlUuid, _>(variant_id)
@@ -189,7 +190,7 @@ pub(crate) async fn apply(
         .execute(conn)
         .await?;
     }
-    let level: StockLevel = diesel::sql_query(
+    let level: StockLevel = prepared(
         "UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, updated_at = now() \
          WHERE variant_id = $1 AND warehouse_id = $2 \
          RETURNING variant_id, warehouse_id, on_hand, reserved, updated_at",
@@ -200,7 +201,7 @@ pub(crate) async fn apply(
     .bind::<Int4, _>(reserved_delta)
     .get_result(conn)
     .await?;
-    diesel::sql_query(
+    prepared(
         "INSERT INTO inventory_movements (id, variant_id, warehouse_id, kind, on_hand_delta, reserved_delta, reference, actor) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -239,7 +240,7 @@ async fn low_stock_check(
         #[diesel(sql_type = SqlUuid)]
         product_id: Uuid,
     }
-    let row: Row = diesel::sql_query(
+    let row: Row = prepared(
         "SELECT COALESCE((SELECT sum(on_hand - reserved) FROM stock_levels WHERE variant_id = v.id), 0)::bigint AS available, \
          v.low_stock_threshold AS threshold, v.sku, v.product_id FROM variants v WHERE v.id = $1",
     )
@@ -281,7 +282,7 @@ pub async fn sync_record(
         #[diesel(sql_type = diesel::sql_types::Jsonb)]
         result: serde_json::Value,
     }
-    let row: Option<Row> = diesel::sql_query("SELECT request_hash, result FROM stock_syncs WHERE vendor_id = $1 AND sync_id = $2 FOR UPDATE")
+    let row: Option<Row> = prepared("SELECT request_hash, result FROM stock_syncs WHERE vendor_id = $1 AND sync_id = $2 FOR UPDATE")
         .bind::<SqlUuid, _>(vendor_id)
         .bind::<Text, _>(sync_id)
         .get_result(conn)
@@ -297,7 +298,7 @@ pub async fn save_sync(
     request_hash: &str,
     result: serde_json::Value,
 ) -> Result<(), StoreError> {
-    diesel::sql_query("INSERT INTO stock_syncs (vendor_id, sync_id, request_hash, result) VALUES ($1, $2, $3, $4)")
+    prepared("INSERT INTO stock_syncs (vendor_id, sync_id, request_hash, result) VALUES ($1, $2, $3, $4)")
         .bind::<SqlUuid, _>(vendor_id)
         .bind::<Text, _>(sync_id)
         .bind::<Text, _>(request_hash)
@@ -360,7 +361,7 @@ pub async fn ledger_mismatches(conn: &mut AsyncPgConnection) -> Result<i64, Stor
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let c: Count = diesel::sql_query(
+    let c: Count = prepared(
         "SELECT count(*) AS n FROM stock_levels s FULL JOIN ( \
            SELECT variant_id, warehouse_id, sum(on_hand_delta) AS on_hand, sum(reserved_delta) AS reserved \
            FROM inventory_movements GROUP BY variant_id, warehouse_id) m \

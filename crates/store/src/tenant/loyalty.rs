@@ -10,6 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::prepared::prepared;
 use crate::tenant::outbox;
 
 #[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
@@ -42,7 +43,7 @@ async fn lock(conn: &mut AsyncPgConnection, customer: Uuid) -> Result<Option<i64
         status: String,
     }
     let row: Row =
-        diesel::sql_query("SELECT loyalty_balance, status FROM customers WHERE id = $1 FOR UPDATE")
+        prepared("SELECT loyalty_balance, status FROM customers WHERE id = $1 FOR UPDATE")
             .bind::<SqlUuid, _>(customer)
             .get_result(conn)
             .await?;
@@ -65,7 +66,7 @@ async fn append(
         #[diesel(sql_type = BigInt)]
         id: i64,
     }
-    let id: Option<Id> = diesel::sql_query(
+    let id: Option<Id> = prepared(
         "INSERT INTO loyalty_entries (customer_id, kind, points, order_id, lot_expires_at, note) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id, kind) WHERE order_id IS NOT NULL DO NOTHING RETURNING id",
     )
@@ -85,7 +86,7 @@ async fn append(
     let Some(Id { id }) = id else {
         return Ok(None);
     };
-    diesel::sql_query(
+    prepared(
         "UPDATE customers SET loyalty_balance = loyalty_balance + $2, updated_at = now() WHERE id = $1",
     )
     .bind::<SqlUuid, _>(customer)
@@ -93,7 +94,7 @@ async fn append(
     .execute(conn)
     .await?;
     if points > 0 {
-        diesel::sql_query(
+        prepared(
             "INSERT INTO loyalty_lots (entry_id, customer_id, remaining, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind::<BigInt, _>(id)
@@ -124,7 +125,7 @@ async fn spend(
         #[diesel(sql_type = Nullable<Timestamptz>)]
         expires_at: Option<DateTime<Utc>>,
     }
-    let lots: Vec<Lot> = diesel::sql_query(
+    let lots: Vec<Lot> = prepared(
         "SELECT entry_id, remaining, expires_at FROM loyalty_lots WHERE customer_id = $1 AND remaining > 0 \
          AND ($2::timestamptz IS NULL OR expires_at < $2) ORDER BY expires_at NULLS LAST, entry_id FOR UPDATE",
     )
@@ -139,7 +140,7 @@ async fn spend(
             break;
         }
         let take = left.min(lot.remaining);
-        diesel::sql_query("UPDATE loyalty_lots SET remaining = remaining - $2 WHERE entry_id = $1")
+        prepared("UPDATE loyalty_lots SET remaining = remaining - $2 WHERE entry_id = $1")
             .bind::<BigInt, _>(lot.entry_id)
             .bind::<BigInt, _>(take)
             .execute(conn)
@@ -221,7 +222,7 @@ pub async fn restore(conn: &mut AsyncPgConnection, order: Uuid) -> Result<(), St
         #[diesel(sql_type = Nullable<Timestamptz>)]
         lot_expires_at: Option<DateTime<Utc>>,
     }
-    let redeemed: Vec<Redeemed> = diesel::sql_query(
+    let redeemed: Vec<Redeemed> = prepared(
         "SELECT customer_id, points, lot_expires_at FROM loyalty_entries WHERE order_id = $1 AND kind = 'redeem'",
     )
     .bind::<SqlUuid, _>(order)
@@ -253,7 +254,7 @@ pub async fn expire(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<
         #[diesel(sql_type = SqlUuid)]
         customer_id: Uuid,
     }
-    let due: Vec<Due> = diesel::sql_query(
+    let due: Vec<Due> = prepared(
         "SELECT DISTINCT customer_id FROM loyalty_lots WHERE remaining > 0 AND expires_at < $1 \
          ORDER BY customer_id LIMIT 1000",
     )
@@ -279,7 +280,7 @@ async fn expire_locked(
         #[diesel(sql_type = BigInt)]
         points: i64,
     }
-    let Sum { points } = diesel::sql_query(
+    let Sum { points } = prepared(
         "SELECT COALESCE(sum(remaining), 0)::bigint AS points FROM loyalty_lots \
          WHERE customer_id = $1 AND remaining > 0 AND expires_at < $2",
     )
@@ -327,7 +328,7 @@ pub async fn entries(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Entry>, StoreError> {
-    Ok(diesel::sql_query(
+    Ok(prepared(
         "SELECT id, kind, points, order_id, lot_expires_at, note, created_at FROM loyalty_entries \
          WHERE customer_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
     )
@@ -351,7 +352,7 @@ pub async fn balances(
         #[diesel(sql_type = BigInt)]
         ledger: i64,
     }
-    let row: Row = diesel::sql_query(
+    let row: Row = prepared(
         "SELECT c.loyalty_balance AS kept, \
          (SELECT COALESCE(sum(points), 0) FROM loyalty_entries WHERE customer_id = c.id)::bigint AS ledger \
          FROM customers c WHERE c.id = $1",

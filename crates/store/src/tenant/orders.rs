@@ -3,6 +3,8 @@
 //! payment (reservation committed or released), and expiring reservations
 //! whose checkout never finished.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Int4, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -10,6 +12,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::prepared::prepared;
 use crate::tenant::inventory::{self, Movement};
 use crate::tenant::{backorders, customers, loyalty, outbox};
 
@@ -94,7 +97,7 @@ async fn event(
     to: &str,
     note: Option<&str>,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
+    prepared(
         "INSERT INTO order_events (order_id, from_status, to_status, note) VALUES ($1, $2, $3, $4)",
     )
     .bind::<SqlUuid, _>(order)
@@ -122,7 +125,7 @@ pub async fn place(
     // closed. (Closing it after the stock locks instead doubles the time a
     // hot item's checkouts take under contention.) A refusal below reopens
     // it, so the shopper can fix the cart.
-    let closed = diesel::sql_query(
+    let closed = prepared(
         "UPDATE carts SET status = 'checked_out', updated_at = now() WHERE id = $1 AND status = 'open'",
     )
     .bind::<SqlUuid, _>(order.cart_id)
@@ -136,7 +139,7 @@ pub async fn place(
     let mut allocations: Vec<(Uuid, Uuid, i32)> = Vec::new();
     let mut backordered: Vec<(Uuid, i32)> = Vec::new();
     for line in &lines {
-        let stock: Vec<Available> = diesel::sql_query(
+        let stock: Vec<Available> = prepared(
             "SELECT warehouse_id, on_hand - reserved AS available FROM stock_levels \
              WHERE variant_id = $1 ORDER BY warehouse_id FOR UPDATE",
         )
@@ -179,7 +182,7 @@ pub async fn place(
         reopen(conn, order.cart_id).await?;
         return Ok(Err(PlaceError::NotEnoughPoints { balance }));
     }
-    diesel::sql_query(
+    prepared(
         "INSERT INTO orders (id, cart_id, brand_id, region, region_version, currency, contact_email, status, \
          subtotal, tax_total, excise_total, shipping_total, shipping_tax, total, hold_until, customer_id, \
          loyalty_points, discount_total) \
@@ -211,7 +214,7 @@ pub async fn place(
             .map(|(_, n)| *n)
             .sum::<i32>()
             .min(line.quantity);
-        diesel::sql_query(
+        prepared(
             "INSERT INTO order_lines (id, order_id, variant_id, vendor_id, sku, title, tax_category, quantity, \
              unit_price, net, tax, excise, gross, backordered) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
@@ -233,7 +236,7 @@ pub async fn place(
         .await?;
     }
     for s in &order.shipping {
-        diesel::sql_query(
+        prepared(
             "INSERT INTO order_shipping (order_id, vendor_id, net, tax, gross) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind::<SqlUuid, _>(order.id)
@@ -260,7 +263,7 @@ pub async fn place(
             "checkout",
         )
         .await?;
-        diesel::sql_query(
+        prepared(
             "INSERT INTO reservations (id, order_id, variant_id, warehouse_id, quantity, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
@@ -272,7 +275,7 @@ pub async fn place(
         .execute(conn)
         .await?;
     }
-    diesel::sql_query(
+    prepared(
         "INSERT INTO payments (id, order_id, gateway, status, amount, currency) VALUES ($1, $2, $3, 'pending', $4, $5)",
     )
     .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
@@ -301,7 +304,7 @@ pub async fn place(
 
 /// Open the cart again: the order was refused and the shopper may fix it.
 async fn reopen(conn: &mut AsyncPgConnection, cart: Uuid) -> Result<(), StoreError> {
-    diesel::sql_query("UPDATE carts SET status = 'open' WHERE id = $1")
+    prepared("UPDATE carts SET status = 'open' WHERE id = $1")
         .bind::<SqlUuid, _>(cart)
         .execute(conn)
         .await?;
@@ -325,7 +328,7 @@ async fn lock_status(conn: &mut AsyncPgConnection, order: Uuid) -> Result<String
         #[diesel(sql_type = Text)]
         status: String,
     }
-    let s: S = diesel::sql_query("SELECT status FROM orders WHERE id = $1 FOR UPDATE")
+    let s: S = prepared("SELECT status FROM orders WHERE id = $1 FOR UPDATE")
         .bind::<SqlUuid, _>(order)
         .get_result(conn)
         .await?;
@@ -343,7 +346,7 @@ async fn settle_reservations(
     } else {
         ("released", Movement::Release)
     };
-    let held: Vec<Held> = diesel::sql_query(
+    let held: Vec<Held> = prepared(
         "UPDATE reservations SET status = $2 WHERE order_id = $1 AND status = 'held' \
          RETURNING variant_id, warehouse_id, quantity",
     )
@@ -378,7 +381,7 @@ async fn set_status(
     to: &str,
     note: Option<&str>,
 ) -> Result<(), StoreError> {
-    diesel::sql_query("UPDATE orders SET status = $2, updated_at = now() WHERE id = $1")
+    prepared("UPDATE orders SET status = $2, updated_at = now() WHERE id = $1")
         .bind::<SqlUuid, _>(order)
         .bind::<Text, _>(to)
         .execute(conn)
@@ -407,14 +410,14 @@ pub async fn settle_paid(
         Some("payment captured"),
     )
     .await?;
-    diesel::sql_query("UPDATE payments SET status = 'succeeded', charge_id = $2, attempts = $3, updated_at = now() WHERE order_id = $1")
+    prepared("UPDATE payments SET status = 'succeeded', charge_id = $2, attempts = $3, updated_at = now() WHERE order_id = $1")
         .bind::<SqlUuid, _>(order)
         .bind::<Text, _>(charge_id)
         .bind::<Int4, _>(attempts)
         .execute(conn)
         .await?;
     backorders::settle(conn, order, true).await?;
-    diesel::sql_query(
+    prepared(
         "INSERT INTO vendor_orders (id, order_id, vendor_id, status, total, shipping) \
          SELECT gen_random_uuid(), $1, l.vendor_id, 'pending', sum(l.gross) + COALESCE(s.gross, 0), COALESCE(s.gross, 0) \
          FROM order_lines l LEFT JOIN order_shipping s ON s.order_id = l.order_id AND s.vendor_id = l.vendor_id \
@@ -441,7 +444,7 @@ async fn earn_points(conn: &mut AsyncPgConnection, order: Uuid) -> Result<(), St
         discount_total: Decimal,
     }
     let basis: Basis =
-        diesel::sql_query("SELECT customer_id, subtotal, discount_total FROM orders WHERE id = $1")
+        prepared("SELECT customer_id, subtotal, discount_total FROM orders WHERE id = $1")
             .bind::<SqlUuid, _>(order)
             .get_result(conn)
             .await?;
@@ -475,7 +478,7 @@ pub async fn settle_failed(
     backorders::settle(conn, order, false).await?;
     loyalty::restore(conn, order).await?;
     set_status(conn, order, "pending_payment", "payment_failed", Some(code)).await?;
-    diesel::sql_query("UPDATE payments SET status = 'failed', failure_code = $2, attempts = $3, updated_at = now() WHERE order_id = $1")
+    prepared("UPDATE payments SET status = 'failed', failure_code = $2, attempts = $3, updated_at = now() WHERE order_id = $1")
         .bind::<SqlUuid, _>(order)
         .bind::<Text, _>(code)
         .bind::<Int4, _>(attempts)
@@ -503,7 +506,7 @@ pub async fn expire(
         #[diesel(sql_type = SqlUuid)]
         order_id: Uuid,
     }
-    let due: Vec<O> = diesel::sql_query(
+    let due: Vec<O> = prepared(
         "SELECT id AS order_id FROM orders WHERE status = 'pending_payment' AND hold_until < $1",
     )
     .bind::<Timestamptz, _>(now)
@@ -585,14 +588,17 @@ pub async fn get(
     id: Uuid,
     brand: Option<Uuid>,
 ) -> Result<OrderRow, StoreError> {
-    Ok(diesel::sql_query(format!(
-        "SELECT {ORDER_COLUMNS} FROM orders o LEFT JOIN payments p ON p.order_id = o.id \
-         WHERE o.id = $1 AND ($2::uuid IS NULL OR o.brand_id = $2)"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Nullable<SqlUuid>, _>(brand)
-    .get_result(conn)
-    .await?)
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {ORDER_COLUMNS} FROM orders o LEFT JOIN payments p ON p.order_id = o.id \
+             WHERE o.id = $1 AND ($2::uuid IS NULL OR o.brand_id = $2)"
+        )
+    });
+    Ok(prepared(SQL.as_str())
+        .bind::<SqlUuid, _>(id)
+        .bind::<Nullable<SqlUuid>, _>(brand)
+        .get_result(conn)
+        .await?)
 }
 
 /// Whether `access` opens the order: the customer it belongs to, or, for
@@ -611,7 +617,7 @@ pub async fn opened_by(
         crate::tenant::carts::Access::Token(t) => (Some(crate::secret::hash(t)), None),
         crate::tenant::carts::Access::Customer(c) => (None, Some(*c)),
     };
-    let found: Found = diesel::sql_query(
+    let found: Found = prepared(
         "SELECT EXISTS (SELECT 1 FROM orders o LEFT JOIN carts c ON c.id = o.cart_id WHERE o.id = $1 \
          AND ((c.token_hash = $2 AND o.customer_id IS NULL) OR o.customer_id = $3)) AS found",
     )
@@ -679,7 +685,7 @@ pub struct LineRow {
 }
 
 pub async fn lines(conn: &mut AsyncPgConnection, order: Uuid) -> Result<Vec<LineRow>, StoreError> {
-    Ok(diesel::sql_query(
+    Ok(prepared(
         "SELECT variant_id, sku, title, quantity, unit_price, gross FROM order_lines WHERE order_id = $1 ORDER BY sku, id",
     )
     .bind::<SqlUuid, _>(order)
@@ -803,7 +809,7 @@ pub async fn advance_vendor_order(
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         shipped: i64,
     }
-    let parts: Parts = diesel::sql_query(
+    let parts: Parts = prepared(
         "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'shipped') AS shipped FROM vendor_orders WHERE order_id = $1",
     )
     .bind::<SqlUuid, _>(current.order_id)

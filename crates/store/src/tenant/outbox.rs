@@ -5,6 +5,7 @@ use diesel::sql_types::{Jsonb, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::StoreError;
+use crate::prepared::prepared;
 
 /// Record an event for delivery.
 pub async fn publish(
@@ -12,7 +13,7 @@ pub async fn publish(
     topic: &str,
     payload: serde_json::Value,
 ) -> Result<(), StoreError> {
-    diesel::sql_query("INSERT INTO outbox (topic, payload) VALUES ($1, $2)")
+    prepared("INSERT INTO outbox (topic, payload) VALUES ($1, $2)")
         .bind::<Text, _>(topic)
         .bind::<Jsonb, _>(payload)
         .execute(conn)
@@ -30,10 +31,9 @@ pub async fn of_topic(
         #[diesel(sql_type = Jsonb)]
         payload: serde_json::Value,
     }
-    let rows: Vec<Row> =
-        diesel::sql_query("SELECT payload FROM outbox WHERE topic = $1 ORDER BY id")
-            .bind::<Text, _>(topic)
-            .load(conn)
-            .await?;
+    let rows: Vec<Row> = prepared("SELECT payload FROM outbox WHERE topic = $1 ORDER BY id")
+        .bind::<Text, _>(topic)
+        .load(conn)
+        .await?;
     Ok(rows.into_iter().map(|r| r.payload).collect())
 }

@@ -2,6 +2,8 @@
 //! vendor's part of an order is the one for the most specific region of
 //! the order's region chain (`US-CA`, then `US`) that the vendor has set.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -100,14 +102,18 @@ pub async fn for_order(
     if vendors.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(diesel::sql_query(format!(
-        "SELECT DISTINCT ON (vendor_id) {COLUMNS} FROM shipping_rates \
-         WHERE vendor_id = ANY($1) AND region = ANY($2) AND currency = $3 \
-         ORDER BY vendor_id, array_position($2, region)"
-    ))
-    .bind::<Array<SqlUuid>, _>(vendors)
-    .bind::<Array<Text>, _>(regions)
-    .bind::<Text, _>(currency)
-    .load(conn)
-    .await?)
+    // Run on every checkout: kept prepared.
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT DISTINCT ON (vendor_id) {COLUMNS} FROM shipping_rates \
+             WHERE vendor_id = ANY($1) AND region = ANY($2) AND currency = $3 \
+             ORDER BY vendor_id, array_position($2, region)"
+        )
+    });
+    Ok(crate::prepared::prepared(SQL.as_str())
+        .bind::<Array<SqlUuid>, _>(vendors)
+        .bind::<Array<Text>, _>(regions)
+        .bind::<Text, _>(currency)
+        .load(conn)
+        .await?)
 }

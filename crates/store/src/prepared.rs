@@ -1,0 +1,58 @@
+//! Raw SQL kept in the connection's prepared-statement cache.
+//!
+//! diesel never caches `sql_query`: each one is parsed, planned and
+//! described by PostgreSQL and costs two round trips (prepare, then
+//! execute). A query whose text is fixed at compile time is as safe to
+//! cache as one built with the DSL, so [`prepared`] marks it so: the
+//! statement is prepared once per connection and each later call is one
+//! round trip. Only `&'static str` is accepted, so text built at run time
+//! (whose variants would fill the cache) cannot end up here.
+
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, BoxedSqlQuery, Query, QueryFragment, QueryId, SqlQuery};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{HasSqlType, Untyped};
+use diesel::{QueryResult, sql_query};
+
+/// A raw query the connection may prepare once and reuse.
+#[must_use = "queries are only executed when calling `load`, `get_result` or similar"]
+pub struct Prepared<'f>(BoxedSqlQuery<'f, Pg, SqlQuery>);
+
+/// `sql` as a cacheable raw query; bind its parameters with
+/// [`Prepared::bind`].
+pub fn prepared<'f>(sql: &'static str) -> Prepared<'f> {
+    Prepared(sql_query(sql).into_boxed())
+}
+
+impl<'f> Prepared<'f> {
+    /// Bind the next `$n` parameter, as [`SqlQuery::bind`] does.
+    pub fn bind<ST, V>(self, value: V) -> Self
+    where
+        Pg: HasSqlType<ST>,
+        V: ToSql<ST, Pg> + Send + 'f,
+        ST: Send + 'f,
+    {
+        Prepared(self.0.bind::<ST, V>(value))
+    }
+}
+
+impl QueryFragment<Pg> for Prepared<'_> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    // The text is a compile-time constant, so the statement cache (keyed
+    // by text and bind types) holds one entry per call site.
+    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl QueryId for Prepared<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Prepared<'_> {
+    type SqlType = Untyped;
+}
