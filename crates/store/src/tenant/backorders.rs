@@ -32,23 +32,6 @@ pub async fn room(conn: &mut AsyncPgConnection, variant: Uuid) -> Result<i64, St
     Ok(r.room.max(0))
 }
 
-/// Hold `quantity` units of `variant` on backorder for a pending order.
-pub async fn hold(
-    conn: &mut AsyncPgConnection,
-    order: Uuid,
-    variant: Uuid,
-    quantity: i32,
-) -> Result<(), StoreError> {
-    prepared("INSERT INTO backorders (id, order_id, variant_id, quantity) VALUES ($1, $2, $3, $4)")
-        .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
-        .bind::<SqlUuid, _>(order)
-        .bind::<SqlUuid, _>(variant)
-        .bind::<Int4, _>(quantity)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// The order was paid (`open`) or not (`cancelled`): move its held
 /// backorders on. Returns the variants of the backorders opened.
 pub async fn settle(

@@ -190,63 +190,61 @@ pub(crate) async fn apply(
         .execute(conn)
         .await?;
     }
-    let level: StockLevel = prepared(
-        "UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, updated_at = now() \
+    // One round trip: the change, its ledger row, and what the low-stock
+    // check needs (the variant's available stock after the change: this
+    // row as changed plus the others).
+    let changed: Changed = prepared(
+        "WITH level AS (UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, updated_at = now() \
          WHERE variant_id = $1 AND warehouse_id = $2 \
-         RETURNING variant_id, warehouse_id, on_hand, reserved, updated_at",
+         RETURNING variant_id, warehouse_id, on_hand, reserved, updated_at), \
+         moved AS (INSERT INTO inventory_movements (id, variant_id, warehouse_id, kind, on_hand_delta, reserved_delta, reference, actor) \
+         SELECT $5, variant_id, warehouse_id, $6, $3, $4, $7, $8 FROM level) \
+         SELECT l.variant_id, l.warehouse_id, l.on_hand, l.reserved, l.updated_at, \
+         (l.on_hand - l.reserved + COALESCE((SELECT sum(s.on_hand - s.reserved) FROM stock_levels s \
+         WHERE s.variant_id = $1 AND s.warehouse_id <> $2), 0))::bigint AS available, \
+         v.low_stock_threshold AS threshold, v.sku, v.product_id \
+         FROM level l JOIN variants v ON v.id = l.variant_id",
     )
     .bind::<SqlUuid, _>(variant_id)
     .bind::<SqlUuid, _>(warehouse_id)
     .bind::<Int4, _>(on_hand_delta)
     .bind::<Int4, _>(reserved_delta)
-    .get_result(conn)
-    .await?;
-    prepared(
-        "INSERT INTO inventory_movements (id, variant_id, warehouse_id, kind, on_hand_delta, reserved_delta, reference, actor) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
     .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
-    .bind::<SqlUuid, _>(variant_id)
-    .bind::<SqlUuid, _>(warehouse_id)
     .bind::<Text, _>(kind.as_str())
-    .bind::<Int4, _>(on_hand_delta)
-    .bind::<Int4, _>(reserved_delta)
     .bind::<Nullable<Text>, _>(reference)
     .bind::<Text, _>(actor)
-    .execute(conn)
+    .get_result(conn)
     .await?;
     // Only a fall in available stock can cross the threshold.
     if on_hand_delta < reserved_delta {
-        low_stock_check(conn, variant_id, on_hand_delta - reserved_delta).await?;
+        low_stock_check(conn, &changed, on_hand_delta - reserved_delta).await?;
     }
-    Ok(level)
+    Ok(changed.level)
+}
+
+/// A stock level as changed, with its variant's total available stock and
+/// low-stock threshold.
+#[derive(QueryableByName)]
+struct Changed {
+    #[diesel(embed)]
+    level: StockLevel,
+    #[diesel(sql_type = BigInt)]
+    available: i64,
+    #[diesel(sql_type = Nullable<Int4>)]
+    threshold: Option<i32>,
+    #[diesel(sql_type = Text)]
+    sku: String,
+    #[diesel(sql_type = SqlUuid)]
+    product_id: Uuid,
 }
 
 /// Publish `inventory.low_stock` when this change took the variant's total
 /// available stock from above its threshold to at or below it.
 async fn low_stock_check(
     conn: &mut AsyncPgConnection,
-    variant_id: Uuid,
+    row: &Changed,
     available_delta: i32,
 ) -> Result<(), StoreError> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = BigInt)]
-        available: i64,
-        #[diesel(sql_type = Nullable<Int4>)]
-        threshold: Option<i32>,
-        #[diesel(sql_type = Text)]
-        sku: String,
-        #[diesel(sql_type = SqlUuid)]
-        product_id: Uuid,
-    }
-    let row: Row = prepared(
-        "SELECT COALESCE((SELECT sum(on_hand - reserved) FROM stock_levels WHERE variant_id = v.id), 0)::bigint AS available, \
-         v.low_stock_threshold AS threshold, v.sku, v.product_id FROM variants v WHERE v.id = $1",
-    )
-    .bind::<SqlUuid, _>(variant_id)
-    .get_result(conn)
-    .await?;
     let Some(threshold) = row.threshold.map(i64::from) else {
         return Ok(());
     };
@@ -256,7 +254,7 @@ async fn low_stock_check(
             conn,
             "inventory.low_stock",
             serde_json::json!({
-                "variant_id": variant_id,
+                "variant_id": row.level.variant_id,
                 "product_id": row.product_id,
                 "sku": row.sku,
                 "available": row.available,

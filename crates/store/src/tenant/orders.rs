@@ -6,7 +6,9 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Int4, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, Int4, Jsonb, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -182,11 +184,72 @@ pub async fn place(
         reopen(conn, order.cart_id).await?;
         return Ok(Err(PlaceError::NotEnoughPoints { balance }));
     }
+    // Stock first, each row already locked above, in the same order; then
+    // the order and everything written with it in one statement.
+    let reference = format!("order:{}", order.id);
+    for &(variant, warehouse, quantity) in &allocations {
+        inventory::change(
+            conn,
+            variant,
+            warehouse,
+            Movement::Reserve,
+            0,
+            quantity,
+            Some(&reference),
+            "checkout",
+        )
+        .await?;
+    }
+    let line_ids: Vec<Uuid> = order
+        .lines
+        .iter()
+        .map(|_| bazaar_domain::ids::new_id())
+        .collect();
+    let on_backorder: Vec<i32> = order
+        .lines
+        .iter()
+        .map(|line| {
+            backordered
+                .iter()
+                .filter(|(v, _)| *v == line.variant_id)
+                .map(|(_, n)| *n)
+                .sum::<i32>()
+                .min(line.quantity)
+        })
+        .collect();
+    let lines = |f: fn(&NewOrderLine) -> Decimal| order.lines.iter().map(f).collect::<Vec<_>>();
+    let shipping =
+        |f: fn(&NewShipping) -> Decimal| order.shipping.iter().map(f).collect::<Vec<_>>();
+    let backorder_ids: Vec<Uuid> = backordered
+        .iter()
+        .map(|_| bazaar_domain::ids::new_id())
+        .collect();
+    let reservation_ids: Vec<Uuid> = allocations
+        .iter()
+        .map(|_| bazaar_domain::ids::new_id())
+        .collect();
     prepared(
-        "INSERT INTO orders (id, cart_id, brand_id, region, region_version, currency, contact_email, status, \
+        "WITH o AS (INSERT INTO orders (id, cart_id, brand_id, region, region_version, currency, contact_email, status, \
          subtotal, tax_total, excise_total, shipping_total, shipping_tax, total, hold_until, customer_id, \
          loyalty_points, discount_total) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)), \
+         l AS (INSERT INTO order_lines (id, order_id, variant_id, vendor_id, sku, title, tax_category, quantity, \
+         unit_price, net, tax, excise, gross, backordered) \
+         SELECT id, $1, variant_id, vendor_id, sku, title, tax_category, quantity, unit_price, net, tax, excise, gross, backordered \
+         FROM unnest($18::uuid[], $19::uuid[], $20::uuid[], $21::text[], $22::text[], $23::text[], $24::int4[], \
+         $25::numeric[], $26::numeric[], $27::numeric[], $28::numeric[], $29::numeric[], $30::int4[]) \
+         AS t (id, variant_id, vendor_id, sku, title, tax_category, quantity, unit_price, net, tax, excise, gross, backordered)), \
+         s AS (INSERT INTO order_shipping (order_id, vendor_id, net, tax, gross) \
+         SELECT $1, vendor_id, net, tax, gross FROM unnest($31::uuid[], $32::numeric[], $33::numeric[], $34::numeric[]) \
+         AS t (vendor_id, net, tax, gross)), \
+         b AS (INSERT INTO backorders (id, order_id, variant_id, quantity) \
+         SELECT id, $1, variant_id, quantity FROM unnest($35::uuid[], $36::uuid[], $37::int4[]) AS t (id, variant_id, quantity)), \
+         r AS (INSERT INTO reservations (id, order_id, variant_id, warehouse_id, quantity, expires_at) \
+         SELECT id, $1, variant_id, warehouse_id, quantity, $14 \
+         FROM unnest($38::uuid[], $39::uuid[], $40::uuid[], $41::int4[]) AS t (id, variant_id, warehouse_id, quantity)), \
+         p AS (INSERT INTO payments (id, order_id, gateway, status, amount, currency) VALUES ($42, $1, $43, 'pending', $13, $6)), \
+         e AS (INSERT INTO order_events (order_id, from_status, to_status, note) VALUES ($1, NULL, 'pending_payment', 'stock reserved')) \
+         INSERT INTO outbox (topic, payload) VALUES ('order.placed', $44)",
     )
     .bind::<SqlUuid, _>(order.id)
     .bind::<SqlUuid, _>(order.cart_id)
@@ -205,99 +268,34 @@ pub async fn place(
     .bind::<Nullable<SqlUuid>, _>(order.customer_id)
     .bind::<Int4, _>(i32::try_from(order.loyalty_points).unwrap_or(i32::MAX))
     .bind::<Numeric, _>(order.discount)
-    .execute(conn)
-    .await?;
-    for line in &order.lines {
-        let on_backorder = backordered
-            .iter()
-            .filter(|(v, _)| *v == line.variant_id)
-            .map(|(_, n)| *n)
-            .sum::<i32>()
-            .min(line.quantity);
-        prepared(
-            "INSERT INTO order_lines (id, order_id, variant_id, vendor_id, sku, title, tax_category, quantity, \
-             unit_price, net, tax, excise, gross, backordered) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
-        .bind::<SqlUuid, _>(order.id)
-        .bind::<SqlUuid, _>(line.variant_id)
-        .bind::<SqlUuid, _>(line.vendor_id)
-        .bind::<Text, _>(&line.sku)
-        .bind::<Text, _>(&line.title)
-        .bind::<Text, _>(&line.tax_category)
-        .bind::<Int4, _>(line.quantity)
-        .bind::<Numeric, _>(line.unit_price)
-        .bind::<Numeric, _>(line.net)
-        .bind::<Numeric, _>(line.tax)
-        .bind::<Numeric, _>(line.excise)
-        .bind::<Numeric, _>(line.gross)
-        .bind::<Int4, _>(on_backorder)
-        .execute(conn)
-        .await?;
-    }
-    for s in &order.shipping {
-        prepared(
-            "INSERT INTO order_shipping (order_id, vendor_id, net, tax, gross) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind::<SqlUuid, _>(order.id)
-        .bind::<SqlUuid, _>(s.vendor_id)
-        .bind::<Numeric, _>(s.net)
-        .bind::<Numeric, _>(s.tax)
-        .bind::<Numeric, _>(s.gross)
-        .execute(conn)
-        .await?;
-    }
-    for (variant, quantity) in backordered {
-        backorders::hold(conn, order.id, variant, quantity).await?;
-    }
-    let reference = format!("order:{}", order.id);
-    for (variant, warehouse, quantity) in allocations {
-        inventory::change(
-            conn,
-            variant,
-            warehouse,
-            Movement::Reserve,
-            0,
-            quantity,
-            Some(&reference),
-            "checkout",
-        )
-        .await?;
-        prepared(
-            "INSERT INTO reservations (id, order_id, variant_id, warehouse_id, quantity, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
-        .bind::<SqlUuid, _>(order.id)
-        .bind::<SqlUuid, _>(variant)
-        .bind::<SqlUuid, _>(warehouse)
-        .bind::<Int4, _>(quantity)
-        .bind::<Timestamptz, _>(hold_until)
-        .execute(conn)
-        .await?;
-    }
-    prepared(
-        "INSERT INTO payments (id, order_id, gateway, status, amount, currency) VALUES ($1, $2, $3, 'pending', $4, $5)",
-    )
+    .bind::<Array<SqlUuid>, _>(line_ids)
+    .bind::<Array<SqlUuid>, _>(order.lines.iter().map(|l| l.variant_id).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(order.lines.iter().map(|l| l.vendor_id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(order.lines.iter().map(|l| l.sku.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(order.lines.iter().map(|l| l.title.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(order.lines.iter().map(|l| l.tax_category.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Int4>, _>(order.lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(lines(|l| l.unit_price))
+    .bind::<Array<Numeric>, _>(lines(|l| l.net))
+    .bind::<Array<Numeric>, _>(lines(|l| l.tax))
+    .bind::<Array<Numeric>, _>(lines(|l| l.excise))
+    .bind::<Array<Numeric>, _>(lines(|l| l.gross))
+    .bind::<Array<Int4>, _>(on_backorder)
+    .bind::<Array<SqlUuid>, _>(order.shipping.iter().map(|s| s.vendor_id).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(shipping(|s| s.net))
+    .bind::<Array<Numeric>, _>(shipping(|s| s.tax))
+    .bind::<Array<Numeric>, _>(shipping(|s| s.gross))
+    .bind::<Array<SqlUuid>, _>(backorder_ids)
+    .bind::<Array<SqlUuid>, _>(backordered.iter().map(|b| b.0).collect::<Vec<_>>())
+    .bind::<Array<Int4>, _>(backordered.iter().map(|b| b.1).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(reservation_ids)
+    .bind::<Array<SqlUuid>, _>(allocations.iter().map(|a| a.0).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(allocations.iter().map(|a| a.1).collect::<Vec<_>>())
+    .bind::<Array<Int4>, _>(allocations.iter().map(|a| a.2).collect::<Vec<_>>())
     .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
-    .bind::<SqlUuid, _>(order.id)
     .bind::<Text, _>(&order.gateway)
-    .bind::<Numeric, _>(order.total)
-    .bind::<Text, _>(&order.currency)
+    .bind::<Jsonb, _>(serde_json::json!({ "order_id": order.id }))
     .execute(conn)
-    .await?;
-    event(
-        conn,
-        order.id,
-        None,
-        "pending_payment",
-        Some("stock reserved"),
-    )
-    .await?;
-    outbox::publish(
-        conn,
-        "order.placed",
-        serde_json::json!({ "order_id": order.id }),
-    )
     .await?;
     Ok(Ok(()))
 }
@@ -402,52 +400,51 @@ pub async fn settle_paid(
         return Ok(false);
     }
     settle_reservations(conn, order, true).await?;
-    set_status(
-        conn,
-        order,
-        "pending_payment",
-        "paid",
-        Some("payment captured"),
-    )
-    .await?;
-    prepared("UPDATE payments SET status = 'succeeded', charge_id = $2, attempts = $3, updated_at = now() WHERE order_id = $1")
-        .bind::<SqlUuid, _>(order)
-        .bind::<Text, _>(charge_id)
-        .bind::<Int4, _>(attempts)
-        .execute(conn)
-        .await?;
-    backorders::settle(conn, order, true).await?;
-    prepared(
-        "INSERT INTO vendor_orders (id, order_id, vendor_id, status, total, shipping) \
+    // One statement for the rest: the order paid (and its event), the
+    // payment, its backorders opened (as `backorders::settle` does), the
+    // vendor orders, and the event; it returns what earning points needs.
+    let basis: Basis = prepared(
+        "WITH o AS (UPDATE orders SET status = 'paid', updated_at = now() WHERE id = $1 \
+         RETURNING customer_id, subtotal, discount_total), \
+         e AS (INSERT INTO order_events (order_id, from_status, to_status, note) \
+         VALUES ($1, 'pending_payment', 'paid', 'payment captured')), \
+         p AS (UPDATE payments SET status = 'succeeded', charge_id = $2, attempts = $3, updated_at = now() WHERE order_id = $1), \
+         b AS (UPDATE backorders SET status = 'open' WHERE order_id = $1 AND status = 'held'), \
+         v AS (INSERT INTO vendor_orders (id, order_id, vendor_id, status, total, shipping) \
          SELECT gen_random_uuid(), $1, l.vendor_id, 'pending', sum(l.gross) + COALESCE(s.gross, 0), COALESCE(s.gross, 0) \
          FROM order_lines l LEFT JOIN order_shipping s ON s.order_id = l.order_id AND s.vendor_id = l.vendor_id \
-         WHERE l.order_id = $1 GROUP BY l.vendor_id, s.gross",
+         WHERE l.order_id = $1 GROUP BY l.vendor_id, s.gross), \
+         x AS (INSERT INTO outbox (topic, payload) VALUES ('order.paid', $4)) \
+         SELECT customer_id, subtotal, discount_total FROM o",
     )
     .bind::<SqlUuid, _>(order)
-    .execute(conn)
+    .bind::<Text, _>(charge_id)
+    .bind::<Int4, _>(attempts)
+    .bind::<Jsonb, _>(serde_json::json!({ "order_id": order }))
+    .get_result(conn)
     .await?;
-    earn_points(conn, order).await?;
-    outbox::publish(conn, "order.paid", serde_json::json!({ "order_id": order })).await?;
+    earn_points(conn, order, basis).await?;
     Ok(true)
+}
+
+/// What a paid order earns points on.
+#[derive(diesel::QueryableByName)]
+struct Basis {
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    customer_id: Option<Uuid>,
+    #[diesel(sql_type = Numeric)]
+    subtotal: Decimal,
+    #[diesel(sql_type = Numeric)]
+    discount_total: Decimal,
 }
 
 /// A paid order of a customer earns points by the tenant's rule: so many
 /// per unit of its goods' value, net of tax and of what points paid for.
-async fn earn_points(conn: &mut AsyncPgConnection, order: Uuid) -> Result<(), StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Basis {
-        #[diesel(sql_type = Nullable<SqlUuid>)]
-        customer_id: Option<Uuid>,
-        #[diesel(sql_type = Numeric)]
-        subtotal: Decimal,
-        #[diesel(sql_type = Numeric)]
-        discount_total: Decimal,
-    }
-    let basis: Basis =
-        prepared("SELECT customer_id, subtotal, discount_total FROM orders WHERE id = $1")
-            .bind::<SqlUuid, _>(order)
-            .get_result(conn)
-            .await?;
+async fn earn_points(
+    conn: &mut AsyncPgConnection,
+    order: Uuid,
+    basis: Basis,
+) -> Result<(), StoreError> {
     let Some(customer) = basis.customer_id else {
         return Ok(());
     };
