@@ -6,7 +6,11 @@ use std::path::Path;
 use std::{env, fs};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    // Read at run time, not baked in with `env!`: one compiled build script
+    // is reused by every checkout sharing a target directory (worktrees),
+    // and each must embed its own migrations.
+    let manifest = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("../../migrations");
     let mut out = String::new();
     for (konst, dir) in [("CONTROL", "control"), ("TENANT", "tenant")] {
         let dir = root.join(dir);
