@@ -291,24 +291,6 @@ impl Window {
         }
     }
 
-    /// Refuse when the window is full, without counting.
-    pub async fn check(&self, state: &AppState, what: &str) -> ApiResult<()> {
-        let (slot, left) = self.slot();
-        match state.cache.get(&slot).await {
-            Ok(Some(raw)) => {
-                let n: i64 = std::str::from_utf8(&raw)
-                    .ok()
-                    .and_then(|t| t.trim().parse().ok())
-                    .unwrap_or(0);
-                if n >= self.limit {
-                    return Err(self.refusal(left, what));
-                }
-                Ok(())
-            }
-            _ => Ok(()),
-        }
-    }
-
     /// Start the window afresh (a successful login clears its failures).
     pub async fn clear(&self, state: &AppState) {
         let (slot, _) = self.slot();

@@ -181,12 +181,26 @@ pub(crate) async fn cart_access(
     token: Option<String>,
     session: Option<String>,
 ) -> ApiResult<store::Access> {
-    match (token, session) {
+    let customer = match (&token, session) {
+        (None, Some(session)) => Some(
+            crate::customer_auth::shopper(state, key, &session)
+                .await?
+                .customer_id,
+        ),
+        _ => None,
+    };
+    access_from(token, customer)
+}
+
+/// The cart's token when sent, else the signed-in customer it must belong
+/// to; neither is 401.
+pub(crate) fn access_from(
+    token: Option<String>,
+    customer: Option<Uuid>,
+) -> ApiResult<store::Access> {
+    match (token, customer) {
         (Some(token), _) => Ok(store::Access::Token(token)),
-        (None, Some(session)) => {
-            let shopper = crate::customer_auth::shopper(state, key, &session).await?;
-            Ok(store::Access::Customer(shopper.customer_id))
-        }
+        (None, Some(customer)) => Ok(store::Access::Customer(customer)),
         (None, None) => Err(ApiError::unauthorized(
             "cart_token_required",
             "send the cart's `X-Cart-Token`, or the owner's `X-Customer-Token`",

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::carts::{contents, price_cart};
-use super::{Created, Tag, money};
+use super::{Created, Tag, from_now, money};
 use crate::auth::{ApiKey, TenantKey};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -480,16 +480,7 @@ impl CheckoutApi {
             ),
             None => None,
         };
-        let access = match (token.0, signed_in) {
-            (Some(t), _) => cart_store::Access::Token(t),
-            (None, Some(customer)) => cart_store::Access::Customer(customer),
-            (None, None) => {
-                return Err(ApiError::unauthorized(
-                    "cart_token_required",
-                    "send the cart's `X-Cart-Token`, or the owner's `X-Customer-Token`",
-                ));
-            }
-        };
+        let access = super::carts::access_from(token.0, signed_in)?;
         let opener = match &access {
             cart_store::Access::Token(t) => t.clone(),
             cart_store::Access::Customer(c) => c.to_string(),
@@ -515,8 +506,7 @@ impl CheckoutApi {
         let cart_id = cart_id.0;
         let (c, state) = (claim.clone(), self.state.clone());
         let stale_after = self.state.settings.checkout_resume_after;
-        let hold_until = Utc::now()
-            + chrono::Duration::from_std(self.state.settings.reservation_ttl).unwrap_or_default();
+        let hold_until = from_now(self.state.settings.reservation_ttl);
         let input = body.0;
         let token_for_charge = input.payment_token.clone();
         // One short transaction: claim the key, read and price the cart,

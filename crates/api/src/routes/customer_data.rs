@@ -202,14 +202,7 @@ fn wishlist_items(items: Vec<wishlists::Item>) -> Vec<WishlistItemView> {
 }
 
 fn list_name(name: &str) -> ApiResult<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 100 {
-        return Err(ApiError::unprocessable(
-            "invalid_name",
-            "a list's name needs 1 to 100 characters",
-        ));
-    }
-    Ok(n.to_owned())
+    super::customers::trimmed("name", name, 100)
 }
 
 fn not_found(what: &str) -> impl Fn(StoreError) -> ApiError + '_ {

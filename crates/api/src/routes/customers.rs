@@ -25,7 +25,7 @@ use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
 use super::carts::storefront;
-use super::{Accepted, Created, NoContent, Tag};
+use super::{Accepted, Created, NoContent, Tag, from_now};
 use crate::auth::{ApiKey, TenantKey};
 use crate::customer_auth::{self, Shopper, Window};
 use crate::error::{ApiError, ApiResult};
@@ -254,7 +254,7 @@ pub struct DataExport {
     pub carts: Vec<serde_json::Value>,
 }
 
-fn trimmed(field: &str, value: &str, max: usize) -> ApiResult<String> {
+pub(crate) fn trimmed(field: &str, value: &str, max: usize) -> ApiResult<String> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > max {
         return Err(ApiError::unprocessable(
@@ -317,9 +317,7 @@ impl CustomersApi {
         customer: Customer,
         cart: Option<GuestCart>,
     ) -> ApiResult<SessionView> {
-        let expires_at = Utc::now()
-            + chrono::Duration::from_std(self.state.settings.customers.session_ttl)
-                .unwrap_or_default();
+        let expires_at = from_now(self.state.settings.customers.session_ttl);
         let id = customer.id;
         let (token, cart_id) = self
             .state
@@ -430,7 +428,7 @@ impl CustomersApi {
                         },
                     )
                     .await?;
-                    let expires = Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();
+                    let expires = from_now(ttl);
                     store::issue_token(conn, &customer, Purpose::VerifyEmail, expires).await?;
                     Ok(customer)
                 }
@@ -613,9 +611,7 @@ impl CustomersApi {
                 "this account's email is already verified",
             ));
         }
-        let expires = Utc::now()
-            + chrono::Duration::from_std(self.state.settings.customers.verify_token_ttl)
-                .unwrap_or_default();
+        let expires = from_now(self.state.settings.customers.verify_token_ttl);
         self.state
             .db
             .tenant_tx(&key.schema, move |conn| {
@@ -652,9 +648,7 @@ impl CustomersApi {
         Window::address(&self.state, &address)
             .hit(&self.state, "sign-in attempts from this address")
             .await?;
-        let expires = Utc::now()
-            + chrono::Duration::from_std(self.state.settings.customers.reset_token_ttl)
-                .unwrap_or_default();
+        let expires = from_now(self.state.settings.customers.reset_token_ttl);
         self.state
             .db
             .tenant_tx(&key.schema, move |conn| {
@@ -861,8 +855,7 @@ impl CustomersApi {
                     let updated = store::update_profile(conn, id, changes).await?;
                     if email.is_some() {
                         store::revoke_tokens(conn, id).await?;
-                        let expires =
-                            Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();
+                        let expires = from_now(ttl);
                         store::issue_token(conn, &updated, Purpose::VerifyEmail, expires).await?;
                     }
                     Ok(Ok(updated))

@@ -196,12 +196,11 @@ pub async fn redeem(
     order: Uuid,
     points: i64,
 ) -> Result<Result<(), i64>, StoreError> {
-    if lock(conn, customer).await?.is_none() {
+    let Some(held) = lock(conn, customer).await? else {
         return Ok(Err(0));
-    }
+    };
     // Points past their date are gone even before housekeeping sweeps them.
-    expire_locked(conn, customer, Utc::now()).await?;
-    let balance = lock(conn, customer).await?.unwrap_or(0);
+    let balance = held - expire_locked(conn, customer, Utc::now()).await?;
     if balance < points {
         return Ok(Err(balance));
     }
