@@ -353,7 +353,7 @@ async fn abandoned_carts_are_announced_once() {
             use futures_util::FutureExt;
             async move {
                 diesel_async::SimpleAsyncConnection::batch_execute(
-                    conn,
+ conn.pg(),
                     &format!("UPDATE carts SET last_activity_at = now() - interval '3 hours' WHERE id = '{moved}'"),
                 )
                 .await?;

@@ -944,7 +944,7 @@ async fn every_browse_is_served_by_an_index() {
             .tenant_tx(&schema, move |conn| {
                 async move {
                     diesel_async::SimpleAsyncConnection::batch_execute(
-                        conn,
+                        conn.pg(),
                         "SET LOCAL enable_seqscan = off",
                     )
                     .await?;
@@ -998,7 +998,7 @@ async fn cache_is_invalidated_across_instances() {
             use futures_util::FutureExt;
             async move {
                 diesel_async::SimpleAsyncConnection::batch_execute(
-                    conn,
+                    conn.pg(),
                     "UPDATE products SET title = 'Sneaky'",
                 )
                 .await?;

@@ -640,7 +640,7 @@ async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
                     diesel::sql_query(
                         "SELECT count(*) AS n FROM payments WHERE status = 'succeeded'",
                     ),
-                    conn,
+                    conn.pg(),
                 )
                 .await?;
                 Ok(c.n)

@@ -519,7 +519,7 @@ async fn verification_and_reset_tokens_work_once_and_expire() {
                 diesel::sql_query(
                     "UPDATE customer_tokens SET expires_at = now() - interval '1 second' WHERE used_at IS NULL",
                 )
-                .execute(conn)
+                .execute(conn.pg())
                 .await?;
                 Ok(())
             }
@@ -1746,7 +1746,7 @@ async fn a_customer_exports_and_deletes_its_data() {
                      + (SELECT count(*) FROM carts WHERE customer_id = $1 AND contact_email IS NOT NULL) AS n",
                 )
                 .bind::<diesel::sql_types::Uuid, _>(id_uuid)
-                .get_result(conn)
+                .get_result(conn.pg())
                 .await?;
                 Ok(row.n)
             }

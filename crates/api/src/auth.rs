@@ -1,8 +1,9 @@
 //! Authentication: `Authorization: Bearer <key>` resolved to a principal.
 //!
-//! The principal's tenant comes from the key, never from the request, and
-//! is looked up on every request (one indexed query) so a revoked key or a
-//! suspended tenant is refused at once on every node.
+//! The principal's tenant comes from the key, never from the request. A
+//! key's grant is cached for a short time in the shared cache; revoking a
+//! key or suspending its tenant forgets it there, so the refusal takes
+//! effect on the very next request on every node.
 
 use bazaar_domain::Scope;
 use bazaar_store::TenantSchema;
@@ -12,6 +13,8 @@ use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 use uuid::Uuid;
+
+pub use bazaar_commerce::TenantKey;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -28,20 +31,6 @@ pub enum Principal {
     Platform,
     /// A key of one tenant.
     Tenant(TenantKey),
-}
-
-/// A tenant-scoped key and what it is bound to.
-#[derive(Debug, Clone)]
-pub struct TenantKey {
-    pub key_id: Uuid,
-    pub tenant_id: Uuid,
-    pub tenant_slug: String,
-    pub schema: TenantSchema,
-    pub scope: Scope,
-    /// Set for vendor keys: the only vendor the key acts for.
-    pub vendor_id: Option<Uuid>,
-    /// Set for storefront keys: the only brand the key sees.
-    pub brand_id: Option<Uuid>,
 }
 
 impl Principal {
@@ -66,29 +55,6 @@ impl Principal {
                  (the platform key can issue one with POST /v1/platform/tenants/{tenant_id}/keys)",
             )),
         }
-    }
-}
-
-impl TenantKey {
-    /// Refuse anything but a tenant admin key.
-    pub fn admin(&self) -> ApiResult<()> {
-        self.require(&[Scope::TenantAdmin])
-    }
-
-    /// Refuse keys whose scope is not in `allowed`.
-    pub fn require(&self, allowed: &[Scope]) -> ApiResult<()> {
-        if allowed.contains(&self.scope) {
-            return Ok(());
-        }
-        let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-        Err(ApiError::forbidden(
-            "insufficient_scope",
-            format!(
-                "a {} key cannot do this; it needs a {} key",
-                self.scope,
-                names.join(" or ")
-            ),
-        ))
     }
 }
 

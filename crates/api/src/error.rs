@@ -7,6 +7,9 @@
 //! unknown route, an oversized body) are turned into the same shape by
 //! [`problem_from_error`], which the app installs around every route.
 
+use bazaar_commerce::carts::CartRefusal;
+use bazaar_commerce::sessions::SessionRefusal;
+use bazaar_commerce::{AccessRefusal, Failure, Kind, Refusal};
 use bazaar_domain::DomainError;
 use bazaar_store::StoreError;
 use poem::http::StatusCode;
@@ -126,6 +129,20 @@ impl ApiError {
         )
     }
 
+    /// The problem document for a use case's refusal.
+    pub fn refused(refusal: &dyn Refusal) -> Self {
+        let (code, detail) = (refusal.code(), refusal.to_string());
+        match refusal.kind() {
+            Kind::Invalid => Self::bad_request(code, detail),
+            Kind::Unauthenticated => Self::unauthorized(code, detail),
+            Kind::Forbidden => Self::forbidden(code, detail),
+            Kind::NotFound => Self::not_found(code, detail),
+            Kind::Conflict => Self::conflict(code, detail),
+            Kind::Unprocessable => Self::unprocessable(code, detail),
+            Kind::TooMany { retry_after } => Self::too_many(code, detail, retry_after),
+        }
+    }
+
     /// The problem document inside.
     pub fn problem(&self) -> &Problem {
         match self {
@@ -164,6 +181,29 @@ impl ApiError {
         }
     }
 }
+
+/// Every use case's refusal becomes a problem document here, and only here.
+impl<R: Refusal> From<Failure<R>> for ApiError {
+    fn from(failure: Failure<R>) -> Self {
+        match failure {
+            Failure::Refused(refusal) => Self::refused(&refusal),
+            Failure::Store(err) => Self::from(err),
+        }
+    }
+}
+
+/// A refusal returned bare (not inside a [`Failure`]) converts too.
+macro_rules! refusals_convert {
+    ($($refusal:ty),* $(,)?) => {
+        $(impl From<$refusal> for ApiError {
+            fn from(refusal: $refusal) -> Self {
+                Self::refused(&refusal)
+            }
+        })*
+    };
+}
+
+refusals_convert!(AccessRefusal, CartRefusal, SessionRefusal);
 
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {

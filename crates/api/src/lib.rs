@@ -3,15 +3,14 @@
 //! endpoints (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/docs`).
 
 pub mod auth;
-pub mod catalog_cache;
 pub mod customer_auth;
 pub mod decimal;
 pub mod error;
 pub mod metrics;
 pub mod middleware;
 pub mod payload;
+pub mod request_parts;
 pub mod routes;
-pub mod search_feed;
 pub mod state;
 mod system;
 

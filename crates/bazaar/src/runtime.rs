@@ -117,7 +117,7 @@ pub fn spawn_housekeeping(db: Db, every: Duration) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let before = chrono::Utc::now() - bazaar_api::search_feed::FEED_RETENTION;
+            let before = chrono::Utc::now() - bazaar_commerce::search_feed::FEED_RETENTION;
             if let Err(err) = db
                 .control_tx(move |conn| bazaar_store::search_feed::purge(conn, before).boxed())
                 .await
@@ -285,7 +285,7 @@ pub fn spawn_search_follower(
     let Some(index) = state.search.clone() else {
         return Ok(None);
     };
-    let follower = bazaar_api::search_feed::Follower::new(
+    let follower = bazaar_commerce::search_feed::Follower::new(
         state.db.clone(),
         index,
         node_id(config)?,
@@ -504,7 +504,7 @@ pub async fn search_reindex(
     let mut local = if alive.is_empty() {
         let dir = config.data_dir.join("search");
         let index = bazaar_search::SearchIndex::open(&dir)?;
-        Some(bazaar_api::search_feed::Follower::new(
+        Some(bazaar_commerce::search_feed::Follower::new(
             db.clone(),
             index,
             node_id(config)?,

@@ -237,7 +237,7 @@ async fn measure(
 /// A brand, an approved vendor, 110 categories and `n` active products, one
 /// variant each, all listed in the brand.
 async fn seed(
-    conn: &mut bazaar_store::AsyncPgConnection,
+    conn: &mut bazaar_store::TenantConn,
     n: i64,
 ) -> Result<(uuid::Uuid, uuid::Uuid), bazaar_store::StoreError> {
     let brand = bazaar_domain::ids::new_id();
@@ -246,13 +246,13 @@ async fn seed(
         "INSERT INTO brands (id, slug, name, currency) VALUES ($1, 'bench', 'Bench', 'USD')",
     )
     .bind::<SqlUuid, _>(brand)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     diesel::sql_query("INSERT INTO vendors (id, slug, name, contact_email, status) VALUES ($1, 'v', 'V', 'v@x.example', 'approved')")
         .bind::<SqlUuid, _>(vendor)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
-    conn.batch_execute(
+    conn.pg().batch_execute(
         "INSERT INTO categories (id, slug, name, path, depth) \
          SELECT gen_random_uuid(), 'c' || i, 'Category ' || i, 'c' || i, 0 FROM generate_series(0, 9) i; \
          INSERT INTO categories (id, parent_id, slug, name, path, depth) \
@@ -279,9 +279,10 @@ async fn seed(
     .bind::<SqlUuid, _>(vendor)
     .bind::<BigInt, _>(n)
     .bind::<SqlUuid, _>(brand)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
-    conn.batch_execute("ANALYZE categories; ANALYZE products; ANALYZE variants; ANALYZE listings;")
+    conn.pg()
+        .batch_execute("ANALYZE categories; ANALYZE products; ANALYZE variants; ANALYZE listings;")
         .await?;
     Ok((brand, vendor))
 }

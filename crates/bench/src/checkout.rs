@@ -138,7 +138,7 @@ async fn measure(
                     n: i64,
                 }
                 let negative: N = diesel::sql_query("SELECT count(*) AS n FROM stock_levels WHERE on_hand < 0 OR reserved < 0 OR reserved > on_hand")
-                    .get_result(conn)
+                    .get_result(conn.pg())
                     .await?;
                 Ok((ledger_mismatches(conn).await?, negative.n))
             }
@@ -170,12 +170,12 @@ async fn measure(
 /// each and one hot product with a million, all listed; a lookup table for
 /// pgbench's scripts.
 async fn seed(
-    conn: &mut bazaar_store::AsyncPgConnection,
+    conn: &mut bazaar_store::TenantConn,
     brand: uuid::Uuid,
 ) -> Result<(), bazaar_store::StoreError> {
     diesel::sql_query("INSERT INTO brands (id, slug, name, currency, default_region) VALUES ($1, 'bench', 'Bench', 'USD', 'US-CA')")
         .bind::<SqlUuid, _>(brand)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     diesel::sql_query(
         "WITH v AS (INSERT INTO vendors (id, slug, name, contact_email, status) VALUES (gen_random_uuid(), 'v', 'V', 'v@x.example', 'approved') RETURNING id), \
@@ -194,9 +194,9 @@ async fn seed(
     )
     .bind::<SqlUuid, _>(brand)
     .bind::<Int4, _>(DISTINCT)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
-    conn.batch_execute(
+    conn.pg().batch_execute(
         "CREATE TABLE bench_variants AS SELECT (row_number() OVER (ORDER BY substring(v.sku from 5)::int))::int - 1 AS n, v.id AS variant_id, s.warehouse_id, v.vendor_id \
          FROM variants v JOIN stock_levels s ON s.variant_id = v.id; \
          CREATE UNIQUE INDEX ON bench_variants (n); ANALYZE;",
@@ -224,7 +224,7 @@ async fn prepare_carts(
                 }
                 let variants: Vec<V> =
                     diesel::sql_query("SELECT variant_id FROM bench_variants ORDER BY n")
-                        .load(conn)
+                        .load(conn.pg())
                         .await?;
                 let mut out = Vec::with_capacity(n);
                 for i in 0..n {

@@ -141,9 +141,10 @@ async fn chain(db: &Db, slug: &str) -> anyhow::Result<Duration> {
                     t::name.eq("Bench"),
                     t::schema_name.eq(schema.as_str()),
                 ))
-                .execute(conn)
+                .execute(conn.pg())
                 .await?;
-            migrate::migrate_schema(conn, schema.as_str(), migrate::tenant_migrations()).await?;
+            migrate::migrate_schema(conn.pg(), schema.as_str(), migrate::tenant_migrations())
+                .await?;
             Ok(())
         }
         .boxed()

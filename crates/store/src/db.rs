@@ -3,9 +3,12 @@
 //! Tenant work always runs inside a transaction whose first statement is
 //! `SELECT set_config('search_path', <schema>, true)`: transaction-local, so
 //! the setting dies with the transaction and never leaks to the next borrower
-//! of a pooled connection. Code that may read from a replica asks for a
-//! [`ReplicaConn`] (or calls [`Db::tenant_read`]); with no healthy replica it
-//! is served by the primary.
+//! of a pooled connection. The only way to reach a tenant table is a
+//! [`TenantConn`], and the only code that makes one is [`Db::tenant_tx`] /
+//! [`Db::tenant_read`], after that statement: a tenant query outside its
+//! tenant's transaction does not compile. The control plane has its own
+//! [`ControlConn`] from [`Db::control_tx`]. Lag-tolerant reads
+//! ([`Db::tenant_read`]) go to a healthy replica, else to the primary.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -117,7 +120,9 @@ struct DbInner {
     max_connections: u32,
 }
 
-/// A connection to the primary: writes and read-your-writes.
+/// A bare connection to the primary, outside any transaction: for
+/// administration (DDL, tools, tests). It cannot call a repository: tenant
+/// work needs a [`TenantConn`], control-plane work a [`ControlConn`].
 pub struct PrimaryConn(Pooled);
 
 /// A connection for reads that tolerate replica lag. It may be a replica
@@ -134,26 +139,63 @@ impl ReplicaConn {
     }
 }
 
-macro_rules! deref_conn {
-    ($ty:ty, $($field:tt)+) => {
-        impl Deref for $ty {
-            type Target = AsyncPgConnection;
-            fn deref(&self) -> &AsyncPgConnection {
-                &self.$($field)+
-            }
-        }
-        impl DerefMut for $ty {
-            fn deref_mut(&mut self) -> &mut AsyncPgConnection {
-                &mut self.$($field)+
-            }
-        }
-    };
+impl Deref for PrimaryConn {
+    type Target = AsyncPgConnection;
+    fn deref(&self) -> &AsyncPgConnection {
+        &self.0
+    }
 }
-deref_conn!(PrimaryConn, 0);
-deref_conn!(ReplicaConn, conn);
 
-/// A unit of tenant work: gets the connection with the tenant's search path
-/// already set, inside a transaction. Build one with
+impl DerefMut for PrimaryConn {
+    fn deref_mut(&mut self) -> &mut AsyncPgConnection {
+        &mut self.0
+    }
+}
+
+/// A connection inside one tenant's transaction, its search path already
+/// set to that tenant's schema. Every tenant repository function takes one;
+/// only [`Db::tenant_tx`] and [`Db::tenant_read`] make them.
+pub struct TenantConn {
+    conn: Pooled,
+    schema: TenantSchema,
+    from_replica: bool,
+}
+
+impl TenantConn {
+    /// The tenant schema this transaction is bound to.
+    pub fn schema(&self) -> &TenantSchema {
+        &self.schema
+    }
+
+    /// Whether this transaction reads from a replica (false: the primary).
+    pub fn is_replica(&self) -> bool {
+        self.from_replica
+    }
+
+    /// The diesel connection, still inside this tenant's transaction. The
+    /// repositories use it; outside the store only tools (benchmarks, test
+    /// set-up) should, by the data-access rule in `docs/DATA_ACCESS.md`.
+    pub fn pg(&mut self) -> &mut AsyncPgConnection {
+        &mut self.conn
+    }
+}
+
+/// A connection inside a control-plane transaction (no tenant on the search
+/// path; control tables are schema-qualified). Only [`Db::control_tx`]
+/// makes one.
+pub struct ControlConn {
+    conn: Pooled,
+}
+
+impl ControlConn {
+    /// The diesel connection, still inside the control-plane transaction.
+    pub fn pg(&mut self) -> &mut AsyncPgConnection {
+        &mut self.conn
+    }
+}
+
+/// A unit of work inside a transaction: gets the typed connection (for a
+/// tenant, with its search path already set). Build one with
 /// `|conn| async move { ... }.boxed()`, moving owned values in.
 pub type TxFuture<'r, T> = BoxFuture<'r, Result<T, StoreError>>;
 
@@ -327,10 +369,14 @@ impl Db {
     pub async fn tenant_tx<T, F>(&self, schema: &TenantSchema, work: F) -> Result<T, StoreError>
     where
         T: Send,
-        F: for<'r> FnOnce(&'r mut AsyncPgConnection) -> TxFuture<'r, T> + Send,
+        F: for<'r> FnOnce(&'r mut TenantConn) -> TxFuture<'r, T> + Send,
     {
-        let mut conn = self.primary().await?;
-        in_transaction(&mut conn, "BEGIN", Some(schema), work).await
+        let conn = TenantConn {
+            conn: self.primary().await?.0,
+            schema: schema.clone(),
+            from_replica: false,
+        };
+        in_transaction(conn, "BEGIN", work).await
     }
 
     /// Like [`Db::tenant_tx`], but read-only and on a replica when one is
@@ -338,10 +384,15 @@ impl Db {
     pub async fn tenant_read<T, F>(&self, schema: &TenantSchema, work: F) -> Result<T, StoreError>
     where
         T: Send,
-        F: for<'r> FnOnce(&'r mut AsyncPgConnection) -> TxFuture<'r, T> + Send,
+        F: for<'r> FnOnce(&'r mut TenantConn) -> TxFuture<'r, T> + Send,
     {
-        let mut conn = self.replica().await?;
-        in_transaction(&mut conn, "BEGIN READ ONLY", Some(schema), work).await
+        let replica = self.replica().await?;
+        let conn = TenantConn {
+            from_replica: replica.is_replica(),
+            conn: replica.conn,
+            schema: schema.clone(),
+        };
+        in_transaction(conn, "BEGIN READ ONLY", work).await
     }
 
     /// Run `work` in a transaction on the primary without a tenant: for the
@@ -349,10 +400,12 @@ impl Db {
     pub async fn control_tx<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send,
-        F: for<'r> FnOnce(&'r mut AsyncPgConnection) -> TxFuture<'r, T> + Send,
+        F: for<'r> FnOnce(&'r mut ControlConn) -> TxFuture<'r, T> + Send,
     {
-        let mut conn = self.primary().await?;
-        in_transaction(&mut conn, "BEGIN", None, work).await
+        let conn = ControlConn {
+            conn: self.primary().await?.0,
+        };
+        in_transaction(conn, "BEGIN", work).await
     }
 }
 
@@ -368,25 +421,29 @@ fn stats(pool: &PgPool, max: u32) -> PoolStats {
 /// Savepoints inside a transaction: for work where one part may fail
 /// without undoing the rest (each row of an import).
 pub mod savepoint {
-    use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
+    use diesel_async::{AnsiTransactionManager, TransactionManager};
 
+    use super::TenantConn;
     use crate::StoreError;
 
-    pub async fn begin(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
-        Ok(AnsiTransactionManager::begin_transaction(conn).await?)
+    pub async fn begin(conn: &mut TenantConn) -> Result<(), StoreError> {
+        Ok(AnsiTransactionManager::begin_transaction(conn.pg()).await?)
     }
 
-    pub async fn release(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
-        Ok(AnsiTransactionManager::commit_transaction(conn).await?)
+    pub async fn release(conn: &mut TenantConn) -> Result<(), StoreError> {
+        Ok(AnsiTransactionManager::commit_transaction(conn.pg()).await?)
     }
 
-    pub async fn rollback(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
-        Ok(AnsiTransactionManager::rollback_transaction(conn).await?)
+    pub async fn rollback(conn: &mut TenantConn) -> Result<(), StoreError> {
+        Ok(AnsiTransactionManager::rollback_transaction(conn.pg()).await?)
     }
 }
 
 /// Point this transaction's search path at `schema` (and nothing else).
-pub async fn set_search_path(conn: &mut AsyncPgConnection, schema: &str) -> Result<(), StoreError> {
+pub(crate) async fn set_search_path(
+    conn: &mut AsyncPgConnection,
+    schema: &str,
+) -> Result<(), StoreError> {
     use diesel_async::RunQueryDsl;
     crate::prepared::prepared("SELECT set_config('search_path', $1, true)")
         .bind::<Text, _>(schema)
@@ -395,36 +452,57 @@ pub async fn set_search_path(conn: &mut AsyncPgConnection, schema: &str) -> Resu
     Ok(())
 }
 
+/// What a transaction's typed connection is made of.
+trait Transactional: Send {
+    fn pg(&mut self) -> &mut AsyncPgConnection;
+    /// The tenant schema to put on the search path first, if any.
+    fn search_path(&self) -> Option<&str>;
+}
+
+impl Transactional for TenantConn {
+    fn pg(&mut self) -> &mut AsyncPgConnection {
+        &mut self.conn
+    }
+    fn search_path(&self) -> Option<&str> {
+        Some(self.schema.as_str())
+    }
+}
+
+impl Transactional for ControlConn {
+    fn pg(&mut self) -> &mut AsyncPgConnection {
+        &mut self.conn
+    }
+    fn search_path(&self) -> Option<&str> {
+        None
+    }
+}
+
 /// Begin with `begin_sql`, set the search path, run `work`, then commit, or
 /// roll back on error. If the future is dropped half-way, the connection is
 /// returned with an open transaction, which the pool recognises as broken
 /// and discards, so nothing leaks either way.
-async fn in_transaction<T, F>(
-    conn: &mut AsyncPgConnection,
-    begin_sql: &str,
-    schema: Option<&TenantSchema>,
-    work: F,
-) -> Result<T, StoreError>
+async fn in_transaction<C, T, F>(mut conn: C, begin_sql: &str, work: F) -> Result<T, StoreError>
 where
-    F: for<'r> FnOnce(&'r mut AsyncPgConnection) -> TxFuture<'r, T>,
+    C: Transactional,
+    F: for<'r> FnOnce(&'r mut C) -> TxFuture<'r, T>,
 {
-    AnsiTransactionManager::begin_transaction_sql(conn, begin_sql).await?;
+    AnsiTransactionManager::begin_transaction_sql(conn.pg(), begin_sql).await?;
     let result = async {
-        if let Some(schema) = schema {
-            set_search_path(conn, schema.as_str()).await?;
+        if let Some(schema) = conn.search_path().map(str::to_owned) {
+            set_search_path(conn.pg(), &schema).await?;
         }
-        work(conn).await
+        work(&mut conn).await
     }
     .await;
     match result {
         Ok(value) => {
-            AnsiTransactionManager::commit_transaction(conn).await?;
+            AnsiTransactionManager::commit_transaction(conn.pg()).await?;
             Ok(value)
         }
         Err(err) => {
             // The original error is what the caller needs; a failed rollback
             // leaves the connection marked broken, and the pool drops it.
-            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn).await {
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn.pg()).await {
                 tracing::warn!(error = %rollback, "rollback failed");
             }
             Err(err)

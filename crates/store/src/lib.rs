@@ -16,7 +16,6 @@ pub mod search_feed;
 pub mod secret;
 pub mod tenant;
 
-pub use db::{Db, DbConfig, PrimaryConn, ReplicaConn, TenantSchema};
-pub use diesel_async::AsyncPgConnection;
+pub use db::{ControlConn, Db, DbConfig, PrimaryConn, ReplicaConn, TenantConn, TenantSchema};
 pub use error::StoreError;
 pub use page::Page;

@@ -148,6 +148,7 @@ pub async fn build_spare(db: &crate::Db) -> Result<String, StoreError> {
     let spare = name.clone();
     db.control_tx(move |conn| {
         async move {
+            let conn = conn.pg();
             conn.batch_execute(&format!("CREATE SCHEMA {}", quote_ident(&spare)))
                 .await?;
             set_search_path(conn, &spare).await?;
@@ -179,6 +180,7 @@ pub async fn refill_spares(db: &crate::Db, target: usize) -> Result<usize, Store
     let stale: Vec<Spare> = db
         .control_tx(move |conn| {
             async move {
+                let conn = conn.pg();
                 Ok(diesel::sql_query(
                     "DELETE FROM control.spare_schemas WHERE template_version <> $1 RETURNING name",
                 )
@@ -274,7 +276,7 @@ pub async fn provision_tenant_schema(
 /// Bring the control plane up to date.
 pub async fn migrate_control(db: &crate::Db) -> Result<Vec<&'static str>, StoreError> {
     db.control_tx(|conn| {
-        async move { migrate_schema(conn, CONTROL_SCHEMA, control_migrations()).await }.boxed()
+        async move { migrate_schema(conn.pg(), CONTROL_SCHEMA, control_migrations()).await }.boxed()
     })
     .await
 }
@@ -286,7 +288,7 @@ pub async fn migrate_tenant(
 ) -> Result<Vec<&'static str>, StoreError> {
     let schema = schema.as_str().to_owned();
     db.control_tx(move |conn| {
-        async move { migrate_schema(conn, &schema, tenant_migrations()).await }.boxed()
+        async move { migrate_schema(conn.pg(), &schema, tenant_migrations()).await }.boxed()
     })
     .await
 }

@@ -6,11 +6,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::StoreError;
+use crate::{ControlConn, StoreError, TenantConn};
 
 /// The schema name that asks every node to rebuild its whole index.
 pub const ALL_TENANTS: &str = "*";
@@ -35,11 +35,11 @@ struct Horizon {
 
 /// The oldest transaction still running (or the next to start): every
 /// change below it is final.
-pub async fn horizon(conn: &mut AsyncPgConnection) -> Result<i64, StoreError> {
+pub async fn horizon(conn: &mut ControlConn) -> Result<i64, StoreError> {
     let h: Horizon = diesel::sql_query(
         "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon",
     )
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     Ok(h.horizon)
 }
@@ -47,7 +47,7 @@ pub async fn horizon(conn: &mut AsyncPgConnection) -> Result<i64, StoreError> {
 /// Changes of transactions in `[from, to)`, after feed row `after`, oldest
 /// first, at most `limit`.
 pub async fn changes(
-    conn: &mut AsyncPgConnection,
+    conn: &mut ControlConn,
     from: i64,
     to: i64,
     after: i64,
@@ -61,17 +61,14 @@ pub async fn changes(
     .bind::<BigInt, _>(to)
     .bind::<BigInt, _>(after)
     .bind::<BigInt, _>(limit)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
 /// Ask every node to re-read a tenant schema's products (or, with
 /// [`ALL_TENANTS`], to rebuild its index). Returns the writing
 /// transaction: a node whose cursor passed it has done so.
-pub async fn request_reindex(
-    conn: &mut AsyncPgConnection,
-    schema: &str,
-) -> Result<i64, StoreError> {
+pub async fn request_reindex(conn: &mut ControlConn, schema: &str) -> Result<i64, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct Tx {
         #[diesel(sql_type = BigInt)]
@@ -81,20 +78,17 @@ pub async fn request_reindex(
         "INSERT INTO control.search_changes (schema_name, product_id) VALUES ($1, NULL) RETURNING txid",
     )
     .bind::<Text, _>(schema)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     Ok(tx.txid)
 }
 
 /// Forget changes older than `before` (a node down for longer rebuilds).
-pub async fn purge(
-    conn: &mut AsyncPgConnection,
-    before: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+pub async fn purge(conn: &mut ControlConn, before: DateTime<Utc>) -> Result<usize, StoreError> {
     Ok(
         diesel::sql_query("DELETE FROM control.search_changes WHERE created_at < $1")
             .bind::<Timestamptz, _>(before)
-            .execute(conn)
+            .execute(conn.pg())
             .await?,
     )
 }
@@ -117,7 +111,7 @@ pub struct NodeStatus {
 }
 
 pub async fn report(
-    conn: &mut AsyncPgConnection,
+    conn: &mut ControlConn,
     node: &str,
     cursor: i64,
     docs: i64,
@@ -134,23 +128,23 @@ pub async fn report(
     .bind::<BigInt, _>(docs)
     .bind::<Nullable<BigInt>, _>(rebuild.map(|r| r.0))
     .bind::<Nullable<BigInt>, _>(rebuild.map(|r| r.1))
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(())
 }
 
 /// Forget a node that stopped, so nobody waits for it.
-pub async fn forget_node(conn: &mut AsyncPgConnection, node: &str) -> Result<(), StoreError> {
+pub async fn forget_node(conn: &mut ControlConn, node: &str) -> Result<(), StoreError> {
     diesel::sql_query("DELETE FROM control.search_nodes WHERE node_id = $1")
         .bind::<Text, _>(node)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     Ok(())
 }
 
 /// Nodes that reported since `since`.
 pub async fn live_nodes(
-    conn: &mut AsyncPgConnection,
+    conn: &mut ControlConn,
     since: DateTime<Utc>,
 ) -> Result<Vec<NodeStatus>, StoreError> {
     Ok(diesel::sql_query(
@@ -158,7 +152,7 @@ pub async fn live_nodes(
          WHERE updated_at >= $1 ORDER BY node_id",
     )
     .bind::<Timestamptz, _>(since)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
@@ -210,20 +204,20 @@ const SEARCH_ROW: &str = "SELECT l.id AS listing_id, l.brand_id, l.product_id, l
 
 /// The visible listings of `products`.
 pub async fn rows_of_products(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     products: &[Uuid],
 ) -> Result<Vec<SearchRow>, StoreError> {
     Ok(
         diesel::sql_query(format!("{SEARCH_ROW} AND l.product_id = ANY($1)"))
             .bind::<Array<SqlUuid>, _>(products)
-            .load(conn)
+            .load(conn.pg())
             .await?,
     )
 }
 
 /// A page of all visible listings, by listing id after `after`.
 pub async fn rows_page(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<SearchRow>, StoreError> {
@@ -232,19 +226,19 @@ pub async fn rows_page(
     ))
     .bind::<Nullable<SqlUuid>, _>(after)
     .bind::<BigInt, _>(limit)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
 /// How many visible listings the schema has (for rebuild progress).
-pub async fn count_rows(conn: &mut AsyncPgConnection) -> Result<i64, StoreError> {
+pub async fn count_rows(conn: &mut TenantConn) -> Result<i64, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct N {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
     let n: N = diesel::sql_query("SELECT count(*) AS n FROM listings WHERE visible")
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?;
     Ok(n.n)
 }

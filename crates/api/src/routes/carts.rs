@@ -3,13 +3,11 @@
 //! is priced live from the region pack on every read: tax per line, the
 //! delivery window, age verification and any rule the cart breaks.
 
-use bazaar_domain::{Scope, validate};
-use bazaar_regions::TaxCategory;
-use bazaar_regions::pack::Unit;
-use bazaar_regions::quote::{QuoteLine, QuoteRequest, quote};
+use bazaar_commerce::carts::{Priced, available, contents, price_cart};
+use bazaar_domain::validate;
 use bazaar_store::StoreError;
 use bazaar_store::tenant::carts::{self as store, Cart, PricedLine};
-use bazaar_store::tenant::shipping::{self, Rate};
+use bazaar_store::tenant::shipping::Rate;
 use bazaar_store::tenant::{brands, products};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
@@ -163,140 +161,8 @@ pub struct AbandonedCarts {
     pub items: Vec<AbandonedCart>,
 }
 
-pub(crate) fn storefront(key: &TenantKey) -> ApiResult<Uuid> {
-    key.require(&[Scope::Storefront])?;
-    key.brand_id
-        .ok_or_else(|| ApiError::internal("storefront key without a brand"))
-}
-
 pub struct CartsApi {
     pub state: AppState,
-}
-
-/// Resolve the cart headers: the cart's token when sent, else the session
-/// of the customer the cart must belong to.
-pub(crate) async fn cart_access(
-    state: &AppState,
-    key: &TenantKey,
-    token: Option<String>,
-    session: Option<String>,
-) -> ApiResult<store::Access> {
-    let customer = match (&token, session) {
-        (None, Some(session)) => Some(
-            crate::customer_auth::shopper(state, key, &session)
-                .await?
-                .customer_id,
-        ),
-        _ => None,
-    };
-    access_from(token, customer)
-}
-
-/// The cart's token when sent, else the signed-in customer it must belong
-/// to; neither is 401.
-pub(crate) fn access_from(
-    token: Option<String>,
-    customer: Option<Uuid>,
-) -> ApiResult<store::Access> {
-    match (token, customer) {
-        (Some(token), _) => Ok(store::Access::Token(token)),
-        (None, Some(customer)) => Ok(store::Access::Customer(customer)),
-        (None, None) => Err(ApiError::unauthorized(
-            "cart_token_required",
-            "send the cart's `X-Cart-Token`, or the owner's `X-Customer-Token`",
-        )),
-    }
-}
-
-/// Whether a line can be bought: still shown in the brand, in its currency.
-fn available(line: &PricedLine, currency: &str) -> bool {
-    line.visible == Some(true) && line.currency.trim() == currency
-}
-
-/// A cart priced with its region pack; `quote.lines` follow the cart's
-/// available lines in order, `quote.shipping` follows `shipments`.
-pub struct Priced {
-    pub region: std::sync::Arc<bazaar_regions::Region>,
-    pub quote: bazaar_regions::quote::Quote,
-    /// The vendor and rate of each shipping charge.
-    pub shipments: Vec<(Uuid, String)>,
-}
-
-/// What a cart holds: its lines, priced from the catalog, and the shipping
-/// rate of each vendor in it for the cart's region (most specific first).
-pub async fn contents(
-    conn: &mut bazaar_store::AsyncPgConnection,
-    regions: &bazaar_regions::Registry,
-    cart: &Cart,
-) -> Result<(Vec<PricedLine>, Vec<Rate>), StoreError> {
-    let lines = store::lines(conn, cart).await?;
-    let mut vendors: Vec<Uuid> = lines.iter().map(|l| l.vendor_id).collect();
-    vendors.sort();
-    vendors.dedup();
-    let lineage = regions
-        .current()
-        .get(&cart.region)
-        .map_or_else(|| vec![cart.region.clone()], |r| r.lineage.clone());
-    let rates = shipping::for_order(conn, &vendors, &lineage, cart.currency.trim()).await?;
-    Ok((lines, rates))
-}
-
-pub fn price_cart(
-    state: &AppState,
-    cart: &Cart,
-    lines: &[PricedLine],
-    rates: &[Rate],
-) -> ApiResult<Priced> {
-    let set = state.regions.current();
-    let region = set.get(&cart.region).cloned().ok_or_else(|| {
-        ApiError::unprocessable(
-            "region_not_found",
-            format!("region `{}` has no pack in force", cart.region),
-        )
-    })?;
-    let currency = cart.currency.trim();
-    let priced: Vec<&PricedLine> = lines.iter().filter(|l| available(l, currency)).collect();
-    let mut request = QuoteRequest {
-        at: Utc::now(),
-        age_verified: false,
-        lines: priced
-            .iter()
-            .map(|l| QuoteLine {
-                category: TaxCategory::parse(&l.tax_category).unwrap_or(TaxCategory::General),
-                unit_price: l.listing_price.unwrap_or(l.price),
-                quantity: u32::try_from(l.quantity).unwrap_or(0),
-                measure: l.weight_grams.map(|g| (g, Unit::Gram)),
-            })
-            .collect(),
-        purchased_today: Vec::new(),
-        shipping: Vec::new(),
-    };
-    // Each vendor's part ships at the vendor's rate, on its goods as
-    // priced (gross in inclusive regions, net otherwise).
-    let mut shipments = Vec::new();
-    for rate in rates {
-        let part = request
-            .lines
-            .iter()
-            .zip(&priced)
-            .filter(|(_, l)| l.vendor_id == rate.vendor_id);
-        let (goods, items) = part.fold((rust_decimal::Decimal::ZERO, 0i64), |(g, n), (q, _)| {
-            (
-                g + q.unit_price * rust_decimal::Decimal::from(q.quantity),
-                n + i64::from(q.quantity),
-            )
-        });
-        if items > 0 {
-            request.shipping.push(rate.charge(goods, items));
-            shipments.push((rate.vendor_id, rate.region.clone()));
-        }
-    }
-    let quote = quote(&region, &request);
-    Ok(Priced {
-        region,
-        quote,
-        shipments,
-    })
 }
 
 impl CartsApi {
@@ -307,7 +173,7 @@ impl CartsApi {
         token: Option<String>,
         session: Option<String>,
     ) -> ApiResult<store::Access> {
-        cart_access(&self.state, key, token, session).await
+        crate::request_parts::cart_access(&self.state, key, token, session).await
     }
 
     /// Check a region for a cart of this tenant: in force and sold in.
@@ -322,7 +188,7 @@ impl CartsApi {
             region,
             quote: q,
             shipments,
-        } = price_cart(&self.state, &cart, &lines, &rates)?;
+        } = price_cart(&self.state.regions, &cart, &lines, &rates)?;
         let currency = cart.currency.trim().to_owned();
         let unit_price = |l: &PricedLine| l.listing_price.unwrap_or(l.price);
         let priced: Vec<&PricedLine> = lines.iter().filter(|l| available(l, &currency)).collect();
@@ -439,7 +305,7 @@ impl CartsApi {
     ) -> ApiResult<CartView>
     where
         F: for<'r> FnOnce(
-                &'r mut bazaar_store::AsyncPgConnection,
+                &'r mut bazaar_store::TenantConn,
                 Cart,
             ) -> futures_util::future::BoxFuture<
                 'r,
@@ -447,7 +313,7 @@ impl CartsApi {
             > + Send
             + 'static,
     {
-        let brand = storefront(key)?;
+        let brand = key.storefront()?;
         let regions = self.state.regions.clone();
         let (cart, (lines, rates)) = self
             .state
@@ -505,7 +371,7 @@ impl CartsApi {
         body: Json<CreateCart>,
     ) -> ApiResult<Created<NewCart>> {
         let key = auth.0.tenant()?;
-        let brand_id = storefront(key)?;
+        let brand_id = key.storefront()?;
         let customer = match session.0 {
             Some(token) => Some(
                 crate::customer_auth::shopper(&self.state, key, &token)

@@ -215,7 +215,7 @@ impl CategoriesApi {
             .await
             .map_err(|e| tree_error(TreeError::Store(e)))?;
         let category = result.map_err(tree_error)?;
-        crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
         Ok(Json(category.into()))
     }
 

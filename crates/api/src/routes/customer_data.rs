@@ -13,7 +13,6 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use super::carts::storefront;
 use super::checkout::Order;
 use super::customers::signed_in;
 use super::{Created, NoContent, Tag, money};
@@ -749,7 +748,7 @@ impl CustomerDataApi {
     ) -> ApiResult<WishlistDetail>
     where
         F: for<'r> FnOnce(
-                &'r mut bazaar_store::AsyncPgConnection,
+                &'r mut bazaar_store::TenantConn,
                 Uuid,
                 Uuid,
             ) -> futures_util::future::BoxFuture<
@@ -805,7 +804,7 @@ impl SharedWishlistApi {
         share_token: Path<String>,
     ) -> ApiResult<Json<SharedWishlist>> {
         let key = auth.0.tenant()?;
-        let brand = storefront(key)?;
+        let brand = key.storefront()?;
         let token = share_token.0;
         if token.len() > 200 {
             return Err(ApiError::not_found(

@@ -24,7 +24,6 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
-use super::carts::storefront;
 use super::{Accepted, Created, NoContent, Tag, from_now};
 use crate::auth::{ApiKey, TenantKey};
 use crate::customer_auth::{self, Shopper, Window};
@@ -303,7 +302,7 @@ pub(crate) async fn signed_in(
     key: &TenantKey,
     token: &str,
 ) -> ApiResult<(Uuid, Shopper)> {
-    let brand = storefront(key)?;
+    let brand = key.storefront()?;
     let shopper = customer_auth::shopper(state, key, token).await?;
     Ok((brand, shopper))
 }
@@ -396,7 +395,7 @@ impl CustomersApi {
         body: Json<Register>,
     ) -> ApiResult<Created<SessionView>> {
         let key = auth.0.tenant()?;
-        let brand = storefront(key)?;
+        let brand = key.storefront()?;
         let body = body.0;
         let email = body.email.trim().to_lowercase();
         validate::email(&email)?;
@@ -461,7 +460,7 @@ impl CustomersApi {
         body: Json<Login>,
     ) -> ApiResult<Json<SessionView>> {
         let key = auth.0.tenant()?;
-        let brand = storefront(key)?;
+        let brand = key.storefront()?;
         let body = body.0;
         let email = body.email.trim().to_lowercase();
         if email.is_empty() || email.len() > 320 || body.password.len() > 1024 {
@@ -567,7 +566,7 @@ impl CustomersApi {
     )]
     async fn verify_email(&self, auth: ApiKey, body: Json<TokenInput>) -> ApiResult<NoContent> {
         let key = auth.0.tenant()?;
-        storefront(key)?;
+        key.storefront()?;
         let token = body.0.token;
         let done = self
             .state
@@ -641,7 +640,7 @@ impl CustomersApi {
         body: Json<ResetRequest>,
     ) -> ApiResult<Accepted> {
         let key = auth.0.tenant()?;
-        let brand = storefront(key)?;
+        let brand = key.storefront()?;
         let email = body.0.email.trim().to_lowercase();
         validate::email(&email)?;
         let address = customer_auth::client_address(&self.state, req);
@@ -677,7 +676,7 @@ impl CustomersApi {
     )]
     async fn confirm_reset(&self, auth: ApiKey, body: Json<ResetConfirm>) -> ApiResult<NoContent> {
         let key = auth.0.tenant()?;
-        storefront(key)?;
+        key.storefront()?;
         let ResetConfirm { token, password } = body.0;
         customer_auth::check_password(&password, "")?;
         let hash = customer_auth::hash_password(password).await?;

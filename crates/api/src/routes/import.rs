@@ -14,7 +14,7 @@ use bazaar_store::tenant::products::{
     self as store, NewProduct, NewVariant, ProductChanges, VariantChanges,
 };
 use bazaar_store::tenant::{brands, categories};
-use bazaar_store::{AsyncPgConnection, StoreError};
+use bazaar_store::{StoreError, TenantConn};
 use futures_util::FutureExt;
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiRequest, Enum, Object, OpenApi};
@@ -255,7 +255,7 @@ fn check(row: &Row) -> Result<Checked, (String, String)> {
 
 /// Apply one checked row; `Ok(Err(..))` is a row-level failure.
 async fn apply(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor_id: Uuid,
     row: Checked,
     currencies: &[String],
@@ -602,7 +602,7 @@ impl ImportApi {
                 .boxed()
             })
             .await??;
-        crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
         let count = |s: RowStatus| results.iter().filter(|r| r.status == s).count() as u32;
         Ok(Json(ImportResult {
             created: count(RowStatus::Created),

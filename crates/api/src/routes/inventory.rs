@@ -337,7 +337,7 @@ impl InventoryApi {
                 .boxed()
             })
             .await??;
-        crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
         Ok(Created::Created(Json(level.into())))
     }
 
@@ -461,7 +461,7 @@ impl InventoryApi {
                 other => other.into(),
             })??;
         if !result.replayed {
-            crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+            bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
         }
         Ok(Json(result))
     }

@@ -89,7 +89,7 @@ pub struct ListingsApi {
 }
 
 fn scope(key: &TenantKey) -> ApiResult<()> {
-    key.require(&[Scope::TenantAdmin, Scope::Vendor])
+    Ok(key.require(&[Scope::TenantAdmin, Scope::Vendor])?)
 }
 
 #[OpenApi(prefix_path = "/v1/listings", tag = "Tag::Listings")]
@@ -136,7 +136,7 @@ impl ListingsApi {
                 .boxed()
             })
             .await??;
-        crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
         Ok(Created::Created(Json(result.into())))
     }
 
@@ -213,7 +213,7 @@ impl ListingsApi {
             })
             .await
             .map_err(|e| ApiError::from_store(e, "listing"))??;
-        crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
         Ok(Json(result.into()))
     }
 
@@ -242,7 +242,7 @@ impl ListingsApi {
             })
             .await
             .map_err(|e| ApiError::from_store(e, "listing"))?;
-        crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
         Ok(Json(removed.into()))
     }
 }

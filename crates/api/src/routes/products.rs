@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use bazaar_domain::{Currency, Scope, Slug, ids, validate};
 use bazaar_regions::TaxCategory;
-use bazaar_store::AsyncPgConnection;
 use bazaar_store::StoreError;
+use bazaar_store::TenantConn;
 use bazaar_store::tenant::listings::{self, Refresh};
 use bazaar_store::tenant::products::{
     self as store, NewProduct, NewVariant, ProductChanges, VariantChanges,
@@ -461,7 +461,7 @@ pub(crate) fn acting_vendor(key: &TenantKey, requested: Option<Uuid>) -> ApiResu
 
 /// Inside a write: the vendor exists (and may sell, for vendor keys).
 pub(crate) async fn check_vendor(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor_id: Uuid,
     is_vendor_key: bool,
 ) -> Result<Result<(), ApiError>, StoreError> {
@@ -498,7 +498,7 @@ impl ProductsApi {
     where
         T: Send + 'static,
         F: for<'r> FnOnce(
-                &'r mut AsyncPgConnection,
+                &'r mut TenantConn,
             ) -> futures_util::future::BoxFuture<
                 'r,
                 Result<Result<T, ApiError>, StoreError>,
@@ -529,7 +529,7 @@ impl ProductsApi {
             })
             .await
             .map_err(write_error)??;
-        crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
         Ok(result)
     }
 
@@ -633,7 +633,7 @@ impl ProductsApi {
             })
             .await
             .map_err(write_error)??;
-        crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
         Ok(Created::Created(Json(product_out(
             created,
             &self.state.settings,

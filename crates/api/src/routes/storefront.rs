@@ -1,7 +1,7 @@
 //! `/v1/storefront`: what shoppers browse. A storefront key sees the active
 //! listings of its own brand and nothing else; a tenant admin may preview
 //! any brand with `brand_id`. Pages are cached per tenant catalog version
-//! (see `catalog_cache`), so repeated browses do not reach the database.
+//! (see `bazaar_commerce::catalog_cache`), so repeated browses do not reach the database.
 
 use std::str::FromStr;
 
@@ -228,12 +228,12 @@ async fn cached<T: ToJSON>(
     cache_key: &str,
     load: impl Future<Output = ApiResult<T>>,
 ) -> ApiResult<JsonBytes<T>> {
-    let (hit, full_key) = crate::catalog_cache::lookup(state, tenant, cache_key).await;
+    let (hit, full_key) = bazaar_commerce::catalog_cache::lookup(state, tenant, cache_key).await;
     if let Some(bytes) = hit {
         return Ok(JsonBytes::from_cached(bytes));
     }
     let fresh = JsonBytes::from_value(&load.await?);
-    crate::catalog_cache::store(state, full_key, fresh.bytes()).await;
+    bazaar_commerce::catalog_cache::store(state, full_key, fresh.bytes()).await;
     Ok(fresh)
 }
 

@@ -314,7 +314,7 @@ impl VendorsApi {
             .await
             .map_err(|e| ApiError::from_store(e, "vendor"))?;
         let vendor = result.map_err(|e| ApiError::conflict(e.code, e.message))?;
-        crate::catalog_cache::bump(&self.state, key.tenant_id).await;
+        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
         tracing::info!(vendor.id = %id, vendor.status = %vendor.status, "vendor status changed");
         vendor.try_into()
     }

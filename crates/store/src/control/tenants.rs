@@ -54,6 +54,7 @@ pub async fn create(db: &Db, new: NewTenant) -> Result<Tenant, StoreError> {
     let schema = TenantSchema::new(&new.slug.tenant_schema())?;
     db.control_tx(move |conn| {
         async move {
+            let conn = conn.pg();
             let tenant: Tenant = diesel::insert_into(tenants::table)
                 .values((
                     tenants::id.eq(bazaar_domain::ids::new_id()),

@@ -4,18 +4,18 @@
 //! (oldest first); a failed or expired payment cancels it.
 
 use diesel::sql_types::{BigInt, Int4, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::prepared::prepared;
 use crate::tenant::inventory::{self, Movement};
 use crate::tenant::orders::Available;
 use crate::tenant::outbox;
+use crate::{StoreError, TenantConn};
 
 /// How many more units of `variant` may be sold on backorder, with the
 /// variant row locked so concurrent checkouts count one after another.
-pub async fn room(conn: &mut AsyncPgConnection, variant: Uuid) -> Result<i64, StoreError> {
+pub async fn room(conn: &mut TenantConn, variant: Uuid) -> Result<i64, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct Room {
         #[diesel(sql_type = BigInt)]
@@ -27,7 +27,7 @@ pub async fn room(conn: &mut AsyncPgConnection, variant: Uuid) -> Result<i64, St
          FROM variants v WHERE v.id = $1 FOR UPDATE OF v",
     )
     .bind::<SqlUuid, _>(variant)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     Ok(r.room.max(0))
 }
@@ -35,7 +35,7 @@ pub async fn room(conn: &mut AsyncPgConnection, variant: Uuid) -> Result<i64, St
 /// The order was paid (`open`) or not (`cancelled`): move its held
 /// backorders on. Returns the variants of the backorders opened.
 pub async fn settle(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     order: Uuid,
     paid: bool,
 ) -> Result<Vec<Uuid>, StoreError> {
@@ -50,7 +50,7 @@ pub async fn settle(
     )
     .bind::<SqlUuid, _>(order)
     .bind::<Text, _>(to)
-    .load(conn)
+    .load(conn.pg())
     .await?;
     Ok(rows.into_iter().map(|v| v.variant_id).collect())
 }
@@ -71,7 +71,7 @@ struct Open {
 /// just locked); `None` uses every warehouse, locked in id order. Returns
 /// the number of backorders filled.
 pub async fn fill(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     variant: Uuid,
     warehouse: Option<Uuid>,
 ) -> Result<usize, StoreError> {
@@ -83,14 +83,14 @@ pub async fn fill(
     )
     .bind::<SqlUuid, _>(variant)
     .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(warehouse)
-    .load(conn)
+    .load(conn.pg())
     .await?;
     let open: Vec<Open> = prepared(
         "SELECT id, order_id, quantity FROM backorders WHERE variant_id = $1 AND status = 'open' \
          ORDER BY created_at, id FOR UPDATE",
     )
     .bind::<SqlUuid, _>(variant)
-    .load(conn)
+    .load(conn.pg())
     .await?;
     if open.is_empty() {
         return Ok(0);
@@ -124,7 +124,7 @@ pub async fn fill(
         }
         prepared("UPDATE backorders SET status = 'filled', filled_at = now() WHERE id = $1")
             .bind::<SqlUuid, _>(b.id)
-            .execute(conn)
+            .execute(conn.pg())
             .await?;
         outbox::publish(
             conn,
@@ -139,7 +139,7 @@ pub async fn fill(
 
 /// Variants with open backorders and stock available for the oldest of
 /// them (for the housekeeping job, which fills each in its own transaction).
-pub async fn fillable(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<Uuid>, StoreError> {
+pub async fn fillable(conn: &mut TenantConn, limit: i64) -> Result<Vec<Uuid>, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct V {
         #[diesel(sql_type = SqlUuid)]
@@ -151,7 +151,7 @@ pub async fn fillable(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<Uu
              >= b.quantity LIMIT $1",
     )
     .bind::<BigInt, _>(limit)
-    .load(conn)
+    .load(conn.pg())
     .await?;
     Ok(rows.into_iter().map(|v| v.variant_id).collect())
 }

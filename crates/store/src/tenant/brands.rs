@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::page::{Page, PageRequest};
 use crate::schema::tenant::brands;
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = brands)]
@@ -50,40 +50,37 @@ impl BrandChanges {
     }
 }
 
-pub async fn create(conn: &mut AsyncPgConnection, new: NewBrand) -> Result<Brand, StoreError> {
+pub async fn create(conn: &mut TenantConn, new: NewBrand) -> Result<Brand, StoreError> {
     Ok(diesel::insert_into(brands::table)
         .values(&new)
         .returning(Brand::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
 /// The currencies the tenant sells in: those of its brands.
-pub async fn currencies(conn: &mut AsyncPgConnection) -> Result<Vec<String>, StoreError> {
+pub async fn currencies(conn: &mut TenantConn) -> Result<Vec<String>, StoreError> {
     Ok(brands::table
         .select(brands::currency)
         .distinct()
         .order(brands::currency)
-        .load(conn)
+        .load(conn.pg())
         .await?)
 }
 
-pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Brand, StoreError> {
+pub async fn get(conn: &mut TenantConn, id: Uuid) -> Result<Brand, StoreError> {
     Ok(brands::table
         .find(id)
         .select(Brand::as_select())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
-pub async fn find_by_slug(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-) -> Result<Option<Brand>, StoreError> {
+pub async fn find_by_slug(conn: &mut TenantConn, slug: &str) -> Result<Option<Brand>, StoreError> {
     Ok(brands::table
         .filter(brands::slug.eq(slug))
         .select(Brand::as_select())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await
         .optional()?)
 }
@@ -91,7 +88,7 @@ pub async fn find_by_slug(
 /// Brands oldest first; `only` restricts the list to one brand (a
 /// storefront key sees its own brand and no other).
 pub async fn list(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     page: PageRequest,
     only: Option<Uuid>,
 ) -> Result<Page<Brand>, StoreError> {
@@ -106,12 +103,12 @@ pub async fn list(
     if let Some(only) = only {
         query = query.filter(brands::id.eq(only));
     }
-    let rows = query.load(conn).await?;
+    let rows = query.load(conn.pg()).await?;
     Ok(Page::from_overfetch(rows, page.limit, |b| b.id))
 }
 
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     changes: BrandChanges,
 ) -> Result<Brand, StoreError> {
@@ -121,6 +118,6 @@ pub async fn update(
     Ok(diesel::update(brands::table.find(id))
         .set((changes, brands::updated_at.eq(diesel::dsl::now)))
         .returning(Brand::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }

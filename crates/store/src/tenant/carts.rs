@@ -6,12 +6,12 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Int4, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::schema::tenant::{cart_lines, carts, listings, products, variants};
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = carts)]
@@ -62,7 +62,7 @@ pub struct PricedLine {
 use crate::secret::hash as token_hash;
 
 pub async fn create(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     brand_id: Uuid,
     region: &str,
     currency: &str,
@@ -81,7 +81,7 @@ pub async fn create(
             carts::customer_id.eq(customer),
         ))
         .returning(Cart::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?;
     Ok((cart, token))
 }
@@ -91,7 +91,7 @@ pub async fn create(
 /// (a token left on a shared device opens nothing). A merged cart is gone
 /// (its lines live on in the cart it merged into).
 pub async fn get(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     brand: Uuid,
     access: &Access,
@@ -109,13 +109,13 @@ pub async fn get(
             query
                 .filter(carts::token_hash.eq(token_hash(token)))
                 .filter(carts::customer_id.is_null())
-                .get_result(conn)
+                .get_result(conn.pg())
                 .await?
         }
         Access::Customer(customer) => {
             query
                 .filter(carts::customer_id.eq(*customer))
-                .get_result(conn)
+                .get_result(conn.pg())
                 .await?
         }
     })
@@ -124,7 +124,7 @@ pub async fn get(
 /// The customer's open carts in the brand, most recently active first:
 /// the first unnamed one is the working cart.
 pub async fn of_customer(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     brand: Uuid,
 ) -> Result<Vec<Cart>, StoreError> {
@@ -135,20 +135,20 @@ pub async fn of_customer(
         .order((carts::last_activity_at.desc(), carts::id.desc()))
         .limit(100)
         .select(Cart::as_select())
-        .load(conn)
+        .load(conn.pg())
         .await?)
 }
 
 /// Name the cart (saving it for later) or clear the name (making it the
 /// working cart again, as the most recently active).
 pub async fn set_saved_name(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     name: Option<&str>,
 ) -> Result<(), StoreError> {
     diesel::update(carts::table.find(id))
         .set(carts::saved_name.eq(name))
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     update(conn, id, None, None).await?;
     Ok(())
@@ -161,7 +161,7 @@ pub async fn set_saved_name(
 /// is no longer an open guest cart (checked out, merged or adopted by a
 /// concurrent sign-in: its row is locked and re-checked first).
 pub async fn adopt(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     guest: &Cart,
     customer: Uuid,
 ) -> Result<Option<Uuid>, StoreError> {
@@ -171,7 +171,7 @@ pub async fn adopt(
         .filter(carts::customer_id.is_null())
         .select(carts::id)
         .for_update()
-        .get_result(conn)
+        .get_result(conn.pg())
         .await
         .optional()?;
     if still_guest.is_none() {
@@ -184,7 +184,7 @@ pub async fn adopt(
     let Some(working) = working else {
         diesel::update(carts::table.find(guest.id))
             .set(carts::customer_id.eq(customer))
-            .execute(conn)
+            .execute(conn.pg())
             .await?;
         update(conn, guest.id, None, None).await?;
         return Ok(Some(guest.id));
@@ -196,13 +196,13 @@ pub async fn adopt(
         .filter(carts::status.eq("open"))
         .select(carts::id)
         .for_update()
-        .get_result(conn)
+        .get_result(conn.pg())
         .await
         .optional()?;
     if working_open.is_none() {
         diesel::update(carts::table.find(guest.id))
             .set(carts::customer_id.eq(customer))
-            .execute(conn)
+            .execute(conn.pg())
             .await?;
         update(conn, guest.id, None, None).await?;
         return Ok(Some(guest.id));
@@ -215,7 +215,7 @@ pub async fn adopt(
     )
     .bind::<SqlUuid, _>(guest.id)
     .bind::<SqlUuid, _>(working.id)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     diesel::update(carts::table.find(guest.id))
         .set((
@@ -224,7 +224,7 @@ pub async fn adopt(
             carts::customer_id.eq(customer),
             carts::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     if working.contact_email.is_none() && guest.contact_email.is_some() {
         update(conn, working.id, None, Some(guest.contact_email.clone())).await?;
@@ -236,7 +236,7 @@ pub async fn adopt(
 
 /// Change the region or contact, and record activity.
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     region: Option<String>,
     contact_email: Option<Option<String>>,
@@ -258,13 +258,13 @@ pub async fn update(
             carts::abandoned_notified_at.eq(None::<DateTime<Utc>>),
         ))
         .returning(Cart::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
 /// Add `quantity` of a variant (to the existing line, if any).
 pub async fn add(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     cart_id: Uuid,
     variant_id: Uuid,
     quantity: i32,
@@ -277,7 +277,7 @@ pub async fn add(
     .bind::<SqlUuid, _>(cart_id)
     .bind::<SqlUuid, _>(variant_id)
     .bind::<Int4, _>(quantity)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     update(conn, cart_id, None, None).await?;
     Ok(())
@@ -285,7 +285,7 @@ pub async fn add(
 
 /// Set a line's quantity; 0 removes it.
 pub async fn set_quantity(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     cart_id: Uuid,
     line_id: Uuid,
     quantity: i32,
@@ -294,14 +294,14 @@ pub async fn set_quantity(
         .filter(cart_lines::id.eq(line_id))
         .filter(cart_lines::cart_id.eq(cart_id));
     let n = if quantity == 0 {
-        diesel::delete(target).execute(conn).await?
+        diesel::delete(target).execute(conn.pg()).await?
     } else {
         diesel::update(target)
             .set((
                 cart_lines::quantity.eq(quantity),
                 cart_lines::updated_at.eq(diesel::dsl::now),
             ))
-            .execute(conn)
+            .execute(conn.pg())
             .await?
     };
     if n == 0 {
@@ -312,10 +312,7 @@ pub async fn set_quantity(
 }
 
 /// The cart's lines, oldest first, with their variants and listings.
-pub async fn lines(
-    conn: &mut AsyncPgConnection,
-    cart: &Cart,
-) -> Result<Vec<PricedLine>, StoreError> {
+pub async fn lines(conn: &mut TenantConn, cart: &Cart) -> Result<Vec<PricedLine>, StoreError> {
     type Row = (
         Uuid,
         i32,
@@ -360,7 +357,7 @@ pub async fn lines(
             listings::price_override.nullable(),
             listings::visible.nullable(),
         ))
-        .load(conn)
+        .load(conn.pg())
         .await?;
     Ok(rows
         .into_iter()
@@ -387,7 +384,7 @@ pub async fn lines(
 /// Open carts with a contact email idle since before `cutoff` that have not
 /// been announced yet; each gets a `cart.abandoned` outbox event, once.
 pub async fn announce_abandoned(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     cutoff: DateTime<Utc>,
 ) -> Result<Vec<Cart>, StoreError> {
     let idle: Vec<Cart> = carts::table
@@ -400,12 +397,12 @@ pub async fn announce_abandoned(
         .select(Cart::as_select())
         .for_update()
         .skip_locked()
-        .load(conn)
+        .load(conn.pg())
         .await?;
     for cart in &idle {
         diesel::update(carts::table.find(cart.id))
             .set(carts::abandoned_notified_at.eq(diesel::dsl::now))
-            .execute(conn)
+            .execute(conn.pg())
             .await?;
         crate::tenant::outbox::publish(
             conn,

@@ -5,11 +5,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::schema::tenant::{categories, products};
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = categories)]
@@ -56,7 +56,7 @@ fn child_path(parent: Option<&Category>, slug: &str) -> (String, i32) {
 }
 
 pub async fn create(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     parent_id: Option<Uuid>,
     slug: &str,
     name: &str,
@@ -76,36 +76,36 @@ pub async fn create(
             categories::depth.eq(depth),
         ))
         .returning(Category::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
-pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Category, StoreError> {
+pub async fn get(conn: &mut TenantConn, id: Uuid) -> Result<Category, StoreError> {
     Ok(categories::table
         .find(id)
         .select(Category::as_select())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
 pub async fn find_by_path(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     path: &str,
 ) -> Result<Option<Category>, StoreError> {
     Ok(categories::table
         .filter(categories::path.eq(path))
         .select(Category::as_select())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await
         .optional()?)
 }
 
 /// The whole tree, ordered by path (parents before their children).
-pub async fn all(conn: &mut AsyncPgConnection) -> Result<Vec<Category>, StoreError> {
+pub async fn all(conn: &mut TenantConn) -> Result<Vec<Category>, StoreError> {
     Ok(categories::table
         .order(categories::path)
         .select(Category::as_select())
-        .load(conn)
+        .load(conn.pg())
         .await?)
 }
 
@@ -113,7 +113,7 @@ pub async fn all(conn: &mut AsyncPgConnection) -> Result<Vec<Category>, StoreErr
 /// the root) a category; its subtree's paths follow. Returns the category
 /// and its old path (listings under it need refreshing).
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     name: Option<&str>,
     slug: Option<&str>,
@@ -146,7 +146,7 @@ pub async fn update(
         .bind::<Text, _>(&path)
         .bind::<Text, _>(&current.path)
         .bind::<Integer, _>(depth - current.depth)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     }
     let updated = diesel::update(categories::table.find(id))
@@ -157,18 +157,18 @@ pub async fn update(
             categories::updated_at.eq(diesel::dsl::now),
         ))
         .returning(Category::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?;
     Ok((updated, current.path))
 }
 
 /// Delete a category that has no children and no products.
-pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Category, TreeError> {
+pub async fn delete(conn: &mut TenantConn, id: Uuid) -> Result<Category, TreeError> {
     let category = get(conn, id).await?;
     let in_use: i64 = products::table
         .filter(products::category_id.eq(id))
         .count()
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?;
     if in_use > 0 {
         return Err(TreeError::HasProducts(in_use));
@@ -176,13 +176,13 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Category, 
     let children: i64 = categories::table
         .filter(categories::parent_id.eq(id))
         .count()
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?;
     if children > 0 {
         return Err(TreeError::HasChildren);
     }
     diesel::delete(categories::table.find(id))
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     Ok(category)
 }

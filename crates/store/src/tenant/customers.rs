@@ -8,13 +8,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::sql_types::{
     BigInt, Bool, Bytea, Date, Int4, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::secret;
 use crate::tenant::outbox;
+use crate::{StoreError, TenantConn};
 
 /// The realm of every account when the tenant shares accounts across brands.
 pub const SHARED_REALM: Uuid = Uuid::nil();
@@ -44,11 +44,11 @@ impl Settings {
     }
 }
 
-pub async fn settings(conn: &mut AsyncPgConnection) -> Result<Settings, StoreError> {
+pub async fn settings(conn: &mut TenantConn) -> Result<Settings, StoreError> {
     Ok(crate::prepared::prepared(
         "SELECT account_scope, loyalty_points_per_unit, loyalty_point_value, loyalty_expiry_days FROM customer_settings",
     )
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?)
 }
 
@@ -56,7 +56,7 @@ pub async fn settings(conn: &mut AsyncPgConnection) -> Result<Settings, StoreErr
 /// to its new realm; two brands' accounts with one email cannot share a
 /// realm, which surfaces as `StoreError::Conflict` (nothing changes).
 pub async fn update_settings(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     new: &Settings,
 ) -> Result<Settings, StoreError> {
     let before = settings(conn).await?;
@@ -70,7 +70,7 @@ pub async fn update_settings(
             "UPDATE customers SET realm = {realm}, updated_at = now()"
         ))
         .bind::<SqlUuid, _>(SHARED_REALM)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     }
     Ok(diesel::sql_query(
@@ -82,7 +82,7 @@ pub async fn update_settings(
     .bind::<Numeric, _>(new.loyalty_points_per_unit)
     .bind::<Numeric, _>(new.loyalty_point_value)
     .bind::<Nullable<Int4>, _>(new.loyalty_expiry_days)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?)
 }
 
@@ -128,10 +128,7 @@ pub struct NewCustomer<'a> {
 
 /// Create an account. An email already used in the realm is
 /// `StoreError::Conflict`.
-pub async fn create(
-    conn: &mut AsyncPgConnection,
-    new: &NewCustomer<'_>,
-) -> Result<Customer, StoreError> {
+pub async fn create(conn: &mut TenantConn, new: &NewCustomer<'_>) -> Result<Customer, StoreError> {
     let customer: Customer = diesel::sql_query(format!(
         "INSERT INTO customers (id, realm, brand_id, email, password_hash, name, date_of_birth) \
          VALUES ($1, $2, $3, lower($4), $5, $6, $7) RETURNING {CUSTOMER_COLUMNS}"
@@ -143,7 +140,7 @@ pub async fn create(
     .bind::<Text, _>(new.password_hash)
     .bind::<Nullable<Text>, _>(new.name)
     .bind::<Nullable<Date>, _>(new.date_of_birth)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     outbox::publish(
         conn,
@@ -156,7 +153,7 @@ pub async fn create(
 
 /// The active account with this email in the realm, with its password hash.
 pub async fn by_email(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     realm: Uuid,
     email: &str,
 ) -> Result<Option<(Customer, String)>, StoreError> {
@@ -174,7 +171,7 @@ pub async fn by_email(
     ))
     .bind::<SqlUuid, _>(realm)
     .bind::<Text, _>(email)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await
     .map(Some)
     .or_else(not_found_is_none)?;
@@ -191,7 +188,7 @@ fn not_found_is_none<T>(e: diesel::result::Error) -> Result<Option<T>, StoreErro
 /// An active account, in `realm` when one is given (storefronts), in any
 /// realm otherwise (tenant admins).
 pub async fn get(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     realm: Option<Uuid>,
 ) -> Result<Customer, StoreError> {
@@ -201,15 +198,12 @@ pub async fn get(
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<Nullable<SqlUuid>, _>(realm)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?)
 }
 
 /// The account's password hash.
-pub async fn password_hash(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-) -> Result<Option<String>, StoreError> {
+pub async fn password_hash(conn: &mut TenantConn, id: Uuid) -> Result<Option<String>, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct Row {
         #[diesel(sql_type = Nullable<Text>)]
@@ -217,14 +211,14 @@ pub async fn password_hash(
     }
     let row: Row = diesel::sql_query("SELECT password_hash FROM customers WHERE id = $1")
         .bind::<SqlUuid, _>(id)
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?;
     Ok(row.password_hash)
 }
 
 /// Accounts for the tenant's admins, newest last, optionally one email.
 pub async fn list(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     email: Option<&str>,
     page: crate::page::PageRequest,
 ) -> Result<crate::Page<Customer>, StoreError> {
@@ -236,7 +230,7 @@ pub async fn list(
     .bind::<Nullable<Text>, _>(email)
     .bind::<Nullable<SqlUuid>, _>(page.after)
     .bind::<BigInt, _>(page.limit + 1)
-    .load(conn)
+    .load(conn.pg())
     .await?;
     Ok(crate::Page::from_overfetch(rows, page.limit, |c| c.id))
 }
@@ -252,7 +246,7 @@ pub struct ProfileChanges {
 }
 
 pub async fn update_profile(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     changes: ProfileChanges,
 ) -> Result<Customer, StoreError> {
@@ -274,12 +268,12 @@ pub async fn update_profile(
     .bind::<Bool, _>(changes.date_of_birth.is_some())
     .bind::<Nullable<Date>, _>(changes.date_of_birth.flatten())
     .bind::<Nullable<Text>, _>(changes.email)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?)
 }
 
 pub async fn set_password(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     password_hash: &str,
 ) -> Result<(), StoreError> {
@@ -288,17 +282,17 @@ pub async fn set_password(
     )
     .bind::<SqlUuid, _>(id)
     .bind::<Text, _>(password_hash)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(())
 }
 
-pub async fn mark_email_verified(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), StoreError> {
+pub async fn mark_email_verified(conn: &mut TenantConn, id: Uuid) -> Result<(), StoreError> {
     diesel::sql_query(
         "UPDATE customers SET email_verified_at = COALESCE(email_verified_at, now()), updated_at = now() WHERE id = $1",
     )
     .bind::<SqlUuid, _>(id)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(())
 }
@@ -318,7 +312,7 @@ pub struct Session {
 
 /// Open a session for the account; returns its token (shown once).
 pub async fn open_session(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     brand: Uuid,
     expires_at: DateTime<Utc>,
@@ -331,14 +325,14 @@ pub async fn open_session(
     .bind::<SqlUuid, _>(customer)
     .bind::<SqlUuid, _>(brand)
     .bind::<Timestamptz, _>(expires_at)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(token)
 }
 
 /// The live session with this token hash, if any.
 pub async fn session(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     token_hash: &[u8],
 ) -> Result<Option<Session>, StoreError> {
     diesel::sql_query(
@@ -347,20 +341,17 @@ pub async fn session(
          WHERE s.token_hash = $1 AND s.expires_at > now() AND c.status = 'active'",
     )
     .bind::<Bytea, _>(token_hash)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await
     .map(Some)
     .or_else(not_found_is_none)
 }
 
 /// End one session (logging out); ending an ended one is not an error.
-pub async fn close_session(
-    conn: &mut AsyncPgConnection,
-    token_hash: &[u8],
-) -> Result<(), StoreError> {
+pub async fn close_session(conn: &mut TenantConn, token_hash: &[u8]) -> Result<(), StoreError> {
     diesel::sql_query("DELETE FROM customer_sessions WHERE token_hash = $1")
         .bind::<Bytea, _>(token_hash)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     Ok(())
 }
@@ -368,7 +359,7 @@ pub async fn close_session(
 /// End every session of the account but `keep` (if given); returns the
 /// ended sessions' hashes so their cached copies can be forgotten.
 pub async fn close_sessions(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     keep: Option<&[u8]>,
 ) -> Result<Vec<Vec<u8>>, StoreError> {
@@ -383,7 +374,7 @@ pub async fn close_sessions(
     )
     .bind::<SqlUuid, _>(customer)
     .bind::<Nullable<Bytea>, _>(keep)
-    .load(conn)
+    .load(conn.pg())
     .await?;
     Ok(rows.into_iter().map(|r| r.token_hash).collect())
 }
@@ -418,7 +409,7 @@ impl Purpose {
 /// emails it; the API never returns it). Earlier unused tokens of the same
 /// purpose stop working: only the newest email's link is good.
 pub async fn issue_token(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: &Customer,
     purpose: Purpose,
     expires_at: DateTime<Utc>,
@@ -428,7 +419,7 @@ pub async fn issue_token(
     )
     .bind::<SqlUuid, _>(customer.id)
     .bind::<Text, _>(purpose.as_str())
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     let token = secret::generate(match purpose {
         Purpose::VerifyEmail => "ev_",
@@ -441,7 +432,7 @@ pub async fn issue_token(
     .bind::<SqlUuid, _>(customer.id)
     .bind::<Text, _>(purpose.as_str())
     .bind::<Timestamptz, _>(expires_at)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     outbox::publish(
         conn,
@@ -459,7 +450,7 @@ pub async fn issue_token(
 
 /// Spend a token: the account it was issued to, once, before it expires.
 pub async fn use_token(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     token: &str,
     purpose: Purpose,
 ) -> Result<Option<Uuid>, StoreError> {
@@ -475,7 +466,7 @@ pub async fn use_token(
     )
     .bind::<Bytea, _>(secret::hash(token))
     .bind::<Text, _>(purpose.as_str())
-    .get_result(conn)
+    .get_result(conn.pg())
     .await
     .map(Some)
     .or_else(not_found_is_none)?;
@@ -527,7 +518,7 @@ pub struct AddressFields {
 
 /// Make room for a new default: the account's other addresses lose it.
 async fn clear_defaults(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     shipping: bool,
     billing: bool,
@@ -539,25 +530,22 @@ async fn clear_defaults(
     .bind::<SqlUuid, _>(customer)
     .bind::<Bool, _>(shipping)
     .bind::<Bool, _>(billing)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(())
 }
 
-pub async fn addresses(
-    conn: &mut AsyncPgConnection,
-    customer: Uuid,
-) -> Result<Vec<Address>, StoreError> {
+pub async fn addresses(conn: &mut TenantConn, customer: Uuid) -> Result<Vec<Address>, StoreError> {
     Ok(diesel::sql_query(format!(
         "SELECT {ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY id"
     ))
     .bind::<SqlUuid, _>(customer)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
 pub async fn add_address(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     a: &AddressFields,
 ) -> Result<Address, StoreError> {
@@ -577,12 +565,12 @@ pub async fn add_address(
     .bind::<Nullable<Text>, _>(a.phone.as_deref())
     .bind::<Bool, _>(a.default_shipping)
     .bind::<Bool, _>(a.default_billing)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?)
 }
 
 pub async fn address(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     id: Uuid,
 ) -> Result<Address, StoreError> {
@@ -591,13 +579,13 @@ pub async fn address(
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<SqlUuid, _>(customer)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?)
 }
 
 /// Replace an address's fields.
 pub async fn update_address(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     id: Uuid,
     a: &AddressFields,
@@ -620,19 +608,19 @@ pub async fn update_address(
     .bind::<Nullable<Text>, _>(a.phone.as_deref())
     .bind::<Bool, _>(a.default_shipping)
     .bind::<Bool, _>(a.default_billing)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?)
 }
 
 pub async fn delete_address(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     id: Uuid,
 ) -> Result<(), StoreError> {
     let n = diesel::sql_query("DELETE FROM customer_addresses WHERE id = $1 AND customer_id = $2")
         .bind::<SqlUuid, _>(id)
         .bind::<SqlUuid, _>(customer)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -667,14 +655,14 @@ const VERIFICATION_COLUMNS: &str =
 
 /// The verification in force, if any.
 pub async fn current_verification(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
 ) -> Result<Option<AgeVerification>, StoreError> {
     diesel::sql_query(format!(
         "SELECT {VERIFICATION_COLUMNS} FROM age_verifications WHERE customer_id = $1 AND revoked_at IS NULL"
     ))
     .bind::<SqlUuid, _>(customer)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await
     .map(Some)
     .or_else(not_found_is_none)
@@ -682,20 +670,20 @@ pub async fn current_verification(
 
 /// Every verification of the account, newest first (revoked ones too).
 pub async fn verifications(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
 ) -> Result<Vec<AgeVerification>, StoreError> {
     Ok(diesel::sql_query(format!(
         "SELECT {VERIFICATION_COLUMNS} FROM age_verifications WHERE customer_id = $1 ORDER BY verified_at DESC, id DESC"
     ))
     .bind::<SqlUuid, _>(customer)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
 /// Revoke the verification in force (if any); returns whether one was.
 pub async fn revoke_verification(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     by: &str,
 ) -> Result<bool, StoreError> {
@@ -704,7 +692,7 @@ pub async fn revoke_verification(
     )
     .bind::<SqlUuid, _>(customer)
     .bind::<Text, _>(by)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(n > 0)
 }
@@ -712,7 +700,7 @@ pub async fn revoke_verification(
 /// Record a verification (replacing the one in force): the verified date
 /// of birth becomes the account's.
 pub async fn verify_age(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     date_of_birth: NaiveDate,
     method: &str,
@@ -723,7 +711,7 @@ pub async fn verify_age(
     diesel::sql_query("UPDATE customers SET date_of_birth = $2, updated_at = now() WHERE id = $1")
         .bind::<SqlUuid, _>(customer)
         .bind::<Date, _>(date_of_birth)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     let v: AgeVerification = diesel::sql_query(format!(
         "INSERT INTO age_verifications (id, customer_id, date_of_birth, method, reference, verified_by) \
@@ -735,7 +723,7 @@ pub async fn verify_age(
     .bind::<Text, _>(method)
     .bind::<Nullable<Text>, _>(reference)
     .bind::<Text, _>(by)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     outbox::publish(
         conn,
@@ -754,10 +742,7 @@ pub async fn verify_age(
 /// kept with their personal fields cleared so the tenant's accounting stays
 /// whole, unspent points forfeited. Returns the
 /// ended sessions' hashes.
-pub async fn erase(
-    conn: &mut AsyncPgConnection,
-    customer: Uuid,
-) -> Result<Vec<Vec<u8>>, StoreError> {
+pub async fn erase(conn: &mut TenantConn, customer: Uuid) -> Result<Vec<Vec<u8>>, StoreError> {
     let sessions = close_sessions(conn, customer, None).await?;
     // Carts before the customer's row: a checkout locks its cart, then
     // stock, then the customer.
@@ -777,7 +762,7 @@ pub async fn erase(
     ] {
         diesel::sql_query(statement)
             .bind::<SqlUuid, _>(customer)
-            .execute(conn)
+            .execute(conn.pg())
             .await?;
     }
     crate::tenant::loyalty::forfeit(conn, customer).await?;
@@ -786,7 +771,7 @@ pub async fn erase(
          email_verified_at = NULL, status = 'deleted', deleted_at = now(), updated_at = now() WHERE id = $1",
     )
     .bind::<SqlUuid, _>(customer)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     outbox::publish(
         conn,
@@ -799,28 +784,25 @@ pub async fn erase(
 
 /// Withdraw every unused token of the account (its email changed: links
 /// mailed to the old address must not work, nor verify the new one).
-pub async fn revoke_tokens(conn: &mut AsyncPgConnection, customer: Uuid) -> Result<(), StoreError> {
+pub async fn revoke_tokens(conn: &mut TenantConn, customer: Uuid) -> Result<(), StoreError> {
     diesel::sql_query(
         "UPDATE customer_tokens SET used_at = now() WHERE customer_id = $1 AND used_at IS NULL",
     )
     .bind::<SqlUuid, _>(customer)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(())
 }
 
 /// Forget sessions and tokens past their expiry.
-pub async fn purge_expired(
-    conn: &mut AsyncPgConnection,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub async fn purge_expired(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<(), StoreError> {
     diesel::sql_query("DELETE FROM customer_sessions WHERE expires_at < $1")
         .bind::<Timestamptz, _>(now)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     diesel::sql_query("DELETE FROM customer_tokens WHERE expires_at < $1 - interval '7 days'")
         .bind::<Timestamptz, _>(now)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     Ok(())
 }

@@ -5,10 +5,9 @@
 //! past their 24 hours, ended sessions and spent tokens are forgotten.
 
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncPgConnection;
 
-use crate::StoreError;
 use crate::tenant::{backorders, customers, idempotency, loyalty, orders};
+use crate::{StoreError, TenantConn};
 
 /// What one run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,7 +23,7 @@ pub struct Report {
 /// Variants whose backorders are filled per run, at most.
 const FILL_BATCH: i64 = 100;
 
-pub async fn run(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<Report, StoreError> {
+pub async fn run(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<Report, StoreError> {
     let expired = orders::expire(conn, now).await?;
     let mut filled = 0;
     for variant in backorders::fillable(conn, FILL_BATCH).await? {

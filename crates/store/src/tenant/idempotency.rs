@@ -4,10 +4,10 @@
 //! first is still running, a duplicate is told so.
 
 use diesel::sql_types::{Int4, Jsonb, Nullable, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
-use crate::StoreError;
 use crate::prepared::prepared;
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Begin {
@@ -32,7 +32,7 @@ pub enum Begin {
 /// concurrent duplicate sees the claim. A claim older than `stale_after`
 /// that never finished is taken over (`Begin::Resume`).
 pub async fn begin(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     scope: &str,
     key: &str,
     request_hash: &str,
@@ -45,7 +45,7 @@ pub async fn begin(
     .bind::<Text, _>(scope)
     .bind::<Text, _>(key)
     .bind::<Text, _>(request_hash)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     if inserted == 1 {
         return Ok(Begin::Fresh);
@@ -73,7 +73,7 @@ pub async fn begin(
     .bind::<Text, _>(scope)
     .bind::<Text, _>(key)
     .bind::<diesel::sql_types::Double, _>(stale_after.as_secs_f64())
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     Ok(if row.request_hash != request_hash {
         Begin::Mismatch
@@ -81,7 +81,7 @@ pub async fn begin(
         prepared("UPDATE idempotency_keys SET locked_at = now() WHERE scope = $1 AND key = $2")
             .bind::<Text, _>(scope)
             .bind::<Text, _>(key)
-            .execute(conn)
+            .execute(conn.pg())
             .await?;
         Begin::Resume {
             order: row.order_id,
@@ -99,7 +99,7 @@ pub async fn begin(
 /// Record the order a claimed key's checkout placed, in the placing
 /// transaction, so a retry after a crash resumes that order.
 pub async fn attach_order(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     scope: &str,
     key: &str,
     order: uuid::Uuid,
@@ -110,14 +110,14 @@ pub async fn attach_order(
     .bind::<Text, _>(scope)
     .bind::<Text, _>(key)
     .bind::<diesel::sql_types::Uuid, _>(order)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(())
 }
 
 /// Store the response the key replays from now on.
 pub async fn finish(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     scope: &str,
     key: &str,
     status: i32,
@@ -130,37 +130,33 @@ pub async fn finish(
     .bind::<Text, _>(key)
     .bind::<Int4, _>(status)
     .bind::<Jsonb, _>(body)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(())
 }
 
 /// Forget a claim whose request failed before it changed anything, so the
 /// client may retry with the same key.
-pub async fn release(
-    conn: &mut AsyncPgConnection,
-    scope: &str,
-    key: &str,
-) -> Result<(), StoreError> {
+pub async fn release(conn: &mut TenantConn, scope: &str, key: &str) -> Result<(), StoreError> {
     prepared(
         "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress'",
     )
     .bind::<Text, _>(scope)
     .bind::<Text, _>(key)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(())
 }
 
 /// Forget finished keys older than `before` (they are kept at least 24 hours).
 pub async fn purge(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     before: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, StoreError> {
     Ok(
         prepared("DELETE FROM idempotency_keys WHERE status = 'done' AND created_at < $1")
             .bind::<diesel::sql_types::Timestamptz, _>(before)
-            .execute(conn)
+            .execute(conn.pg())
             .await?,
     )
 }

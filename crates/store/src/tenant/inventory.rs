@@ -6,12 +6,12 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Int4, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::prepared::prepared;
 use crate::schema::tenant::{stock_levels, warehouses};
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = warehouses)]
@@ -61,7 +61,7 @@ impl Movement {
 }
 
 pub async fn create_warehouse(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor_id: Uuid,
     code: &str,
     name: &str,
@@ -78,12 +78,12 @@ pub async fn create_warehouse(
             warehouses::address.eq(address),
         ))
         .returning(Warehouse::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
 pub async fn warehouse(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     vendor: Option<Uuid>,
 ) -> Result<Warehouse, StoreError> {
@@ -94,11 +94,11 @@ pub async fn warehouse(
     if let Some(v) = vendor {
         q = q.filter(warehouses::vendor_id.eq(v));
     }
-    Ok(q.get_result(conn).await?)
+    Ok(q.get_result(conn.pg()).await?)
 }
 
 pub async fn warehouses_of(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor: Option<Uuid>,
 ) -> Result<Vec<Warehouse>, StoreError> {
     let mut q = warehouses::table
@@ -108,7 +108,7 @@ pub async fn warehouses_of(
     if let Some(v) = vendor {
         q = q.filter(warehouses::vendor_id.eq(v));
     }
-    Ok(q.load(conn).await?)
+    Ok(q.load(conn.pg()).await?)
 }
 
 /// Apply a change to a stock level and record it in the ledger. Refused
@@ -119,7 +119,7 @@ pub async fn warehouses_of(
     reason = "one ledger row's fields, all required"
 )]
 pub async fn change(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     variant_id: Uuid,
     warehouse_id: Uuid,
     kind: Movement,
@@ -151,7 +151,7 @@ pub async fn change(
             return Ok(stock_levels::table
                 .find((variant_id, warehouse_id))
                 .select(StockLevel::as_select())
-                .get_result(conn)
+                .get_result(conn.pg())
                 .await?);
         }
     }
@@ -165,7 +165,7 @@ pub async fn change(
     reason = "one ledger row's fields, all required"
 )]
 pub(crate) async fn apply(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     variant_id: Uuid,
     warehouse_id: Uuid,
     kind: Movement,
@@ -187,7 +187,7 @@ pub(crate) async fn apply(
         )
         .bind::<SqlUuid, _>(variant_id)
         .bind::<SqlUuid, _>(warehouse_id)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     }
     // One round trip: the change, its ledger row, and what the low-stock
@@ -213,7 +213,7 @@ pub(crate) async fn apply(
     .bind::<Text, _>(kind.as_str())
     .bind::<Nullable<Text>, _>(reference)
     .bind::<Text, _>(actor)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     // Only a fall in available stock can cross the threshold.
     if on_hand_delta < reserved_delta {
@@ -241,7 +241,7 @@ struct Changed {
 /// Publish `inventory.low_stock` when this change took the variant's total
 /// available stock from above its threshold to at or below it.
 async fn low_stock_check(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     row: &Changed,
     available_delta: i32,
 ) -> Result<(), StoreError> {
@@ -269,7 +269,7 @@ async fn low_stock_check(
 /// A stock sync already received from a vendor's ERP: its request hash and
 /// stored result.
 pub async fn sync_record(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor_id: Uuid,
     sync_id: &str,
 ) -> Result<Option<(String, serde_json::Value)>, StoreError> {
@@ -283,14 +283,14 @@ pub async fn sync_record(
     let row: Option<Row> = prepared("SELECT request_hash, result FROM stock_syncs WHERE vendor_id = $1 AND sync_id = $2 FOR UPDATE")
         .bind::<SqlUuid, _>(vendor_id)
         .bind::<Text, _>(sync_id)
-        .get_result(conn)
+        .get_result(conn.pg())
         .await
         .optional()?;
     Ok(row.map(|r| (r.request_hash, r.result)))
 }
 
 pub async fn save_sync(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor_id: Uuid,
     sync_id: &str,
     request_hash: &str,
@@ -301,14 +301,14 @@ pub async fn save_sync(
         .bind::<Text, _>(sync_id)
         .bind::<Text, _>(request_hash)
         .bind::<diesel::sql_types::Jsonb, _>(result)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     Ok(())
 }
 
 /// The vendor's warehouse with this code.
 pub async fn warehouse_by_code(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor_id: Uuid,
     code: &str,
 ) -> Result<Option<Warehouse>, StoreError> {
@@ -316,14 +316,14 @@ pub async fn warehouse_by_code(
         .filter(warehouses::vendor_id.eq(vendor_id))
         .filter(warehouses::code.eq(code))
         .select(Warehouse::as_select())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await
         .optional()?)
 }
 
 /// The current level, locked for the rest of the transaction (0 when none).
 pub async fn level_for_update(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     variant_id: Uuid,
     warehouse_id: Uuid,
 ) -> Result<i32, StoreError> {
@@ -332,7 +332,7 @@ pub async fn level_for_update(
         .filter(stock_levels::warehouse_id.eq(warehouse_id))
         .select(stock_levels::on_hand)
         .for_update()
-        .get_result(conn)
+        .get_result(conn.pg())
         .await
         .optional()?
         .unwrap_or(0))
@@ -340,20 +340,20 @@ pub async fn level_for_update(
 
 /// Stock of these variants in every warehouse.
 pub async fn levels(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     variant_ids: &[Uuid],
 ) -> Result<Vec<StockLevel>, StoreError> {
     Ok(stock_levels::table
         .filter(stock_levels::variant_id.eq_any(variant_ids))
         .order((stock_levels::variant_id, stock_levels::warehouse_id))
         .select(StockLevel::as_select())
-        .load(conn)
+        .load(conn.pg())
         .await?)
 }
 
 /// How many stock levels differ from the sum of their ledger (0 when the
 /// books balance).
-pub async fn ledger_mismatches(conn: &mut AsyncPgConnection) -> Result<i64, StoreError> {
+pub async fn ledger_mismatches(conn: &mut TenantConn) -> Result<i64, StoreError> {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
@@ -366,7 +366,7 @@ pub async fn ledger_mismatches(conn: &mut AsyncPgConnection) -> Result<i64, Stor
          USING (variant_id, warehouse_id) \
          WHERE s.on_hand IS DISTINCT FROM m.on_hand OR s.reserved IS DISTINCT FROM m.reserved",
     )
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     Ok(c.n)
 }

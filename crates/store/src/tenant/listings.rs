@@ -10,13 +10,13 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Jsonb, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::page::{Page, PageRequest};
 use crate::schema::tenant::listings;
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = listings)]
@@ -46,10 +46,7 @@ pub enum Refresh<'a> {
 
 /// Recompute the browse columns of the chosen listings from their products,
 /// variants, vendors and categories.
-pub async fn refresh(
-    conn: &mut AsyncPgConnection,
-    which: Refresh<'_>,
-) -> Result<usize, StoreError> {
+pub async fn refresh(conn: &mut TenantConn, which: Refresh<'_>) -> Result<usize, StoreError> {
     const SET: &str = "UPDATE listings l SET \
         vendor_id = p.vendor_id, title = p.title, category_path = c.path, \
         price = COALESCE(l.price_override, (SELECT min(v.price) FROM variants v WHERE v.product_id = p.id)), \
@@ -65,13 +62,13 @@ pub async fn refresh(
         Refresh::Products(ids) => {
             diesel::sql_query(format!("{SET} p.id = ANY($1)"))
                 .bind::<Array<SqlUuid>, _>(ids)
-                .execute(conn)
+                .execute(conn.pg())
                 .await?
         }
         Refresh::Vendor(id) => {
             diesel::sql_query(format!("{SET} p.vendor_id = $1"))
                 .bind::<SqlUuid, _>(id)
-                .execute(conn)
+                .execute(conn.pg())
                 .await?
         }
         Refresh::CategoryPaths(paths) => {
@@ -80,7 +77,7 @@ pub async fn refresh(
                  OR c.path = ANY($1) OR c.path LIKE ANY(SELECT x || '/%' FROM unnest($1) x))"
             ))
             .bind::<Array<Text>, _>(paths)
-            .execute(conn)
+            .execute(conn.pg())
             .await?
         }
     };
@@ -88,7 +85,7 @@ pub async fn refresh(
 }
 
 pub async fn create(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     brand_id: Uuid,
     product_id: Uuid,
     vendor_id: Uuid,
@@ -104,22 +101,22 @@ pub async fn create(
             listings::price_override.eq(price_override),
             listings::title.eq(""),
         ))
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     refresh(conn, Refresh::Products(&[product_id])).await?;
     get(conn, id).await
 }
 
-pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Listing, StoreError> {
+pub async fn get(conn: &mut TenantConn, id: Uuid) -> Result<Listing, StoreError> {
     Ok(listings::table
         .find(id)
         .select(Listing::as_select())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     active: Option<bool>,
     price_override: Option<Option<Decimal>>,
@@ -139,22 +136,22 @@ pub async fn update(
             listings::updated_at.eq(diesel::dsl::now),
         ))
         .returning(Listing::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?;
     refresh(conn, Refresh::Products(&[listing.product_id])).await?;
     get(conn, id).await
 }
 
-pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Listing, StoreError> {
+pub async fn delete(conn: &mut TenantConn, id: Uuid) -> Result<Listing, StoreError> {
     Ok(diesel::delete(listings::table.find(id))
         .returning(Listing::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
 /// Listings oldest first, optionally of one brand and/or one vendor.
 pub async fn list(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     page: PageRequest,
     brand: Option<Uuid>,
     vendor: Option<Uuid>,
@@ -173,7 +170,7 @@ pub async fn list(
     if let Some(vendor) = vendor {
         query = query.filter(listings::vendor_id.eq(vendor));
     }
-    let rows = query.load(conn).await?;
+    let rows = query.load(conn.pg()).await?;
     Ok(Page::from_overfetch(rows, page.limit, |l| l.id))
 }
 
@@ -258,7 +255,7 @@ const BROWSE_ROW: &str = "SELECT l.id AS listing_id, l.created_at AS listed_at, 
 /// The visible listings among `ids` in `brand`, as browse rows (in no
 /// particular order): search hits are hydrated with these.
 pub async fn cards(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     brand: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<BrowseRow>, StoreError> {
@@ -267,7 +264,7 @@ pub async fn cards(
     ))
     .bind::<Array<SqlUuid>, _>(ids)
     .bind::<SqlUuid, _>(brand)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
@@ -356,10 +353,10 @@ fn browse_query(
 
 /// One browse page and where the next starts.
 pub async fn browse(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     b: &Browse,
 ) -> Result<(Vec<BrowseRow>, Option<After>), StoreError> {
-    let mut rows: Vec<BrowseRow> = browse_query(b, "").load(conn).await?;
+    let mut rows: Vec<BrowseRow> = browse_query(b, "").load(conn.pg()).await?;
     let limit = usize::try_from(b.limit).unwrap_or(0);
     let next = if rows.len() > limit {
         rows.truncate(limit);
@@ -371,16 +368,13 @@ pub async fn browse(
 }
 
 /// The plan PostgreSQL chooses for a browse, for tests and benchmarks.
-pub async fn explain_browse(
-    conn: &mut AsyncPgConnection,
-    b: &Browse,
-) -> Result<String, StoreError> {
+pub async fn explain_browse(conn: &mut TenantConn, b: &Browse) -> Result<String, StoreError> {
     #[derive(QueryableByName)]
     struct Line {
         #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
         line: String,
     }
-    let lines: Vec<Line> = browse_query(b, "EXPLAIN ").load(conn).await?;
+    let lines: Vec<Line> = browse_query(b, "EXPLAIN ").load(conn.pg()).await?;
     Ok(lines
         .into_iter()
         .map(|l| l.line)
@@ -391,7 +385,7 @@ pub async fn explain_browse(
 /// The visible listing of a product in a brand, by product id or slug (the
 /// oldest listing wins when two vendors use the same slug).
 pub async fn storefront_product(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     brand_id: Uuid,
     id: Option<Uuid>,
     slug: Option<&str>,
@@ -410,18 +404,15 @@ pub async fn storefront_product(
     if let Some(slug) = slug {
         query = query.filter(products::slug.eq(slug.to_owned()));
     }
-    Ok(query.first(conn).await?)
+    Ok(query.first(conn.pg()).await?)
 }
 
 /// Whether any visible listing exists (for the benchmark's sanity checks).
-pub async fn visible_count(
-    conn: &mut AsyncPgConnection,
-    brand_id: Uuid,
-) -> Result<i64, StoreError> {
+pub async fn visible_count(conn: &mut TenantConn, brand_id: Uuid) -> Result<i64, StoreError> {
     Ok(listings::table
         .filter(listings::brand_id.eq(brand_id))
         .filter(listings::visible.eq(true))
         .count()
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }

@@ -6,12 +6,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::prepared::prepared;
 use crate::tenant::outbox;
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
 pub struct Entry {
@@ -34,7 +34,7 @@ pub struct Entry {
 
 /// The customer's balance, locked for the rest of the transaction;
 /// `None` for an erased account (which earns and gets back nothing).
-async fn lock(conn: &mut AsyncPgConnection, customer: Uuid) -> Result<Option<i64>, StoreError> {
+async fn lock(conn: &mut TenantConn, customer: Uuid) -> Result<Option<i64>, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct Row {
         #[diesel(sql_type = BigInt)]
@@ -45,7 +45,7 @@ async fn lock(conn: &mut AsyncPgConnection, customer: Uuid) -> Result<Option<i64
     let row: Row =
         prepared("SELECT loyalty_balance, status FROM customers WHERE id = $1 FOR UPDATE")
             .bind::<SqlUuid, _>(customer)
-            .get_result(conn)
+            .get_result(conn.pg())
             .await?;
     Ok((row.status == "active").then_some(row.loyalty_balance))
 }
@@ -53,7 +53,7 @@ async fn lock(conn: &mut AsyncPgConnection, customer: Uuid) -> Result<Option<i64
 /// Append an entry and move the balance with it; returns the entry's id,
 /// or `None` when the order already has an entry of this kind.
 async fn append(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     kind: &str,
     points: i64,
@@ -76,7 +76,7 @@ async fn append(
     .bind::<Nullable<SqlUuid>, _>(order)
     .bind::<Nullable<Timestamptz>, _>(lot_expires_at)
     .bind::<Nullable<Text>, _>(note)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await
     .map(Some)
     .or_else(|e| match e {
@@ -91,7 +91,7 @@ async fn append(
     )
     .bind::<SqlUuid, _>(customer)
     .bind::<BigInt, _>(points)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     if points > 0 {
         prepared(
@@ -101,7 +101,7 @@ async fn append(
         .bind::<SqlUuid, _>(customer)
         .bind::<BigInt, _>(points)
         .bind::<Nullable<Timestamptz>, _>(lot_expires_at)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     }
     Ok(Some(id))
@@ -111,7 +111,7 @@ async fn append(
 /// caller holds the customer's lock and has checked the balance). Returns
 /// the latest expiry among the lots spent (`None` if any never expires).
 async fn spend(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     points: i64,
     due: Option<DateTime<Utc>>,
@@ -131,7 +131,7 @@ async fn spend(
     )
     .bind::<SqlUuid, _>(customer)
     .bind::<Nullable<Timestamptz>, _>(due)
-    .load(conn)
+    .load(conn.pg())
     .await?;
     let mut left = points;
     let mut latest: Option<Option<DateTime<Utc>>> = None;
@@ -143,7 +143,7 @@ async fn spend(
         prepared("UPDATE loyalty_lots SET remaining = remaining - $2 WHERE entry_id = $1")
             .bind::<BigInt, _>(lot.entry_id)
             .bind::<BigInt, _>(take)
-            .execute(conn)
+            .execute(conn.pg())
             .await?;
         left -= take;
         latest = Some(match (latest, lot.expires_at) {
@@ -157,7 +157,7 @@ async fn spend(
 
 /// Points for a paid order (once per order, however often it is settled).
 pub async fn earn(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     order: Uuid,
     points: i64,
@@ -191,7 +191,7 @@ pub async fn earn(
 /// Redeem points on an order being placed. `Err(balance)` when the
 /// customer has fewer points than asked.
 pub async fn redeem(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     order: Uuid,
     points: i64,
@@ -211,7 +211,7 @@ pub async fn redeem(
 
 /// Give back the points an order redeemed (its payment failed or its hold
 /// expired): once, as a lot expiring when the latest spent one would have.
-pub async fn restore(conn: &mut AsyncPgConnection, order: Uuid) -> Result<(), StoreError> {
+pub async fn restore(conn: &mut TenantConn, order: Uuid) -> Result<(), StoreError> {
     #[derive(diesel::QueryableByName)]
     struct Redeemed {
         #[diesel(sql_type = SqlUuid)]
@@ -225,7 +225,7 @@ pub async fn restore(conn: &mut AsyncPgConnection, order: Uuid) -> Result<(), St
         "SELECT customer_id, points, lot_expires_at FROM loyalty_entries WHERE order_id = $1 AND kind = 'redeem'",
     )
     .bind::<SqlUuid, _>(order)
-    .load(conn)
+    .load(conn.pg())
     .await?;
     for r in redeemed {
         if lock(conn, r.customer_id).await?.is_none() {
@@ -247,7 +247,7 @@ pub async fn restore(conn: &mut AsyncPgConnection, order: Uuid) -> Result<(), St
 
 /// Expire every lot past its date: one `expire` entry per customer for
 /// what was left unspent. Returns the points expired.
-pub async fn expire(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn expire(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<i64, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct Due {
         #[diesel(sql_type = SqlUuid)]
@@ -258,7 +258,7 @@ pub async fn expire(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<
          ORDER BY customer_id LIMIT 1000",
     )
     .bind::<Timestamptz, _>(now)
-    .load(conn)
+    .load(conn.pg())
     .await?;
     let mut total = 0;
     for Due { customer_id } in due {
@@ -270,7 +270,7 @@ pub async fn expire(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<
 
 /// Expire one customer's lots past `now` (the caller holds the lock).
 async fn expire_locked(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
@@ -285,7 +285,7 @@ async fn expire_locked(
     )
     .bind::<SqlUuid, _>(customer)
     .bind::<Timestamptz, _>(now)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     if points == 0 {
         return Ok(0);
@@ -302,7 +302,7 @@ async fn expire_locked(
 }
 
 /// Forfeit the whole balance (the account is being deleted).
-pub async fn forfeit(conn: &mut AsyncPgConnection, customer: Uuid) -> Result<(), StoreError> {
+pub async fn forfeit(conn: &mut TenantConn, customer: Uuid) -> Result<(), StoreError> {
     let balance = lock(conn, customer).await?.unwrap_or(0);
     if balance > 0 {
         spend(conn, customer, balance, None).await?;
@@ -322,7 +322,7 @@ pub async fn forfeit(conn: &mut AsyncPgConnection, customer: Uuid) -> Result<(),
 
 /// The customer's entries, newest first, before entry `before`.
 pub async fn entries(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     before: Option<i64>,
     limit: i64,
@@ -334,16 +334,13 @@ pub async fn entries(
     .bind::<SqlUuid, _>(customer)
     .bind::<Nullable<BigInt>, _>(before)
     .bind::<BigInt, _>(limit)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
 /// The balance kept on the account and the sum of its ledger (equal,
 /// unless something is badly wrong; tests and operators check).
-pub async fn balances(
-    conn: &mut AsyncPgConnection,
-    customer: Uuid,
-) -> Result<(i64, i64), StoreError> {
+pub async fn balances(conn: &mut TenantConn, customer: Uuid) -> Result<(i64, i64), StoreError> {
     #[derive(diesel::QueryableByName)]
     struct Row {
         #[diesel(sql_type = BigInt)]
@@ -357,7 +354,7 @@ pub async fn balances(
          FROM customers c WHERE c.id = $1",
     )
     .bind::<SqlUuid, _>(customer)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     Ok((row.kept, row.ledger))
 }

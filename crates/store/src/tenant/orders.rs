@@ -9,14 +9,14 @@ use chrono::{DateTime, Utc};
 use diesel::sql_types::{
     Array, Int4, Jsonb, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::prepared::prepared;
 use crate::tenant::inventory::{self, Movement};
 use crate::tenant::{backorders, customers, loyalty, outbox};
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone)]
 pub struct NewOrderLine {
@@ -93,7 +93,7 @@ pub(crate) struct Available {
 }
 
 async fn event(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     order: Uuid,
     from: Option<&str>,
     to: &str,
@@ -106,7 +106,7 @@ async fn event(
     .bind::<Nullable<Text>, _>(from)
     .bind::<Text, _>(to)
     .bind::<Nullable<Text>, _>(note)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(())
 }
@@ -118,7 +118,7 @@ async fn event(
 /// write the order, its reservations, backorders and pending payment.
 /// Nothing is written when a line does not fit.
 pub async fn place(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     order: &NewOrder,
     hold_until: DateTime<Utc>,
 ) -> Result<Result<(), PlaceError>, StoreError> {
@@ -131,7 +131,7 @@ pub async fn place(
         "UPDATE carts SET status = 'checked_out', updated_at = now() WHERE id = $1 AND status = 'open'",
     )
     .bind::<SqlUuid, _>(order.cart_id)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     if closed == 0 {
         return Ok(Err(PlaceError::CartClosed));
@@ -146,7 +146,7 @@ pub async fn place(
              WHERE variant_id = $1 ORDER BY warehouse_id FOR UPDATE",
         )
         .bind::<SqlUuid, _>(line.variant_id)
-        .load(conn)
+        .load(conn.pg())
         .await?;
         let mut wanted = line.quantity;
         for s in stock.iter().filter(|s| s.available > 0) {
@@ -295,16 +295,16 @@ pub async fn place(
     .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
     .bind::<Text, _>(&order.gateway)
     .bind::<Jsonb, _>(serde_json::json!({ "order_id": order.id }))
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(Ok(()))
 }
 
 /// Open the cart again: the order was refused and the shopper may fix it.
-async fn reopen(conn: &mut AsyncPgConnection, cart: Uuid) -> Result<(), StoreError> {
+async fn reopen(conn: &mut TenantConn, cart: Uuid) -> Result<(), StoreError> {
     prepared("UPDATE carts SET status = 'open' WHERE id = $1")
         .bind::<SqlUuid, _>(cart)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     Ok(())
 }
@@ -320,7 +320,7 @@ struct Held {
 }
 
 /// The order's status, locked for the rest of the transaction.
-async fn lock_status(conn: &mut AsyncPgConnection, order: Uuid) -> Result<String, StoreError> {
+async fn lock_status(conn: &mut TenantConn, order: Uuid) -> Result<String, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct S {
         #[diesel(sql_type = Text)]
@@ -328,14 +328,14 @@ async fn lock_status(conn: &mut AsyncPgConnection, order: Uuid) -> Result<String
     }
     let s: S = prepared("SELECT status FROM orders WHERE id = $1 FOR UPDATE")
         .bind::<SqlUuid, _>(order)
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?;
     Ok(s.status)
 }
 
 /// Turn the order's held reservations into `kind` (commit or release).
 async fn settle_reservations(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     order: Uuid,
     commit: bool,
 ) -> Result<(), StoreError> {
@@ -350,7 +350,7 @@ async fn settle_reservations(
     )
     .bind::<SqlUuid, _>(order)
     .bind::<Text, _>(status)
-    .load(conn)
+    .load(conn.pg())
     .await?;
     let mut held = held;
     held.sort_by_key(|h| (h.variant_id, h.warehouse_id));
@@ -373,7 +373,7 @@ async fn settle_reservations(
 }
 
 async fn set_status(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     order: Uuid,
     from: &str,
     to: &str,
@@ -382,7 +382,7 @@ async fn set_status(
     prepared("UPDATE orders SET status = $2, updated_at = now() WHERE id = $1")
         .bind::<SqlUuid, _>(order)
         .bind::<Text, _>(to)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     event(conn, order, Some(from), to, note).await
 }
@@ -391,7 +391,7 @@ async fn set_status(
 /// split it into vendor orders. Returns false when the order was no longer
 /// pending (its reservation expired first).
 pub async fn settle_paid(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     order: Uuid,
     charge_id: &str,
     attempts: i32,
@@ -421,7 +421,7 @@ pub async fn settle_paid(
     .bind::<Text, _>(charge_id)
     .bind::<Int4, _>(attempts)
     .bind::<Jsonb, _>(serde_json::json!({ "order_id": order }))
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     earn_points(conn, order, basis).await?;
     Ok(true)
@@ -440,11 +440,7 @@ struct Basis {
 
 /// A paid order of a customer earns points by the tenant's rule: so many
 /// per unit of its goods' value, net of tax and of what points paid for.
-async fn earn_points(
-    conn: &mut AsyncPgConnection,
-    order: Uuid,
-    basis: Basis,
-) -> Result<(), StoreError> {
+async fn earn_points(conn: &mut TenantConn, order: Uuid, basis: Basis) -> Result<(), StoreError> {
     let Some(customer) = basis.customer_id else {
         return Ok(());
     };
@@ -463,7 +459,7 @@ async fn earn_points(
 
 /// The payment failed: release the stock and mark the order payment_failed.
 pub async fn settle_failed(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     order: Uuid,
     code: &str,
     attempts: i32,
@@ -479,7 +475,7 @@ pub async fn settle_failed(
         .bind::<SqlUuid, _>(order)
         .bind::<Text, _>(code)
         .bind::<Int4, _>(attempts)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     outbox::publish(
         conn,
@@ -494,10 +490,7 @@ pub async fn settle_failed(
 /// those orders. Returns the orders expired; the caller gives back the
 /// points they redeemed ([`loyalty::restore`]) once it has done all its
 /// stock work, because a customer's row is locked after stock rows.
-pub async fn expire(
-    conn: &mut AsyncPgConnection,
-    now: DateTime<Utc>,
-) -> Result<Vec<Uuid>, StoreError> {
+pub async fn expire(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<Vec<Uuid>, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct O {
         #[diesel(sql_type = SqlUuid)]
@@ -507,7 +500,7 @@ pub async fn expire(
         "SELECT id AS order_id FROM orders WHERE status = 'pending_payment' AND hold_until < $1",
     )
     .bind::<Timestamptz, _>(now)
-    .load(conn)
+    .load(conn.pg())
     .await?;
     let mut expired = Vec::new();
     for O { order_id } in due {
@@ -581,7 +574,7 @@ const ORDER_COLUMNS: &str = "o.id, o.status, o.region, o.region_version, o.curre
      (SELECT COALESCE(sum(b.quantity), 0) FROM backorders b WHERE b.order_id = o.id AND b.status IN ('held', 'open'))::bigint AS backordered";
 
 pub async fn get(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     brand: Option<Uuid>,
 ) -> Result<OrderRow, StoreError> {
@@ -594,14 +587,14 @@ pub async fn get(
     Ok(prepared(SQL.as_str())
         .bind::<SqlUuid, _>(id)
         .bind::<Nullable<SqlUuid>, _>(brand)
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
 /// Whether `access` opens the order: the customer it belongs to, or, for
 /// a guest's order, the token of the cart it was placed from.
 pub async fn opened_by(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     order: Uuid,
     access: &crate::tenant::carts::Access,
 ) -> Result<bool, StoreError> {
@@ -621,7 +614,7 @@ pub async fn opened_by(
     .bind::<SqlUuid, _>(order)
     .bind::<Nullable<diesel::sql_types::Bytea>, _>(token_hash)
     .bind::<Nullable<SqlUuid>, _>(customer)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     Ok(found.found)
 }
@@ -639,7 +632,7 @@ pub struct HistoryFilter {
 
 /// A customer's orders, newest first (served by `orders_customer_idx`).
 pub async fn of_customer(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     filter: &HistoryFilter,
 ) -> Result<Vec<OrderRow>, StoreError> {
@@ -660,7 +653,7 @@ pub async fn of_customer(
     .bind::<Nullable<Timestamptz>, _>(at)
     .bind::<Nullable<SqlUuid>, _>(id)
     .bind::<diesel::sql_types::BigInt, _>(filter.limit)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
@@ -681,12 +674,12 @@ pub struct LineRow {
     pub gross: Decimal,
 }
 
-pub async fn lines(conn: &mut AsyncPgConnection, order: Uuid) -> Result<Vec<LineRow>, StoreError> {
+pub async fn lines(conn: &mut TenantConn, order: Uuid) -> Result<Vec<LineRow>, StoreError> {
     Ok(prepared(
         "SELECT variant_id, sku, title, quantity, unit_price, gross FROM order_lines WHERE order_id = $1 ORDER BY sku, id",
     )
     .bind::<SqlUuid, _>(order)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
@@ -729,7 +722,7 @@ const VENDOR_ORDER_COLUMNS: &str = "id, order_id, vendor_id, status, total, ship
 /// A vendor's orders in a status, newest first, keyset-paginated (served
 /// by `vendor_orders_vendor_status_idx`).
 pub async fn vendor_orders(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor: Uuid,
     status: &str,
     before: Option<(DateTime<Utc>, Uuid)>,
@@ -746,7 +739,7 @@ pub async fn vendor_orders(
     .bind::<Nullable<Timestamptz>, _>(at)
     .bind::<Nullable<SqlUuid>, _>(id)
     .bind::<diesel::sql_types::BigInt, _>(limit)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
@@ -764,7 +757,7 @@ pub enum AdvanceRefused {
 /// packed, `partially_shipped` or `shipped` as parts ship. A part with
 /// units still on backorder cannot be packed or shipped.
 pub async fn advance_vendor_order(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     vendor: Option<Uuid>,
     to: &str,
@@ -776,7 +769,7 @@ pub async fn advance_vendor_order(
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<Nullable<SqlUuid>, _>(vendor)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     let allowed = matches!(
         (current.status.as_str(), to),
@@ -797,7 +790,7 @@ pub async fn advance_vendor_order(
     .bind::<Text, _>(to)
     .bind::<Nullable<Text>, _>(carrier)
     .bind::<Nullable<Text>, _>(tracking)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     #[derive(diesel::QueryableByName)]
     struct Parts {
@@ -810,7 +803,7 @@ pub async fn advance_vendor_order(
         "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'shipped') AS shipped FROM vendor_orders WHERE order_id = $1",
     )
     .bind::<SqlUuid, _>(current.order_id)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?;
     let next = if parts.shipped == parts.total {
         "shipped"

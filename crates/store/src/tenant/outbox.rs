@@ -2,28 +2,28 @@
 //! report, so an event exists exactly when its change committed.
 
 use diesel::sql_types::{Jsonb, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
-use crate::StoreError;
 use crate::prepared::prepared;
+use crate::{StoreError, TenantConn};
 
 /// Record an event for delivery.
 pub async fn publish(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     topic: &str,
     payload: serde_json::Value,
 ) -> Result<(), StoreError> {
     prepared("INSERT INTO outbox (topic, payload) VALUES ($1, $2)")
         .bind::<Text, _>(topic)
         .bind::<Jsonb, _>(payload)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     Ok(())
 }
 
 /// Events of a topic, oldest first (for tests and operators).
 pub async fn of_topic(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     topic: &str,
 ) -> Result<Vec<serde_json::Value>, StoreError> {
     #[derive(diesel::QueryableByName)]
@@ -33,7 +33,7 @@ pub async fn of_topic(
     }
     let rows: Vec<Row> = prepared("SELECT payload FROM outbox WHERE topic = $1 ORDER BY id")
         .bind::<Text, _>(topic)
-        .load(conn)
+        .load(conn.pg())
         .await?;
     Ok(rows.into_iter().map(|r| r.payload).collect())
 }

@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::page::{Page, PageRequest};
 use crate::schema::tenant::{products, variants};
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = products)]
@@ -118,14 +118,14 @@ pub struct ProductWithVariants {
 }
 
 pub async fn create(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     product: NewProduct,
     new_variants: Vec<NewVariant>,
 ) -> Result<ProductWithVariants, StoreError> {
     let product: Product = diesel::insert_into(products::table)
         .values(&product)
         .returning(Product::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?;
     let variants = if new_variants.is_empty() {
         Vec::new()
@@ -133,7 +133,7 @@ pub async fn create(
         diesel::insert_into(variants::table)
             .values(&new_variants)
             .returning(Variant::as_returning())
-            .get_results(conn)
+            .get_results(conn.pg())
             .await?
     };
     Ok(ProductWithVariants { product, variants })
@@ -141,7 +141,7 @@ pub async fn create(
 
 /// A product, optionally only if `vendor` owns it (vendor keys).
 pub async fn get(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     vendor: Option<Uuid>,
 ) -> Result<ProductWithVariants, StoreError> {
@@ -152,27 +152,24 @@ pub async fn get(
     if let Some(vendor) = vendor {
         query = query.filter(products::vendor_id.eq(vendor));
     }
-    let product = query.get_result(conn).await?;
+    let product = query.get_result(conn.pg()).await?;
     let variants = variants_of(conn, &[product.id]).await?;
     Ok(ProductWithVariants { product, variants })
 }
 
 /// Variants of these products, in display order.
-pub async fn variants_of(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> Result<Vec<Variant>, StoreError> {
+pub async fn variants_of(conn: &mut TenantConn, ids: &[Uuid]) -> Result<Vec<Variant>, StoreError> {
     Ok(variants::table
         .filter(variants::product_id.eq_any(ids))
         .order((variants::product_id, variants::position, variants::id))
         .select(Variant::as_select())
-        .load(conn)
+        .load(conn.pg())
         .await?)
 }
 
 /// Products oldest first, optionally of one vendor.
 pub async fn list(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     page: PageRequest,
     vendor: Option<Uuid>,
 ) -> Result<Page<ProductWithVariants>, StoreError> {
@@ -187,7 +184,7 @@ pub async fn list(
     if let Some(vendor) = vendor {
         query = query.filter(products::vendor_id.eq(vendor));
     }
-    let rows: Vec<Product> = query.load(conn).await?;
+    let rows: Vec<Product> = query.load(conn.pg()).await?;
     let page = Page::from_overfetch(rows, page.limit, |p| p.id);
     let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
     let mut variants = variants_of(conn, &ids).await?;
@@ -204,30 +201,27 @@ pub async fn list(
 }
 
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     changes: ProductChanges,
 ) -> Result<Product, StoreError> {
     Ok(diesel::update(products::table.find(id))
         .set((changes, products::updated_at.eq(diesel::dsl::now)))
         .returning(Product::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
-pub async fn add_variant(
-    conn: &mut AsyncPgConnection,
-    new: NewVariant,
-) -> Result<Variant, StoreError> {
+pub async fn add_variant(conn: &mut TenantConn, new: NewVariant) -> Result<Variant, StoreError> {
     Ok(diesel::insert_into(variants::table)
         .values(&new)
         .returning(Variant::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
 pub async fn update_variant(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     product_id: Uuid,
     id: Uuid,
     changes: VariantChanges,
@@ -239,12 +233,12 @@ pub async fn update_variant(
     )
     .set((changes, variants::updated_at.eq(diesel::dsl::now)))
     .returning(Variant::as_returning())
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?)
 }
 
 pub async fn delete_variant(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     product_id: Uuid,
     id: Uuid,
 ) -> Result<(), StoreError> {
@@ -253,7 +247,7 @@ pub async fn delete_variant(
             .filter(variants::id.eq(id))
             .filter(variants::product_id.eq(product_id)),
     )
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -261,20 +255,17 @@ pub async fn delete_variant(
     Ok(())
 }
 
-pub async fn variant_count(
-    conn: &mut AsyncPgConnection,
-    product_id: Uuid,
-) -> Result<i64, StoreError> {
+pub async fn variant_count(conn: &mut TenantConn, product_id: Uuid) -> Result<i64, StoreError> {
     Ok(variants::table
         .filter(variants::product_id.eq(product_id))
         .count()
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
 /// The vendor's product with this slug.
 pub async fn find_by_slug(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor_id: Uuid,
     slug: &str,
 ) -> Result<Option<Product>, StoreError> {
@@ -282,14 +273,14 @@ pub async fn find_by_slug(
         .filter(products::vendor_id.eq(vendor_id))
         .filter(products::slug.eq(slug))
         .select(Product::as_select())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await
         .optional()?)
 }
 
 /// The vendor's variant with this SKU.
 pub async fn find_variant_by_sku(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor_id: Uuid,
     sku: &str,
 ) -> Result<Option<Variant>, StoreError> {
@@ -297,20 +288,20 @@ pub async fn find_variant_by_sku(
         .filter(variants::vendor_id.eq(vendor_id))
         .filter(variants::sku.eq(sku))
         .select(Variant::as_select())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await
         .optional()?)
 }
 
 /// A variant by id.
 pub async fn variants_by_id(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
 ) -> Result<Option<Variant>, StoreError> {
     Ok(variants::table
         .find(id)
         .select(Variant::as_select())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await
         .optional()?)
 }

@@ -6,11 +6,11 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::StoreError;
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
 pub struct Rate {
@@ -44,7 +44,7 @@ const COLUMNS: &str =
     "vendor_id, region, currency::text AS currency, flat, per_item, free_over, updated_at";
 
 /// Set (create or replace) a vendor's rate for a region and currency.
-pub async fn put(conn: &mut AsyncPgConnection, rate: &Rate) -> Result<Rate, StoreError> {
+pub async fn put(conn: &mut TenantConn, rate: &Rate) -> Result<Rate, StoreError> {
     Ok(diesel::sql_query(format!(
         "INSERT INTO shipping_rates (vendor_id, region, currency, flat, per_item, free_over) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (vendor_id, region, currency) DO UPDATE SET flat = EXCLUDED.flat, per_item = EXCLUDED.per_item, \
@@ -56,26 +56,23 @@ pub async fn put(conn: &mut AsyncPgConnection, rate: &Rate) -> Result<Rate, Stor
     .bind::<Numeric, _>(rate.flat)
     .bind::<Numeric, _>(rate.per_item)
     .bind::<Nullable<Numeric>, _>(rate.free_over)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?)
 }
 
 /// A vendor's rates, by region and currency.
-pub async fn of_vendor(
-    conn: &mut AsyncPgConnection,
-    vendor: Uuid,
-) -> Result<Vec<Rate>, StoreError> {
+pub async fn of_vendor(conn: &mut TenantConn, vendor: Uuid) -> Result<Vec<Rate>, StoreError> {
     Ok(diesel::sql_query(format!(
         "SELECT {COLUMNS} FROM shipping_rates WHERE vendor_id = $1 ORDER BY region, currency"
     ))
     .bind::<SqlUuid, _>(vendor)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
 /// Remove a rate, returning it; `NotFound` when there was none.
 pub async fn delete(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor: Uuid,
     region: &str,
     currency: &str,
@@ -86,7 +83,7 @@ pub async fn delete(
     .bind::<SqlUuid, _>(vendor)
     .bind::<Text, _>(region)
     .bind::<Text, _>(currency)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await
     .map_err(StoreError::from)
 }
@@ -94,7 +91,7 @@ pub async fn delete(
 /// The rate each of `vendors` charges for `regions` (most specific first)
 /// in `currency`; vendors without one are absent.
 pub async fn for_order(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendors: &[Uuid],
     regions: &[String],
     currency: &str,
@@ -114,6 +111,6 @@ pub async fn for_order(
         .bind::<Array<SqlUuid>, _>(vendors)
         .bind::<Array<Text>, _>(regions)
         .bind::<Text, _>(currency)
-        .load(conn)
+        .load(conn.pg())
         .await?)
 }

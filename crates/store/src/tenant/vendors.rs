@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::page::{Page, PageRequest};
 use crate::schema::tenant::{vendor_status_events as events, vendors};
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = vendors)]
@@ -74,45 +74,42 @@ pub struct StatusEvent {
 
 /// Create a vendor and record its first status.
 pub async fn create(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     new: NewVendor,
     actor: &str,
 ) -> Result<Vendor, StoreError> {
     let vendor: Vendor = diesel::insert_into(vendors::table)
         .values(&new)
         .returning(Vendor::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?;
     record(conn, vendor.id, None, &vendor.status, None, actor).await?;
     Ok(vendor)
 }
 
-pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Vendor, StoreError> {
+pub async fn get(conn: &mut TenantConn, id: Uuid) -> Result<Vendor, StoreError> {
     Ok(vendors::table
         .find(id)
         .select(Vendor::as_select())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
 /// Lock the vendor's row for the rest of the transaction (status changes).
-pub async fn get_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Vendor, StoreError> {
+pub async fn get_for_update(conn: &mut TenantConn, id: Uuid) -> Result<Vendor, StoreError> {
     Ok(vendors::table
         .find(id)
         .select(Vendor::as_select())
         .for_update()
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
-pub async fn find_by_slug(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-) -> Result<Option<Vendor>, StoreError> {
+pub async fn find_by_slug(conn: &mut TenantConn, slug: &str) -> Result<Option<Vendor>, StoreError> {
     Ok(vendors::table
         .filter(vendors::slug.eq(slug))
         .select(Vendor::as_select())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await
         .optional()?)
 }
@@ -120,7 +117,7 @@ pub async fn find_by_slug(
 /// Vendors oldest first; `only` restricts the list to one vendor (a vendor
 /// key sees itself and no other); `status` filters by status.
 pub async fn list(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     page: PageRequest,
     only: Option<Uuid>,
     status: Option<String>,
@@ -139,12 +136,12 @@ pub async fn list(
     if let Some(status) = status {
         query = query.filter(vendors::status.eq(status));
     }
-    let rows = query.load(conn).await?;
+    let rows = query.load(conn.pg()).await?;
     Ok(Page::from_overfetch(rows, page.limit, |v| v.id))
 }
 
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     changes: VendorChanges,
 ) -> Result<Vendor, StoreError> {
@@ -154,13 +151,13 @@ pub async fn update(
     Ok(diesel::update(vendors::table.find(id))
         .set((changes, vendors::updated_at.eq(diesel::dsl::now)))
         .returning(Vendor::as_returning())
-        .get_result(conn)
+        .get_result(conn.pg())
         .await?)
 }
 
 /// Append a status change to the vendor's history.
 pub async fn record(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor_id: Uuid,
     from: Option<&str>,
     to: &str,
@@ -176,20 +173,20 @@ pub async fn record(
             events::reason.eq(reason),
             events::actor.eq(actor),
         ))
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     Ok(())
 }
 
 /// The vendor's status history, oldest first.
 pub async fn history(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     vendor_id: Uuid,
 ) -> Result<Vec<StatusEvent>, StoreError> {
     Ok(events::table
         .filter(events::vendor_id.eq(vendor_id))
         .order(events::id)
         .select(StatusEvent::as_select())
-        .load(conn)
+        .load(conn.pg())
         .await?)
 }

@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::StoreError;
+use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
 pub struct Wishlist {
@@ -44,7 +44,7 @@ pub struct Item {
 }
 
 pub async fn create(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     brand: Uuid,
     name: &str,
@@ -57,7 +57,7 @@ pub async fn create(
     .bind::<SqlUuid, _>(customer)
     .bind::<SqlUuid, _>(brand)
     .bind::<Text, _>(name)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     get(conn, customer, brand, id).await
 }
@@ -65,7 +65,7 @@ pub async fn create(
 /// The customer's lists in the brand (in every brand with `None`), oldest
 /// first.
 pub async fn list(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     brand: Option<Uuid>,
 ) -> Result<Vec<Wishlist>, StoreError> {
@@ -75,13 +75,13 @@ pub async fn list(
     ))
     .bind::<SqlUuid, _>(customer)
     .bind::<Nullable<SqlUuid>, _>(brand)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }
 
 /// One of the customer's lists in the brand, locked for the transaction.
 pub async fn get(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     customer: Uuid,
     brand: Uuid,
     id: Uuid,
@@ -92,13 +92,13 @@ pub async fn get(
     .bind::<SqlUuid, _>(id)
     .bind::<SqlUuid, _>(customer)
     .bind::<SqlUuid, _>(brand)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?)
 }
 
 /// A shared list by its link token, in the brand.
 pub async fn shared(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     brand: Uuid,
     token: &str,
 ) -> Result<Wishlist, StoreError> {
@@ -107,23 +107,23 @@ pub async fn shared(
     ))
     .bind::<Text, _>(token)
     .bind::<SqlUuid, _>(brand)
-    .get_result(conn)
+    .get_result(conn.pg())
     .await?)
 }
 
-pub async fn rename(conn: &mut AsyncPgConnection, id: Uuid, name: &str) -> Result<(), StoreError> {
+pub async fn rename(conn: &mut TenantConn, id: Uuid, name: &str) -> Result<(), StoreError> {
     diesel::sql_query("UPDATE wishlists SET name = $2, updated_at = now() WHERE id = $1")
         .bind::<SqlUuid, _>(id)
         .bind::<Text, _>(name)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     Ok(())
 }
 
-pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), StoreError> {
+pub async fn delete(conn: &mut TenantConn, id: Uuid) -> Result<(), StoreError> {
     diesel::sql_query("DELETE FROM wishlists WHERE id = $1")
         .bind::<SqlUuid, _>(id)
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     Ok(())
 }
@@ -131,7 +131,7 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), StoreE
 /// Share the list (a new token each time, so a leaked link can be
 /// replaced) or stop sharing it (`share = false`).
 pub async fn set_shared(
-    conn: &mut AsyncPgConnection,
+    conn: &mut TenantConn,
     id: Uuid,
     share: bool,
 ) -> Result<Option<String>, StoreError> {
@@ -139,40 +139,36 @@ pub async fn set_shared(
     diesel::sql_query("UPDATE wishlists SET share_token = $2, updated_at = now() WHERE id = $1")
         .bind::<SqlUuid, _>(id)
         .bind::<Nullable<Text>, _>(token.as_deref())
-        .execute(conn)
+        .execute(conn.pg())
         .await?;
     Ok(token)
 }
 
 /// Add a product (adding it again is a no-op).
-pub async fn add(conn: &mut AsyncPgConnection, id: Uuid, product: Uuid) -> Result<(), StoreError> {
+pub async fn add(conn: &mut TenantConn, id: Uuid, product: Uuid) -> Result<(), StoreError> {
     diesel::sql_query(
         "INSERT INTO wishlist_items (wishlist_id, product_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )
     .bind::<SqlUuid, _>(id)
     .bind::<SqlUuid, _>(product)
-    .execute(conn)
+    .execute(conn.pg())
     .await?;
     Ok(())
 }
 
 /// Remove a product; `false` when it was not on the list.
-pub async fn remove(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    product: Uuid,
-) -> Result<bool, StoreError> {
+pub async fn remove(conn: &mut TenantConn, id: Uuid, product: Uuid) -> Result<bool, StoreError> {
     let n =
         diesel::sql_query("DELETE FROM wishlist_items WHERE wishlist_id = $1 AND product_id = $2")
             .bind::<SqlUuid, _>(id)
             .bind::<SqlUuid, _>(product)
-            .execute(conn)
+            .execute(conn.pg())
             .await?;
     Ok(n > 0)
 }
 
 /// The list's products, most recently added first.
-pub async fn items(conn: &mut AsyncPgConnection, list: &Wishlist) -> Result<Vec<Item>, StoreError> {
+pub async fn items(conn: &mut TenantConn, list: &Wishlist) -> Result<Vec<Item>, StoreError> {
     Ok(diesel::sql_query(
         "SELECT i.product_id, p.title, (p.status = 'active' AND COALESCE(l.visible, false)) AS available, i.added_at \
          FROM wishlist_items i JOIN products p ON p.id = i.product_id \
@@ -181,6 +177,6 @@ pub async fn items(conn: &mut AsyncPgConnection, list: &Wishlist) -> Result<Vec<
     )
     .bind::<SqlUuid, _>(list.id)
     .bind::<SqlUuid, _>(list.brand_id)
-    .load(conn)
+    .load(conn.pg())
     .await?)
 }

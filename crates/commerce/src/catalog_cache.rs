@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::state::AppState;
+use crate::Services;
 
 const TTL: Duration = Duration::from_secs(300);
 
@@ -18,7 +18,7 @@ fn version_key(tenant: Uuid) -> String {
 }
 
 /// The tenant's catalog version (0 when unknown or unreachable).
-async fn version(state: &AppState, tenant: Uuid) -> Option<i64> {
+async fn version(state: &Services, tenant: Uuid) -> Option<i64> {
     match state.cache.get(&version_key(tenant)).await {
         Ok(Some(bytes)) => std::str::from_utf8(&bytes).ok()?.parse().ok(),
         Ok(None) => Some(0),
@@ -30,7 +30,7 @@ async fn version(state: &AppState, tenant: Uuid) -> Option<i64> {
 }
 
 /// Invalidate every cached page of the tenant's catalog.
-pub async fn bump(state: &AppState, tenant: Uuid) {
+pub async fn bump(state: &Services, tenant: Uuid) {
     if let Err(err) = state.cache.incr(&version_key(tenant), 1, None).await {
         tracing::warn!(error = %err, "could not bump the catalog version; cached pages expire within {TTL:?}");
     }
@@ -39,7 +39,7 @@ pub async fn bump(state: &AppState, tenant: Uuid) {
 /// The cached bytes for `key` of this tenant's current catalog version, or
 /// `None` (a miss, or no cache). Returns the full key to store under.
 pub async fn lookup(
-    state: &AppState,
+    state: &Services,
     tenant: Uuid,
     key: &str,
 ) -> (Option<Vec<u8>>, Option<String>) {
@@ -53,7 +53,7 @@ pub async fn lookup(
     }
 }
 
-pub async fn store(state: &AppState, full_key: Option<String>, bytes: &[u8]) {
+pub async fn store(state: &Services, full_key: Option<String>, bytes: &[u8]) {
     if let Some(key) = full_key
         && let Err(err) = state.cache.set(&key, bytes, TTL).await
     {

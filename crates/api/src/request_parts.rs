@@ -1,0 +1,38 @@
+//! Request parts several resources share, resolved in one place: who is
+//! shopping (`X-Customer-Token`) and how a cart is opened (`X-Cart-Token`,
+//! or its owner's session).
+
+use bazaar_commerce::{carts, sessions};
+use bazaar_store::tenant::carts::Access;
+use uuid::Uuid;
+
+use crate::auth::TenantKey;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// The customer whose session came with the request, if one did.
+pub async fn signed_in(
+    state: &AppState,
+    key: &TenantKey,
+    session: Option<&str>,
+) -> ApiResult<Option<Uuid>> {
+    Ok(match session {
+        Some(token) => Some(sessions::shopper(state, key, token).await?.customer_id),
+        None => None,
+    })
+}
+
+/// How the caller opens a cart: its token when sent, else the session of
+/// the customer the cart must belong to; neither is 401.
+pub async fn cart_access(
+    state: &AppState,
+    key: &TenantKey,
+    token: Option<String>,
+    session: Option<String>,
+) -> ApiResult<Access> {
+    let customer = match &token {
+        None => signed_in(state, key, session.as_deref()).await?,
+        Some(_) => None,
+    };
+    Ok(carts::access_from(token, customer)?)
+}

@@ -1,0 +1,514 @@
+//! Checkout: a cart becomes an order, paid or refused.
+//!
+//! The flow of ARCHITECTURE.md: price the cart with its region pack;
+//! refuse, naming the rule, anything the region forbids; in one short
+//! transaction claim the Idempotency-Key, lock and reserve the stock and
+//! write the order as `pending_payment`; charge the gateway outside any
+//! transaction with the order id as its idempotency key, retrying transient
+//! failures; then commit the reservation (paid) or release it
+//! (payment_failed), and record the answer under the key.
+
+use bazaar_payments::{Charge, ChargeRequest, Outcome as ChargeOutcome, charge_with_retries};
+use bazaar_store::StoreError;
+use bazaar_store::tenant::carts::{self as cart_store, Access, PricedLine};
+use bazaar_store::tenant::customers::{self, AgeVerification};
+use bazaar_store::tenant::idempotency::{self, Begin};
+use bazaar_store::tenant::orders::{
+    self, NewOrder, NewOrderLine, NewShipping, OrderRow, PlaceError,
+};
+use bazaar_store::tenant::shipping::Rate;
+use chrono::Utc;
+use futures_util::FutureExt;
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::carts::{CartRefusal, contents, price_cart};
+use crate::context::AccessRefusal;
+use crate::{Failure, Outcome, Services, TenantKey, catalog_cache, from_now, refusals};
+
+/// A checkout as the shopper asked for it.
+#[derive(Debug, Clone)]
+pub struct CheckoutRequest {
+    pub cart_id: Uuid,
+    /// How the caller opened the cart (its token or its owner's session).
+    pub access: Access,
+    /// The signed-in shopper, when a session came with the request.
+    pub signed_in: Option<Uuid>,
+    /// The client's `Idempotency-Key`.
+    pub idempotency_key: Option<String>,
+    /// The payment method, tokenised by the provider.
+    pub payment_token: String,
+    /// Loyalty points to redeem as a discount.
+    pub redeem_points: Option<i64>,
+}
+
+/// What a checkout answers.
+#[derive(Debug)]
+pub enum Checkout {
+    /// The order as committed (paid, or refused by the gateway).
+    Finished(Box<OrderRow>),
+    /// The key's first request finished: its answer, exactly as recorded.
+    Replayed(serde_json::Value),
+}
+
+/// How the edge renders an order: the body recorded under the key, so a
+/// replay answers byte for byte what the first request answered.
+pub type Render = fn(&OrderRow) -> serde_json::Value;
+
+refusals! {
+    /// Why a checkout was refused. Nothing was charged.
+    pub enum CheckoutRefusal {
+        Cart(CartRefusal) => delegate;
+        Access(AccessRefusal) => delegate;
+        IdempotencyKeyRequired => Invalid, "idempotency_key_required",
+            "send a unique `Idempotency-Key` header (e.g. a UUID) with every checkout";
+        IdempotencyKeyReused => Unprocessable, "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request; use a new key";
+        InProgress => Conflict, "request_in_progress",
+            "a checkout with this Idempotency-Key is still running; retry shortly to get its result";
+        CartCheckedOut => Conflict, "cart_checked_out", "this cart has already been checked out";
+        CartEmpty => Unprocessable, "cart_empty", "the cart has no lines";
+        LineUnavailable { sku: String } => Unprocessable, "line_unavailable",
+            "`{sku}` is no longer sold in this storefront; remove it first";
+        /// A rule of the region the cart breaks.
+        RuleViolation { message: String, rule: String, region: String } => Unprocessable,
+            "rule_violation", "{message} (rule `{rule}` of region {region})";
+        /// `next` is empty, or says when the next window opens.
+        DeliveryClosed { region: String, next: String } => Unprocessable, "delivery_closed",
+            "region {region} is not taking deliveries now (rule `delivery.hours`){next}";
+        AgeVerificationRequired { needed: String, hint: &'static str } => Unprocessable,
+            "age_verification_required", "{needed}; {hint}";
+        AgeRequirementNotMet { needed: String, age: u32 } => Unprocessable,
+            "age_requirement_not_met", "{needed}; this account's verified age is {age}";
+        SignInRequired => Unauthenticated, "sign_in_required",
+            "redeeming loyalty points needs the cart owner's `X-Customer-Token`";
+        PointsNotWholeAmount { points: i64, currency: String } => Unprocessable,
+            "points_not_whole_amount",
+            "{points} points are worth a fraction of {currency}'s smallest unit; redeem a number of points worth a whole amount";
+        PointsExceedTotal { points: i64, most: Decimal } => Unprocessable, "points_exceed_total",
+            "{points} points are worth more than this order's total; redeem at most {most}";
+        OutOfStock { sku: String, wanted: i32, available: i64 } => Conflict, "out_of_stock",
+            "only {available} of `{sku}` available, {wanted} wanted";
+        InsufficientPoints { balance: i64 } => Unprocessable, "insufficient_points",
+            "the account holds {balance} loyalty points, fewer than the order redeems";
+    }
+}
+
+impl From<PlaceError> for CheckoutRefusal {
+    fn from(error: PlaceError) -> Self {
+        match error {
+            PlaceError::CartClosed => Self::CartCheckedOut,
+            PlaceError::OutOfStock {
+                sku,
+                wanted,
+                available,
+            } => Self::OutOfStock {
+                sku,
+                wanted,
+                available,
+            },
+            PlaceError::NotEnoughPoints { balance } => Self::InsufficientPoints { balance },
+        }
+    }
+}
+
+/// Where the checkout's transaction left it.
+enum Step {
+    /// The order was placed; charge it.
+    Placed(ChargeRequest, Uuid),
+    /// The key's first request placed this order and died: pay it.
+    Resume(OrderRow),
+    /// The key's first request finished: answer what it answered.
+    Replay(serde_json::Value),
+}
+
+/// Who is buying, as far as checkout needs to know.
+struct Buyer {
+    /// The customer the order belongs to (the cart's owner, or the
+    /// signed-in shopper checking out a guest cart).
+    customer: Option<Uuid>,
+    /// Whether the request carries that customer's session (needed to
+    /// spend their points).
+    signed_in: bool,
+    /// The customer's age verification in force.
+    verification: Option<AgeVerification>,
+    /// What one loyalty point is worth.
+    point_value: Decimal,
+}
+
+/// A claimed Idempotency-Key: its scope (the API key) and value.
+#[derive(Clone)]
+struct Claim {
+    scope: String,
+    key: String,
+}
+
+/// Check out a cart of the storefront key's brand.
+///
+/// The `Idempotency-Key` has Stripe's semantics: the same key and request
+/// replay the first answer; the same key with another request is refused;
+/// a duplicate sent while the first runs is refused as in progress. A
+/// refusal releases the key, so the shopper may fix the cart and retry
+/// with it. A payment the gateway refuses still creates the order, as
+/// `payment_failed`, with its stock released.
+#[tracing::instrument(skip_all, fields(cart.id = %request.cart_id))]
+pub async fn checkout(
+    services: &Services,
+    key: &TenantKey,
+    request: CheckoutRequest,
+    render: Render,
+) -> Outcome<Checkout, CheckoutRefusal> {
+    let brand = key.storefront()?;
+    let idem = request
+        .idempotency_key
+        .clone()
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or(CheckoutRefusal::IdempotencyKeyRequired)?;
+    let opener = match &request.access {
+        Access::Token(t) => t.clone(),
+        Access::Customer(c) => c.to_string(),
+    };
+    let hash = hex::encode(Sha256::digest(
+        format!(
+            "{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}{}",
+            request.cart_id,
+            opener,
+            request.payment_token,
+            request.signed_in,
+            request.redeem_points.unwrap_or(0)
+        )
+        .as_bytes(),
+    ));
+    let claim = Claim {
+        scope: key.key_id.to_string(),
+        key: idem,
+    };
+    let stale_after = services.settings.checkout_resume_after;
+    let hold_until = from_now(services.settings.reservation_ttl);
+    let token_for_charge = request.payment_token.clone();
+    let (c, svc) = (claim.clone(), services.clone());
+    // One short transaction: claim the key, read and price the cart, check
+    // the region's rules, lock and reserve the stock and write the order
+    // with the claim pointing at it. A refusal releases the claim in the
+    // same transaction (which commits); a missing cart rolls back.
+    let step = services
+        .db
+        .tenant_tx(&key.schema, move |conn| {
+            async move {
+                let CheckoutRequest {
+                    cart_id,
+                    access,
+                    signed_in,
+                    payment_token,
+                    redeem_points,
+                    ..
+                } = request;
+                let cart = cart_store::get(conn, cart_id, brand, &access).await?;
+                if let (Some(owner), Some(shopper)) = (cart.customer_id, signed_in)
+                    && owner != shopper
+                {
+                    return Err(StoreError::NotFound);
+                }
+                match idempotency::begin(conn, &c.scope, &c.key, &hash, stale_after).await? {
+                    Begin::Fresh | Begin::Resume { order: None } => {}
+                    Begin::Resume { order: Some(id) } => {
+                        return Ok(Ok(Step::Resume(orders::get(conn, id, None).await?)));
+                    }
+                    Begin::Replay { body, .. } => return Ok(Ok(Step::Replay(body))),
+                    Begin::Mismatch => return Ok(Err(CheckoutRefusal::IdempotencyKeyReused)),
+                    Begin::InProgress => return Ok(Err(CheckoutRefusal::InProgress)),
+                }
+                let cart_contents = contents(conn, &svc.regions, &cart).await?;
+                let customer = cart.customer_id.or(signed_in);
+                let buyer = Buyer {
+                    customer,
+                    signed_in: signed_in.is_some() && signed_in == customer,
+                    verification: match customer {
+                        Some(c) => customers::current_verification(conn, c).await?,
+                        None => None,
+                    },
+                    point_value: if redeem_points.is_some() {
+                        customers::settings(conn).await?.loyalty_point_value
+                    } else {
+                        Decimal::ONE
+                    },
+                };
+                let placed = match prepare(&svc, &cart, &cart_contents, redeem_points, &buyer) {
+                    Ok(order) => orders::place(conn, &order, hold_until)
+                        .await?
+                        .map(|()| order)
+                        .map_err(CheckoutRefusal::from),
+                    Err(refusal) => Err(refusal),
+                };
+                match placed {
+                    Ok(order) => {
+                        idempotency::attach_order(conn, &c.scope, &c.key, order.id).await?;
+                        Ok(Ok(Step::Placed(
+                            ChargeRequest {
+                                idempotency_key: order.id.to_string(),
+                                amount: order.total,
+                                currency: order.currency,
+                                payment_token,
+                            },
+                            order.id,
+                        )))
+                    }
+                    Err(refusal) => {
+                        idempotency::release(conn, &c.scope, &c.key).await?;
+                        Ok(Err(refusal))
+                    }
+                }
+            }
+            .boxed()
+        })
+        .await
+        .map_err(|e| -> Failure<CheckoutRefusal> {
+            match e {
+                StoreError::NotFound => Failure::Refused(CartRefusal::NotFound.into()),
+                other => Failure::Store(other),
+            }
+        })?
+        .map_err(Failure::Refused)?;
+    let order = match step {
+        Step::Placed(charge, id) => pay(services, key, id, Some(charge), claim, render).await?,
+        Step::Resume(row) => {
+            // The first request placed this order and stopped (its process
+            // died): charge it again under the same gateway idempotency
+            // key, which cannot charge twice, and settle.
+            tracing::warn!(order.id = %row.id, "resuming a checkout whose request did not finish");
+            let charge = (row.status == "pending_payment").then(|| ChargeRequest {
+                idempotency_key: row.id.to_string(),
+                amount: row.total,
+                currency: row.currency.trim().to_owned(),
+                payment_token: token_for_charge,
+            });
+            pay(services, key, row.id, charge, claim, render).await?
+        }
+        Step::Replay(body) => return Ok(Checkout::Replayed(body)),
+    };
+    Ok(Checkout::Finished(Box::new(order)))
+}
+
+/// Whole years from `born` to `on`.
+fn age_on(born: chrono::NaiveDate, on: chrono::NaiveDate) -> u32 {
+    on.years_since(born).unwrap_or(0)
+}
+
+/// Check the cart against its region, naming the rule it breaks, and price
+/// it into the order to place.
+fn prepare(
+    services: &Services,
+    cart: &cart_store::Cart,
+    (lines, rates): &(Vec<PricedLine>, Vec<Rate>),
+    redeem_points: Option<i64>,
+    buyer: &Buyer,
+) -> Result<NewOrder, CheckoutRefusal> {
+    if cart.status != "open" {
+        return Err(CheckoutRefusal::CartCheckedOut);
+    }
+    if lines.is_empty() {
+        return Err(CheckoutRefusal::CartEmpty);
+    }
+    if let Some(gone) = lines.iter().find(|l| l.visible != Some(true)) {
+        return Err(CheckoutRefusal::LineUnavailable {
+            sku: gone.sku.clone(),
+        });
+    }
+    let priced = price_cart(&services.regions, cart, lines, rates)?;
+    let region = &priced.region;
+    if let Some(v) = priced
+        .quote
+        .violations
+        .iter()
+        .find(|v| v.code != "age_verification_required")
+    {
+        return Err(CheckoutRefusal::RuleViolation {
+            message: v.message.clone(),
+            rule: v.rule.clone(),
+            region: region.code.clone(),
+        });
+    }
+    if !priced.quote.delivery.open {
+        let next = priced
+            .quote
+            .delivery
+            .next_window
+            .as_ref()
+            .map(|w| format!("; the next window opens at {}", w.starts_at.to_rfc3339()))
+            .unwrap_or_default();
+        return Err(CheckoutRefusal::DeliveryClosed {
+            region: region.code.clone(),
+            next,
+        });
+    }
+    let age_required =
+        priced.quote.age_verification_required || lines.iter().any(|l| l.age_restricted);
+    if age_required {
+        // A variant flagged age-restricted in a region without an age rule
+        // still needs an adult.
+        let minimum = match region.age_verification.minimum_age {
+            0 => 18,
+            age => u32::from(age),
+        };
+        let needed = format!(
+            "region {} requires a verified age of {minimum}+ for this cart (rule `age_verification`)",
+            region.code
+        );
+        match (buyer.customer, &buyer.verification) {
+            (None, _) => {
+                return Err(CheckoutRefusal::AgeVerificationRequired {
+                    needed,
+                    hint: "sign in with an account whose age the shop has verified",
+                });
+            }
+            (Some(_), None) => {
+                return Err(CheckoutRefusal::AgeVerificationRequired {
+                    needed,
+                    hint: "this account's age has not been verified",
+                });
+            }
+            (Some(_), Some(v)) => {
+                let age = age_on(v.date_of_birth, Utc::now().date_naive());
+                if age < minimum {
+                    return Err(CheckoutRefusal::AgeRequirementNotMet { needed, age });
+                }
+            }
+        }
+    }
+
+    let totals = &priced.quote.totals;
+    let currency = cart.currency.trim().to_owned();
+    let points = redeem_points.unwrap_or(0);
+    let discount = if points > 0 {
+        if !buyer.signed_in || buyer.customer.is_none() {
+            return Err(CheckoutRefusal::SignInRequired);
+        }
+        let dp = bazaar_domain::Currency::parse(&currency)
+            .map(bazaar_domain::Currency::minor_units)
+            .unwrap_or(2);
+        let most = (totals.gross / buyer.point_value).floor();
+        let exact = Decimal::from(points).checked_mul(buyer.point_value);
+        if exact.is_some_and(|d| d.round_dp(dp) != d) {
+            return Err(CheckoutRefusal::PointsNotWholeAmount { points, currency });
+        }
+        exact
+            .filter(|d| *d <= totals.gross)
+            .ok_or(CheckoutRefusal::PointsExceedTotal { points, most })?
+    } else {
+        Decimal::ZERO
+    };
+    Ok(NewOrder {
+        id: bazaar_domain::ids::new_id(),
+        cart_id: cart.id,
+        brand_id: cart.brand_id,
+        region: region.code.clone(),
+        region_version: region.version.clone(),
+        currency,
+        contact_email: cart.contact_email.clone(),
+        subtotal: totals.net,
+        tax_total: totals.tax,
+        excise_total: totals.excise,
+        shipping_total: totals.shipping,
+        shipping_tax: priced.quote.shipping.iter().map(|s| s.tax).sum(),
+        total: totals.gross - discount,
+        customer_id: buyer.customer,
+        loyalty_points: points,
+        discount,
+        lines: lines
+            .iter()
+            .zip(priced.quote.lines.iter())
+            .map(|(l, t)| NewOrderLine {
+                variant_id: l.variant_id,
+                vendor_id: l.vendor_id,
+                sku: l.sku.clone(),
+                title: format!("{} — {}", l.product_title, l.variant_title),
+                tax_category: l.tax_category.clone(),
+                quantity: l.quantity,
+                unit_price: l.listing_price.unwrap_or(l.price),
+                net: t.net,
+                tax: t.tax,
+                excise: t.excise,
+                gross: t.gross,
+            })
+            .collect(),
+        shipping: priced
+            .shipments
+            .iter()
+            .zip(priced.quote.shipping.iter())
+            .map(|((vendor_id, _), t)| NewShipping {
+                vendor_id: *vendor_id,
+                net: t.net,
+                tax: t.tax,
+                gross: t.gross,
+            })
+            .collect(),
+        gateway: services.gateway.name().to_owned(),
+    })
+}
+
+/// Charge a placed order (`charge`, when it still awaits payment) outside
+/// any transaction, retried with the order id as the gateway's idempotency
+/// key (so a retry, or a resumed checkout, never charges twice), then
+/// settle it, read it back and finish the claim in one transaction: the
+/// recorded answer is exactly the committed order.
+async fn pay(
+    services: &Services,
+    key: &TenantKey,
+    order_id: Uuid,
+    charge: Option<ChargeRequest>,
+    claim: Claim,
+    render: Render,
+) -> Result<OrderRow, StoreError> {
+    let outcome = match charge {
+        // Points paid for all of it: nothing to charge.
+        Some(charge) if charge.amount.is_zero() => Some(ChargeOutcome {
+            result: Ok(Charge {
+                id: "no_charge".to_owned(),
+                amount: charge.amount,
+                currency: charge.currency,
+            }),
+            attempts: 0,
+        }),
+        Some(charge) => Some(
+            charge_with_retries(
+                services.gateway.as_ref(),
+                &charge,
+                &services.settings.payment_retry,
+            )
+            .await,
+        ),
+        None => None,
+    };
+    let (settled, row) = services
+        .db
+        .tenant_tx(&key.schema, move |conn| {
+            async move {
+                let settled = match outcome {
+                    None => true,
+                    Some(outcome) => {
+                        let attempts = i32::try_from(outcome.attempts).unwrap_or(i32::MAX);
+                        match outcome.result {
+                            Ok(charge) => {
+                                orders::settle_paid(conn, order_id, &charge.id, attempts).await?
+                            }
+                            Err(err) => {
+                                orders::settle_failed(conn, order_id, err.code(), attempts).await?
+                            }
+                        }
+                    }
+                };
+                let row = orders::get(conn, order_id, None).await?;
+                idempotency::finish(conn, &claim.scope, &claim.key, 201, &render(&row)).await?;
+                Ok((settled, row))
+            }
+            .boxed()
+        })
+        .await?;
+    if !settled {
+        tracing::error!(order.id = %order_id, "payment settled after the reservation expired; the order needs a refund");
+    }
+    catalog_cache::bump(services, key.tenant_id).await;
+    tracing::info!(order.id = %order_id, order.status = %row.status, "checkout finished");
+    Ok(row)
+}

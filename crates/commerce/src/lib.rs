@@ -1,0 +1,24 @@
+//! Bazaar's use cases, one module per capability. A use case takes typed
+//! input and the caller's tenant context ([`TenantKey`]) and returns a
+//! domain result or a typed refusal ([`refusal`]); it never sees HTTP. It
+//! reaches the database only through the store's typed tenant transaction,
+//! the region packs through the registry, and money through the payment
+//! gateway, all held by [`Services`].
+//!
+//! The background loops that keep derived data current (the search feed
+//! follower) live here too, next to the use cases whose writes they
+//! follow; the binary starts them.
+
+pub mod carts;
+pub mod catalog_cache;
+pub mod checkout;
+pub mod context;
+pub mod orders;
+pub mod refusal;
+pub mod search_feed;
+pub mod services;
+pub mod sessions;
+
+pub use context::{AccessRefusal, TenantKey};
+pub use refusal::{Failure, Kind, Outcome, Refusal};
+pub use services::{CustomerSettings, Services, Settings, from_now};

@@ -1,0 +1,207 @@
+//! Typed refusals: what a use case answers when it will not do what was
+//! asked, and the one shape every use case's failure takes.
+//!
+//! Each capability declares its own refusal enum with [`refusals!`]: per
+//! variant, how the edge should classify it ([`Kind`]), a stable `code` and
+//! a message a person can act on. The HTTP crate maps every [`Refusal`] to
+//! a problem document in one place.
+
+use bazaar_store::StoreError;
+
+/// How a refusal is classified, independent of any transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The request is malformed or a value in it is invalid (HTTP 400).
+    Invalid,
+    /// Credentials are missing, unknown or expired (401).
+    Unauthenticated,
+    /// The caller is known but may not do this (403).
+    Forbidden,
+    /// No such object visible to the caller (404).
+    NotFound,
+    /// The request conflicts with the current state (409).
+    Conflict,
+    /// Well-formed, but the values are not acceptable (422).
+    Unprocessable,
+    /// Too many attempts; the next is accepted after this many seconds (429).
+    TooMany { retry_after: u64 },
+}
+
+/// A use case's typed refusal.
+pub trait Refusal: std::fmt::Display + std::fmt::Debug + Send + Sync + 'static {
+    fn kind(&self) -> Kind;
+    /// A stable code for programs to branch on, e.g. `cart_not_found`.
+    fn code(&self) -> &'static str;
+}
+
+/// Why a use case did not succeed: a refusal (the caller's to fix), or the
+/// database (the service's: busy, unreachable, or a bug).
+#[derive(Debug)]
+pub enum Failure<R> {
+    Refused(R),
+    Store(StoreError),
+}
+
+/// A use case's result.
+pub type Outcome<T, R> = Result<T, Failure<R>>;
+
+impl<R> From<StoreError> for Failure<R> {
+    fn from(err: StoreError) -> Self {
+        Failure::Store(err)
+    }
+}
+
+impl<R: Refusal> From<R> for Failure<R> {
+    fn from(refusal: R) -> Self {
+        Failure::Refused(refusal)
+    }
+}
+
+impl<R> Failure<R> {
+    /// Re-type the refusal (a use case passing on another's refusal).
+    pub fn map<S>(self, f: impl FnOnce(R) -> S) -> Failure<S> {
+        match self {
+            Failure::Refused(r) => Failure::Refused(f(r)),
+            Failure::Store(e) => Failure::Store(e),
+        }
+    }
+}
+
+/// Declare a refusal enum: each variant with its [`Kind`], stable code and
+/// message (a `format!` string over the variant's fields), or `delegate`
+/// for a variant wrapping another capability's refusal.
+///
+/// ```ignore
+/// refusals! {
+///     /// Why a cart cannot be changed.
+///     pub enum CartRefusal {
+///         NotFound => NotFound, "cart_not_found", "no cart with that id";
+///         TooMany { max: u32 } => Unprocessable, "too_many", "at most {max}";
+///         Session(SessionRefusal) => delegate;
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! refusals {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($body:tt)*
+        }
+    ) => {
+        $crate::refusals!(@parse [$(#[$meta])*] $vis $name [] [] [] [] $($body)*);
+    };
+    // A variant with fields.
+    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($d:tt)*]
+        $(#[$vm:meta])* $var:ident { $($f:ident : $t:ty),* $(,)? } => $kind:ident $({ $($kf:ident : $ke:expr),* })?, $code:literal, $msg:literal ; $($rest:tt)*
+    ) => {
+        $crate::refusals!(@parse $m $vis $name
+            [$($v)* $(#[$vm])* #[error($msg)] $var { $($f : $t),* },]
+            [$($k)* Self::$var { $($f),* } => $crate::refusal::Kind::$kind $({ $($kf : $ke),* })?,]
+            [$($c)* Self::$var { .. } => $code,]
+            [$($d)*]
+            $($rest)*);
+    };
+    // A variant without fields.
+    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($d:tt)*]
+        $(#[$vm:meta])* $var:ident => $kind:ident, $code:literal, $msg:literal ; $($rest:tt)*
+    ) => {
+        $crate::refusals!(@parse $m $vis $name
+            [$($v)* $(#[$vm])* #[error($msg)] $var,]
+            [$($k)* Self::$var => $crate::refusal::Kind::$kind,]
+            [$($c)* Self::$var => $code,]
+            [$($d)*]
+            $($rest)*);
+    };
+    // Another capability's refusal, passed on as it is.
+    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($d:tt)*]
+        $(#[$vm:meta])* $var:ident ( $inner:ty ) => delegate ; $($rest:tt)*
+    ) => {
+        $crate::refusals!(@parse $m $vis $name
+            [$($v)* $(#[$vm])* #[error("{0}")] $var($inner),]
+            [$($k)* Self::$var(inner) => $crate::refusal::Refusal::kind(inner),]
+            [$($c)* Self::$var(inner) => $crate::refusal::Refusal::code(inner),]
+            [$($d)* impl From<$inner> for $name {
+                fn from(inner: $inner) -> Self {
+                    Self::$var(inner)
+                }
+            }
+            impl From<$inner> for $crate::refusal::Failure<$name> {
+                fn from(inner: $inner) -> Self {
+                    $crate::refusal::Failure::Refused($name::$var(inner))
+                }
+            }
+            impl From<$crate::refusal::Failure<$inner>> for $crate::refusal::Failure<$name> {
+                fn from(failure: $crate::refusal::Failure<$inner>) -> Self {
+                    failure.map($name::$var)
+                }
+            }]
+            $($rest)*);
+    };
+    (@parse [$($meta:tt)*] $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($d:tt)*]) => {
+        $($meta)*
+        #[derive(Debug, thiserror::Error)]
+        $vis enum $name {
+            $($v)*
+        }
+
+        impl $crate::refusal::Refusal for $name {
+            // A kind may read a field (a retry delay); most do not.
+            #[allow(unused_variables)]
+            fn kind(&self) -> $crate::refusal::Kind {
+                match self {
+                    $($k)*
+                }
+            }
+
+            fn code(&self) -> &'static str {
+                match self {
+                    $($c)*
+                }
+            }
+        }
+
+        $($d)*
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    refusals! {
+        /// Inner.
+        pub enum Inner {
+            Gone => NotFound, "gone", "it is gone";
+        }
+    }
+
+    refusals! {
+        /// Outer.
+        pub enum Outer {
+            /// Short.
+            Short { have: u32, want: u32 } => Conflict, "short", "only {have} of {want}";
+            Slow { secs: u64 } => TooMany { retry_after: *secs }, "slow", "wait {secs} s";
+            Wrapped(Inner) => delegate;
+        }
+    }
+
+    #[test]
+    fn variants_carry_kind_code_and_message() {
+        let r = Outer::Short { have: 1, want: 3 };
+        assert_eq!(r.kind(), Kind::Conflict);
+        assert_eq!(r.code(), "short");
+        assert_eq!(r.to_string(), "only 1 of 3");
+        let slow = Outer::Slow { secs: 7 };
+        assert_eq!(slow.kind(), Kind::TooMany { retry_after: 7 });
+        let wrapped: Outer = Inner::Gone.into();
+        assert_eq!(wrapped.kind(), Kind::NotFound);
+        assert_eq!(wrapped.code(), "gone");
+        assert_eq!(wrapped.to_string(), "it is gone");
+        let failure: Failure<Outer> = Failure::<Inner>::Refused(Inner::Gone).into();
+        assert!(matches!(
+            failure,
+            Failure::Refused(Outer::Wrapped(Inner::Gone))
+        ));
+    }
+}
