@@ -8,6 +8,7 @@
 //! [`problem_from_error`], which the app installs around every route.
 
 use bazaar_commerce::carts::CartRefusal;
+use bazaar_commerce::regions::RegionRefusal;
 use bazaar_commerce::sessions::SessionRefusal;
 use bazaar_commerce::{AccessRefusal, Failure, Kind, Refusal};
 use bazaar_domain::DomainError;
@@ -203,7 +204,7 @@ macro_rules! refusals_convert {
     };
 }
 
-refusals_convert!(AccessRefusal, CartRefusal, SessionRefusal);
+refusals_convert!(AccessRefusal, CartRefusal, RegionRefusal, SessionRefusal);
 
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {

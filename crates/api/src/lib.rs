@@ -13,6 +13,7 @@ pub mod request_parts;
 pub mod routes;
 pub mod state;
 mod system;
+pub mod types;
 
 use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::OpenApiService;

@@ -15,6 +15,7 @@ pub mod checkout;
 pub mod context;
 pub mod orders;
 pub mod refusal;
+pub mod regions;
 pub mod search_feed;
 pub mod services;
 pub mod sessions;

@@ -34,6 +34,18 @@ pub trait Refusal: std::fmt::Display + std::fmt::Debug + Send + Sync + 'static {
     fn code(&self) -> &'static str;
 }
 
+/// A value the domain's rules refuse (a bad slug, currency, email...) is
+/// refused as unprocessable with the rule's own code.
+impl Refusal for bazaar_domain::DomainError {
+    fn kind(&self) -> Kind {
+        Kind::Unprocessable
+    }
+
+    fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
 /// Why a use case did not succeed: a refusal (the caller's to fix), or the
 /// database (the service's: busy, unreachable, or a bug).
 #[derive(Debug)]

@@ -2,7 +2,6 @@
 //! them; vendor keys read them; a storefront key sees its own brand only.
 
 use bazaar_domain::{Currency, Scope, Slug, ids, validate};
-use bazaar_store::control::tenants;
 use bazaar_store::tenant::brands::{self as store, BrandChanges, NewBrand};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
@@ -12,7 +11,7 @@ use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
 use super::{Created, Tag, page_of, page_request};
-use crate::auth::{ApiKey, TenantKey};
+use crate::auth::ApiKey;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -93,21 +92,6 @@ pub fn check_domains(domains: Vec<String>) -> ApiResult<Vec<String>> {
 }
 
 /// Refuse a region the tenant does not sell in.
-pub(crate) async fn check_region(state: &AppState, key: &TenantKey, region: &str) -> ApiResult<()> {
-    validate::region_code(region)?;
-    let tenant = tenants::get(&state.db, key.tenant_id).await?;
-    if tenant.regions.iter().any(|r| r == region) {
-        return Ok(());
-    }
-    Err(ApiError::unprocessable(
-        "region_not_enabled",
-        format!(
-            "the tenant does not sell in `{region}`; its regions are [{}]",
-            tenant.regions.join(", ")
-        ),
-    ))
-}
-
 pub struct BrandsApi {
     pub state: AppState,
 }
@@ -121,7 +105,7 @@ impl BrandsApi {
         key.admin()?;
         let body = body.0;
         if let Some(region) = &body.default_region {
-            check_region(&self.state, key, region).await?;
+            bazaar_commerce::regions::check_enabled(&self.state, key, region).await?;
         }
         let new = NewBrand {
             id: ids::new_id(),
@@ -198,7 +182,7 @@ impl BrandsApi {
         key.require(&[Scope::TenantAdmin])?;
         let body = body.0;
         if let Some(region) = &body.default_region {
-            check_region(&self.state, key, region).await?;
+            bazaar_commerce::regions::check_enabled(&self.state, key, region).await?;
         }
         let changes = BrandChanges {
             slug: body

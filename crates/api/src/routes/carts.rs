@@ -18,11 +18,11 @@ use poem_openapi::{Object, OpenApi};
 
 use uuid::Uuid;
 
-use super::regions::{QuotedWindow, RuleViolation};
 use super::{Created, Tag, money};
 use crate::auth::{ApiKey, TenantKey};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::types::{QuotedWindow, RuleViolation};
 
 #[derive(Debug, Object)]
 pub struct CartLine {
@@ -178,8 +178,11 @@ impl CartsApi {
 
     /// Check a region for a cart of this tenant: in force and sold in.
     async fn check_region(&self, key: &TenantKey, region: &str) -> ApiResult<()> {
-        super::brands::check_region(&self.state, key, region).await?;
-        super::regions::check_regions_in_force(&self.state, &[region.to_owned()])
+        bazaar_commerce::regions::check_enabled(&self.state, key, region).await?;
+        Ok(bazaar_commerce::regions::check_in_force(
+            &self.state,
+            &[region.to_owned()],
+        )?)
     }
 
     /// Price `cart` with its lines against its region pack.

@@ -3,17 +3,17 @@
 
 use bazaar_commerce::checkout::{self, Checkout, CheckoutRequest};
 use bazaar_commerce::{carts, orders};
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
-use super::{Created, Tag, money};
+use super::{Created, Tag};
 use crate::auth::ApiKey;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::types::Order;
 
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
@@ -26,62 +26,6 @@ pub struct CheckoutInput {
     /// `X-Customer-Token`); at most what the order's total allows.
     #[oai(validator(minimum(value = "1"), maximum(value = "1000000000")))]
     pub redeem_points: Option<i64>,
-}
-
-/// An order.
-#[derive(Debug, Clone, Object)]
-pub struct Order {
-    pub id: Uuid,
-    /// `pending_payment`, `paid`, `payment_failed`, `cancelled`, ...
-    pub status: String,
-    pub region: String,
-    /// The region pack version the order was priced with.
-    pub region_version: String,
-    pub currency: String,
-    /// The goods, before tax.
-    pub subtotal: String,
-    /// Shipping, before tax.
-    pub shipping_total: String,
-    /// Tax on goods and shipping.
-    pub tax_total: String,
-    pub excise_total: String,
-    /// What redeemed loyalty points took off.
-    pub discount_total: String,
-    /// Loyalty points redeemed on the order.
-    pub loyalty_points: i32,
-    /// What the shopper pays: goods, shipping and tax, less the discount.
-    pub total: String,
-    /// Units sold on backorder: they ship when the vendor's stock arrives.
-    pub backordered: i64,
-    /// `pending`, `succeeded` or `failed`.
-    pub payment_status: Option<String>,
-    /// Why the payment failed: `payment_declined`, `insufficient_funds`, ...
-    pub payment_failure: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<bazaar_store::tenant::orders::OrderRow> for Order {
-    fn from(o: bazaar_store::tenant::orders::OrderRow) -> Self {
-        let c = o.currency.trim().to_owned();
-        Self {
-            id: o.id,
-            status: o.status,
-            region: o.region,
-            region_version: o.region_version,
-            subtotal: money(o.subtotal, &c),
-            shipping_total: money(o.shipping_total, &c),
-            tax_total: money(o.tax_total, &c),
-            excise_total: money(o.excise_total, &c),
-            discount_total: money(o.discount_total, &c),
-            loyalty_points: o.loyalty_points,
-            total: money(o.total, &c),
-            backordered: o.backordered,
-            currency: c,
-            payment_status: o.payment_status,
-            payment_failure: o.failure_code,
-            created_at: o.created_at,
-        }
-    }
 }
 
 pub struct CheckoutApi {

@@ -13,12 +13,12 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use super::checkout::Order;
 use super::customers::signed_in;
 use super::{Created, NoContent, Tag, money};
 use crate::auth::ApiKey;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::types::Order;
 
 /// An order line as bought.
 #[derive(Debug, Object)]

@@ -365,7 +365,7 @@ impl CustomersApi {
 
     async fn address_fields(&self, key: &TenantKey, a: AddressInput) -> ApiResult<AddressFields> {
         let region = a.region.trim().to_owned();
-        super::brands::check_region(&self.state, key, &region).await?;
+        bazaar_commerce::regions::check_enabled(&self.state, key, &region).await?;
         Ok(AddressFields {
             name: trimmed("name", &a.name, 200)?,
             line1: trimmed("line1", &a.line1, 200)?,

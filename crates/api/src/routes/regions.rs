@@ -19,6 +19,7 @@ use crate::auth::{ApiKey, Principal};
 use crate::decimal::DecimalString;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::types::{QuotedWindow, RuleViolation};
 
 /// A region in force, in brief.
 #[derive(Debug, Object)]
@@ -361,12 +362,6 @@ pub struct QuotedTotals {
 }
 
 #[derive(Debug, Object)]
-pub struct QuotedWindow {
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Object)]
 pub struct QuotedDelivery {
     /// Whether `at` falls inside a delivery window.
     pub open: bool,
@@ -381,18 +376,6 @@ pub struct QuotedAge {
     /// Whether this order needs a verified age.
     pub required: bool,
     pub minimum_age: u8,
-}
-
-/// A rule the order breaks.
-#[derive(Debug, Object)]
-pub struct RuleViolation {
-    /// Where in the region pack, e.g. `purchase_limits.cannabis_flower.day`.
-    pub rule: String,
-    /// Stable code: `restricted_category`, `age_verification_required`,
-    /// `purchase_limit_exceeded`, `below_minimum_order`, `measure_required`,
-    /// `incompatible_measure`.
-    pub code: String,
-    pub message: String,
 }
 
 /// Tax, delivery and compliance for a prospective order.
@@ -627,26 +610,4 @@ impl RegionsApi {
                 .collect(),
         }))
     }
-}
-
-/// Refuse region codes that are not in force, naming the ones that are.
-pub fn check_regions_in_force(state: &AppState, codes: &[String]) -> ApiResult<()> {
-    let set = state.regions.current();
-    let unknown: Vec<&str> = codes
-        .iter()
-        .filter(|c| set.get(c).is_none())
-        .map(String::as_str)
-        .collect();
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    let known: Vec<String> = set.sorted().iter().map(|r| r.code.clone()).collect();
-    Err(ApiError::unprocessable(
-        "unknown_region",
-        format!(
-            "no region pack for {}; regions in force: {}",
-            unknown.join(", "),
-            known.join(", ")
-        ),
-    ))
 }

@@ -129,7 +129,7 @@ impl TenantsApi {
             name: validate::display_name("name", &body.name)?,
             regions: regions(body.regions)?,
         };
-        super::regions::check_regions_in_force(&self.state, &new.regions)?;
+        bazaar_commerce::regions::check_in_force(&self.state, &new.regions)?;
         let tenant = store::create(&self.state.db, new)
             .await
             .map_err(|e| ApiError::from_store(e, "tenant"))?;
@@ -179,7 +179,7 @@ impl TenantsApi {
             .transpose()?;
         let regions = body.regions.map(regions).transpose()?;
         if let Some(codes) = &regions {
-            super::regions::check_regions_in_force(&self.state, codes)?;
+            bazaar_commerce::regions::check_in_force(&self.state, codes)?;
         }
         let tenant = store::update(&self.state.db, tenant_id.0, name, regions)
             .await

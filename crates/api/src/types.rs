@@ -1,0 +1,84 @@
+//! Wire types that several resources answer with (an order, a delivery
+//! window, a rule broken), declared once so no route module imports
+//! another.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::Object;
+use uuid::Uuid;
+
+use crate::routes::money;
+
+/// An order.
+#[derive(Debug, Clone, Object)]
+pub struct Order {
+    pub id: Uuid,
+    /// `pending_payment`, `paid`, `payment_failed`, `cancelled`, ...
+    pub status: String,
+    pub region: String,
+    /// The region pack version the order was priced with.
+    pub region_version: String,
+    pub currency: String,
+    /// The goods, before tax.
+    pub subtotal: String,
+    /// Shipping, before tax.
+    pub shipping_total: String,
+    /// Tax on goods and shipping.
+    pub tax_total: String,
+    pub excise_total: String,
+    /// What redeemed loyalty points took off.
+    pub discount_total: String,
+    /// Loyalty points redeemed on the order.
+    pub loyalty_points: i32,
+    /// What the shopper pays: goods, shipping and tax, less the discount.
+    pub total: String,
+    /// Units sold on backorder: they ship when the vendor's stock arrives.
+    pub backordered: i64,
+    /// `pending`, `succeeded` or `failed`.
+    pub payment_status: Option<String>,
+    /// Why the payment failed: `payment_declined`, `insufficient_funds`, ...
+    pub payment_failure: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<bazaar_store::tenant::orders::OrderRow> for Order {
+    fn from(o: bazaar_store::tenant::orders::OrderRow) -> Self {
+        let c = o.currency.trim().to_owned();
+        Self {
+            id: o.id,
+            status: o.status,
+            region: o.region,
+            region_version: o.region_version,
+            subtotal: money(o.subtotal, &c),
+            shipping_total: money(o.shipping_total, &c),
+            tax_total: money(o.tax_total, &c),
+            excise_total: money(o.excise_total, &c),
+            discount_total: money(o.discount_total, &c),
+            loyalty_points: o.loyalty_points,
+            total: money(o.total, &c),
+            backordered: o.backordered,
+            currency: c,
+            payment_status: o.payment_status,
+            payment_failure: o.failure_code,
+            created_at: o.created_at,
+        }
+    }
+}
+
+/// A delivery window.
+#[derive(Debug, Object)]
+pub struct QuotedWindow {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// A rule the order breaks.
+#[derive(Debug, Object)]
+pub struct RuleViolation {
+    /// Where in the region pack, e.g. `purchase_limits.cannabis_flower.day`.
+    pub rule: String,
+    /// Stable code: `restricted_category`, `age_verification_required`,
+    /// `purchase_limit_exceeded`, `below_minimum_order`, `measure_required`,
+    /// `incompatible_measure`.
+    pub code: String,
+    pub message: String,
+}
