@@ -3,13 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
-
-crate::tests![
-    carts_are_priced_live_with_the_region_pack,
-    carts_are_private_to_their_token_and_brand,
-    abandoned_carts_are_announced_once,
-];
+use crate::support::{TestApp, e2e};
 
 struct Store {
     admin: String,
@@ -92,6 +86,7 @@ pub(crate) async fn call(
         .await
 }
 
+#[e2e]
 async fn carts_are_priced_live_with_the_region_pack() {
     let app = TestApp::start().await;
     let s = store(&app).await;
@@ -261,6 +256,7 @@ async fn carts_are_priced_live_with_the_region_pack() {
     app.stop().await;
 }
 
+#[e2e]
 async fn carts_are_private_to_their_token_and_brand() {
     let app = TestApp::start().await;
     let s = store(&app).await;
@@ -323,6 +319,7 @@ async fn carts_are_private_to_their_token_and_brand() {
     app.stop().await;
 }
 
+#[e2e]
 async fn abandoned_carts_are_announced_once() {
     let app = TestApp::start().await;
     let s = store(&app).await;

@@ -2,22 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, TestTenant, unique};
-
-crate::tests![
-    vendor_onboarding_moves_through_its_states_with_history,
-    category_tree_moves_and_renames_without_breaking_products,
-    product_input_is_validated,
-    vendors_only_see_their_own_products,
-    storefront_sees_only_its_brands_visible_listings,
-    browse_filters_sorts_and_pages,
-    every_browse_is_served_by_an_index,
-    cache_is_invalidated_across_instances,
-    reads_fall_back_to_the_database_when_redis_is_down,
-    bulk_import_upserts_by_sku_and_reports_bad_rows,
-    stock_changes_are_ledgered_and_drive_in_stock_browsing,
-    erp_stock_sync_is_idempotent_and_low_stock_is_announced,
-];
+use crate::support::{TestApp, TestTenant, e2e, unique};
 
 /// A product body with `n` variants.
 fn product(slug: &str, category: Option<&str>, prices: &[&str], attrs: Value) -> Value {
@@ -109,6 +94,7 @@ async fn browse(app: &TestApp, key: &str, query: &str) -> Vec<String> {
         .collect()
 }
 
+#[e2e]
 async fn vendor_onboarding_moves_through_its_states_with_history() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
@@ -222,6 +208,7 @@ async fn vendor_onboarding_moves_through_its_states_with_history() {
     app.stop().await;
 }
 
+#[e2e]
 async fn category_tree_moves_and_renames_without_breaking_products() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
@@ -343,6 +330,7 @@ async fn category_tree_moves_and_renames_without_breaking_products() {
     app.stop().await;
 }
 
+#[e2e]
 async fn product_input_is_validated() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
@@ -474,6 +462,7 @@ async fn product_input_is_validated() {
     app.stop().await;
 }
 
+#[e2e]
 async fn vendors_only_see_their_own_products() {
     let app = TestApp::builder()
         .cdn("https://cdn.example.com/")
@@ -571,6 +560,7 @@ async fn vendors_only_see_their_own_products() {
     app.stop().await;
 }
 
+#[e2e]
 async fn storefront_sees_only_its_brands_visible_listings() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
@@ -693,6 +683,7 @@ async fn storefront_sees_only_its_brands_visible_listings() {
     app.stop().await;
 }
 
+#[e2e]
 async fn browse_filters_sorts_and_pages() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
@@ -849,6 +840,7 @@ async fn browse_filters_sorts_and_pages() {
     app.stop().await;
 }
 
+#[e2e]
 async fn every_browse_is_served_by_an_index() {
     use bazaar_store::tenant::listings::{After, Browse, Sort, explain_browse};
     use futures_util::FutureExt;
@@ -967,6 +959,7 @@ async fn every_browse_is_served_by_an_index() {
     app.stop().await;
 }
 
+#[e2e]
 async fn cache_is_invalidated_across_instances() {
     let namespace = unique("bazaar-e2e-");
     let a = TestApp::builder()
@@ -1041,6 +1034,7 @@ async fn cache_is_invalidated_across_instances() {
     b.stop().await;
 }
 
+#[e2e]
 async fn reads_fall_back_to_the_database_when_redis_is_down() {
     let app = TestApp::builder()
         .redis_url("redis://127.0.0.1:1")
@@ -1070,6 +1064,7 @@ async fn reads_fall_back_to_the_database_when_redis_is_down() {
     app.stop().await;
 }
 
+#[e2e]
 async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
@@ -1208,6 +1203,7 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
     app.stop().await;
 }
 
+#[e2e]
 async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
@@ -1351,6 +1347,7 @@ async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
     app.stop().await;
 }
 
+#[e2e]
 async fn erp_stock_sync_is_idempotent_and_low_stock_is_announced() {
     let app = TestApp::start().await;
     let s = shop(&app).await;

@@ -6,17 +6,7 @@ use std::collections::BTreeMap;
 use futures_util::FutureExt;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, unique};
-
-crate::tests![
-    checkout_reserves_charges_and_commits,
-    refusals_name_the_rule_and_move_no_stock,
-    idempotency_keys_replay_refuse_and_serialise,
-    expired_reservations_are_released,
-    two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred,
-    orders_split_by_vendor_and_follow_fulfilment,
-    checkout_outside_delivery_hours_is_refused,
-];
+use crate::support::{TestApp, e2e, unique};
 
 /// The shipped packs with California's delivery hours replaced by `hours`
 /// (a YAML list), so checkout tests do not depend on the time of day.
@@ -207,6 +197,7 @@ pub(crate) async fn ledger_balances(app: &TestApp, slug: &str) {
     assert_eq!(n, 0, "stock levels equal the ledger");
 }
 
+#[e2e]
 async fn checkout_reserves_charges_and_commits() {
     let app = open_all_day().await;
     let s = shop(&app, 10).await;
@@ -294,6 +285,7 @@ async fn checkout_reserves_charges_and_commits() {
     app.stop().await;
 }
 
+#[e2e]
 async fn refusals_name_the_rule_and_move_no_stock() {
     let app = open_all_day().await;
     let s = shop(&app, 5).await;
@@ -394,6 +386,7 @@ async fn refusals_name_the_rule_and_move_no_stock() {
     app.stop().await;
 }
 
+#[e2e]
 async fn idempotency_keys_replay_refuse_and_serialise() {
     let app = open_all_day().await;
     let s = shop(&app, 50).await;
@@ -479,6 +472,7 @@ async fn idempotency_keys_replay_refuse_and_serialise() {
     app.stop().await;
 }
 
+#[e2e]
 async fn expired_reservations_are_released() {
     use bazaar_store::tenant::orders::{self, NewOrder, NewOrderLine};
     let app = TestApp::start().await;
@@ -560,6 +554,7 @@ async fn expired_reservations_are_released() {
     app.stop().await;
 }
 
+#[e2e]
 async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
     let namespace = unique("bazaar-e2e-");
     let regions = regions_with_hours("[\"00:00-24:00\"]");
@@ -654,6 +649,7 @@ async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
     b.stop().await;
 }
 
+#[e2e]
 async fn orders_split_by_vendor_and_follow_fulfilment() {
     let app = open_all_day().await;
     let t = app.tenant().await;
@@ -808,6 +804,7 @@ async fn orders_split_by_vendor_and_follow_fulfilment() {
     app.stop().await;
 }
 
+#[e2e]
 async fn checkout_outside_delivery_hours_is_refused() {
     let app = TestApp::builder()
         .regions_dir(&regions_with_hours("[]"))

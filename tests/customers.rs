@@ -8,24 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::checkout::{Shop, add_line, checkout, open_all_day, shop};
-use crate::support::{TestApp, unique};
-
-crate::tests![
-    accounts_sign_in_out_and_everywhere,
-    login_does_not_reveal_which_emails_have_accounts,
-    logins_are_throttled_per_account_and_per_address,
-    verification_and_reset_tokens_work_once_and_expire,
-    another_brands_or_customers_data_is_invisible,
-    shared_accounts_sign_in_to_every_brand,
-    addresses_are_checked_against_the_tenants_regions,
-    age_gated_checkout_needs_a_verified_adult,
-    loyalty_points_are_earned_redeemed_restored_and_expire,
-    a_guest_cart_merges_into_the_account_cart_at_login,
-    wishlists_are_shared_read_only_by_link,
-    order_history_filters_and_pages,
-    a_customer_exports_and_deletes_its_data,
-    sessions_hold_across_nodes_and_end_everywhere,
-];
+use crate::support::{TestApp, e2e, unique};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -142,6 +125,7 @@ async fn emailed_token(app: &TestApp, s: &Shop, topic: &'static str, customer: &
         .to_owned()
 }
 
+#[e2e]
 async fn accounts_sign_in_out_and_everywhere() {
     let app = TestApp::start().await;
     let s = shop(&app, 5).await;
@@ -309,6 +293,7 @@ async fn accounts_sign_in_out_and_everywhere() {
     app.stop().await;
 }
 
+#[e2e]
 async fn login_does_not_reveal_which_emails_have_accounts() {
     let app = TestApp::start().await;
     let s = shop(&app, 5).await;
@@ -364,6 +349,7 @@ async fn login_does_not_reveal_which_emails_have_accounts() {
     app.stop().await;
 }
 
+#[e2e]
 async fn logins_are_throttled_per_account_and_per_address() {
     let app = TestApp::builder()
         .env("BAZAAR_LOGIN_FAILURES_PER_ACCOUNT", "3")
@@ -424,6 +410,7 @@ async fn logins_are_throttled_per_account_and_per_address() {
     app.stop().await;
 }
 
+#[e2e]
 async fn verification_and_reset_tokens_work_once_and_expire() {
     let app = TestApp::start().await;
     let s = shop(&app, 5).await;
@@ -582,6 +569,7 @@ async fn second_brand(app: &TestApp, s: &Shop) -> String {
     .1
 }
 
+#[e2e]
 async fn another_brands_or_customers_data_is_invisible() {
     let app = open_all_day().await;
     let s = shop(&app, 10).await;
@@ -755,6 +743,7 @@ async fn another_brands_or_customers_data_is_invisible() {
     app.stop().await;
 }
 
+#[e2e]
 async fn shared_accounts_sign_in_to_every_brand() {
     let app = TestApp::start().await;
     let s = shop(&app, 5).await;
@@ -828,6 +817,7 @@ async fn shared_accounts_sign_in_to_every_brand() {
     app.stop().await;
 }
 
+#[e2e]
 async fn addresses_are_checked_against_the_tenants_regions() {
     let app = TestApp::start().await;
     let s = shop(&app, 5).await;
@@ -909,6 +899,7 @@ async fn addresses_are_checked_against_the_tenants_regions() {
     app.stop().await;
 }
 
+#[e2e]
 async fn age_gated_checkout_needs_a_verified_adult() {
     let app = open_all_day().await;
     let s = shop(&app, 10).await;
@@ -1037,6 +1028,7 @@ async fn balances(app: &TestApp, s: &Shop, customer: &str) -> (i64, i64) {
         .expect("balances")
 }
 
+#[e2e]
 async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
     let app = open_all_day().await;
     let s = shop(&app, 20).await;
@@ -1255,6 +1247,7 @@ async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
     app.stop().await;
 }
 
+#[e2e]
 async fn a_guest_cart_merges_into_the_account_cart_at_login() {
     let app = TestApp::start().await;
     let s = shop(&app, 10).await;
@@ -1417,6 +1410,7 @@ async fn a_guest_cart_merges_into_the_account_cart_at_login() {
     app.stop().await;
 }
 
+#[e2e]
 async fn wishlists_are_shared_read_only_by_link() {
     let app = TestApp::start().await;
     let s = shop(&app, 5).await;
@@ -1527,6 +1521,7 @@ async fn wishlists_are_shared_read_only_by_link() {
     app.stop().await;
 }
 
+#[e2e]
 async fn order_history_filters_and_pages() {
     let app = open_all_day().await;
     let s = shop(&app, 20).await;
@@ -1634,6 +1629,7 @@ fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }
 
+#[e2e]
 async fn a_customer_exports_and_deletes_its_data() {
     let app = open_all_day().await;
     let s = shop(&app, 10).await;
@@ -1763,6 +1759,7 @@ async fn a_customer_exports_and_deletes_its_data() {
     app.stop().await;
 }
 
+#[e2e]
 async fn sessions_hold_across_nodes_and_end_everywhere() {
     let a = TestApp::builder().redis().start().await;
     let s = shop(&a, 5).await;

@@ -15,15 +15,7 @@ use serde_json::{Value, json};
 
 use crate::carts::call;
 use crate::checkout::{Shop, cart, checkout, ledger_balances, open_all_day, shop, stock};
-use crate::support::{TestApp, unique};
-
-crate::tests![
-    backorders_sell_past_stock_within_the_limit_and_fill_on_receipt,
-    shipping_rates_follow_the_region_chain_into_carts_and_orders,
-    a_line_splits_across_the_vendors_warehouses,
-    one_cart_checked_out_twice_at_once_makes_one_order,
-    a_checkout_cut_off_mid_payment_is_resumed_by_its_key,
-];
+use crate::support::{TestApp, e2e, unique};
 
 fn dec(v: &Value) -> Decimal {
     Decimal::from_str(v.as_str().expect("decimal string")).expect("decimal")
@@ -105,6 +97,7 @@ async fn pack(app: &TestApp, s: &Shop, part: &Value) -> crate::support::Reply {
     .await
 }
 
+#[e2e]
 async fn backorders_sell_past_stock_within_the_limit_and_fill_on_receipt() {
     let app = open_all_day().await;
     let s = shop(&app, 2).await;
@@ -211,6 +204,7 @@ async fn backorders_sell_past_stock_within_the_limit_and_fill_on_receipt() {
     app.stop().await;
 }
 
+#[e2e]
 async fn shipping_rates_follow_the_region_chain_into_carts_and_orders() {
     let app = open_all_day().await;
     let s = shop(&app, 50).await;
@@ -335,6 +329,7 @@ async fn shipping_rates_follow_the_region_chain_into_carts_and_orders() {
     app.stop().await;
 }
 
+#[e2e]
 async fn a_line_splits_across_the_vendors_warehouses() {
     let app = open_all_day().await;
     let s = shop(&app, 10).await;
@@ -370,6 +365,7 @@ async fn a_line_splits_across_the_vendors_warehouses() {
     app.stop().await;
 }
 
+#[e2e]
 async fn one_cart_checked_out_twice_at_once_makes_one_order() {
     let app = open_all_day().await;
     let s = shop(&app, 10).await;
@@ -432,6 +428,7 @@ async fn charge(req: &Request, body: Json<Value>, p: Data<&Arc<Processor>>) -> p
         .body(made.to_string())
 }
 
+#[e2e]
 async fn a_checkout_cut_off_mid_payment_is_resumed_by_its_key() {
     let processor = Arc::new(Processor::default());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

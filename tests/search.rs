@@ -6,14 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, scratch_dir};
-
-crate::tests![
-    search_is_scoped_fresh_and_faceted,
-    odd_queries_answer_sensibly,
-    two_nodes_follow_and_a_stopped_node_catches_up,
-    reindex_reaches_every_live_node,
-];
+use crate::support::{TestApp, e2e, scratch_dir};
 
 /// How long the tests wait for the feed to deliver a change. The target
 /// (searchable within 2 s) is a timing, so the benchmark measures it
@@ -140,6 +133,7 @@ async fn until(app: &TestApp, key: &str, query: &str, done: impl Fn(&Value) -> b
     }
 }
 
+#[e2e]
 async fn search_is_scoped_fresh_and_faceted() {
     let app = TestApp::builder().search(None).start().await;
     let c = catalog(&app).await;
@@ -330,6 +324,7 @@ async fn search_is_scoped_fresh_and_faceted() {
     app.stop().await;
 }
 
+#[e2e]
 async fn odd_queries_answer_sensibly() {
     let app = TestApp::builder().search(None).start().await;
     let c = catalog(&app).await;
@@ -383,6 +378,7 @@ async fn odd_queries_answer_sensibly() {
     app.stop().await;
 }
 
+#[e2e]
 async fn two_nodes_follow_and_a_stopped_node_catches_up() {
     let (one_dir, two_dir) = (scratch_dir("node-"), scratch_dir("node-"));
     let one = TestApp::builder().search(Some(&one_dir)).start().await;
@@ -433,6 +429,7 @@ async fn two_nodes_follow_and_a_stopped_node_catches_up() {
     two.stop().await;
 }
 
+#[e2e]
 async fn reindex_reaches_every_live_node() {
     let dir = scratch_dir("node-");
     let app = TestApp::builder().search(Some(&dir)).start().await;
