@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, TestTenant, e2e, unique};
+use crate::support::shop::Shop;
+use crate::support::{TestApp, e2e, unique};
 
 /// A product body with `n` variants.
 fn product(slug: &str, category: Option<&str>, prices: &[&str], attrs: Value) -> Value {
@@ -15,65 +16,25 @@ fn product(slug: &str, category: Option<&str>, prices: &[&str], attrs: Value) ->
             "attributes": attrs, "images": [format!("img/{slug}.jpg")], "variants": variants })
 }
 
-struct Shop {
-    t: TestTenant,
-    brand: String,
-    other_brand: String,
-    vendor: String,
-    vendor_key: String,
-    storefront_key: String,
-}
-
+/// Brands `main` and `other`, and an approved vendor `acme` with its key.
 async fn shop(app: &TestApp) -> Shop {
-    let t = app.tenant().await;
-    let brand = app.brand(&t.admin_key, "main").await;
-    let other_brand = app.brand(&t.admin_key, "other").await;
-    let applied = app
-        .post(
-            "/v1/vendors/apply",
-            &t.admin_key,
-            json!({ "slug": "acme", "name": "Acme", "contact_email": "a@acme.example" }),
-        )
+    Shop::builder(app)
+        .brand("main")
+        .brand("other")
+        .approved_vendor("acme")
+        .build()
         .await
-        .expect(201);
-    let vendor = applied["id"].as_str().expect("id").to_owned();
-    let approval = app
-        .post(
-            &format!("/v1/vendors/{vendor}/approve"),
-            &t.admin_key,
-            json!({}),
-        )
-        .await
-        .expect(200);
-    let vendor_key = approval["key"]["secret"]
-        .as_str()
-        .expect("secret")
-        .to_owned();
-    let (_, storefront_key) = app
-        .key(
-            &t.admin_key,
-            json!({ "name": "web", "scope": "storefront", "brand_id": brand }),
-        )
-        .await;
-    Shop {
-        t,
-        brand,
-        other_brand,
-        vendor,
-        vendor_key,
-        storefront_key,
-    }
 }
 
 async fn create_and_list(app: &TestApp, s: &Shop, body: Value) -> String {
     let p = app
-        .post("/v1/products", &s.vendor_key, body)
+        .post("/v1/products", s.vendor_key(), body)
         .await
         .expect(201);
     let id = p["id"].as_str().expect("id").to_owned();
     app.post(
         "/v1/listings",
-        &s.vendor_key,
+        s.vendor_key(),
         json!({ "brand_id": s.brand, "product_id": id }),
     )
     .await
@@ -212,7 +173,7 @@ async fn vendor_onboarding_moves_through_its_states_with_history() {
 async fn category_tree_moves_and_renames_without_breaking_products() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
-    let admin = s.t.admin_key.as_str();
+    let admin = s.admin.as_str();
     let cat = |parent: Option<&str>, slug: &str| json!({ "parent_id": parent, "slug": slug, "name": slug });
     let electronics = app
         .post("/v1/categories", admin, cat(None, "electronics"))
@@ -243,7 +204,7 @@ async fn category_tree_moves_and_renames_without_breaking_products() {
     create_and_list(&app, &s, product("pixel", Some(&a), &["499.00"], json!({}))).await;
     create_and_list(&app, &s, product("tv", Some(&e), &["899.00"], json!({}))).await;
     create_and_list(&app, &s, product("hose", Some(&g), &["19.99"], json!({}))).await;
-    let sf = s.storefront_key.as_str();
+    let sf = s.storefront.as_str();
     let mut under = browse(&app, sf, "category=electronics").await;
     under.sort();
     assert_eq!(under, ["pixel", "tv"], "a subtree includes descendants");
@@ -322,7 +283,7 @@ async fn category_tree_moves_and_renames_without_breaking_products() {
     app.post("/v1/categories", admin, cat(Some(&g), "mobiles"))
         .await
         .expect_problem(409, "path_taken");
-    app.post("/v1/categories", &s.vendor_key, cat(None, "mine"))
+    app.post("/v1/categories", s.vendor_key(), cat(None, "mine"))
         .await
         .expect_problem(403, "insufficient_scope");
     let tree = app.get("/v1/categories", sf).await.expect(200);
@@ -334,7 +295,7 @@ async fn category_tree_moves_and_renames_without_breaking_products() {
 async fn product_input_is_validated() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
-    let key = s.vendor_key.as_str();
+    let key = s.vendor_key();
     let with_variant =
         |variant: Value| json!({ "slug": unique("p"), "title": "T", "variants": [variant] });
     let v = |sku: &str, price: Value, currency: &str| json!({ "sku": sku, "price": price, "currency": currency });
@@ -449,7 +410,7 @@ async fn product_input_is_validated() {
     // Admins must say which vendor; vendors may not name another.
     app.post(
         "/v1/products",
-        &s.t.admin_key,
+        &s.admin,
         product("adm", None, &["1.00"], json!({})),
     )
     .await
@@ -469,17 +430,17 @@ async fn vendors_only_see_their_own_products() {
         .start()
         .await;
     let s = shop(&app).await;
-    let rival = app.vendor(&s.t.admin_key, "rival").await;
+    let rival = app.vendor(&s.admin, "rival").await;
     let (_, rival_key) = app
         .key(
-            &s.t.admin_key,
+            &s.admin,
             json!({ "name": "r", "scope": "vendor", "vendor_id": rival }),
         )
         .await;
     let mine = app
         .post(
             "/v1/products",
-            &s.vendor_key,
+            s.vendor_key(),
             product(
                 "mine",
                 None,
@@ -496,7 +457,7 @@ async fn vendors_only_see_their_own_products() {
         "relative images go through the CDN"
     );
     assert_eq!(mine["variants"][1]["price"], "12.50");
-    assert_eq!(mine["vendor_id"], s.vendor.as_str());
+    assert_eq!(mine["vendor_id"], s.vendor());
 
     app.get(&format!("/v1/products/{id}"), &rival_key)
         .await
@@ -518,10 +479,7 @@ async fn vendors_only_see_their_own_products() {
     let listed = app.get("/v1/products", &rival_key).await.expect(200);
     assert_eq!(listed["items"], json!([]));
     let admin_view = app
-        .get(
-            &format!("/v1/products?vendor_id={}", s.vendor),
-            &s.t.admin_key,
-        )
+        .get(&format!("/v1/products?vendor_id={}", s.vendor()), &s.admin)
         .await
         .expect(200);
     assert_eq!(admin_view["items"].as_array().map(Vec::len), Some(1));
@@ -530,7 +488,7 @@ async fn vendors_only_see_their_own_products() {
     let added = app
         .post(
             &format!("/v1/products/{id}/variants"),
-            &s.vendor_key,
+            s.vendor_key(),
             json!({ "sku": "mine-x", "price": "7.00", "currency": "USD" }),
         )
         .await
@@ -540,7 +498,7 @@ async fn vendors_only_see_their_own_products() {
     let changed = app
         .patch(
             &format!("/v1/products/{id}/variants/{vid}"),
-            &s.vendor_key,
+            s.vendor_key(),
             json!({ "price": "6.00", "compare_at_price": "8.00" }),
         )
         .await
@@ -551,7 +509,7 @@ async fn vendors_only_see_their_own_products() {
         .send(
             reqwest::Method::DELETE,
             &format!("/v1/products/{id}/variants/{vid}"),
-            Some(&s.vendor_key),
+            Some(s.vendor_key()),
             None,
         )
         .await
@@ -564,7 +522,7 @@ async fn vendors_only_see_their_own_products() {
 async fn storefront_sees_only_its_brands_visible_listings() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
-    let sf = s.storefront_key.as_str();
+    let sf = s.storefront.as_str();
     let shown = create_and_list(&app, &s, product("shown", None, &["10.00"], json!({}))).await;
     // A draft product, a deactivated listing and another brand's listing stay hidden.
     let mut draft = product("draft", None, &["10.00"], json!({}));
@@ -572,10 +530,7 @@ async fn storefront_sees_only_its_brands_visible_listings() {
     create_and_list(&app, &s, draft).await;
     let off = create_and_list(&app, &s, product("off", None, &["10.00"], json!({}))).await;
     let listings = app
-        .get(
-            &format!("/v1/listings?brand_id={}", s.brand),
-            &s.t.admin_key,
-        )
+        .get(&format!("/v1/listings?brand_id={}", s.brand), &s.admin)
         .await
         .expect(200);
     let off_listing = listings["items"]
@@ -589,7 +544,7 @@ async fn storefront_sees_only_its_brands_visible_listings() {
         .to_owned();
     app.patch(
         &format!("/v1/listings/{off_listing}"),
-        &s.vendor_key,
+        s.vendor_key(),
         json!({ "active": false }),
     )
     .await
@@ -597,15 +552,15 @@ async fn storefront_sees_only_its_brands_visible_listings() {
     let elsewhere = app
         .post(
             "/v1/products",
-            &s.vendor_key,
+            s.vendor_key(),
             product("elsewhere", None, &["10.00"], json!({})),
         )
         .await
         .expect(201);
-    app.post("/v1/listings", &s.t.admin_key, json!({ "brand_id": s.other_brand, "product_id": elsewhere["id"], "price_override": "8.00" })).await.expect(201);
+    app.post("/v1/listings", &s.admin, json!({ "brand_id": s.brand_id("other"), "product_id": elsewhere["id"], "price_override": "8.00" })).await.expect(201);
     app.post(
         "/v1/listings",
-        &s.t.admin_key,
+        &s.admin,
         json!({ "brand_id": s.brand, "product_id": shown }),
     )
     .await
@@ -636,7 +591,7 @@ async fn storefront_sees_only_its_brands_visible_listings() {
         .await
         .expect_problem(404, "product_not_found");
     app.get(
-        &format!("/v1/storefront/products?brand_id={}", s.other_brand),
+        &format!("/v1/storefront/products?brand_id={}", s.brand_id("other")),
         sf,
     )
     .await
@@ -645,8 +600,8 @@ async fn storefront_sees_only_its_brands_visible_listings() {
     // The admin previews the other brand, with its own price.
     let other = app
         .get(
-            &format!("/v1/storefront/products?brand_id={}", s.other_brand),
-            &s.t.admin_key,
+            &format!("/v1/storefront/products?brand_id={}", s.brand_id("other")),
+            &s.admin,
         )
         .await
         .expect(200);
@@ -665,16 +620,16 @@ async fn storefront_sees_only_its_brands_visible_listings() {
 
     // Suspending the vendor hides its listings; reinstating shows them again.
     app.post(
-        &format!("/v1/vendors/{}/suspend", s.vendor),
-        &s.t.admin_key,
+        &format!("/v1/vendors/{}/suspend", s.vendor()),
+        &s.admin,
         json!({ "reason": "audit" }),
     )
     .await
     .expect(200);
     assert!(browse(&app, sf, "").await.is_empty());
     app.post(
-        &format!("/v1/vendors/{}/reinstate", s.vendor),
-        &s.t.admin_key,
+        &format!("/v1/vendors/{}/reinstate", s.vendor()),
+        &s.admin,
         json!({}),
     )
     .await
@@ -687,8 +642,8 @@ async fn storefront_sees_only_its_brands_visible_listings() {
 async fn browse_filters_sorts_and_pages() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
-    let sf = s.storefront_key.as_str();
-    let rival = app.vendor(&s.t.admin_key, "rival").await;
+    let sf = s.storefront.as_str();
+    let rival = app.vendor(&s.admin, "rival").await;
     create_and_list(
         &app,
         &s,
@@ -731,12 +686,12 @@ async fn browse_filters_sorts_and_pages() {
     let mut rival_product = product("elder", None, &["4.00"], json!({ "colour": "black" }));
     rival_product["vendor_id"] = json!(rival);
     let p = app
-        .post("/v1/products", &s.t.admin_key, rival_product)
+        .post("/v1/products", &s.admin, rival_product)
         .await
         .expect(201);
     app.post(
         "/v1/listings",
-        &s.t.admin_key,
+        &s.admin,
         json!({ "brand_id": s.brand, "product_id": p["id"] }),
     )
     .await
@@ -929,7 +884,7 @@ async fn every_browse_is_served_by_an_index() {
             "listings_newest_idx",
         ),
     ];
-    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.t.slug)).expect("schema");
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
     for (name, shape, index) in shapes {
         let plan = app
             .db()
@@ -974,7 +929,7 @@ async fn cache_is_invalidated_across_instances() {
         .await;
     let s = shop(&a).await;
     let id = create_and_list(&a, &s, product("lamp", None, &["40.00"], json!({}))).await;
-    let sf = s.storefront_key.as_str();
+    let sf = s.storefront.as_str();
 
     let first = b.get("/v1/storefront/products", sf).await.expect(200);
     assert_eq!(first["items"][0]["price"], "40.00");
@@ -985,7 +940,7 @@ async fn cache_is_invalidated_across_instances() {
     assert_eq!(detail["title"], "Title lamp");
     // The page is now cached on B: prove reads come from the cache by
     // changing the database behind the API's back.
-    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.t.slug)).expect("schema");
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
     b.db()
         .tenant_tx(&schema, |conn| {
             use futures_util::FutureExt;
@@ -1009,13 +964,13 @@ async fn cache_is_invalidated_across_instances() {
 
     // A write through A invalidates B's cached pages on B's next read.
     let p = a
-        .get(&format!("/v1/products/{id}"), &s.vendor_key)
+        .get(&format!("/v1/products/{id}"), s.vendor_key())
         .await
         .expect(200);
     let vid = p["variants"][0]["id"].as_str().expect("vid");
     a.patch(
         &format!("/v1/products/{id}/variants/{vid}"),
-        &s.vendor_key,
+        s.vendor_key(),
         json!({ "price": "35.00" }),
     )
     .await
@@ -1042,19 +997,19 @@ async fn reads_fall_back_to_the_database_when_redis_is_down() {
         .await;
     let s = shop(&app).await;
     let id = create_and_list(&app, &s, product("sturdy", None, &["12.00"], json!({}))).await;
-    let sf = s.storefront_key.as_str();
+    let sf = s.storefront.as_str();
     assert_eq!(browse(&app, sf, "").await, ["sturdy"]);
     app.get(&format!("/v1/storefront/products/{id}"), sf)
         .await
         .expect(200);
     let p = app
-        .get(&format!("/v1/products/{id}"), &s.vendor_key)
+        .get(&format!("/v1/products/{id}"), s.vendor_key())
         .await
         .expect(200);
     let vid = p["variants"][0]["id"].as_str().expect("vid");
     app.patch(
         &format!("/v1/products/{id}/variants/{vid}"),
-        &s.vendor_key,
+        s.vendor_key(),
         json!({ "price": "11.00" }),
     )
     .await
@@ -1068,7 +1023,7 @@ async fn reads_fall_back_to_the_database_when_redis_is_down() {
 async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
-    let admin = s.t.admin_key.as_str();
+    let admin = s.admin.as_str();
     app.post(
         "/v1/categories",
         admin,
@@ -1087,7 +1042,7 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
         { "sku": "EURO", "product_slug": "euro", "product_title": "E", "price": "1.00", "currency": "EUR" }
     ]});
     let first = app
-        .post("/v1/products/import", &s.vendor_key, rows.clone())
+        .post("/v1/products/import", s.vendor_key(), rows.clone())
         .await
         .expect(200);
     assert_eq!(
@@ -1119,7 +1074,7 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
     );
 
     let again = app
-        .post("/v1/products/import", &s.vendor_key, rows)
+        .post("/v1/products/import", s.vendor_key(), rows)
         .await
         .expect(200);
     assert_eq!(
@@ -1132,7 +1087,7 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
         "idempotent: {again}"
     );
 
-    let products = app.get("/v1/products", &s.vendor_key).await.expect(200);
+    let products = app.get("/v1/products", s.vendor_key()).await.expect(200);
     let tee = products["items"]
         .as_array()
         .expect("items")
@@ -1145,13 +1100,13 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
     let tee_id = tee["id"].as_str().expect("id").to_owned();
     app.post(
         "/v1/listings",
-        &s.vendor_key,
+        s.vendor_key(),
         json!({ "brand_id": s.brand, "product_id": tee_id }),
     )
     .await
     .expect(201);
     assert_eq!(
-        browse(&app, &s.storefront_key, "category=apparel").await,
+        browse(&app, &s.storefront, "category=apparel").await,
         ["tee"]
     );
 
@@ -1160,7 +1115,7 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
     let resp = app
         .client
         .post(format!("{}/v1/products/import", app.base))
-        .bearer_auth(&s.vendor_key)
+        .bearer_auth(s.vendor_key())
         .header("content-type", "text/csv")
         .body(csv)
         .send()
@@ -1174,10 +1129,7 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
         "{result}"
     );
     let page = app
-        .get(
-            "/v1/storefront/products?category=apparel",
-            &s.storefront_key,
-        )
+        .get("/v1/storefront/products?category=apparel", &s.storefront)
         .await
         .expect(200);
     assert_eq!(
@@ -1188,7 +1140,7 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
     let bad_header = app
         .client
         .post(format!("{}/v1/products/import", app.base))
-        .bearer_auth(&s.vendor_key)
+        .bearer_auth(s.vendor_key())
         .header("content-type", "text/csv")
         .body("sku,colour\nA,red\n")
         .send()
@@ -1207,7 +1159,7 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
 async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
     let app = TestApp::start().await;
     let s = shop(&app).await;
-    let sf = s.storefront_key.as_str();
+    let sf = s.storefront.as_str();
     let lamp = create_and_list(
         &app,
         &s,
@@ -1216,7 +1168,7 @@ async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
     .await;
     create_and_list(&app, &s, product("rug", None, &["80.00"], json!({}))).await;
     let p = app
-        .get(&format!("/v1/products/{lamp}"), &s.vendor_key)
+        .get(&format!("/v1/products/{lamp}"), s.vendor_key())
         .await
         .expect(200);
     let variant = p["variants"][1]["id"].as_str().expect("variant").to_owned();
@@ -1224,7 +1176,7 @@ async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
     let wh = app
         .post(
             "/v1/warehouses",
-            &s.vendor_key,
+            s.vendor_key(),
             json!({ "code": "LA-1", "name": "Los Angeles", "region": "US-CA" }),
         )
         .await
@@ -1232,14 +1184,14 @@ async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
     let wh = wh["id"].as_str().expect("id").to_owned();
     app.post(
         "/v1/warehouses",
-        &s.vendor_key,
+        s.vendor_key(),
         json!({ "code": "LA-1", "name": "Again", "region": "US-CA" }),
     )
     .await
     .expect_problem(409, "code_taken");
     app.post(
         "/v1/warehouses",
-        &s.vendor_key,
+        s.vendor_key(),
         json!({ "code": "BER", "name": "Berlin", "region": "DE" }),
     )
     .await
@@ -1253,7 +1205,7 @@ async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
     let level = app
         .post(
             "/v1/inventory/movements",
-            &s.vendor_key,
+            s.vendor_key(),
             change("receive", 10),
         )
         .await
@@ -1271,28 +1223,28 @@ async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
 
     app.post(
         "/v1/inventory/movements",
-        &s.vendor_key,
+        s.vendor_key(),
         change("adjust", -4),
     )
     .await
     .expect(201);
     app.post(
         "/v1/inventory/movements",
-        &s.vendor_key,
+        s.vendor_key(),
         change("adjust", -7),
     )
     .await
     .expect_problem(409, "insufficient_stock");
     app.post(
         "/v1/inventory/movements",
-        &s.vendor_key,
+        s.vendor_key(),
         change("receive", -1),
     )
     .await
     .expect_problem(422, "invalid_quantity");
     app.post(
         "/v1/inventory/movements",
-        &s.vendor_key,
+        s.vendor_key(),
         change("return", 1),
     )
     .await
@@ -1300,7 +1252,7 @@ async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
     let stock = app
         .get(
             &format!("/v1/inventory?variant_id={variant}"),
-            &s.vendor_key,
+            s.vendor_key(),
         )
         .await
         .expect(200);
@@ -1308,7 +1260,7 @@ async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
 
     app.post(
         "/v1/inventory/movements",
-        &s.vendor_key,
+        s.vendor_key(),
         change("adjust", -7),
     )
     .await
@@ -1319,10 +1271,10 @@ async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
     );
 
     // Another vendor cannot touch this vendor's warehouse or stock.
-    let rival = app.vendor(&s.t.admin_key, "rival").await;
+    let rival = app.vendor(&s.admin, "rival").await;
     let (_, rival_key) = app
         .key(
-            &s.t.admin_key,
+            &s.admin,
             json!({ "name": "r", "scope": "vendor", "vendor_id": rival }),
         )
         .await;
@@ -1334,7 +1286,7 @@ async fn stock_changes_are_ledgered_and_drive_in_stock_browsing() {
         .expect_problem(404, "variant_not_found");
 
     // The stock table equals the ledger's sum.
-    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.t.slug)).expect("schema");
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
     let mismatches = app
         .db()
         .tenant_read(&schema, |conn| {
@@ -1356,7 +1308,7 @@ async fn erp_stock_sync_is_idempotent_and_low_stock_is_announced() {
         { "sku": "SOAP-2", "price": "5.00", "currency": "USD" }
     ]});
     let p = app
-        .post("/v1/products", &s.vendor_key, body)
+        .post("/v1/products", s.vendor_key(), body)
         .await
         .expect(201);
     assert_eq!(
@@ -1368,14 +1320,14 @@ async fn erp_stock_sync_is_idempotent_and_low_stock_is_announced() {
     );
     app.post(
         "/v1/warehouses",
-        &s.vendor_key,
+        s.vendor_key(),
         json!({ "code": "MAIN", "name": "Main", "region": "US-CA" }),
     )
     .await
     .expect(201);
     app.post(
         "/v1/warehouses",
-        &s.vendor_key,
+        s.vendor_key(),
         json!({ "code": "DEN", "name": "Denver", "region": "US-CO" }),
     )
     .await
@@ -1389,7 +1341,7 @@ async fn erp_stock_sync_is_idempotent_and_low_stock_is_announced() {
         { "sku": "SOAP-2", "warehouse_code": "MAIN", "on_hand": -2 }
     ]});
     let result = app
-        .post("/v1/inventory/sync", &s.vendor_key, first.clone())
+        .post("/v1/inventory/sync", s.vendor_key(), first.clone())
         .await
         .expect(200);
     assert_eq!(
@@ -1413,12 +1365,12 @@ async fn erp_stock_sync_is_idempotent_and_low_stock_is_announced() {
     );
 
     let replay = app
-        .post("/v1/inventory/sync", &s.vendor_key, first)
+        .post("/v1/inventory/sync", s.vendor_key(), first)
         .await
         .expect(200);
     assert_eq!(replay["replayed"], true);
     assert_eq!(replay["rows"], result["rows"]);
-    app.post("/v1/inventory/sync", &s.vendor_key, json!({ "sync_id": "erp-0001", "rows": [{ "sku": "SOAP-1", "warehouse_code": "MAIN", "on_hand": 1 }] }))
+    app.post("/v1/inventory/sync", s.vendor_key(), json!({ "sync_id": "erp-0001", "rows": [{ "sku": "SOAP-1", "warehouse_code": "MAIN", "on_hand": 1 }] }))
         .await
         .expect_problem(422, "sync_id_reused");
 
@@ -1426,7 +1378,7 @@ async fn erp_stock_sync_is_idempotent_and_low_stock_is_announced() {
     let low = app
         .post(
             "/v1/inventory/sync",
-            &s.vendor_key,
+            s.vendor_key(),
             json!({ "sync_id": "erp-0002", "rows": [
                 { "sku": "SOAP-1", "warehouse_code": "MAIN", "on_hand": 4 },
                 { "sku": "SOAP-2", "warehouse_code": "DEN", "on_hand": 3 }
@@ -1440,14 +1392,14 @@ async fn erp_stock_sync_is_idempotent_and_low_stock_is_announced() {
     );
     app.post(
         "/v1/inventory/sync",
-        &s.vendor_key,
+        s.vendor_key(),
         json!({ "sync_id": "erp-0003", "rows": [
             { "sku": "SOAP-1", "warehouse_code": "MAIN", "on_hand": 2 }
         ]}),
     )
     .await
     .expect(200);
-    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.t.slug)).expect("schema");
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
     let (events, mismatches) = app
         .db()
         .tenant_read(&schema, |conn| {

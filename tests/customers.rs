@@ -7,7 +7,8 @@ use futures_util::FutureExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::checkout::{Shop, add_line, checkout, open_all_day, shop};
+use crate::checkout::{add_line, checkout, open_all_day};
+use crate::support::shop::Shop;
 use crate::support::{TestApp, e2e, unique};
 
 const PASSWORD: &str = "correct horse battery";
@@ -128,7 +129,7 @@ async fn emailed_token(app: &TestApp, s: &Shop, topic: &'static str, customer: &
 #[e2e]
 async fn accounts_sign_in_out_and_everywhere() {
     let app = TestApp::start().await;
-    let s = shop(&app, 5).await;
+    let s = Shop::stocked(&app, 5).await;
     let email = format!("{}@shoppers.example", unique("a"));
     let registered = register(&app, &s.storefront, &email).await;
     assert_eq!(registered["customer"]["email"], email.to_lowercase());
@@ -296,7 +297,7 @@ async fn accounts_sign_in_out_and_everywhere() {
 #[e2e]
 async fn login_does_not_reveal_which_emails_have_accounts() {
     let app = TestApp::start().await;
-    let s = shop(&app, 5).await;
+    let s = Shop::stocked(&app, 5).await;
     let email = format!("{}@shoppers.example", unique("e"));
     register(&app, &s.storefront, &email).await;
     let wrong_password = app
@@ -356,7 +357,7 @@ async fn logins_are_throttled_per_account_and_per_address() {
         .env("BAZAAR_LOGIN_ATTEMPTS_PER_ADDRESS", "8")
         .start()
         .await;
-    let s = shop(&app, 5).await;
+    let s = Shop::stocked(&app, 5).await;
     let email = format!("{}@shoppers.example", unique("r"));
     register(&app, &s.storefront, &email).await; // 1 attempt from this address
     let login = |password: &'static str, email: String| {
@@ -413,7 +414,7 @@ async fn logins_are_throttled_per_account_and_per_address() {
 #[e2e]
 async fn verification_and_reset_tokens_work_once_and_expire() {
     let app = TestApp::start().await;
-    let s = shop(&app, 5).await;
+    let s = Shop::stocked(&app, 5).await;
     let email = format!("{}@shoppers.example", unique("t"));
     let view = register(&app, &s.storefront, &email).await;
     let (id, me) = (customer_id(&view), session(&view));
@@ -572,14 +573,14 @@ async fn second_brand(app: &TestApp, s: &Shop) -> String {
 #[e2e]
 async fn another_brands_or_customers_data_is_invisible() {
     let app = open_all_day().await;
-    let s = shop(&app, 10).await;
+    let s = Shop::stocked(&app, 10).await;
     let other_brand = second_brand(&app, &s).await;
     let alice = register(&app, &s.storefront, "alice@shoppers.example").await;
     let bob = register(&app, &s.storefront, "bob@shoppers.example").await;
     let (alice_s, bob_s) = (session(&alice), session(&bob));
 
     // Alice's order, cart, address and wishlist.
-    let cart = customer_cart(&app, &s, &alice_s, &s.tee, 1).await;
+    let cart = customer_cart(&app, &s, &alice_s, s.variant("tee"), 1).await;
     let order = checkout(
         &app,
         &s,
@@ -590,7 +591,7 @@ async fn another_brands_or_customers_data_is_invisible() {
     .await
     .expect(201);
     let order_id = order["id"].as_str().expect("id");
-    let open_cart = customer_cart(&app, &s, &alice_s, &s.tee, 1).await;
+    let open_cart = customer_cart(&app, &s, &alice_s, s.variant("tee"), 1).await;
     let address = as_shopper(
         &app,
         Method::POST,
@@ -725,7 +726,7 @@ async fn another_brands_or_customers_data_is_invisible() {
     register(&app, &other_brand, "alice@shoppers.example").await;
 
     // Another tenant's storefront cannot use the session either.
-    let t2 = shop(&app, 1).await;
+    let t2 = Shop::stocked(&app, 1).await;
     as_shopper(
         &app,
         Method::GET,
@@ -746,7 +747,7 @@ async fn another_brands_or_customers_data_is_invisible() {
 #[e2e]
 async fn shared_accounts_sign_in_to_every_brand() {
     let app = TestApp::start().await;
-    let s = shop(&app, 5).await;
+    let s = Shop::stocked(&app, 5).await;
     let other = second_brand(&app, &s).await;
     let settings = json!({ "account_scope": "tenant", "loyalty_points_per_unit": "0", "loyalty_point_value": "0.01" });
     // Two brands holding one email stop the switch, clearly.
@@ -803,7 +804,7 @@ async fn shared_accounts_sign_in_to_every_brand() {
     .await
     .expect_problem(409, "email_taken");
     // Another tenant still cannot.
-    let t2 = shop(&app, 1).await;
+    let t2 = Shop::stocked(&app, 1).await;
     as_shopper(
         &app,
         Method::GET,
@@ -820,7 +821,7 @@ async fn shared_accounts_sign_in_to_every_brand() {
 #[e2e]
 async fn addresses_are_checked_against_the_tenants_regions() {
     let app = TestApp::start().await;
-    let s = shop(&app, 5).await;
+    let s = Shop::stocked(&app, 5).await;
     let me = session(&register(&app, &s.storefront, "addr@shoppers.example").await);
     let address = |region: &str, default_shipping: bool| {
         json!({ "name": "Sam", "line1": "1 Main St", "city": "Town", "postal_code": "80202",
@@ -902,11 +903,11 @@ async fn addresses_are_checked_against_the_tenants_regions() {
 #[e2e]
 async fn age_gated_checkout_needs_a_verified_adult() {
     let app = open_all_day().await;
-    let s = shop(&app, 10).await;
+    let s = Shop::stocked(&app, 10).await;
     let pay = json!({ "payment_token": "tok_success" });
 
     // A guest cannot buy flower in California.
-    let guest = crate::checkout::cart(&app, &s, &s.flower, 1).await;
+    let guest = crate::checkout::cart(&app, &s, s.variant("flower"), 1).await;
     let refused = checkout(&app, &s, &guest, Some(&unique("k")), pay.clone())
         .await
         .expect_problem(422, "age_verification_required");
@@ -918,7 +919,7 @@ async fn age_gated_checkout_needs_a_verified_adult() {
     );
     // Neither can an account nobody verified.
     let unverified = session(&register(&app, &s.storefront, "young@shoppers.example").await);
-    let c = customer_cart(&app, &s, &unverified, &s.flower, 1).await;
+    let c = customer_cart(&app, &s, &unverified, s.variant("flower"), 1).await;
     let refused = checkout(&app, &s, &c, Some(&unique("k")), pay.clone())
         .await
         .expect_problem(422, "age_verification_required");
@@ -932,7 +933,7 @@ async fn age_gated_checkout_needs_a_verified_adult() {
     let nineteen =
         (chrono::Utc::now().date_naive() - chrono::Duration::days(19 * 365 + 30)).to_string();
     let (_, teen) = verified_shopper(&app, &s, &nineteen).await;
-    let c = customer_cart(&app, &s, &teen, &s.flower, 1).await;
+    let c = customer_cart(&app, &s, &teen, s.variant("flower"), 1).await;
     let refused = checkout(&app, &s, &c, Some(&unique("k")), pay.clone())
         .await
         .expect_problem(422, "age_requirement_not_met");
@@ -943,14 +944,14 @@ async fn age_gated_checkout_needs_a_verified_adult() {
         "{refused}"
     );
     assert_eq!(
-        crate::checkout::stock(&app, &s, &s.flower).await,
+        crate::checkout::stock(&app, &s, s.variant("flower")).await,
         (10, 0),
         "refusals move no stock"
     );
 
     // A verified adult buys.
     let (adult_id, adult) = verified_shopper(&app, &s, "1980-04-01").await;
-    let c = customer_cart(&app, &s, &adult, &s.flower, 1).await;
+    let c = customer_cart(&app, &s, &adult, s.variant("flower"), 1).await;
     let order = checkout(&app, &s, &c, Some(&unique("k")), pay.clone())
         .await
         .expect(201);
@@ -1002,7 +1003,7 @@ async fn age_gated_checkout_needs_a_verified_adult() {
     )
     .await
     .expect_problem(404, "age_verification_not_found");
-    let c = customer_cart(&app, &s, &adult, &s.flower, 1).await;
+    let c = customer_cart(&app, &s, &adult, s.variant("flower"), 1).await;
     checkout(&app, &s, &c, Some(&unique("k")), pay)
         .await
         .expect_problem(422, "age_verification_required");
@@ -1031,7 +1032,7 @@ async fn balances(app: &TestApp, s: &Shop, customer: &str) -> (i64, i64) {
 #[e2e]
 async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
     let app = open_all_day().await;
-    let s = shop(&app, 20).await;
+    let s = Shop::stocked(&app, 20).await;
     let rule = |value: &str| {
         json!({ "account_scope": "brand", "loyalty_points_per_unit": "10",
                 "loyalty_point_value": value, "loyalty_expiry_days": 30 })
@@ -1067,7 +1068,7 @@ async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
     };
 
     // Earned: 10 points per dollar of goods (2 tees, 60.00 net) = 600.
-    let c = customer_cart(&app, &s, &me, &s.tee, 2).await;
+    let c = customer_cart(&app, &s, &me, s.variant("tee"), 2).await;
     checkout(
         &app,
         &s,
@@ -1079,7 +1080,7 @@ async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
     .expect(201);
     assert_eq!(balances(&app, &s, &id).await, (600, 600));
     // A failed payment earns nothing.
-    let c = customer_cart(&app, &s, &me, &s.tee, 1).await;
+    let c = customer_cart(&app, &s, &me, s.variant("tee"), 1).await;
     checkout(
         &app,
         &s,
@@ -1092,7 +1093,7 @@ async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
     assert_eq!(balances(&app, &s, &id).await, (600, 600));
 
     // Redeeming needs a signed-in shopper and enough points.
-    let guest = crate::checkout::cart(&app, &s, &s.tee, 1).await;
+    let guest = crate::checkout::cart(&app, &s, s.variant("tee"), 1).await;
     checkout(
         &app,
         &s,
@@ -1102,7 +1103,7 @@ async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
     )
     .await
     .expect_problem(401, "sign_in_required");
-    let c = customer_cart(&app, &s, &me, &s.tee, 1).await;
+    let c = customer_cart(&app, &s, &me, s.variant("tee"), 1).await;
     signed_in(
         &c,
         unique("k"),
@@ -1133,7 +1134,7 @@ async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
     )
     .await
     .expect(200);
-    let c = customer_cart(&app, &s, &me, &s.tee, 1).await;
+    let c = customer_cart(&app, &s, &me, s.variant("tee"), 1).await;
     let over = signed_in(
         &c,
         unique("k"),
@@ -1192,7 +1193,7 @@ async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
     assert_eq!(balances(&app, &s, &id).await, (240, 240));
 
     // Idempotent with the checkout: a replay redeems nothing more.
-    let c = customer_cart(&app, &s, &me, &s.tee, 1).await;
+    let c = customer_cart(&app, &s, &me, s.variant("tee"), 1).await;
     let key = unique("k");
     let body = json!({ "payment_token": "tok_success", "redeem_points": 50 });
     let first = signed_in(&c, key.clone(), body.clone()).await.expect(201);
@@ -1250,14 +1251,14 @@ async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
 #[e2e]
 async fn a_guest_cart_merges_into_the_account_cart_at_login() {
     let app = TestApp::start().await;
-    let s = shop(&app, 10).await;
+    let s = Shop::stocked(&app, 10).await;
     let email = "merge@shoppers.example";
     let me = session(&register(&app, &s.storefront, email).await);
     // The account's working cart: 1 tee.
-    let account_cart = customer_cart(&app, &s, &me, &s.tee, 1).await;
+    let account_cart = customer_cart(&app, &s, &me, s.variant("tee"), 1).await;
     // As a guest on another device: 2 tees and a flower.
-    let guest = crate::checkout::cart(&app, &s, &s.tee, 2).await;
-    add_line(&app, &s, &guest, &s.flower, 1).await;
+    let guest = crate::checkout::cart(&app, &s, s.variant("tee"), 2).await;
+    add_line(&app, &s, &guest, s.variant("flower"), 1).await;
     let login = app
         .post(
             "/v1/customers/login",
@@ -1317,7 +1318,7 @@ async fn a_guest_cart_merges_into_the_account_cart_at_login() {
     // With no account cart, the guest cart simply becomes the account's.
     let other = session(&register(&app, &s.storefront, "fresh@shoppers.example").await);
     let _ = other;
-    let guest2 = crate::checkout::cart(&app, &s, &s.tee, 1).await;
+    let guest2 = crate::checkout::cart(&app, &s, s.variant("tee"), 1).await;
     let login2 = app
         .post(
             "/v1/customers/login",
@@ -1375,7 +1376,7 @@ async fn a_guest_cart_merges_into_the_account_cart_at_login() {
     )
     .await
     .expect(200);
-    let guest3 = crate::checkout::cart(&app, &s, &s.tee, 1).await;
+    let guest3 = crate::checkout::cart(&app, &s, s.variant("tee"), 1).await;
     let login3 = app
         .post(
             "/v1/customers/login",
@@ -1413,7 +1414,7 @@ async fn a_guest_cart_merges_into_the_account_cart_at_login() {
 #[e2e]
 async fn wishlists_are_shared_read_only_by_link() {
     let app = TestApp::start().await;
-    let s = shop(&app, 5).await;
+    let s = Shop::stocked(&app, 5).await;
     let me = session(&register(&app, &s.storefront, "wish@shoppers.example").await);
     let list = as_shopper(
         &app,
@@ -1491,7 +1492,7 @@ async fn wishlists_are_shared_read_only_by_link() {
         public.get("share_token").is_none() && public.get("id").is_none(),
         "{public}"
     );
-    let other_tenant = shop(&app, 1).await;
+    let other_tenant = Shop::stocked(&app, 1).await;
     app.get(
         &format!("/v1/wishlists/shared/{link}"),
         &other_tenant.storefront,
@@ -1524,11 +1525,11 @@ async fn wishlists_are_shared_read_only_by_link() {
 #[e2e]
 async fn order_history_filters_and_pages() {
     let app = open_all_day().await;
-    let s = shop(&app, 20).await;
+    let s = Shop::stocked(&app, 20).await;
     let me = session(&register(&app, &s.storefront, "history@shoppers.example").await);
     let mut placed = Vec::new();
     for token in ["tok_success", "tok_decline", "tok_success"] {
-        let c = customer_cart(&app, &s, &me, &s.tee, 1).await;
+        let c = customer_cart(&app, &s, &me, s.variant("tee"), 1).await;
         let o = checkout(
             &app,
             &s,
@@ -1632,7 +1633,7 @@ fn urlencode(s: &str) -> String {
 #[e2e]
 async fn a_customer_exports_and_deletes_its_data() {
     let app = open_all_day().await;
-    let s = shop(&app, 10).await;
+    let s = Shop::stocked(&app, 10).await;
     let view = register(&app, &s.storefront, "leaving@shoppers.example").await;
     let (id, me) = (customer_id(&view), session(&view));
     as_shopper(
@@ -1655,7 +1656,7 @@ async fn a_customer_exports_and_deletes_its_data() {
     )
     .await
     .expect(201);
-    let c = customer_cart(&app, &s, &me, &s.tee, 1).await;
+    let c = customer_cart(&app, &s, &me, s.variant("tee"), 1).await;
     let order = checkout(
         &app,
         &s,
@@ -1762,7 +1763,7 @@ async fn a_customer_exports_and_deletes_its_data() {
 #[e2e]
 async fn sessions_hold_across_nodes_and_end_everywhere() {
     let a = TestApp::builder().redis().start().await;
-    let s = shop(&a, 5).await;
+    let s = Shop::stocked(&a, 5).await;
     let b = TestApp::builder()
         .redis()
         .cache_namespace(&a.config.cache_namespace)

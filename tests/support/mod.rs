@@ -14,6 +14,8 @@ use bazaar_api::AppState;
 use bazaar_store::{Db, DbConfig, migrate};
 use serde_json::{Value, json};
 
+pub mod shop;
+
 pub use bazaar_e2e::e2e;
 
 pub type TestFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
