@@ -1,5 +1,6 @@
-//! The test harness: one database per run, a `TestApp` per test (the real
-//! server on port 0), and helpers to provision tenants and speak HTTP.
+//! The test harness: the registry that `#[e2e]` fills, one database per
+//! run, a `TestApp` per test (the real server on port 0), and helpers to
+//! provision tenants and speak HTTP; `shop` builds a tenant to sell from.
 
 #![allow(dead_code)]
 
