@@ -6,14 +6,7 @@ use std::time::Duration;
 
 use bazaar_cache::{Cache, MemoryCache, RedisCache};
 
-use crate::support::{TestApp, redis_url, unique};
-
-crate::tests![
-    memory_cache_honours_the_contract,
-    redis_cache_honours_the_contract,
-    redis_down_fails_fast_and_readyz_says_so,
-    server_with_redis_is_ready,
-];
+use crate::support::{TestApp, e2e, redis_url, unique};
 
 async fn contract(cache: Arc<dyn Cache>) {
     let key = unique("k");
@@ -89,12 +82,14 @@ async fn contract(cache: Arc<dyn Cache>) {
     cache.ping().await.expect("ping");
 }
 
+#[e2e]
 async fn memory_cache_honours_the_contract() {
     let cache = Arc::new(MemoryCache::new(1000));
     assert_eq!(cache.backend(), "memory");
     contract(cache).await;
 }
 
+#[e2e]
 async fn redis_cache_honours_the_contract() {
     let namespace = unique("bazaar-e2e-");
     let cache = Arc::new(RedisCache::new(&redis_url(), &namespace, 8).expect("redis"));
@@ -111,6 +106,7 @@ async fn redis_cache_honours_the_contract() {
     cache.delete("shared-name").await.expect("cleanup");
 }
 
+#[e2e]
 async fn redis_down_fails_fast_and_readyz_says_so() {
     let dead = RedisCache::new("redis://127.0.0.1:1", "bazaar-e2e-dead", 2).expect("lazy pool");
     let started = std::time::Instant::now();
@@ -154,6 +150,7 @@ async fn redis_down_fails_fast_and_readyz_says_so() {
     app.stop().await;
 }
 
+#[e2e]
 async fn server_with_redis_is_ready() {
     let app = TestApp::builder().redis().start().await;
     let ready = app

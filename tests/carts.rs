@@ -3,79 +3,26 @@
 
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
+use crate::support::shop::{Product, Shop};
+use crate::support::{TestApp, e2e};
 
-crate::tests![
-    carts_are_priced_live_with_the_region_pack,
-    carts_are_private_to_their_token_and_brand,
-    abandoned_carts_are_announced_once,
-];
-
-struct Store {
-    admin: String,
-    storefront: String,
-    other_storefront: String,
-    tee: String,
-    flower: String,
-    unlisted: String,
-    slug: String,
-}
-
-async fn store(app: &TestApp) -> Store {
-    let t = app.tenant().await;
-    let brand = app.brand(&t.admin_key, "shop").await;
-    let other = app.brand(&t.admin_key, "other").await;
-    let vendor = app.vendor(&t.admin_key, "seller").await;
-    let product = |slug: &str, category: &str, price: &str, weight: Option<&str>| {
-        json!({ "vendor_id": vendor, "slug": slug, "title": slug, "status": "active",
-                "variants": [{ "sku": slug, "price": price, "currency": "USD", "tax_category": category, "weight_grams": weight }] })
-    };
-    let mut ids = Vec::new();
-    for (slug, cat, price, weight, list) in [
-        ("tee", "general", "20.00", None, true),
-        ("flower", "cannabis_flower", "35.00", Some("3.5"), true),
-        ("hidden", "general", "5.00", None, false),
-    ] {
-        let p = app
-            .post(
-                "/v1/products",
-                &t.admin_key,
-                product(slug, cat, price, weight),
-            )
-            .await
-            .expect(201);
-        if list {
-            app.post(
-                "/v1/listings",
-                &t.admin_key,
-                json!({ "brand_id": brand, "product_id": p["id"] }),
-            )
-            .await
-            .expect(201);
-        }
-        ids.push(p["variants"][0]["id"].as_str().expect("variant").to_owned());
-    }
-    let (_, storefront) = app
-        .key(
-            &t.admin_key,
-            json!({ "name": "web", "scope": "storefront", "brand_id": brand }),
+/// Brands `shop` and `other`, vendor `seller`, a `tee` (20.00) and a
+/// `flower` (35.00, cannabis_flower, 3.5 g) listed in `shop`, and a `hidden`
+/// product listed nowhere.
+async fn shop(app: &TestApp) -> Shop {
+    Shop::builder(app)
+        .brand("shop")
+        .brand("other")
+        .vendor("seller")
+        .product(Product::new("tee", "20.00"))
+        .product(
+            Product::new("flower", "35.00")
+                .tax_category("cannabis_flower")
+                .weight_grams("3.5"),
         )
-        .await;
-    let (_, other_storefront) = app
-        .key(
-            &t.admin_key,
-            json!({ "name": "o", "scope": "storefront", "brand_id": other }),
-        )
-        .await;
-    Store {
-        admin: t.admin_key,
-        storefront,
-        other_storefront,
-        tee: ids[0].clone(),
-        flower: ids[1].clone(),
-        unlisted: ids[2].clone(),
-        slug: t.slug,
-    }
+        .product(Product::new("hidden", "5.00").unlisted())
+        .build()
+        .await
 }
 
 /// A cart request: the storefront key and the cart's token.
@@ -92,9 +39,10 @@ pub(crate) async fn call(
         .await
 }
 
+#[e2e]
 async fn carts_are_priced_live_with_the_region_pack() {
     let app = TestApp::start().await;
-    let s = store(&app).await;
+    let s = shop(&app).await;
     let created = app
         .post(
             "/v1/carts",
@@ -120,7 +68,7 @@ async fn carts_are_priced_live_with_the_region_pack() {
         &format!("/v1/carts/{id}/lines"),
         &s.storefront,
         &token,
-        Some(json!({ "variant_id": s.tee, "quantity": 1 })),
+        Some(json!({ "variant_id": s.variant("tee"), "quantity": 1 })),
     )
     .await
     .expect(200);
@@ -130,7 +78,7 @@ async fn carts_are_priced_live_with_the_region_pack() {
         &format!("/v1/carts/{id}/lines"),
         &s.storefront,
         &token,
-        Some(json!({ "variant_id": s.tee, "quantity": 2 })),
+        Some(json!({ "variant_id": s.variant("tee"), "quantity": 2 })),
     )
     .await
     .expect(200);
@@ -184,7 +132,7 @@ async fn carts_are_priced_live_with_the_region_pack() {
         &format!("/v1/carts/{id}/lines"),
         &s.storefront,
         &token,
-        Some(json!({ "variant_id": s.flower, "quantity": 10 })),
+        Some(json!({ "variant_id": s.variant("flower"), "quantity": 10 })),
     )
     .await
     .expect(200);
@@ -234,7 +182,7 @@ async fn carts_are_priced_live_with_the_region_pack() {
         &format!("/v1/carts/{id}/lines"),
         &s.storefront,
         &token,
-        Some(json!({ "variant_id": s.unlisted, "quantity": 1 })),
+        Some(json!({ "variant_id": s.variant("hidden"), "quantity": 1 })),
     )
     .await
     .expect_problem(422, "variant_not_available");
@@ -244,7 +192,7 @@ async fn carts_are_priced_live_with_the_region_pack() {
         &format!("/v1/carts/{id}/lines"),
         &s.storefront,
         &token,
-        Some(json!({ "variant_id": s.tee, "quantity": 0 })),
+        Some(json!({ "variant_id": s.variant("tee"), "quantity": 0 })),
     )
     .await
     .expect_problem(400, "invalid_body");
@@ -254,16 +202,17 @@ async fn carts_are_priced_live_with_the_region_pack() {
         &format!("/v1/carts/{id}/lines"),
         &s.storefront,
         &token,
-        Some(json!({ "variant_id": s.tee, "quantity": 9999 })),
+        Some(json!({ "variant_id": s.variant("tee"), "quantity": 9999 })),
     )
     .await
     .expect_problem(422, "quantity_too_large");
     app.stop().await;
 }
 
+#[e2e]
 async fn carts_are_private_to_their_token_and_brand() {
     let app = TestApp::start().await;
-    let s = store(&app).await;
+    let s = shop(&app).await;
     let created = app
         .post("/v1/carts", &s.storefront, json!({}))
         .await
@@ -294,7 +243,7 @@ async fn carts_are_private_to_their_token_and_brand() {
         &app,
         reqwest::Method::GET,
         &format!("/v1/carts/{id}"),
-        &s.other_storefront,
+        s.storefront_of("other"),
         token,
         None,
     )
@@ -323,9 +272,10 @@ async fn carts_are_private_to_their_token_and_brand() {
     app.stop().await;
 }
 
+#[e2e]
 async fn abandoned_carts_are_announced_once() {
     let app = TestApp::start().await;
-    let s = store(&app).await;
+    let s = shop(&app).await;
     let with_email = app
         .post(
             "/v1/carts",

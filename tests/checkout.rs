@@ -6,17 +6,8 @@ use std::collections::BTreeMap;
 use futures_util::FutureExt;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, unique};
-
-crate::tests![
-    checkout_reserves_charges_and_commits,
-    refusals_name_the_rule_and_move_no_stock,
-    idempotency_keys_replay_refuse_and_serialise,
-    expired_reservations_are_released,
-    two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred,
-    orders_split_by_vendor_and_follow_fulfilment,
-    checkout_outside_delivery_hours_is_refused,
-];
+use crate::support::shop::Shop;
+use crate::support::{TestApp, e2e, unique};
 
 /// The shipped packs with California's delivery hours replaced by `hours`
 /// (a YAML list), so checkout tests do not depend on the time of day.
@@ -43,73 +34,6 @@ pub(crate) async fn open_all_day() -> TestApp {
         .await
 }
 
-pub(crate) struct Shop {
-    pub admin: String,
-    pub storefront: String,
-    pub slug: String,
-    pub tee: String,
-    pub flower: String,
-}
-
-pub(crate) async fn shop(app: &TestApp, stock: i32) -> Shop {
-    let t = app.tenant().await;
-    let brand = app.brand(&t.admin_key, "shop").await;
-    let vendor = app.vendor(&t.admin_key, "seller").await;
-    let mut variants = Vec::new();
-    for (slug, cat, price, weight) in [
-        ("tee", "general", "30.00", None),
-        ("flower", "cannabis_flower", "35.00", Some("3.5")),
-    ] {
-        let p = app
-            .post(
-                "/v1/products",
-                &t.admin_key,
-                json!({ "vendor_id": vendor, "slug": slug, "title": slug, "status": "active",
-                        "variants": [{ "sku": slug, "price": price, "currency": "USD", "tax_category": cat, "weight_grams": weight }] }),
-            )
-            .await
-            .expect(201);
-        app.post(
-            "/v1/listings",
-            &t.admin_key,
-            json!({ "brand_id": brand, "product_id": p["id"] }),
-        )
-        .await
-        .expect(201);
-        variants.push(p["variants"][0]["id"].as_str().expect("variant").to_owned());
-    }
-    let wh = app
-        .post(
-            "/v1/warehouses",
-            &t.admin_key,
-            json!({ "vendor_id": vendor, "code": "W1", "name": "W1", "region": "US-CA" }),
-        )
-        .await
-        .expect(201);
-    for v in &variants {
-        app.post(
-            "/v1/inventory/movements",
-            &t.admin_key,
-            json!({ "variant_id": v, "warehouse_id": wh["id"], "kind": "receive", "quantity": stock }),
-        )
-        .await
-        .expect(201);
-    }
-    let (_, storefront) = app
-        .key(
-            &t.admin_key,
-            json!({ "name": "web", "scope": "storefront", "brand_id": brand }),
-        )
-        .await;
-    Shop {
-        admin: t.admin_key,
-        storefront,
-        slug: t.slug,
-        tee: variants[0].clone(),
-        flower: variants[1].clone(),
-    }
-}
-
 /// A cart holding `quantity` of `variant`; returns (cart id, token).
 pub(crate) async fn cart(
     app: &TestApp,
@@ -133,7 +57,6 @@ pub(crate) async fn cart(
     (id, token)
 }
 
-/// Add `quantity` of `variant` to a cart.
 /// The header a cart's opener goes in: a guest cart's token, or (for a
 /// signed-in shopper's cart, which the tests carry as (id, session)) the
 /// customer's session.
@@ -145,6 +68,7 @@ pub(crate) fn opener(secret: &str) -> &'static str {
     }
 }
 
+/// Add `quantity` of `variant` to a cart.
 pub(crate) async fn add_line(
     app: &TestApp,
     s: &Shop,
@@ -207,10 +131,11 @@ pub(crate) async fn ledger_balances(app: &TestApp, slug: &str) {
     assert_eq!(n, 0, "stock levels equal the ledger");
 }
 
+#[e2e]
 async fn checkout_reserves_charges_and_commits() {
     let app = open_all_day().await;
-    let s = shop(&app, 10).await;
-    let c = cart(&app, &s, &s.tee, 3).await;
+    let s = Shop::stocked(&app, 10).await;
+    let c = cart(&app, &s, s.variant("tee"), 3).await;
     let order = checkout(
         &app,
         &s,
@@ -233,7 +158,7 @@ async fn checkout_reserves_charges_and_commits() {
     );
     assert_eq!(order["region"], "US-CA");
     assert_eq!(
-        stock(&app, &s, &s.tee).await,
+        stock(&app, &s, s.variant("tee")).await,
         (7, 0),
         "committed: on hand down, nothing held"
     );
@@ -260,7 +185,7 @@ async fn checkout_reserves_charges_and_commits() {
     .expect_problem(409, "cart_checked_out");
 
     // A timeout that in fact succeeded: retried with the same gateway key, paid once.
-    let c2 = cart(&app, &s, &s.tee, 1).await;
+    let c2 = cart(&app, &s, s.variant("tee"), 1).await;
     let timed = checkout(
         &app,
         &s,
@@ -272,7 +197,7 @@ async fn checkout_reserves_charges_and_commits() {
     .expect(201);
     assert_eq!(timed["status"], "paid");
     // A declined card: the order exists as payment_failed and its stock is back.
-    let c3 = cart(&app, &s, &s.tee, 2).await;
+    let c3 = cart(&app, &s, s.variant("tee"), 2).await;
     let declined = checkout(
         &app,
         &s,
@@ -289,15 +214,16 @@ async fn checkout_reserves_charges_and_commits() {
         ),
         (Some("payment_failed"), Some("payment_declined"))
     );
-    assert_eq!(stock(&app, &s, &s.tee).await, (6, 0));
+    assert_eq!(stock(&app, &s, s.variant("tee")).await, (6, 0));
     ledger_balances(&app, &s.slug).await;
     app.stop().await;
 }
 
+#[e2e]
 async fn refusals_name_the_rule_and_move_no_stock() {
     let app = open_all_day().await;
-    let s = shop(&app, 5).await;
-    let c = cart(&app, &s, &s.tee, 1).await;
+    let s = Shop::stocked(&app, 5).await;
+    let c = cart(&app, &s, s.variant("tee"), 1).await;
     checkout(
         &app,
         &s,
@@ -310,7 +236,7 @@ async fn refusals_name_the_rule_and_move_no_stock() {
     // Flower needs a shopper whose age the shop verified.
     let (_, adult) = crate::customers::verified_shopper(&app, &s, "1980-01-01").await;
     // One flower (35.00) clears US-CA's 25.00 minimum order.
-    let small = crate::customers::customer_cart(&app, &s, &adult, &s.flower, 1).await;
+    let small = crate::customers::customer_cart(&app, &s, &adult, s.variant("flower"), 1).await;
     let below = checkout(
         &app,
         &s,
@@ -325,7 +251,7 @@ async fn refusals_name_the_rule_and_move_no_stock() {
         below.body
     );
 
-    let guest_flower = cart(&app, &s, &s.flower, 2).await;
+    let guest_flower = cart(&app, &s, s.variant("flower"), 2).await;
     let refused = checkout(
         &app,
         &s,
@@ -335,7 +261,7 @@ async fn refusals_name_the_rule_and_move_no_stock() {
     )
     .await
     .expect_problem(422, "age_verification_required");
-    let flower = crate::customers::customer_cart(&app, &s, &adult, &s.flower, 2).await;
+    let flower = crate::customers::customer_cart(&app, &s, &adult, s.variant("flower"), 2).await;
     assert!(
         refused["detail"]
             .as_str()
@@ -343,7 +269,7 @@ async fn refusals_name_the_rule_and_move_no_stock() {
         "{refused}"
     );
 
-    let greedy = crate::customers::customer_cart(&app, &s, &adult, &s.flower, 10).await;
+    let greedy = crate::customers::customer_cart(&app, &s, &adult, s.variant("flower"), 10).await;
     let limit = checkout(
         &app,
         &s,
@@ -360,7 +286,7 @@ async fn refusals_name_the_rule_and_move_no_stock() {
         "{limit}"
     );
 
-    let too_many = cart(&app, &s, &s.tee, 6).await;
+    let too_many = cart(&app, &s, s.variant("tee"), 6).await;
     let out = checkout(
         &app,
         &s,
@@ -375,7 +301,7 @@ async fn refusals_name_the_rule_and_move_no_stock() {
         "{out}"
     );
     assert_eq!(
-        stock(&app, &s, &s.tee).await,
+        stock(&app, &s, s.variant("tee")).await,
         (5, 0),
         "refusals move no stock"
     );
@@ -390,14 +316,19 @@ async fn refusals_name_the_rule_and_move_no_stock() {
     .await
     .expect(201);
     assert_eq!(ok["status"], "paid");
-    assert_eq!(stock(&app, &s, &s.flower).await, (2, 0), "1 + 2 sold of 5");
+    assert_eq!(
+        stock(&app, &s, s.variant("flower")).await,
+        (2, 0),
+        "1 + 2 sold of 5"
+    );
     app.stop().await;
 }
 
+#[e2e]
 async fn idempotency_keys_replay_refuse_and_serialise() {
     let app = open_all_day().await;
-    let s = shop(&app, 50).await;
-    let c = cart(&app, &s, &s.tee, 1).await;
+    let s = Shop::stocked(&app, 50).await;
+    let c = cart(&app, &s, s.variant("tee"), 1).await;
     let key = unique("k");
     let first = checkout(
         &app,
@@ -432,7 +363,7 @@ async fn idempotency_keys_replay_refuse_and_serialise() {
     .expect_problem(422, "idempotency_key_reused");
 
     // Concurrent duplicates: one checkout runs; the others replay it or are told it is running.
-    let c2 = cart(&app, &s, &s.tee, 1).await;
+    let c2 = cart(&app, &s, s.variant("tee"), 1).await;
     let key2 = unique("k");
     let mut tasks = Vec::new();
     for _ in 0..8 {
@@ -472,19 +403,20 @@ async fn idempotency_keys_replay_refuse_and_serialise() {
     }
     assert_eq!(ids.len(), 1, "one order for one key: {ids:?}");
     assert_eq!(
-        stock(&app, &s, &s.tee).await,
+        stock(&app, &s, s.variant("tee")).await,
         (48, 0),
         "two orders in all, each charged and committed once"
     );
     app.stop().await;
 }
 
+#[e2e]
 async fn expired_reservations_are_released() {
     use bazaar_store::tenant::orders::{self, NewOrder, NewOrderLine};
     let app = TestApp::start().await;
-    let s = shop(&app, 4).await;
+    let s = Shop::stocked(&app, 4).await;
     let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
-    let variant = uuid::Uuid::parse_str(&s.tee).expect("uuid");
+    let variant = uuid::Uuid::parse_str(s.variant("tee")).expect("uuid");
     let product = app.get("/v1/products", &s.admin).await.expect(200);
     let vendor = uuid::Uuid::parse_str(product["items"][0]["vendor_id"].as_str().expect("vendor"))
         .expect("uuid");
@@ -494,7 +426,7 @@ async fn expired_reservations_are_released() {
             .expect("b"),
     )
     .expect("uuid");
-    let (cart_id, _) = cart(&app, &s, &s.tee, 3).await;
+    let (cart_id, _) = cart(&app, &s, s.variant("tee"), 3).await;
     let order = NewOrder {
         id: uuid::Uuid::now_v7(),
         cart_id: uuid::Uuid::parse_str(&cart_id).expect("uuid"),
@@ -538,7 +470,7 @@ async fn expired_reservations_are_released() {
         .expect("place")
         .expect("stock fits");
     assert_eq!(
-        stock(&app, &s, &s.tee).await,
+        stock(&app, &s, s.variant("tee")).await,
         (4, 3),
         "held by the pending order"
     );
@@ -550,7 +482,7 @@ async fn expired_reservations_are_released() {
         .await
         .expect("expire");
     assert_eq!(expired, [id]);
-    assert_eq!(stock(&app, &s, &s.tee).await, (4, 0), "released");
+    assert_eq!(stock(&app, &s, s.variant("tee")).await, (4, 0), "released");
     let fetched = app
         .get(&format!("/v1/orders/{id}"), &s.admin)
         .await
@@ -560,6 +492,7 @@ async fn expired_reservations_are_released() {
     app.stop().await;
 }
 
+#[e2e]
 async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
     let namespace = unique("bazaar-e2e-");
     let regions = regions_with_hours("[\"00:00-24:00\"]");
@@ -576,12 +509,12 @@ async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
     };
     let a = server().start().await;
     let b = server().start().await;
-    let s = shop(&a, 100).await;
+    let s = Shop::stocked(&a, 100).await;
     // Every buyer has a cart first; then all check out at once, across both servers.
     let mut carts = Vec::new();
     for i in 0..200 {
         let app = if i % 2 == 0 { &a } else { &b };
-        carts.push((i, cart(app, &s, &s.tee, 1).await));
+        carts.push((i, cart(app, &s, s.variant("tee"), 1).await));
     }
     let mut tasks = Vec::new();
     for (i, c) in carts {
@@ -623,7 +556,7 @@ async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
         ]),
         "exactly the stock was sold"
     );
-    assert_eq!(stock(&a, &s, &s.tee).await, (0, 0));
+    assert_eq!(stock(&a, &s, s.variant("tee")).await, (0, 0));
     ledger_balances(&a, &s.slug).await;
     // Payments exist only for orders that got stock.
     let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
@@ -654,23 +587,17 @@ async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
     b.stop().await;
 }
 
+#[e2e]
 async fn orders_split_by_vendor_and_follow_fulfilment() {
     let app = open_all_day().await;
-    let t = app.tenant().await;
-    let brand = app.brand(&t.admin_key, "shop").await;
-    let (_, storefront) = app
-        .key(
-            &t.admin_key,
-            json!({ "name": "web", "scope": "storefront", "brand_id": brand }),
-        )
-        .await;
+    let s = Shop::builder(&app).brand("shop").build().await;
     let mut vendor_keys = Vec::new();
     let mut variants = Vec::new();
     for name in ["north", "south"] {
-        let vendor = app.vendor(&t.admin_key, name).await;
+        let vendor = app.vendor(&s.admin, name).await;
         let (_, vkey) = app
             .key(
-                &t.admin_key,
+                &s.admin,
                 json!({ "name": name, "scope": "vendor", "vendor_id": vendor }),
             )
             .await;
@@ -686,7 +613,7 @@ async fn orders_split_by_vendor_and_follow_fulfilment() {
         app.post(
             "/v1/listings",
             &vkey,
-            json!({ "brand_id": brand, "product_id": p["id"] }),
+            json!({ "brand_id": s.brand, "product_id": p["id"] }),
         )
         .await
         .expect(201);
@@ -705,13 +632,6 @@ async fn orders_split_by_vendor_and_follow_fulfilment() {
         vendor_keys.push(vkey);
         variants.push(variant);
     }
-    let s = Shop {
-        admin: t.admin_key.clone(),
-        storefront,
-        slug: t.slug.clone(),
-        tee: variants[0].clone(),
-        flower: variants[1].clone(),
-    };
     let c = cart(&app, &s, &variants[0], 1).await;
     add_line(&app, &s, &c, &variants[1], 2).await;
     let order = checkout(
@@ -808,13 +728,14 @@ async fn orders_split_by_vendor_and_follow_fulfilment() {
     app.stop().await;
 }
 
+#[e2e]
 async fn checkout_outside_delivery_hours_is_refused() {
     let app = TestApp::builder()
         .regions_dir(&regions_with_hours("[]"))
         .start()
         .await;
-    let s = shop(&app, 5).await;
-    let c = cart(&app, &s, &s.tee, 1).await;
+    let s = Shop::stocked(&app, 5).await;
+    let c = cart(&app, &s, s.variant("tee"), 1).await;
     let refused = checkout(
         &app,
         &s,
@@ -830,6 +751,10 @@ async fn checkout_outside_delivery_hours_is_refused() {
             .is_some_and(|d| d.contains("US-CA") && d.contains("delivery.hours")),
         "{refused}"
     );
-    assert_eq!(stock(&app, &s, &s.tee).await, (5, 0), "no stock moved");
+    assert_eq!(
+        stock(&app, &s, s.variant("tee")).await,
+        (5, 0),
+        "no stock moved"
+    );
     app.stop().await;
 }

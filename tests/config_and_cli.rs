@@ -6,11 +6,9 @@ use std::path::Path;
 use bazaar::config::Config;
 use bazaar_store::embedded::EmbeddedPostgres;
 
-crate::tests![
-    embedded_postgres_initialises_serves_and_stops,
-    unknown_configuration_is_refused_by_name,
-];
+use crate::support::e2e;
 
+#[e2e]
 async fn embedded_postgres_initialises_serves_and_stops() {
     let root = std::env::temp_dir().join(crate::support::unique("bazaar-embedded-"));
     let start_root = root.clone();
@@ -58,6 +56,7 @@ async fn embedded_postgres_initialises_serves_and_stops() {
     std::fs::remove_dir_all(&root).ok();
 }
 
+#[e2e]
 async fn unknown_configuration_is_refused_by_name() {
     let err = Config::load(
         Some(Path::new("/dev/null")),

@@ -3,12 +3,7 @@
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{PLATFORM_KEY, TestApp};
-
-crate::tests![
-    bad_inputs_get_problem_documents,
-    chunked_body_over_the_limit_is_refused,
-];
+use crate::support::{PLATFORM_KEY, TestApp, e2e};
 
 /// What to send: method, path, key, raw body, content type.
 struct Case {
@@ -62,6 +57,7 @@ impl Case {
     }
 }
 
+#[e2e]
 async fn bad_inputs_get_problem_documents() {
     let app = TestApp::builder().max_body_bytes(2048).start().await;
     let t = app.tenant().await;
@@ -295,6 +291,7 @@ async fn bad_inputs_get_problem_documents() {
     app.stop().await;
 }
 
+#[e2e]
 async fn chunked_body_over_the_limit_is_refused() {
     let app = TestApp::builder().max_body_bytes(2048).start().await;
     let t = app.tenant().await;

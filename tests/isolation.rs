@@ -3,15 +3,9 @@
 
 use serde_json::json;
 
-use crate::support::{PLATFORM_KEY, TestApp};
+use crate::support::{PLATFORM_KEY, TestApp, e2e};
 
-crate::tests![
-    another_tenants_brand_is_not_found,
-    vendor_key_cannot_change_another_vendor_or_any_brand,
-    storefront_key_reads_its_brand_and_cannot_write,
-    platform_and_tenant_keys_stay_in_their_lanes,
-];
-
+#[e2e]
 async fn another_tenants_brand_is_not_found() {
     let app = TestApp::start().await;
     let a = app.tenant().await;
@@ -54,6 +48,7 @@ async fn another_tenants_brand_is_not_found() {
     app.stop().await;
 }
 
+#[e2e]
 async fn vendor_key_cannot_change_another_vendor_or_any_brand() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
@@ -151,6 +146,7 @@ async fn vendor_key_cannot_change_another_vendor_or_any_brand() {
     app.stop().await;
 }
 
+#[e2e]
 async fn storefront_key_reads_its_brand_and_cannot_write() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
@@ -211,6 +207,7 @@ async fn storefront_key_reads_its_brand_and_cannot_write() {
     app.stop().await;
 }
 
+#[e2e]
 async fn platform_and_tenant_keys_stay_in_their_lanes() {
     let app = TestApp::start().await;
     let t = app.tenant().await;

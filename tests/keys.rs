@@ -6,17 +6,9 @@ use diesel::sql_types::{Bytea, Text};
 use diesel_async::RunQueryDsl;
 use serde_json::json;
 
-use crate::support::{PLATFORM_KEY, TestApp};
+use crate::support::{PLATFORM_KEY, TestApp, e2e};
 
-crate::tests![
-    revocation_takes_effect_on_the_next_request,
-    only_a_hash_of_the_secret_is_stored,
-    key_bindings_are_checked,
-    platform_keys_can_be_issued_and_revoked,
-    whoami_describes_the_calling_key,
-    revocation_and_suspension_reach_every_instance_at_once,
-];
-
+#[e2e]
 async fn revocation_takes_effect_on_the_next_request() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
@@ -86,6 +78,7 @@ async fn revocation_takes_effect_on_the_next_request() {
     app.stop().await;
 }
 
+#[e2e]
 async fn only_a_hash_of_the_secret_is_stored() {
     #[derive(QueryableByName)]
     struct Stored {
@@ -122,6 +115,7 @@ async fn only_a_hash_of_the_secret_is_stored() {
     app.stop().await;
 }
 
+#[e2e]
 async fn key_bindings_are_checked() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
@@ -175,6 +169,7 @@ async fn key_bindings_are_checked() {
     app.stop().await;
 }
 
+#[e2e]
 async fn platform_keys_can_be_issued_and_revoked() {
     let app = TestApp::start().await;
     let issued = app
@@ -210,6 +205,7 @@ async fn platform_keys_can_be_issued_and_revoked() {
     app.stop().await;
 }
 
+#[e2e]
 async fn whoami_describes_the_calling_key() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
@@ -232,6 +228,7 @@ async fn whoami_describes_the_calling_key() {
     app.stop().await;
 }
 
+#[e2e]
 async fn revocation_and_suspension_reach_every_instance_at_once() {
     // Authenticated keys are cached (in Redis here, shared by both
     // instances); a revocation on A must refuse the key on B at once.

@@ -5,6 +5,13 @@
 //! output and filters) so the run can create its database once, before any
 //! test, and drop it after the last. Each test gets its own runtime, server
 //! and tenant(s).
+//!
+//! A test is an `async fn` marked `#[e2e]` (from `support`), which registers
+//! it where it is written under its module path (`customers::accounts::...`).
+//! A function written without the mark is never called, so dead code is an
+//! error here rather than a test that silently never runs.
+
+#![deny(dead_code)]
 
 mod support;
 
@@ -30,26 +37,9 @@ use support::Suite;
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
+    let tests = support::registered();
     let suite = Suite::new();
-    let trials = suite.trials(vec![
-        cache::tests(),
-        carts::tests(),
-        catalog::tests(),
-        checkout::tests(),
-        config_and_cli::tests(),
-        customers::tests(),
-        errors::tests(),
-        isolation::tests(),
-        keys::tests(),
-        manifests::tests(),
-        openapi::tests(),
-        ops::tests(),
-        orders::tests(),
-        pools::tests(),
-        regions::tests(),
-        search::tests(),
-        tenancy::tests(),
-    ]);
+    let trials = suite.trials(tests);
     let conclusion = libtest_mimic::run(&args, trials);
     suite.finish();
     conclusion.exit();

@@ -4,12 +4,7 @@ use std::path::Path;
 
 use bazaar::manifest::{Action, Manifest};
 
-use crate::support::{TestApp, unique};
-
-crate::tests![
-    shipped_manifests_apply_and_reapply_as_no_ops,
-    a_changed_manifest_updates_only_what_changed,
-];
+use crate::support::{TestApp, e2e, unique};
 
 fn shipped(name: &str, slug: &str) -> Manifest {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,6 +16,7 @@ fn shipped(name: &str, slug: &str) -> Manifest {
     manifest
 }
 
+#[e2e]
 async fn shipped_manifests_apply_and_reapply_as_no_ops() {
     let app = TestApp::start().await;
     for file in ["greenleaf.yaml", "northwind.yaml"] {
@@ -55,6 +51,7 @@ async fn shipped_manifests_apply_and_reapply_as_no_ops() {
     app.stop().await;
 }
 
+#[e2e]
 async fn a_changed_manifest_updates_only_what_changed() {
     let app = TestApp::start().await;
     let slug = unique("m");

@@ -5,14 +5,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, e2e};
 
-crate::tests![
-    committed_document_matches_the_server,
-    every_operation_is_fully_documented,
-    docs_are_served_from_the_binary,
-];
-
+#[e2e]
 async fn committed_document_matches_the_server() {
     let app = TestApp::start().await;
     let served = app
@@ -33,6 +28,7 @@ async fn committed_document_matches_the_server() {
     app.stop().await;
 }
 
+#[e2e]
 async fn every_operation_is_fully_documented() {
     let app = TestApp::start().await;
     let spec = bazaar_api::openapi_json(&app.state);
@@ -89,6 +85,7 @@ async fn every_operation_is_fully_documented() {
     app.stop().await;
 }
 
+#[e2e]
 async fn docs_are_served_from_the_binary() {
     let app = TestApp::start().await;
     let docs = app

@@ -5,15 +5,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{PLATFORM_KEY, TestApp};
+use crate::support::{PLATFORM_KEY, TestApp, e2e};
 
-crate::tests![
-    health_and_readiness,
-    metrics_count_requests_by_route_and_status,
-    request_id_is_echoed_or_generated,
-    graceful_shutdown_finishes_in_flight_requests,
-];
-
+#[e2e]
 async fn health_and_readiness() {
     let app = TestApp::start().await;
     let health = app
@@ -31,6 +25,7 @@ async fn health_and_readiness() {
     app.stop().await;
 }
 
+#[e2e]
 async fn metrics_count_requests_by_route_and_status() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
@@ -68,6 +63,7 @@ async fn metrics_count_requests_by_route_and_status() {
     app.stop().await;
 }
 
+#[e2e]
 async fn request_id_is_echoed_or_generated() {
     let app = TestApp::start().await;
     let given = app
@@ -107,6 +103,7 @@ async fn request_id_is_echoed_or_generated() {
     app.stop().await;
 }
 
+#[e2e]
 async fn graceful_shutdown_finishes_in_flight_requests() {
     let app = TestApp::start().await;
     let addr = app.base.trim_start_matches("http://").to_owned();

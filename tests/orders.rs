@@ -14,16 +14,9 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::carts::call;
-use crate::checkout::{Shop, cart, checkout, ledger_balances, open_all_day, shop, stock};
-use crate::support::{TestApp, unique};
-
-crate::tests![
-    backorders_sell_past_stock_within_the_limit_and_fill_on_receipt,
-    shipping_rates_follow_the_region_chain_into_carts_and_orders,
-    a_line_splits_across_the_vendors_warehouses,
-    one_cart_checked_out_twice_at_once_makes_one_order,
-    a_checkout_cut_off_mid_payment_is_resumed_by_its_key,
-];
+use crate::checkout::{cart, checkout, ledger_balances, open_all_day, stock};
+use crate::support::shop::Shop;
+use crate::support::{TestApp, e2e, unique};
 
 fn dec(v: &Value) -> Decimal {
     Decimal::from_str(v.as_str().expect("decimal string")).expect("decimal")
@@ -105,12 +98,13 @@ async fn pack(app: &TestApp, s: &Shop, part: &Value) -> crate::support::Reply {
     .await
 }
 
+#[e2e]
 async fn backorders_sell_past_stock_within_the_limit_and_fill_on_receipt() {
     let app = open_all_day().await;
-    let s = shop(&app, 2).await;
-    let (product, vendor, warehouse) = owner_of(&app, &s, &s.tee).await;
+    let s = Shop::stocked(&app, 2).await;
+    let (product, vendor, warehouse) = owner_of(&app, &s, s.variant("tee")).await;
     app.patch(
-        &format!("/v1/products/{product}/variants/{}", s.tee),
+        &format!("/v1/products/{product}/variants/{}", s.variant("tee")),
         &s.admin,
         json!({ "backorder_limit": 3 }),
     )
@@ -119,7 +113,7 @@ async fn backorders_sell_past_stock_within_the_limit_and_fill_on_receipt() {
 
     // Six is one too many: refused, with nothing kept, so the same cart and
     // key go through once the shopper takes four.
-    let c = cart(&app, &s, &s.tee, 6).await;
+    let c = cart(&app, &s, s.variant("tee"), 6).await;
     let key = unique("k");
     let paying = json!({ "payment_token": "tok_success" });
     let over = checkout(&app, &s, &c, Some(&key), paying.clone())
@@ -164,14 +158,14 @@ async fn backorders_sell_past_stock_within_the_limit_and_fill_on_receipt() {
         (Some("paid"), Some(2))
     );
     assert_eq!(
-        stock(&app, &s, &s.tee).await,
+        stock(&app, &s, s.variant("tee")).await,
         (0, 0),
         "the 2 in stock are sold"
     );
-    pay(&app, &s, &s.tee, 2)
+    pay(&app, &s, s.variant("tee"), 2)
         .await
         .expect_problem(409, "out_of_stock");
-    let second = pay(&app, &s, &s.tee, 1).await.expect(201);
+    let second = pay(&app, &s, s.variant("tee"), 1).await.expect(201);
     assert_eq!(second["backordered"], 1);
 
     // The first order's part waits for stock and cannot be packed yet.
@@ -184,7 +178,7 @@ async fn backorders_sell_past_stock_within_the_limit_and_fill_on_receipt() {
 
     // Two arrive: the oldest backorder (2) is filled, the next (1) waits;
     // nothing is left over for sale.
-    receive(&app, &s, &s.tee, &warehouse, 2).await;
+    receive(&app, &s, s.variant("tee"), &warehouse, 2).await;
     assert_eq!(
         part_of(&app, &s, &vendor, first_id).await["awaiting_stock"],
         0
@@ -194,27 +188,28 @@ async fn backorders_sell_past_stock_within_the_limit_and_fill_on_receipt() {
         part_of(&app, &s, &vendor, second_id).await["awaiting_stock"],
         1
     );
-    assert_eq!(stock(&app, &s, &s.tee).await, (0, 0));
+    assert_eq!(stock(&app, &s, s.variant("tee")).await, (0, 0));
     pack(&app, &s, &part).await.expect(200);
 
     // Five more: the second backorder takes one, four are for sale, and the
     // whole limit is free again.
-    receive(&app, &s, &s.tee, &warehouse, 5).await;
+    receive(&app, &s, s.variant("tee"), &warehouse, 5).await;
     assert_eq!(
         part_of(&app, &s, &vendor, second_id).await["awaiting_stock"],
         0
     );
-    assert_eq!(stock(&app, &s, &s.tee).await, (4, 0));
-    let third = pay(&app, &s, &s.tee, 7).await.expect(201);
+    assert_eq!(stock(&app, &s, s.variant("tee")).await, (4, 0));
+    let third = pay(&app, &s, s.variant("tee"), 7).await.expect(201);
     assert_eq!(third["backordered"], 3);
     ledger_balances(&app, &s.slug).await;
     app.stop().await;
 }
 
+#[e2e]
 async fn shipping_rates_follow_the_region_chain_into_carts_and_orders() {
     let app = open_all_day().await;
-    let s = shop(&app, 50).await;
-    let (_, vendor, _) = owner_of(&app, &s, &s.tee).await;
+    let s = Shop::stocked(&app, 50).await;
+    let (_, vendor, _) = owner_of(&app, &s, s.variant("tee")).await;
     let rate = app
         .send(
             reqwest::Method::PUT,
@@ -257,7 +252,7 @@ async fn shipping_rates_follow_the_region_chain_into_carts_and_orders() {
 
     // Three tees (90.00) in California: the US rate applies, 5 + 3 x 1,
     // and California does not tax separately stated shipping.
-    let c = cart(&app, &s, &s.tee, 3).await;
+    let c = cart(&app, &s, s.variant("tee"), 3).await;
     let view = call(
         &app,
         reqwest::Method::GET,
@@ -325,7 +320,7 @@ async fn shipping_rates_follow_the_region_chain_into_carts_and_orders() {
     )
     .await
     .expect_problem(404, "shipping_rate_not_found");
-    let free = pay(&app, &s, &s.tee, 4).await.expect(201);
+    let free = pay(&app, &s, s.variant("tee"), 4).await.expect(201);
     assert_eq!(free["shipping_total"], "0.00");
     let listed = app
         .get(&format!("/v1/shipping-rates?vendor_id={vendor}"), &s.admin)
@@ -335,10 +330,11 @@ async fn shipping_rates_follow_the_region_chain_into_carts_and_orders() {
     app.stop().await;
 }
 
+#[e2e]
 async fn a_line_splits_across_the_vendors_warehouses() {
     let app = open_all_day().await;
-    let s = shop(&app, 10).await;
-    let (_, vendor, _) = owner_of(&app, &s, &s.tee).await;
+    let s = Shop::stocked(&app, 10).await;
+    let (_, vendor, _) = owner_of(&app, &s, s.variant("tee")).await;
     let second = app
         .post(
             "/v1/warehouses",
@@ -348,14 +344,17 @@ async fn a_line_splits_across_the_vendors_warehouses() {
         .await
         .expect(201);
     let w2 = second["id"].as_str().expect("id").to_owned();
-    receive(&app, &s, &s.tee, &w2, 5).await;
-    let order = pay(&app, &s, &s.tee, 13).await.expect(201);
+    receive(&app, &s, s.variant("tee"), &w2, 5).await;
+    let order = pay(&app, &s, s.variant("tee"), 13).await.expect(201);
     assert_eq!(
         (order["status"].as_str(), order["backordered"].as_i64()),
         (Some("paid"), Some(0))
     );
     let levels = app
-        .get(&format!("/v1/inventory?variant_id={}", s.tee), &s.admin)
+        .get(
+            &format!("/v1/inventory?variant_id={}", s.variant("tee")),
+            &s.admin,
+        )
         .await
         .expect(200);
     let mut on_hand: Vec<i64> = levels["items"]
@@ -370,10 +369,11 @@ async fn a_line_splits_across_the_vendors_warehouses() {
     app.stop().await;
 }
 
+#[e2e]
 async fn one_cart_checked_out_twice_at_once_makes_one_order() {
     let app = open_all_day().await;
-    let s = shop(&app, 10).await;
-    let c = cart(&app, &s, &s.tee, 3).await;
+    let s = Shop::stocked(&app, 10).await;
+    let c = cart(&app, &s, s.variant("tee"), 3).await;
     let (ka, kb) = (unique("a"), unique("b"));
     let (a, b) = tokio::join!(
         checkout(
@@ -396,7 +396,7 @@ async fn one_cart_checked_out_twice_at_once_makes_one_order() {
     assert_eq!(statuses, [201, 409]);
     let refused = if a.status == 409 { a } else { b };
     refused.expect_problem(409, "cart_checked_out");
-    assert_eq!(stock(&app, &s, &s.tee).await, (7, 0), "sold once");
+    assert_eq!(stock(&app, &s, s.variant("tee")).await, (7, 0), "sold once");
     app.stop().await;
 }
 
@@ -432,6 +432,7 @@ async fn charge(req: &Request, body: Json<Value>, p: Data<&Arc<Processor>>) -> p
         .body(made.to_string())
 }
 
+#[e2e]
 async fn a_checkout_cut_off_mid_payment_is_resumed_by_its_key() {
     let processor = Arc::new(Processor::default());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -455,8 +456,8 @@ async fn a_checkout_cut_off_mid_payment_is_resumed_by_its_key() {
             .env("BAZAAR_CHECKOUT_RESUME_AFTER_SECONDS", "3")
     };
     let survivor = builder().start().await;
-    let s = shop(&survivor, 10).await;
-    let c = cart(&survivor, &s, &s.tee, 2).await;
+    let s = Shop::stocked(&survivor, 10).await;
+    let c = cart(&survivor, &s, s.variant("tee"), 2).await;
 
     // Another server, on its own runtime so it can die mid-request: it
     // places the order, the processor takes the charge, and the server is
@@ -519,7 +520,7 @@ async fn a_checkout_cut_off_mid_payment_is_resumed_by_its_key() {
         .await
         .expect_problem(409, "request_in_progress");
     assert_eq!(
-        stock(&survivor, &s, &s.tee).await,
+        stock(&survivor, &s, s.variant("tee")).await,
         (10, 2),
         "held for the order"
     );
@@ -540,7 +541,7 @@ async fn a_checkout_cut_off_mid_payment_is_resumed_by_its_key() {
         "under the order id"
     );
     assert_eq!(*processor.calls.lock().expect("lock"), 2);
-    assert_eq!(stock(&survivor, &s, &s.tee).await, (8, 0));
+    assert_eq!(stock(&survivor, &s, s.variant("tee")).await, (8, 0));
     let replay = checkout(&survivor, &s, &c, Some(&key), body)
         .await
         .expect(201);

@@ -5,14 +5,7 @@
 use futures_util::FutureExt;
 use serde_json::json;
 
-use crate::support::{TestApp, database_url};
-
-crate::tests![
-    search_path_never_leaks_across_pooled_connections,
-    replica_serves_reads_and_a_dead_replica_is_skipped,
-    replica_reads_are_read_only,
-    rolled_back_work_leaves_nothing,
-];
+use crate::support::{TestApp, database_url, e2e};
 
 fn new_vendor(slug: &str) -> bazaar_store::tenant::vendors::NewVendor {
     bazaar_store::tenant::vendors::NewVendor {
@@ -27,6 +20,7 @@ fn new_vendor(slug: &str) -> bazaar_store::tenant::vendors::NewVendor {
     }
 }
 
+#[e2e]
 async fn search_path_never_leaks_across_pooled_connections() {
     let app = TestApp::builder().pool_size(1).start().await;
     let a = app.tenant().await;
@@ -109,6 +103,7 @@ async fn search_path_never_leaks_across_pooled_connections() {
     app.stop().await;
 }
 
+#[e2e]
 async fn replica_serves_reads_and_a_dead_replica_is_skipped() {
     // The "replica" here is the same database under a second pool, which is
     // what a read replica looks like to Bazaar; the dead one refuses
@@ -147,6 +142,7 @@ async fn replica_serves_reads_and_a_dead_replica_is_skipped() {
     app.stop().await;
 }
 
+#[e2e]
 async fn replica_reads_are_read_only() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
@@ -165,6 +161,7 @@ async fn replica_reads_are_read_only() {
     app.stop().await;
 }
 
+#[e2e]
 async fn rolled_back_work_leaves_nothing() {
     let app = TestApp::start().await;
     let t = app.tenant().await;

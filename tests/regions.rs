@@ -6,16 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{PLATFORM_KEY, TestApp, shipped_regions, unique};
+use crate::support::{PLATFORM_KEY, TestApp, e2e, shipped_regions, unique};
 
-crate::tests![
-    regions_are_listed_with_rules_and_versions,
-    quote_computes_tax_delivery_and_violations,
-    bad_quotes_get_problem_documents,
-    tenants_may_only_sell_in_regions_in_force,
-    hot_reload_swaps_whole_sets_and_keeps_the_last_good_one,
-];
-
+#[e2e]
 async fn regions_are_listed_with_rules_and_versions() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
@@ -79,6 +72,7 @@ fn cart(age_verified: bool, grams_per_item: &str, quantity: u32) -> Value {
     })
 }
 
+#[e2e]
 async fn quote_computes_tax_delivery_and_violations() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
@@ -154,6 +148,7 @@ async fn quote_computes_tax_delivery_and_violations() {
     app.stop().await;
 }
 
+#[e2e]
 async fn bad_quotes_get_problem_documents() {
     let app = TestApp::start().await;
     let t = app.tenant().await;
@@ -197,6 +192,7 @@ async fn bad_quotes_get_problem_documents() {
     app.stop().await;
 }
 
+#[e2e]
 async fn tenants_may_only_sell_in_regions_in_force() {
     let app = TestApp::start().await;
     let refused = app
@@ -266,6 +262,7 @@ fn version_of(status: &Value, code: &str) -> String {
         .to_owned()
 }
 
+#[e2e]
 async fn hot_reload_swaps_whole_sets_and_keeps_the_last_good_one() {
     let dir = std::env::temp_dir().join(unique("bazaar-regions-"));
     copy_dir(&shipped_regions(), &dir);

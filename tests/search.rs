@@ -6,14 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, scratch_dir};
-
-crate::tests![
-    search_is_scoped_fresh_and_faceted,
-    odd_queries_answer_sensibly,
-    two_nodes_follow_and_a_stopped_node_catches_up,
-    reindex_reaches_every_live_node,
-];
+use crate::support::shop::Shop;
+use crate::support::{TestApp, e2e, scratch_dir};
 
 /// How long the tests wait for the feed to deliver a change. The target
 /// (searchable within 2 s) is a timing, so the benchmark measures it
@@ -22,54 +16,16 @@ crate::tests![
 /// The tests prove the change arrives through the feed, with no reindex.
 const FRESH: Duration = Duration::from_secs(15);
 
-struct Catalog {
-    slug: String,
-    admin: String,
-    vendor: String,
-    /// Storefront keys of brands `a` and `b`.
-    a: String,
-    b: String,
-    brand_a: String,
-    brand_b: String,
-    warehouse: String,
-}
-
-async fn catalog(app: &TestApp) -> Catalog {
-    let t = app.tenant().await;
-    let brand_a = app.brand(&t.admin_key, "alpha").await;
-    let brand_b = app.brand(&t.admin_key, "beta").await;
-    let vendor = app.vendor(&t.admin_key, "maker").await;
-    let mut keys = Vec::new();
-    for brand in [&brand_a, &brand_b] {
-        let (_, key) = app
-            .key(
-                &t.admin_key,
-                json!({ "name": "web", "scope": "storefront", "brand_id": brand }),
-            )
-            .await;
-        keys.push(key);
-    }
-    let warehouse = app
-        .post(
-            "/v1/warehouses",
-            &t.admin_key,
-            json!({ "vendor_id": vendor, "code": "W", "name": "W", "region": "US-CA" }),
-        )
+/// Brands `alpha` (the shop's own) and `beta`, vendor `maker` and its
+/// warehouse `W` in US-CA; the tests add the products.
+async fn catalog(app: &TestApp) -> Shop {
+    Shop::builder(app)
+        .brand("alpha")
+        .brand("beta")
+        .vendor("maker")
+        .warehouse("W", "US-CA")
+        .build()
         .await
-        .expect(201)["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    Catalog {
-        slug: t.slug,
-        admin: t.admin_key,
-        vendor,
-        b: keys.pop().expect("b"),
-        a: keys.pop().expect("a"),
-        brand_a,
-        brand_b,
-        warehouse,
-    }
 }
 
 /// A product with one variant at `price`, listed in `brands`; returns
@@ -80,7 +36,7 @@ async fn catalog(app: &TestApp) -> Catalog {
 )]
 async fn product(
     app: &TestApp,
-    c: &Catalog,
+    c: &Shop,
     slug: &str,
     title: &str,
     description: &str,
@@ -88,7 +44,7 @@ async fn product(
     brands: &[&str],
     extra: Value,
 ) -> (String, String) {
-    let mut body = json!({ "vendor_id": c.vendor, "slug": slug, "title": title, "description": description,
+    let mut body = json!({ "vendor_id": c.vendor(), "slug": slug, "title": title, "description": description,
         "status": "active", "variants": [{ "sku": slug, "price": price, "currency": "USD" }] });
     if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
         body.extend(extra);
@@ -140,6 +96,7 @@ async fn until(app: &TestApp, key: &str, query: &str, done: impl Fn(&Value) -> b
     }
 }
 
+#[e2e]
 async fn search_is_scoped_fresh_and_faceted() {
     let app = TestApp::builder().search(None).start().await;
     let c = catalog(&app).await;
@@ -175,7 +132,7 @@ async fn search_is_scoped_fresh_and_faceted() {
         "Red cotton shirt",
         "A soft shirt for warm days",
         "25.00",
-        &[&c.brand_a],
+        &[&c.brand],
         json!({ "category_id": shirts["id"], "attributes": { "colour": "red" } }),
     )
     .await;
@@ -186,7 +143,7 @@ async fn search_is_scoped_fresh_and_faceted() {
         "Blue denim jacket",
         "Goes with any shirt",
         "80.00",
-        &[&c.brand_a, &c.brand_b],
+        &[&c.brand, c.brand_id("beta")],
         json!({ "category_id": outer["id"], "attributes": { "colour": "blue" } }),
     )
     .await;
@@ -197,7 +154,7 @@ async fn search_is_scoped_fresh_and_faceted() {
         "Green wool sweater",
         "Warm",
         "60.00",
-        &[&c.brand_b],
+        &[c.brand_id("beta")],
         json!({}),
     )
     .await;
@@ -208,15 +165,15 @@ async fn search_is_scoped_fresh_and_faceted() {
         "Red cotton shirt",
         "Another tenant's shirt",
         "20.00",
-        &[&other.brand_a],
+        &[&other.brand],
         json!({}),
     )
     .await;
 
     // Fresh within two seconds of the write.
-    let took = until(&app, &c.a, "q=shirt", |p| p["total"] == 2).await;
+    let took = until(&app, &c.storefront, "q=shirt", |p| p["total"] == 2).await;
     assert!(took <= FRESH, "searchable after {took:?}");
-    let page = search(&app, &c.a, "q=shirt").await;
+    let page = search(&app, &c.storefront, "q=shirt").await;
     assert_eq!(
         titles(&page),
         ["Red cotton shirt", "Blue denim jacket"],
@@ -232,17 +189,20 @@ async fn search_is_scoped_fresh_and_faceted() {
 
     // Never another brand's or another tenant's product (once the sweater,
     // written after the shirts, is indexed too).
-    until(&app, &c.b, "q=sweater", |p| p["total"] == 1).await;
+    until(&app, c.storefront_of("beta"), "q=sweater", |p| {
+        p["total"] == 1
+    })
+    .await;
     assert_eq!(
-        titles(&search(&app, &c.a, "q=sweater").await),
+        titles(&search(&app, &c.storefront, "q=sweater").await),
         Vec::<String>::new()
     );
     assert_eq!(
-        titles(&search(&app, &c.b, "q=sweater").await),
+        titles(&search(&app, c.storefront_of("beta"), "q=sweater").await),
         ["Green wool sweater"]
     );
-    until(&app, &other.a, "q=shirt", |p| p["total"] == 1).await;
-    let theirs = search(&app, &other.a, "q=shirt").await;
+    until(&app, &other.storefront, "q=shirt", |p| p["total"] == 1).await;
+    let theirs = search(&app, &other.storefront, "q=shirt").await;
     assert_eq!(
         theirs["items"][0]["product"]["price"], "20.00",
         "the other tenant sees its own shirt only"
@@ -250,15 +210,15 @@ async fn search_is_scoped_fresh_and_faceted() {
 
     // Typos, prefixes, filters, facets and sorting.
     assert_eq!(
-        titles(&search(&app, &c.a, "q=shrit").await),
+        titles(&search(&app, &c.storefront, "q=shrit").await),
         ["Red cotton shirt", "Blue denim jacket"],
         "a typo still finds the shirt first"
     );
     assert_eq!(
-        titles(&search(&app, &c.a, "q=jack").await),
+        titles(&search(&app, &c.storefront, "q=jack").await),
         ["Blue denim jacket"]
     );
-    let all = search(&app, &c.a, "category=clothing&sort=price_desc").await;
+    let all = search(&app, &c.storefront, "category=clothing&sort=price_desc").await;
     assert_eq!(titles(&all), ["Blue denim jacket", "Red cotton shirt"]);
     let facets = &all["facets"];
     let mut categories: Vec<(String, u64)> = facets["categories"]
@@ -286,28 +246,31 @@ async fn search_is_scoped_fresh_and_faceted() {
     );
     assert_eq!(facets["vendors"][0]["count"], 2);
     assert_eq!(
-        titles(&search(&app, &c.a, "category=clothing/shirts").await),
+        titles(&search(&app, &c.storefront, "category=clothing/shirts").await),
         ["Red cotton shirt"]
     );
     assert_eq!(
-        titles(&search(&app, &c.a, "max_price=50.00").await),
+        titles(&search(&app, &c.storefront, "max_price=50.00").await),
         ["Red cotton shirt"]
     );
     assert_eq!(
-        titles(&search(&app, &c.a, "attr=colour:blue").await),
+        titles(&search(&app, &c.storefront, "attr=colour:blue").await),
         ["Blue denim jacket"]
     );
 
     // Price, stock and listing changes follow within two seconds.
-    assert_eq!(search(&app, &c.a, "in_stock=true").await["total"], 0);
+    assert_eq!(
+        search(&app, &c.storefront, "in_stock=true").await["total"],
+        0
+    );
     app.post(
         "/v1/inventory/movements",
         &c.admin,
-        json!({ "variant_id": shirt_variant, "warehouse_id": c.warehouse, "kind": "receive", "quantity": 3 }),
+        json!({ "variant_id": shirt_variant, "warehouse_id": c.warehouse(), "kind": "receive", "quantity": 3 }),
     )
     .await
     .expect(201);
-    let took = until(&app, &c.a, "in_stock=true", |p| p["total"] == 1).await;
+    let took = until(&app, &c.storefront, "in_stock=true", |p| p["total"] == 1).await;
     assert!(took <= FRESH, "stock searchable after {took:?}");
     app.patch(
         &format!("/v1/products/{shirt}/variants/{shirt_variant}"),
@@ -316,7 +279,7 @@ async fn search_is_scoped_fresh_and_faceted() {
     )
     .await
     .expect(200);
-    let took = until(&app, &c.a, "min_price=90", |p| p["total"] == 1).await;
+    let took = until(&app, &c.storefront, "min_price=90", |p| p["total"] == 1).await;
     assert!(took <= FRESH, "price searchable after {took:?}");
     app.patch(
         &format!("/v1/products/{shirt}"),
@@ -325,11 +288,12 @@ async fn search_is_scoped_fresh_and_faceted() {
     )
     .await
     .expect(200);
-    let took = until(&app, &c.a, "q=shirt", |p| p["total"] == 1).await;
+    let took = until(&app, &c.storefront, "q=shirt", |p| p["total"] == 1).await;
     assert!(took <= FRESH, "archived product gone after {took:?}");
     app.stop().await;
 }
 
+#[e2e]
 async fn odd_queries_answer_sensibly() {
     let app = TestApp::builder().search(None).start().await;
     let c = catalog(&app).await;
@@ -340,11 +304,11 @@ async fn odd_queries_answer_sensibly() {
         "Brass desk lamp",
         "Bright",
         "40.00",
-        &[&c.brand_a],
+        &[&c.brand],
         json!({}),
     )
     .await;
-    until(&app, &c.a, "q=lamp", |p| p["total"] == 1).await;
+    until(&app, &c.storefront, "q=lamp", |p| p["total"] == 1).await;
     let long = "lamp ".repeat(2_000);
     for q in [
         "",
@@ -354,11 +318,11 @@ async fn odd_queries_answer_sensibly() {
         "%E2%98%83%F0%9F%92%A1",
         long.as_str(),
     ] {
-        let page = search(&app, &c.a, &format!("q={q}")).await;
+        let page = search(&app, &c.storefront, &format!("q={q}")).await;
         assert!(page["total"].as_u64().is_some(), "`{q}` gave {page}");
     }
     assert_eq!(
-        search(&app, &c.a, "q=").await["total"],
+        search(&app, &c.storefront, "q=").await["total"],
         1,
         "empty: everything"
     );
@@ -367,22 +331,23 @@ async fn odd_queries_answer_sensibly() {
         "max_price=-1",
         "min_price=99999999999999999999999999",
     ] {
-        app.get(&format!("/v1/storefront/search?{bad}"), &c.a)
+        app.get(&format!("/v1/storefront/search?{bad}"), &c.storefront)
             .await
             .expect_problem(400, "invalid_parameter");
     }
-    app.get("/v1/storefront/search?attr=colour", &c.a)
+    app.get("/v1/storefront/search?attr=colour", &c.storefront)
         .await
         .expect_problem(400, "invalid_parameter");
     app.get(
-        &format!("/v1/storefront/search?brand_id={}", c.brand_b),
-        &c.a,
+        &format!("/v1/storefront/search?brand_id={}", c.brand_id("beta")),
+        &c.storefront,
     )
     .await
     .expect_problem(404, "brand_not_found");
     app.stop().await;
 }
 
+#[e2e]
 async fn two_nodes_follow_and_a_stopped_node_catches_up() {
     let (one_dir, two_dir) = (scratch_dir("node-"), scratch_dir("node-"));
     let one = TestApp::builder().search(Some(&one_dir)).start().await;
@@ -395,12 +360,12 @@ async fn two_nodes_follow_and_a_stopped_node_catches_up() {
         "Copper kettle",
         "Whistles",
         "45.00",
-        &[&c.brand_a],
+        &[&c.brand],
         json!({}),
     )
     .await;
     for node in [&one, &two] {
-        let took = until(node, &c.a, "q=kettle", |p| p["total"] == 1).await;
+        let took = until(node, &c.storefront, "q=kettle", |p| p["total"] == 1).await;
         assert!(
             took <= FRESH,
             "each node has it within {FRESH:?} (took {took:?})"
@@ -421,11 +386,11 @@ async fn two_nodes_follow_and_a_stopped_node_catches_up() {
     )
     .await
     .expect(200);
-    until(&one, &c.a, "q=tea", |p| p["total"] == 1).await;
+    until(&one, &c.storefront, "q=tea", |p| p["total"] == 1).await;
     let two = TestApp::builder().search(Some(&two_dir)).start().await;
-    until(&two, &c.a, "q=tea", |p| p["total"] == 1).await;
+    until(&two, &c.storefront, "q=tea", |p| p["total"] == 1).await;
     assert_eq!(
-        titles(&search(&two, &c.a, "q=kettle").await),
+        titles(&search(&two, &c.storefront, "q=kettle").await),
         ["Copper tea kettle"],
         "one document per listing after catching up"
     );
@@ -433,6 +398,7 @@ async fn two_nodes_follow_and_a_stopped_node_catches_up() {
     two.stop().await;
 }
 
+#[e2e]
 async fn reindex_reaches_every_live_node() {
     let dir = scratch_dir("node-");
     let app = TestApp::builder().search(Some(&dir)).start().await;
@@ -444,11 +410,11 @@ async fn reindex_reaches_every_live_node() {
         "Porcelain teapot",
         "Six cups",
         "30.00",
-        &[&c.brand_a],
+        &[&c.brand],
         json!({}),
     )
     .await;
-    until(&app, &c.a, "q=teapot", |p| p["total"] == 1).await;
+    until(&app, &c.storefront, "q=teapot", |p| p["total"] == 1).await;
     let mut seen = Vec::new();
     for tenant in [Some(c.slug.as_str()), None] {
         let done = bazaar::runtime::search_reindex(&app.config, app.db(), tenant, |p| {
@@ -458,7 +424,7 @@ async fn reindex_reaches_every_live_node() {
         .expect("reindex");
         assert!(done.nodes >= 1 && done.nodes_done == done.nodes, "{done:?}");
         assert_eq!(
-            search(&app, &c.a, "q=teapot").await["total"],
+            search(&app, &c.storefront, "q=teapot").await["total"],
             1,
             "answers after the reindex ({tenant:?})"
         );

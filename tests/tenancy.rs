@@ -6,19 +6,9 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 use serde_json::json;
 
-use crate::support::{PLATFORM_KEY, TestApp, unique};
+use crate::support::{PLATFORM_KEY, TestApp, e2e, unique};
 
-crate::tests![
-    tenant_lifecycle_create_list_get_update,
-    suspended_tenant_is_refused_until_resumed,
-    tenant_input_is_validated,
-    provisioning_creates_a_migrated_schema,
-    template_schema_equals_the_migration_chain,
-    query_without_a_tenant_fails_loudly,
-    list_endpoints_are_keyset_paginated,
-    a_spare_schema_becomes_the_new_tenant,
-];
-
+#[e2e]
 async fn tenant_lifecycle_create_list_get_update() {
     let app = TestApp::start().await;
     let slug = unique("life");
@@ -64,6 +54,7 @@ async fn tenant_lifecycle_create_list_get_update() {
     app.stop().await;
 }
 
+#[e2e]
 async fn suspended_tenant_is_refused_until_resumed() {
     let app = TestApp::start().await;
     let tenant = app.tenant().await;
@@ -104,6 +95,7 @@ async fn suspended_tenant_is_refused_until_resumed() {
     app.stop().await;
 }
 
+#[e2e]
 async fn tenant_input_is_validated() {
     let app = TestApp::start().await;
     let tenant = app.tenant().await;
@@ -162,6 +154,7 @@ async fn columns(app: &TestApp, schema: &str) -> Vec<Column> {
     .expect("columns")
 }
 
+#[e2e]
 async fn provisioning_creates_a_migrated_schema() {
     let app = TestApp::start().await;
     let tenant = app.tenant().await;
@@ -204,6 +197,7 @@ async fn provisioning_creates_a_migrated_schema() {
     app.stop().await;
 }
 
+#[e2e]
 async fn template_schema_equals_the_migration_chain() {
     let app = TestApp::start().await;
     let tenant = app.tenant().await;
@@ -232,6 +226,7 @@ async fn template_schema_equals_the_migration_chain() {
     app.stop().await;
 }
 
+#[e2e]
 async fn query_without_a_tenant_fails_loudly() {
     let app = TestApp::start().await;
     let tenant = app.tenant().await;
@@ -249,6 +244,7 @@ async fn query_without_a_tenant_fails_loudly() {
     app.stop().await;
 }
 
+#[e2e]
 async fn list_endpoints_are_keyset_paginated() {
     let app = TestApp::start().await;
     let tenant = app.tenant().await;
@@ -280,6 +276,7 @@ async fn list_endpoints_are_keyset_paginated() {
     app.stop().await;
 }
 
+#[e2e]
 async fn a_spare_schema_becomes_the_new_tenant() {
     #[derive(QueryableByName)]
     struct Oid {

@@ -1,5 +1,6 @@
-//! The test harness: one database per run, a `TestApp` per test (the real
-//! server on port 0), and helpers to provision tenants and speak HTTP.
+//! The test harness: the registry that `#[e2e]` fills, one database per
+//! run, a `TestApp` per test (the real server on port 0), and helpers to
+//! provision tenants and speak HTTP; `shop` builds a tenant to sell from.
 
 #![allow(dead_code)]
 
@@ -14,22 +15,44 @@ use bazaar_api::AppState;
 use bazaar_store::{Db, DbConfig, migrate};
 use serde_json::{Value, json};
 
+pub mod shop;
+
+pub use bazaar_e2e::e2e;
+
 pub type TestFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub type TestFn = fn() -> TestFuture;
 
-/// Declare a module's tests: `tests![a, b]` makes `pub fn tests()`.
-#[macro_export]
-macro_rules! tests {
-    ($($name:ident),* $(,)?) => {
-        pub fn tests() -> Vec<(&'static str, $crate::support::TestFn)> {
-            vec![$(
-                (
-                    concat!(module_path!(), "::", stringify!($name)),
-                    (|| Box::pin($name()) as $crate::support::TestFuture) as $crate::support::TestFn,
-                )
-            ),*]
-        }
-    };
+/// One registered test: `#[e2e]` submits one for each test function, named
+/// by its module path within the suite and its own name.
+pub struct E2eTest {
+    pub name: &'static str,
+    pub run: TestFn,
+}
+
+inventory::collect!(E2eTest);
+
+/// Every registered test as (name without the crate's prefix, function),
+/// sorted by name. Panics when there is none or a name repeats: either
+/// means registration itself broke.
+pub fn registered() -> Vec<(&'static str, TestFn)> {
+    let mut tests: Vec<(&'static str, TestFn)> = inventory::iter::<E2eTest>
+        .into_iter()
+        .map(|t| {
+            (
+                t.name.split_once("::").map_or(t.name, |(_, rest)| rest),
+                t.run,
+            )
+        })
+        .collect();
+    tests.sort_by_key(|(name, _)| *name);
+    assert!(!tests.is_empty(), "no end-to-end test is registered");
+    let repeated: Vec<&str> = tests
+        .windows(2)
+        .filter(|pair| pair[0].0 == pair[1].0)
+        .map(|pair| pair[0].0)
+        .collect();
+    assert!(repeated.is_empty(), "tests registered twice: {repeated:?}");
+    tests
 }
 
 /// The PostgreSQL server the suite uses (the machine's, by default).
@@ -81,12 +104,10 @@ impl Suite {
         Suite
     }
 
-    pub fn trials(&self, groups: Vec<Vec<(&'static str, TestFn)>>) -> Vec<libtest_mimic::Trial> {
-        groups
+    pub fn trials(&self, tests: Vec<(&'static str, TestFn)>) -> Vec<libtest_mimic::Trial> {
+        tests
             .into_iter()
-            .flatten()
             .map(|(name, test)| {
-                let name = name.split_once("::").map_or(name, |(_, rest)| rest);
                 libtest_mimic::Trial::test(name, move || {
                     let rt = tokio::runtime::Builder::new_multi_thread()
                         .worker_threads(2)
