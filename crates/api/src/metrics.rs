@@ -1,126 +1,187 @@
 //! Prometheus metrics: request counts and latency histograms by method,
 //! route pattern and status, plus pool usage. Route patterns (not raw
-//! paths) keep the series count bounded.
+//! paths) keep the series count bounded. The series are listed in the
+//! README (Operations, Metrics).
+//!
+//! Built on the `metrics` facade and `metrics-exporter-prometheus`, used
+//! without a global recorder: each [`Metrics`] (one per `AppState`) owns
+//! its own [`PrometheusRecorder`] and registers its handles on it directly,
+//! so several servers in one process (the test suite starts many) each
+//! report only their own requests. poem's `PrometheusExporter` was not
+//! used: it goes through the OpenTelemetry metrics SDK and
+//! `opentelemetry-prometheus` (discontinued upstream, and on another
+//! `opentelemetry` version than our trace export), reads a process-global
+//! meter provider, and its `OpenTelemetryMetrics` middleware names its own
+//! series (`poem_requests_count`, milliseconds) labelled with the full URL,
+//! which is unbounded cardinality; we could keep none of our series names.
+//!
+//! Recording a request takes no lock: the counter and histogram handles of
+//! each (route, method, status) are kept in an [`ArcSwap`]ped table read
+//! with borrowed keys (so no allocation either), a counter is an atomic add
+//! and a histogram sample a lock-free push onto a queue. Only a new series
+//! (rare: routes x methods x statuses) goes through the exporter's sharded
+//! registry and copies the table. The queued samples are folded into the
+//! buckets, under the exporter's lock, when `/metrics` is scraped and by
+//! every [`DRAIN_EVERY`]th request, so memory stays bounded when nothing
+//! scrapes. The pool, replica and cache gauges are set at scrape time.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use bazaar_store::Db;
+use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
-const BUCKETS: [f64; 12] = [
+/// Requests answered, by `method`, `route` and `status`.
+pub const REQUESTS: &str = "bazaar_http_requests_total";
+/// Request latency in seconds, by `method`, `route` and `status`.
+pub const DURATION: &str = "bazaar_http_request_duration_seconds";
+/// Open connections by `pool` and `state` (`idle`, `in_use`).
+pub const POOL_CONNECTIONS: &str = "bazaar_db_pool_connections";
+/// The size limit of each `pool`.
+pub const POOL_MAX_CONNECTIONS: &str = "bazaar_db_pool_max_connections";
+/// Read replicas by `state` (`configured`, `healthy`).
+pub const REPLICAS: &str = "bazaar_db_replicas";
+/// 1 for the cache `backend` in use.
+pub const CACHE_BACKEND: &str = "bazaar_cache_backend";
+
+/// Upper bounds of the latency histogram's buckets, in seconds.
+pub const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-#[derive(Default)]
+/// Requests between two foldings of the queued latency samples into the
+/// buckets (also done on every scrape).
+pub const DRAIN_EVERY: u64 = 4096;
+
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+#[derive(Clone)]
 struct Series {
-    count: u64,
-    sum: f64,
-    /// Cumulative counts, one per bucket bound.
-    buckets: [u64; BUCKETS.len()],
+    requests: Counter,
+    duration: Histogram,
+}
+
+impl Series {
+    fn record(&self, secs: f64) {
+        self.requests.increment(1);
+        self.duration.record(secs);
+    }
 }
 
 /// Route pattern, then method, then status: nested so that recording a
 /// request looks up borrowed strings and allocates only for a new series.
-type Table = BTreeMap<String, BTreeMap<String, BTreeMap<u16, Series>>>;
+type Table = HashMap<String, HashMap<String, HashMap<u16, Series>>>;
 
-#[derive(Default)]
 pub struct Metrics {
-    series: Mutex<Table>,
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    series: ArcSwap<Table>,
+    observed: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Metrics {
+    pub fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(DURATION.to_owned()), &BUCKETS)
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        recorder.describe_counter(REQUESTS.into(), None, "HTTP requests answered.".into());
+        recorder.describe_histogram(DURATION.into(), None, "HTTP request latency.".into());
+        for (name, help) in [
+            (
+                POOL_CONNECTIONS,
+                "Open database connections by pool and state.",
+            ),
+            (POOL_MAX_CONNECTIONS, "Connection limit of each pool."),
+            (REPLICAS, "Read replicas configured and healthy."),
+            (CACHE_BACKEND, "The cache backend in use (always 1)."),
+        ] {
+            recorder.describe_gauge(name.into(), None, help.into());
+        }
+        let handle = recorder.handle();
+        Self {
+            recorder,
+            handle,
+            series: ArcSwap::default(),
+            observed: AtomicU64::new(0),
+        }
+    }
+
+    /// Count one answered request and its latency.
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
-        let mut series = self
-            .series
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !series.contains_key(route) {
-            series.insert(route.to_owned(), BTreeMap::new());
-        }
-        let by_method = series.get_mut(route).expect("inserted above");
-        if !by_method.contains_key(method) {
-            by_method.insert(method.to_owned(), BTreeMap::new());
-        }
-        let entry = by_method
-            .get_mut(method)
-            .expect("inserted above")
-            .entry(status)
-            .or_default();
-        entry.count += 1;
-        entry.sum += secs;
-        for (bound, bucket) in BUCKETS.iter().zip(entry.buckets.iter_mut()) {
-            if secs <= *bound {
-                *bucket += 1;
+        let found = {
+            let table = self.series.load();
+            match table
+                .get(route)
+                .and_then(|methods| methods.get(method))
+                .and_then(|statuses| statuses.get(&status))
+            {
+                Some(series) => {
+                    series.record(secs);
+                    true
+                }
+                None => false,
             }
+        };
+        if !found {
+            self.register(method, route, status).record(secs);
         }
+        if self.observed.fetch_add(1, Ordering::Relaxed) % DRAIN_EVERY == DRAIN_EVERY - 1 {
+            self.handle.run_upkeep();
+        }
+    }
+
+    /// The handles of a series seen for the first time, added to the table.
+    /// Two requests racing here register the same key, so they get handles
+    /// to the same counter and histogram.
+    fn register(&self, method: &str, route: &str, status: u16) -> Series {
+        let labels = vec![
+            Label::new("method", method.to_owned()),
+            Label::new("route", route.to_owned()),
+            Label::new("status", status.to_string()),
+        ];
+        let series = Series {
+            requests: self
+                .recorder
+                .register_counter(&Key::from_parts(REQUESTS, labels.clone()), &METADATA),
+            duration: self
+                .recorder
+                .register_histogram(&Key::from_parts(DURATION, labels), &METADATA),
+        };
+        self.series.rcu(|table| {
+            let mut table = Table::clone(table);
+            table
+                .entry(route.to_owned())
+                .or_default()
+                .entry(method.to_owned())
+                .or_default()
+                .entry(status)
+                .or_insert_with(|| series.clone());
+            table
+        });
+        series
+    }
+
+    fn gauge(&self, name: &'static str, labels: Vec<Label>) -> Gauge {
+        self.recorder
+            .register_gauge(&Key::from_parts(name, labels), &METADATA)
     }
 
     /// The exposition text for `/metrics`.
     pub fn render(&self, db: &Db, cache_backend: &str) -> String {
-        let mut out = String::new();
-        out.push_str("# HELP bazaar_http_requests_total HTTP requests answered.\n");
-        out.push_str("# TYPE bazaar_http_requests_total counter\n");
-        let series = self
-            .series
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let flat: Vec<(&str, &str, u16, &Series)> = series
-            .iter()
-            .flat_map(|(route, methods)| {
-                methods.iter().flat_map(move |(method, statuses)| {
-                    statuses
-                        .iter()
-                        .map(move |(status, s)| (method.as_str(), route.as_str(), *status, s))
-                })
-            })
-            .collect();
-        for (method, route, status, s) in &flat {
-            let _ = writeln!(
-                out,
-                "bazaar_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
-                escape(route),
-                s.count
-            );
-        }
-        out.push_str("# HELP bazaar_http_request_duration_seconds HTTP request latency.\n");
-        out.push_str("# TYPE bazaar_http_request_duration_seconds histogram\n");
-        for (method, route, status, s) in &flat {
-            let labels = format!(
-                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
-                escape(route)
-            );
-            for (bound, count) in BUCKETS.iter().zip(s.buckets.iter()) {
-                let _ = writeln!(
-                    out,
-                    "bazaar_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "bazaar_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "bazaar_http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum
-            );
-            let _ = writeln!(
-                out,
-                "bazaar_http_request_duration_seconds_count{{{labels}}} {}",
-                s.count
-            );
-        }
-        drop(flat);
-        drop(series);
-
-        out.push_str(
-            "# HELP bazaar_db_pool_connections Open database connections by pool and state.\n",
-        );
-        out.push_str("# TYPE bazaar_db_pool_connections gauge\n");
         let pools = std::iter::once(("primary".to_owned(), db.primary_stats())).chain(
             db.replica_stats()
                 .into_iter()
@@ -128,32 +189,122 @@ impl Metrics {
                 .map(|(i, s)| (format!("replica{i}"), s)),
         );
         for (name, stats) in pools {
-            let _ = writeln!(
-                out,
-                "bazaar_db_pool_connections{{pool=\"{name}\",state=\"idle\"}} {}",
-                stats.idle
-            );
-            let _ = writeln!(
-                out,
-                "bazaar_db_pool_connections{{pool=\"{name}\",state=\"in_use\"}} {}",
-                stats.connections.saturating_sub(stats.idle)
-            );
-            let _ = writeln!(
-                out,
-                "bazaar_db_pool_max_connections{{pool=\"{name}\"}} {}",
-                stats.max
-            );
+            let pool = |state: &'static str| {
+                vec![Label::new("pool", name.clone()), Label::new("state", state)]
+            };
+            self.gauge(POOL_CONNECTIONS, pool("idle"))
+                .set(f64::from(stats.idle));
+            self.gauge(POOL_CONNECTIONS, pool("in_use"))
+                .set(f64::from(stats.connections.saturating_sub(stats.idle)));
+            self.gauge(POOL_MAX_CONNECTIONS, vec![Label::new("pool", name.clone())])
+                .set(f64::from(stats.max));
         }
         let (replicas, healthy) = db.replica_health();
-        out.push_str("# TYPE bazaar_db_replicas gauge\n");
-        let _ = writeln!(out, "bazaar_db_replicas{{state=\"configured\"}} {replicas}");
-        let _ = writeln!(out, "bazaar_db_replicas{{state=\"healthy\"}} {healthy}");
-        out.push_str("# TYPE bazaar_cache_backend gauge\n");
-        let _ = writeln!(out, "bazaar_cache_backend{{backend=\"{cache_backend}\"}} 1");
-        out
+        self.gauge(REPLICAS, vec![Label::new("state", "configured")])
+            .set(replicas as f64);
+        self.gauge(REPLICAS, vec![Label::new("state", "healthy")])
+            .set(healthy as f64);
+        self.gauge(
+            CACHE_BACKEND,
+            vec![Label::new("backend", cache_backend.to_owned())],
+        )
+        .set(1.0);
+        self.handle.render()
     }
 }
 
-fn escape(label: &str) -> String {
-    label.replace('\\', "\\\\").replace('"', "\\\"")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line<'t>(text: &'t str, start: &str) -> &'t str {
+        text.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line starting {start} in:\n{text}"))
+    }
+
+    #[test]
+    fn requests_are_counted_with_their_labels_and_buckets() {
+        let metrics = Metrics::new();
+        for ms in [3, 30, 300] {
+            metrics.observe("GET", "/v1/brands/:id", 200, Duration::from_millis(ms));
+        }
+        metrics.observe("GET", "/v1/brands", 401, Duration::from_millis(1));
+        let text = metrics.handle.render();
+        let labels = r#"method="GET",route="/v1/brands/:id",status="200""#;
+        assert!(line(&text, &format!("{REQUESTS}{{{labels}}}")).ends_with(" 3"));
+        line(
+            &text,
+            &format!(r#"{REQUESTS}{{method="GET",route="/v1/brands",status="401"}} 1"#),
+        );
+        line(&text, "# TYPE bazaar_http_requests_total counter");
+        line(
+            &text,
+            "# HELP bazaar_http_requests_total HTTP requests answered.",
+        );
+        line(
+            &text,
+            "# TYPE bazaar_http_request_duration_seconds histogram",
+        );
+        for (le, count) in [
+            ("0.001", 0),
+            ("0.0025", 0),
+            ("0.005", 1),
+            ("0.025", 1),
+            ("0.05", 2),
+            ("0.25", 2),
+            ("0.5", 3),
+            ("1", 3),
+            ("5", 3),
+            ("+Inf", 3),
+        ] {
+            line(
+                &text,
+                &format!(r#"{DURATION}_bucket{{{labels},le="{le}"}} {count}"#),
+            );
+        }
+        line(&text, &format!("{DURATION}_count{{{labels}}} 3"));
+        let sum: f64 = line(&text, &format!("{DURATION}_sum{{{labels}}}"))
+            .rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("a number");
+        assert!((sum - 0.333).abs() < 1e-9, "{sum}");
+    }
+
+    #[test]
+    fn each_instance_counts_only_its_own_requests() {
+        let a = Metrics::new();
+        let b = Metrics::new();
+        a.observe("GET", "/a", 200, Duration::from_millis(1));
+        a.observe("GET", "/a", 200, Duration::from_millis(1));
+        b.observe("GET", "/a", 200, Duration::from_millis(1));
+        let start = format!(r#"{REQUESTS}{{method="GET",route="/a",status="200"}}"#);
+        assert!(line(&a.handle.render(), &start).ends_with(" 2"));
+        assert!(line(&b.handle.render(), &start).ends_with(" 1"));
+    }
+
+    #[tokio::test]
+    async fn pool_replica_and_cache_gauges_are_set_at_scrape() {
+        let db = Db::new(&bazaar_store::DbConfig {
+            primary_url: "postgres://nobody@127.0.0.1:1/none".into(),
+            replica_urls: vec!["postgres://nobody@127.0.0.1:1/replica".into()],
+            max_connections: 4,
+            acquire_timeout: Duration::from_millis(100),
+            replica_max_lag: Duration::from_secs(30),
+        });
+        let text = Metrics::new().render(&db, "memory");
+        line(&text, "# TYPE bazaar_db_pool_connections gauge");
+        line(
+            &text,
+            r#"bazaar_db_pool_connections{pool="primary",state="idle"} 0"#,
+        );
+        line(
+            &text,
+            r#"bazaar_db_pool_connections{pool="replica0",state="in_use"} 0"#,
+        );
+        line(&text, r#"bazaar_db_pool_max_connections{pool="primary"} 4"#);
+        line(&text, r#"bazaar_db_replicas{state="configured"} 1"#);
+        line(&text, r#"bazaar_cache_backend{backend="memory"} 1"#);
+    }
 }

@@ -1,14 +1,18 @@
-//! What wraps every request: a request id and tracing span, metrics, the
-//! body size limit, and the conversion of every error into a problem
-//! document.
+//! What wraps every request: a request id and tracing span (continuing the
+//! caller's W3C trace when trace export is configured), metrics, the body
+//! size limit, and the conversion of every error into a problem document.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::StreamExt;
-use poem::http::{HeaderValue, StatusCode};
+use opentelemetry::KeyValue;
+use opentelemetry::propagation::Extractor;
+use opentelemetry::trace::{Status, TraceContextExt};
+use poem::http::{HeaderMap, HeaderValue, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::error::{ApiError, problem_from_error, problem_response};
 use crate::metrics::Metrics;
@@ -28,6 +32,10 @@ fn request_id(req: &Request) -> String {
 
 /// Outermost layer: the span every log line of the request is written in,
 /// the response's `X-Request-Id`, the access log line and the metrics.
+///
+/// The span is a root: with trace export configured it is the request's
+/// span in the exported trace, continuing the caller's trace when the
+/// request carries a `traceparent` header.
 pub async fn observe<E: Endpoint>(
     metrics: Arc<Metrics>,
     next: E,
@@ -38,6 +46,7 @@ pub async fn observe<E: Endpoint>(
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let span = tracing::info_span!(
+        parent: None,
         "request",
         request_id = %id,
         http.method = %method,
@@ -45,6 +54,7 @@ pub async fn observe<E: Endpoint>(
         tenant.slug = tracing::field::Empty,
         auth.scope = tracing::field::Empty,
     );
+    continue_trace(&span, req.headers());
     let result = next.call(req).instrument(span.clone()).await;
     let mut response = match result {
         Ok(output) => output.into_response(),
@@ -57,6 +67,7 @@ pub async fn observe<E: Endpoint>(
     let status = response.status();
     let elapsed = started.elapsed();
     metrics.observe(&method, &route, status.as_u16(), elapsed);
+    finish_trace(&span, &method, &route, status);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
@@ -69,6 +80,53 @@ pub async fn observe<E: Endpoint>(
         )
     });
     Ok(response)
+}
+
+/// With a W3C `traceparent` header, make the request span a child of the
+/// caller's span so the trace continues across nodes. The propagator is
+/// the process's (set when trace export is configured; a no-op otherwise),
+/// and a request without the header costs nothing.
+fn continue_trace(span: &tracing::Span, headers: &HeaderMap) {
+    if !headers.contains_key("traceparent") {
+        return;
+    }
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(headers))
+    });
+    // Without an OpenTelemetry layer there is nothing to attach it to.
+    let _ = span.set_parent(parent);
+}
+
+/// Name the exported span after the route (`GET /v1/brands/:param0`) and give
+/// it the route and status; 5xx marks it failed. Nothing when the span is
+/// not exported.
+fn finish_trace(span: &tracing::Span, method: &str, route: &str, status: StatusCode) {
+    let cx = span.context();
+    let otel = cx.span();
+    if !otel.span_context().is_valid() {
+        return;
+    }
+    otel.update_name(format!("{method} {route}"));
+    otel.set_attribute(KeyValue::new("http.route", route.to_owned()));
+    otel.set_attribute(KeyValue::new(
+        "http.response.status_code",
+        i64::from(status.as_u16()),
+    ));
+    if status.is_server_error() {
+        otel.set_status(Status::error(status.to_string()));
+    }
+}
+
+struct HeaderExtractor<'h>(&'h HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
 }
 
 /// Turn every error below into a problem document (so the layers above see

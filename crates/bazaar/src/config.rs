@@ -125,6 +125,14 @@ pub struct Config {
     /// address. Set it only behind a proxy that overwrites the header.
     #[serde(default)]
     pub client_ip_header: Option<String>,
+    /// Base URL of an OpenTelemetry collector's OTLP/HTTP receiver (e.g.
+    /// `http://otel-collector:4318`); request traces are sent to
+    /// `<url>/v1/traces` as protobuf. Unset: no trace export.
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` of the exported traces.
+    #[serde(default = "defaults::otlp_service_name")]
+    pub otlp_service_name: String,
 }
 
 /// Payment providers Bazaar can charge through.
@@ -197,6 +205,9 @@ mod defaults {
     pub fn login_window_seconds() -> u64 {
         15 * 60
     }
+    pub fn otlp_service_name() -> String {
+        "bazaar".to_owned()
+    }
 }
 
 /// The environment variables Bazaar reads, and the key each sets.
@@ -243,6 +254,8 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ),
     ("BAZAAR_LOGIN_WINDOW_SECONDS", "login_window_seconds"),
     ("BAZAAR_CLIENT_IP_HEADER", "client_ip_header"),
+    ("BAZAAR_OTLP_ENDPOINT", "otlp_endpoint"),
+    ("BAZAAR_OTLP_SERVICE_NAME", "otlp_service_name"),
 ];
 
 /// Names the file to read rather than a key.
@@ -511,6 +524,17 @@ impl Config {
                 format!("`{header}` is not a header name"),
             );
         }
+        if let Some(url) = &self.otlp_endpoint
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return invalid(
+                "otlp_endpoint",
+                "must start with https:// or http:// (the collector's OTLP/HTTP receiver, usually port 4318)".into(),
+            );
+        }
+        if self.otlp_service_name.trim().is_empty() {
+            return invalid("otlp_service_name", "must not be empty".into());
+        }
         if self.payment_timeout_ms < 100 {
             return invalid("payment_timeout_ms", "must be at least 100".into());
         }
@@ -593,6 +617,11 @@ impl fmt::Debug for Config {
             )
             .field("login_window_seconds", &self.login_window_seconds)
             .field("client_ip_header", &self.client_ip_header)
+            .field(
+                "otlp_endpoint",
+                &self.otlp_endpoint.as_deref().map(redact_url),
+            )
+            .field("otlp_service_name", &self.otlp_service_name)
             .finish()
     }
 }
@@ -734,5 +763,30 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("a-very-long-platform-secret-123"));
         assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn trace_export_is_off_unless_an_endpoint_is_configured() {
+        let config = load(&[]).expect("defaults");
+        assert_eq!(config.otlp_endpoint, None);
+        assert_eq!(config.otlp_service_name, "bazaar");
+        let config = load(&[
+            ("BAZAAR_OTLP_ENDPOINT", "http://collector:4318"),
+            ("BAZAAR_OTLP_SERVICE_NAME", "bazaar-eu"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            config.otlp_endpoint.as_deref(),
+            Some("http://collector:4318")
+        );
+        assert_eq!(config.otlp_service_name, "bazaar-eu");
+        let err = load(&[("BAZAAR_OTLP_ENDPOINT", "collector:4317")])
+            .expect_err("not a URL")
+            .to_string();
+        assert!(err.contains("otlp_endpoint"), "{err}");
+        let err = load(&[("BAZAAR_OTLP_SERVICE_NAME", " ")])
+            .expect_err("empty")
+            .to_string();
+        assert!(err.contains("otlp_service_name"), "{err}");
     }
 }

@@ -127,7 +127,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         overrides.push(("listen", listen.clone().into()));
     }
     let config = Config::load(cli.config.as_deref(), std::env::vars(), &overrides)?;
-    logging::init(config.log_format);
+    logging::init(&config)?;
 
     match cli.command {
         Command::Serve { no_migrate, .. } => {

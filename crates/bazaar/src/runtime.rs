@@ -446,7 +446,9 @@ pub async fn serve(config: Config, migrate_on_start: bool) -> anyhow::Result<()>
     );
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
-    server.shutdown().await?;
+    let stopped = server.shutdown().await;
+    crate::logging::shutdown().await;
+    stopped?;
     if let Some(follower) = follower {
         follower.abort();
         forget_search_node(&config, &database.db).await;
