@@ -123,7 +123,10 @@ mod tests {
         let computed = Money::exact(dec("32.18"), usd()).expect("fits");
         assert_eq!(stored, computed);
         assert_eq!(stored.to_string(), "32.18");
-        assert_eq!(Money::exact(dec("35"), usd()).expect("fits").to_string(), "35.00");
+        assert_eq!(
+            Money::exact(dec("35"), usd()).expect("fits").to_string(),
+            "35.00"
+        );
     }
 
     #[test]
@@ -133,7 +136,12 @@ mod tests {
         assert_eq!(Money::rounded(dec("1200.4"), jpy).to_string(), "1200");
         assert_eq!(Money::rounded(dec("1.2345"), kwd).to_string(), "1.235");
         assert_eq!(Money::from_minor_units(1999, usd()).to_string(), "19.99");
-        assert_eq!(Money::exact(dec("19.99"), usd()).expect("fits").minor_units(), Some(1999));
+        assert_eq!(
+            Money::exact(dec("19.99"), usd())
+                .expect("fits")
+                .minor_units(),
+            Some(1999)
+        );
     }
 
     #[test]

@@ -6,6 +6,11 @@ use std::fmt;
 use crate::DomainError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
+)]
+#[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
 pub enum OrderStatus {
     /// Stock reserved; waiting for the payment to go through.
     PendingPayment,

@@ -1,0 +1,166 @@
+//! A vendor's part of an order and the payment of an order: their statuses
+//! and the moves between them.
+
+use std::fmt;
+
+use crate::DomainError;
+use crate::order::OrderStatus;
+
+/// Where a vendor's part of an order is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
+)]
+#[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
+pub enum VendorOrderStatus {
+    /// Paid; the vendor has not packed it yet.
+    Pending,
+    /// Packed, waiting for the carrier.
+    Packed,
+    /// Handed to the carrier, with a tracking number.
+    Shipped,
+}
+
+impl VendorOrderStatus {
+    pub const ALL: [VendorOrderStatus; 3] = [Self::Pending, Self::Packed, Self::Shipped];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Packed => "packed",
+            Self::Shipped => "shipped",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| {
+                DomainError::new(
+                    "invalid_status",
+                    format!("`{raw}` is not a vendor order status"),
+                )
+            })
+    }
+
+    /// Whether the part may move from this status to `next`: packing is
+    /// optional, nothing moves backwards.
+    pub fn can_become(self, next: VendorOrderStatus) -> bool {
+        use VendorOrderStatus::*;
+        matches!(
+            (self, next),
+            (Pending, Packed) | (Pending | Packed, Shipped)
+        )
+    }
+}
+
+impl fmt::Display for VendorOrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl OrderStatus {
+    /// The status a paid order follows from its vendor parts: shipped when
+    /// all have shipped, partially shipped when some have, else fulfilling.
+    pub fn of_parts(parts: u64, shipped: u64) -> OrderStatus {
+        if parts > 0 && shipped >= parts {
+            OrderStatus::Shipped
+        } else if shipped > 0 {
+            OrderStatus::PartiallyShipped
+        } else {
+            OrderStatus::Fulfilling
+        }
+    }
+}
+
+/// Where an order's payment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
+)]
+#[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
+pub enum PaymentStatus {
+    /// Not settled yet.
+    Pending,
+    /// The gateway took the money.
+    Succeeded,
+    /// The gateway refused it.
+    Failed,
+}
+
+impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 3] = [Self::Pending, Self::Succeeded, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| {
+                DomainError::new("invalid_status", format!("`{raw}` is not a payment status"))
+            })
+    }
+
+    /// Only a pending payment settles, once.
+    pub fn can_become(self, next: PaymentStatus) -> bool {
+        matches!(
+            (self, next),
+            (Self::Pending, Self::Succeeded | Self::Failed)
+        )
+    }
+}
+
+impl fmt::Display for PaymentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendor_parts_move_forward_only() {
+        use VendorOrderStatus::*;
+        assert!(Pending.can_become(Packed));
+        assert!(Pending.can_become(Shipped));
+        assert!(Packed.can_become(Shipped));
+        assert!(!Packed.can_become(Packed));
+        assert!(!Shipped.can_become(Packed));
+        assert!(!Shipped.can_become(Pending));
+        for s in VendorOrderStatus::ALL {
+            assert_eq!(VendorOrderStatus::parse(s.as_str()), Ok(s));
+        }
+    }
+
+    #[test]
+    fn an_order_follows_its_parts() {
+        assert_eq!(OrderStatus::of_parts(3, 0), OrderStatus::Fulfilling);
+        assert_eq!(OrderStatus::of_parts(3, 1), OrderStatus::PartiallyShipped);
+        assert_eq!(OrderStatus::of_parts(3, 3), OrderStatus::Shipped);
+        assert_eq!(OrderStatus::of_parts(1, 1), OrderStatus::Shipped);
+    }
+
+    #[test]
+    fn a_payment_settles_once() {
+        use PaymentStatus::*;
+        assert!(Pending.can_become(Succeeded));
+        assert!(Pending.can_become(Failed));
+        assert!(!Succeeded.can_become(Failed));
+        assert!(!Failed.can_become(Succeeded));
+        assert_eq!(PaymentStatus::parse("succeeded"), Ok(Succeeded));
+        assert!(PaymentStatus::parse("refunded").is_err());
+    }
+}

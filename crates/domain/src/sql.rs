@@ -1,0 +1,32 @@
+//! How the domain's statuses are stored: as their names in TEXT columns,
+//! parsed once when a row is read (an unknown name is a read error, not a
+//! string that travels on). Only with the `diesel` feature (the store's).
+
+use diesel::deserialize::{self, FromSql};
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+use crate::fulfilment::{PaymentStatus, VendorOrderStatus};
+use crate::order::OrderStatus;
+
+macro_rules! stored_as_text {
+    ($($status:ty),*) => {
+        $(
+            impl FromSql<Text, Pg> for $status {
+                fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+                    let raw = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+                    Ok(<$status>::parse(&raw)?)
+                }
+            }
+
+            impl ToSql<Text, Pg> for $status {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                    <str as ToSql<Text, Pg>>::to_sql(self.as_str(), out)
+                }
+            }
+        )*
+    };
+}
+
+stored_as_text!(OrderStatus, VendorOrderStatus, PaymentStatus);
