@@ -1,6 +1,8 @@
 //! Product search for Bazaar: one tantivy index per server node holding every
-//! tenant's listings, kept up to date from the change feed, queried with a
-//! tenant filter that every query carries.
+//! tenant's listings, queried with a tenant filter that every query carries.
+//! This crate knows nothing of PostgreSQL: the follower that keeps the index
+//! up to date from the change feed is `bazaar_commerce::search_feed`, started
+//! by the binary.
 //!
 //! `doc` maps listings to documents (and alone knows the field names),
 //! `query` turns a [`SearchRequest`] into a query, and [`SearchIndex`] owns
