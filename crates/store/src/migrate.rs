@@ -66,6 +66,9 @@ async fn lock_schema(conn: &mut AsyncPgConnection, schema: &str) -> Result<(), S
     Ok(())
 }
 
+/// `name` as a quoted SQL identifier. DDL takes no bind parameters, so the
+/// statements below splice schema and database names with this (and only
+/// those names: every value is bound).
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -78,6 +81,7 @@ pub async fn migrate_schema(
     migrations: &'static [Migration],
 ) -> Result<Vec<&'static str>, StoreError> {
     lock_schema(conn, schema).await?;
+    // An identifier, quoted: DDL cannot bind it.
     conn.batch_execute(&format!(
         "CREATE SCHEMA IF NOT EXISTS {}",
         quote_ident(schema)
@@ -118,6 +122,8 @@ fn tenant_template() -> &'static str {
             sql.push_str(migration.up);
             sql.push_str(";\n");
         }
+        // The script runs as one batch, which takes no bind parameters; the
+        // versions are digits from the embedded directory names (build.rs).
         let versions: Vec<String> = tenant_migrations()
             .iter()
             .map(|m| format!("('{}')", m.version))
@@ -149,6 +155,7 @@ pub async fn build_spare(db: &crate::Db) -> Result<String, StoreError> {
     db.control_tx(move |conn| {
         async move {
             let conn = conn.pg();
+            // An identifier, quoted: DDL cannot bind it.
             conn.batch_execute(&format!("CREATE SCHEMA {}", quote_ident(&spare)))
                 .await?;
             set_search_path(conn, &spare).await?;
@@ -193,6 +200,7 @@ pub async fn refill_spares(db: &crate::Db, target: usize) -> Result<usize, Store
         .await?;
     for Spare { name } in stale {
         let mut conn = db.primary().await?;
+        // An identifier, quoted: DDL cannot bind it.
         conn.batch_execute(&format!(
             "DROP SCHEMA IF EXISTS {} CASCADE",
             quote_ident(&name)
@@ -240,6 +248,7 @@ async fn claim_spare(
     let Some(Spare { name }) = spare else {
         return Ok(false);
     };
+    // An identifier, quoted: DDL cannot bind it.
     conn.batch_execute(&format!(
         "ALTER SCHEMA {} RENAME TO {}",
         quote_ident(&name),
@@ -258,6 +267,7 @@ pub async fn provision_tenant_schema(
     if claim_spare(conn, schema).await? {
         return Ok(());
     }
+    // An identifier, quoted: DDL cannot bind it.
     conn.batch_execute(&format!("CREATE SCHEMA {}", quote_ident(schema.as_str())))
         .await
         .map_err(|e| match StoreError::from(e) {
@@ -314,6 +324,7 @@ pub async fn create_database_if_missing(admin_url: &str, name: &str) -> Result<b
         return Ok(false);
     }
     match conn
+        // An identifier, quoted: DDL cannot bind it.
         .batch_execute(&format!("CREATE DATABASE {}", quote_ident(name)))
         .await
     {
@@ -331,6 +342,7 @@ pub async fn drop_database(admin_url: &str, name: &str) -> Result<(), StoreError
     let mut conn = AsyncPgConnection::establish(admin_url)
         .await
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    // An identifier, quoted: DDL cannot bind it.
     conn.batch_execute(&format!(
         "DROP DATABASE IF EXISTS {} WITH (FORCE)",
         quote_ident(name)

@@ -193,14 +193,18 @@ pub struct SearchRow {
     pub created_at: DateTime<Utc>,
 }
 
-const SEARCH_ROW: &str = "SELECT l.id AS listing_id, l.brand_id, l.product_id, l.vendor_id, vd.name AS vendor_name, \
+macro_rules! search_row {
+    () => {
+        "SELECT l.id AS listing_id, l.brand_id, l.product_id, l.vendor_id, vd.name AS vendor_name, \
      p.title, p.description, l.category_path, p.attributes, \
      COALESCE((SELECT jsonb_agg(v.options) FROM variants v WHERE v.product_id = p.id), '[]'::jsonb) AS options, \
      l.price, b.currency::text AS currency, \
      EXISTS (SELECT 1 FROM variants v JOIN stock_levels s ON s.variant_id = v.id \
          WHERE v.product_id = p.id AND s.on_hand > s.reserved) AS in_stock, l.created_at \
      FROM listings l JOIN products p ON p.id = l.product_id JOIN vendors vd ON vd.id = l.vendor_id \
-     JOIN brands b ON b.id = l.brand_id WHERE l.visible";
+     JOIN brands b ON b.id = l.brand_id WHERE l.visible"
+    };
+}
 
 /// The visible listings of `products`.
 pub async fn rows_of_products(
@@ -208,7 +212,7 @@ pub async fn rows_of_products(
     products: &[Uuid],
 ) -> Result<Vec<SearchRow>, StoreError> {
     Ok(
-        diesel::sql_query(format!("{SEARCH_ROW} AND l.product_id = ANY($1)"))
+        diesel::sql_query(concat!(search_row!(), " AND l.product_id = ANY($1)"))
             .bind::<Array<SqlUuid>, _>(products)
             .load(conn.pg())
             .await?,
@@ -221,8 +225,9 @@ pub async fn rows_page(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<SearchRow>, StoreError> {
-    Ok(diesel::sql_query(format!(
-        "{SEARCH_ROW} AND ($1::uuid IS NULL OR l.id > $1) ORDER BY l.id LIMIT $2"
+    Ok(diesel::sql_query(concat!(
+        search_row!(),
+        " AND ($1::uuid IS NULL OR l.id > $1) ORDER BY l.id LIMIT $2"
     ))
     .bind::<Nullable<SqlUuid>, _>(after)
     .bind::<BigInt, _>(limit)

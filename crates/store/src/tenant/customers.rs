@@ -61,17 +61,16 @@ pub async fn update_settings(
 ) -> Result<Settings, StoreError> {
     let before = settings(conn).await?;
     if before.account_scope != new.account_scope {
-        let realm = if new.account_scope == "tenant" {
-            "$1::uuid"
+        if new.account_scope == "tenant" {
+            diesel::sql_query("UPDATE customers SET realm = $1, updated_at = now()")
+                .bind::<SqlUuid, _>(SHARED_REALM)
+                .execute(conn.pg())
+                .await?;
         } else {
-            "brand_id"
-        };
-        diesel::sql_query(format!(
-            "UPDATE customers SET realm = {realm}, updated_at = now()"
-        ))
-        .bind::<SqlUuid, _>(SHARED_REALM)
-        .execute(conn.pg())
-        .await?;
+            diesel::sql_query("UPDATE customers SET realm = brand_id, updated_at = now()")
+                .execute(conn.pg())
+                .await?;
+        }
     }
     Ok(diesel::sql_query(
         "UPDATE customer_settings SET account_scope = $1, loyalty_points_per_unit = $2, loyalty_point_value = $3, \
@@ -113,8 +112,12 @@ pub struct Customer {
     pub created_at: DateTime<Utc>,
 }
 
-const CUSTOMER_COLUMNS: &str = "id, realm, brand_id, email, name, phone, date_of_birth, email_verified_at, \
-     status, loyalty_balance, created_at";
+macro_rules! customer_columns {
+    () => {
+        "id, realm, brand_id, email, name, phone, date_of_birth, email_verified_at, \
+     status, loyalty_balance, created_at"
+    };
+}
 
 /// A new account; `email` is stored lower-cased.
 pub struct NewCustomer<'a> {
@@ -129,9 +132,10 @@ pub struct NewCustomer<'a> {
 /// Create an account. An email already used in the realm is
 /// `StoreError::Conflict`.
 pub async fn create(conn: &mut TenantConn, new: &NewCustomer<'_>) -> Result<Customer, StoreError> {
-    let customer: Customer = diesel::sql_query(format!(
+    let customer: Customer = diesel::sql_query(concat!(
         "INSERT INTO customers (id, realm, brand_id, email, password_hash, name, date_of_birth) \
-         VALUES ($1, $2, $3, lower($4), $5, $6, $7) RETURNING {CUSTOMER_COLUMNS}"
+         VALUES ($1, $2, $3, lower($4), $5, $6, $7) RETURNING ",
+        customer_columns!()
     ))
     .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
     .bind::<SqlUuid, _>(new.realm)
@@ -165,8 +169,8 @@ pub async fn by_email(
         #[diesel(sql_type = Text)]
         password_hash: String,
     }
-    let row: Option<Row> = diesel::sql_query(format!(
-        "SELECT {CUSTOMER_COLUMNS}, password_hash FROM customers \
+    let row: Option<Row> = diesel::sql_query(concat!(
+        "SELECT ", customer_columns!(), ", password_hash FROM customers \
          WHERE realm = $1 AND lower(email) = lower($2) AND status = 'active' AND password_hash IS NOT NULL"
     ))
     .bind::<SqlUuid, _>(realm)
@@ -192,8 +196,10 @@ pub async fn get(
     id: Uuid,
     realm: Option<Uuid>,
 ) -> Result<Customer, StoreError> {
-    Ok(diesel::sql_query(format!(
-        "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = $1 AND status = 'active' \
+    Ok(diesel::sql_query(concat!(
+        "SELECT ",
+        customer_columns!(),
+        " FROM customers WHERE id = $1 AND status = 'active' \
          AND ($2::uuid IS NULL OR realm = $2)"
     ))
     .bind::<SqlUuid, _>(id)
@@ -222,8 +228,10 @@ pub async fn list(
     email: Option<&str>,
     page: crate::page::PageRequest,
 ) -> Result<crate::Page<Customer>, StoreError> {
-    let rows: Vec<Customer> = diesel::sql_query(format!(
-        "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE status = 'active' \
+    let rows: Vec<Customer> = diesel::sql_query(concat!(
+        "SELECT ",
+        customer_columns!(),
+        " FROM customers WHERE status = 'active' \
          AND ($1::text IS NULL OR lower(email) = lower($1)) AND ($2::uuid IS NULL OR id > $2) \
          ORDER BY id LIMIT $3"
     ))
@@ -250,7 +258,7 @@ pub async fn update_profile(
     id: Uuid,
     changes: ProfileChanges,
 ) -> Result<Customer, StoreError> {
-    Ok(diesel::sql_query(format!(
+    Ok(diesel::sql_query(concat!(
         "UPDATE customers SET \
          name = CASE WHEN $2 THEN $3 ELSE name END, \
          phone = CASE WHEN $4 THEN $5 ELSE phone END, \
@@ -258,7 +266,7 @@ pub async fn update_profile(
          email_verified_at = CASE WHEN $8::text IS NOT NULL AND lower($8) <> email THEN NULL ELSE email_verified_at END, \
          email = COALESCE(lower($8), email), \
          updated_at = now() \
-         WHERE id = $1 AND status = 'active' RETURNING {CUSTOMER_COLUMNS}"
+         WHERE id = $1 AND status = 'active' RETURNING ", customer_columns!()
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<Bool, _>(changes.name.is_some())
@@ -499,8 +507,11 @@ pub struct Address {
     pub default_billing: bool,
 }
 
-const ADDRESS_COLUMNS: &str =
-    "id, name, line1, line2, city, postal_code, region, phone, default_shipping, default_billing";
+macro_rules! address_columns {
+    () => {
+        "id, name, line1, line2, city, postal_code, region, phone, default_shipping, default_billing"
+    };
+}
 
 /// An address's fields (validated by the caller).
 #[derive(Debug, Clone)]
@@ -536,8 +547,10 @@ async fn clear_defaults(
 }
 
 pub async fn addresses(conn: &mut TenantConn, customer: Uuid) -> Result<Vec<Address>, StoreError> {
-    Ok(diesel::sql_query(format!(
-        "SELECT {ADDRESS_COLUMNS} FROM customer_addresses WHERE customer_id = $1 ORDER BY id"
+    Ok(diesel::sql_query(concat!(
+        "SELECT ",
+        address_columns!(),
+        " FROM customer_addresses WHERE customer_id = $1 ORDER BY id"
     ))
     .bind::<SqlUuid, _>(customer)
     .load(conn.pg())
@@ -550,9 +563,9 @@ pub async fn add_address(
     a: &AddressFields,
 ) -> Result<Address, StoreError> {
     clear_defaults(conn, customer, a.default_shipping, a.default_billing).await?;
-    Ok(diesel::sql_query(format!(
+    Ok(diesel::sql_query(concat!(
         "INSERT INTO customer_addresses (id, customer_id, name, line1, line2, city, postal_code, region, phone, \
-         default_shipping, default_billing) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {ADDRESS_COLUMNS}"
+         default_shipping, default_billing) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ", address_columns!()
     ))
     .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
     .bind::<SqlUuid, _>(customer)
@@ -574,8 +587,10 @@ pub async fn address(
     customer: Uuid,
     id: Uuid,
 ) -> Result<Address, StoreError> {
-    Ok(diesel::sql_query(format!(
-        "SELECT {ADDRESS_COLUMNS} FROM customer_addresses WHERE id = $1 AND customer_id = $2"
+    Ok(diesel::sql_query(concat!(
+        "SELECT ",
+        address_columns!(),
+        " FROM customer_addresses WHERE id = $1 AND customer_id = $2"
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<SqlUuid, _>(customer)
@@ -592,10 +607,10 @@ pub async fn update_address(
 ) -> Result<Address, StoreError> {
     address(conn, customer, id).await?;
     clear_defaults(conn, customer, a.default_shipping, a.default_billing).await?;
-    Ok(diesel::sql_query(format!(
+    Ok(diesel::sql_query(concat!(
         "UPDATE customer_addresses SET name = $3, line1 = $4, line2 = $5, city = $6, postal_code = $7, region = $8, \
          phone = $9, default_shipping = $10, default_billing = $11, updated_at = now() \
-         WHERE id = $1 AND customer_id = $2 RETURNING {ADDRESS_COLUMNS}"
+         WHERE id = $1 AND customer_id = $2 RETURNING ", address_columns!()
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<SqlUuid, _>(customer)
@@ -650,16 +665,21 @@ pub struct AgeVerification {
     pub revoked_by: Option<String>,
 }
 
-const VERIFICATION_COLUMNS: &str =
-    "id, date_of_birth, method, reference, verified_at, verified_by, revoked_at, revoked_by";
+macro_rules! verification_columns {
+    () => {
+        "id, date_of_birth, method, reference, verified_at, verified_by, revoked_at, revoked_by"
+    };
+}
 
 /// The verification in force, if any.
 pub async fn current_verification(
     conn: &mut TenantConn,
     customer: Uuid,
 ) -> Result<Option<AgeVerification>, StoreError> {
-    diesel::sql_query(format!(
-        "SELECT {VERIFICATION_COLUMNS} FROM age_verifications WHERE customer_id = $1 AND revoked_at IS NULL"
+    diesel::sql_query(concat!(
+        "SELECT ",
+        verification_columns!(),
+        " FROM age_verifications WHERE customer_id = $1 AND revoked_at IS NULL"
     ))
     .bind::<SqlUuid, _>(customer)
     .get_result(conn.pg())
@@ -673,8 +693,10 @@ pub async fn verifications(
     conn: &mut TenantConn,
     customer: Uuid,
 ) -> Result<Vec<AgeVerification>, StoreError> {
-    Ok(diesel::sql_query(format!(
-        "SELECT {VERIFICATION_COLUMNS} FROM age_verifications WHERE customer_id = $1 ORDER BY verified_at DESC, id DESC"
+    Ok(diesel::sql_query(concat!(
+        "SELECT ",
+        verification_columns!(),
+        " FROM age_verifications WHERE customer_id = $1 ORDER BY verified_at DESC, id DESC"
     ))
     .bind::<SqlUuid, _>(customer)
     .load(conn.pg())
@@ -713,9 +735,9 @@ pub async fn verify_age(
         .bind::<Date, _>(date_of_birth)
         .execute(conn.pg())
         .await?;
-    let v: AgeVerification = diesel::sql_query(format!(
+    let v: AgeVerification = diesel::sql_query(concat!(
         "INSERT INTO age_verifications (id, customer_id, date_of_birth, method, reference, verified_by) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {VERIFICATION_COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ", verification_columns!()
     ))
     .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
     .bind::<SqlUuid, _>(customer)

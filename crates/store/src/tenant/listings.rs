@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::page::{Page, PageRequest};
+use crate::prepared::prepared;
 use crate::schema::tenant::listings;
 use crate::{StoreError, TenantConn};
 
@@ -47,39 +48,45 @@ pub enum Refresh<'a> {
 /// Recompute the browse columns of the chosen listings from their products,
 /// variants, vendors and categories.
 pub async fn refresh(conn: &mut TenantConn, which: Refresh<'_>) -> Result<usize, StoreError> {
-    const SET: &str = "UPDATE listings l SET \
-        vendor_id = p.vendor_id, title = p.title, category_path = c.path, \
-        price = COALESCE(l.price_override, (SELECT min(v.price) FROM variants v WHERE v.product_id = p.id)), \
-        visible = l.active AND p.status = 'active' AND vd.status = 'approved' \
-            AND EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id), \
-        in_stock = EXISTS (SELECT 1 FROM variants v JOIN stock_levels s ON s.variant_id = v.id \
-            WHERE v.product_id = p.id AND s.on_hand > s.reserved), \
-        updated_at = now() \
-        FROM products p JOIN vendors vd ON vd.id = p.vendor_id \
-        LEFT JOIN categories c ON c.id = p.category_id \
-        WHERE l.product_id = p.id AND ";
+    // The statement for each `which`: one fixed text, a different WHERE.
+    macro_rules! refresh {
+        ($where:literal) => {
+            concat!(
+                "UPDATE listings l SET \
+                 vendor_id = p.vendor_id, title = p.title, category_path = c.path, \
+                 price = COALESCE(l.price_override, (SELECT min(v.price) FROM variants v WHERE v.product_id = p.id)), \
+                 visible = l.active AND p.status = 'active' AND vd.status = 'approved' \
+                     AND EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id), \
+                 in_stock = EXISTS (SELECT 1 FROM variants v JOIN stock_levels s ON s.variant_id = v.id \
+                     WHERE v.product_id = p.id AND s.on_hand > s.reserved), \
+                 updated_at = now() \
+                 FROM products p JOIN vendors vd ON vd.id = p.vendor_id \
+                 LEFT JOIN categories c ON c.id = p.category_id \
+                 WHERE l.product_id = p.id AND ",
+                $where
+            )
+        };
+    }
     let n = match which {
         Refresh::Products(ids) => {
-            diesel::sql_query(format!("{SET} p.id = ANY($1)"))
+            prepared(refresh!("p.id = ANY($1)"))
                 .bind::<Array<SqlUuid>, _>(ids)
                 .execute(conn.pg())
                 .await?
         }
         Refresh::Vendor(id) => {
-            diesel::sql_query(format!("{SET} p.vendor_id = $1"))
+            prepared(refresh!("p.vendor_id = $1"))
                 .bind::<SqlUuid, _>(id)
                 .execute(conn.pg())
                 .await?
         }
-        Refresh::CategoryPaths(paths) => {
-            diesel::sql_query(format!(
-                "{SET} (l.category_path = ANY($1) OR l.category_path LIKE ANY(SELECT x || '/%' FROM unnest($1) x) \
-                 OR c.path = ANY($1) OR c.path LIKE ANY(SELECT x || '/%' FROM unnest($1) x))"
-            ))
-            .bind::<Array<Text>, _>(paths)
-            .execute(conn.pg())
-            .await?
-        }
+        Refresh::CategoryPaths(paths) => prepared(refresh!(
+            "(l.category_path = ANY($1) OR l.category_path LIKE ANY(SELECT x || '/%' FROM unnest($1) x) \
+             OR c.path = ANY($1) OR c.path LIKE ANY(SELECT x || '/%' FROM unnest($1) x))"
+        ))
+        .bind::<Array<Text>, _>(paths)
+        .execute(conn.pg())
+        .await?,
     };
     Ok(n)
 }
@@ -248,9 +255,13 @@ impl BrowseRow {
     }
 }
 
-const BROWSE_ROW: &str = "SELECT l.id AS listing_id, l.created_at AS listed_at, l.price, p.id, p.vendor_id, \
-     l.category_path, p.slug, p.title, p.attributes, p.images, l.in_stock \
-     FROM listings l JOIN products p ON p.id = l.product_id";
+macro_rules! browse_row {
+    () => {
+        "SELECT l.id AS listing_id, l.created_at AS listed_at, l.price, p.id, p.vendor_id, \
+         l.category_path, p.slug, p.title, p.attributes, p.images, l.in_stock \
+         FROM listings l JOIN products p ON p.id = l.product_id"
+    };
+}
 
 /// The visible listings among `ids` in `brand`, as browse rows (in no
 /// particular order): search hits are hydrated with these.
@@ -259,8 +270,9 @@ pub async fn cards(
     brand: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<BrowseRow>, StoreError> {
-    Ok(diesel::sql_query(format!(
-        "{BROWSE_ROW} WHERE l.id = ANY($1) AND l.brand_id = $2 AND l.visible"
+    Ok(diesel::sql_query(concat!(
+        browse_row!(),
+        " WHERE l.id = ANY($1) AND l.brand_id = $2 AND l.visible"
     ))
     .bind::<Array<SqlUuid>, _>(ids)
     .bind::<SqlUuid, _>(brand)
@@ -269,13 +281,17 @@ pub async fn cards(
 }
 
 /// The browse statement for `b`, prefixed with `prefix` (`EXPLAIN` for tests
-/// and benchmarks). Only fixed fragments are joined; every value is bound.
+/// and benchmarks). Safe to build with `format!`: it joins only fixed
+/// fragments and `$n` placeholder numbers; every value is bound.
 fn browse_query(
     b: &Browse,
     prefix: &str,
 ) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery>
 {
-    let mut sql = format!("{prefix}{BROWSE_ROW} WHERE l.brand_id = $1 AND l.visible");
+    let mut sql = format!(
+        "{prefix}{} WHERE l.brand_id = $1 AND l.visible",
+        browse_row!()
+    );
     if b.in_stock {
         sql.push_str(" AND l.in_stock");
     }

@@ -3,8 +3,6 @@
 //! payment (reservation committed or released), and expiring reservations
 //! whose checkout never finished.
 
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{
     Array, Int4, Jsonb, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid,
@@ -568,27 +566,30 @@ pub struct OrderRow {
     pub created_at: DateTime<Utc>,
 }
 
-const ORDER_COLUMNS: &str = "o.id, o.status, o.region, o.region_version, o.currency::text AS currency, o.subtotal, \
+macro_rules! order_columns {
+    () => {
+        "o.id, o.status, o.region, o.region_version, o.currency::text AS currency, o.subtotal, \
      o.tax_total, o.excise_total, o.shipping_total, o.total, o.discount_total, o.loyalty_points, o.customer_id, \
      p.status AS payment_status, p.failure_code, o.created_at, \
-     (SELECT COALESCE(sum(b.quantity), 0) FROM backorders b WHERE b.order_id = o.id AND b.status IN ('held', 'open'))::bigint AS backordered";
+     (SELECT COALESCE(sum(b.quantity), 0) FROM backorders b WHERE b.order_id = o.id AND b.status IN ('held', 'open'))::bigint AS backordered"
+    };
+}
 
 pub async fn get(
     conn: &mut TenantConn,
     id: Uuid,
     brand: Option<Uuid>,
 ) -> Result<OrderRow, StoreError> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {ORDER_COLUMNS} FROM orders o LEFT JOIN payments p ON p.order_id = o.id \
-             WHERE o.id = $1 AND ($2::uuid IS NULL OR o.brand_id = $2)"
-        )
-    });
-    Ok(prepared(SQL.as_str())
-        .bind::<SqlUuid, _>(id)
-        .bind::<Nullable<SqlUuid>, _>(brand)
-        .get_result(conn.pg())
-        .await?)
+    Ok(prepared(concat!(
+        "SELECT ",
+        order_columns!(),
+        " FROM orders o LEFT JOIN payments p ON p.order_id = o.id \
+         WHERE o.id = $1 AND ($2::uuid IS NULL OR o.brand_id = $2)"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Nullable<SqlUuid>, _>(brand)
+    .get_result(conn.pg())
+    .await?)
 }
 
 /// Whether `access` opens the order: the customer it belongs to, or, for
@@ -639,8 +640,8 @@ pub async fn of_customer(
     let (at, id) = filter
         .before
         .map_or((None, None), |(a, i)| (Some(a), Some(i)));
-    Ok(diesel::sql_query(format!(
-        "SELECT {ORDER_COLUMNS} FROM orders o LEFT JOIN payments p ON p.order_id = o.id \
+    Ok(diesel::sql_query(concat!(
+        "SELECT ", order_columns!(), " FROM orders o LEFT JOIN payments p ON p.order_id = o.id \
          WHERE o.customer_id = $1 AND ($2::text IS NULL OR o.status = $2) \
          AND ($3::timestamptz IS NULL OR o.created_at >= $3) AND ($4::timestamptz IS NULL OR o.created_at < $4) \
          AND ($5::timestamptz IS NULL OR (o.created_at, o.id) < ($5, $6)) \
@@ -712,12 +713,16 @@ pub struct VendorOrderRow {
     pub awaiting_stock: i64,
 }
 
-const VENDOR_ORDER_COLUMNS: &str = "id, order_id, vendor_id, status, total, shipping, carrier, tracking_number, created_at, \
+macro_rules! vendor_order_columns {
+    () => {
+        "id, order_id, vendor_id, status, total, shipping, carrier, tracking_number, created_at, \
      (SELECT o.currency::text FROM orders o WHERE o.id = vendor_orders.order_id) AS currency, \
      (SELECT COALESCE(sum(b.quantity), 0) FROM backorders b JOIN variants v ON v.id = b.variant_id \
       JOIN products p ON p.id = v.product_id \
       WHERE b.order_id = vendor_orders.order_id AND p.vendor_id = vendor_orders.vendor_id \
-      AND b.status IN ('held', 'open'))::bigint AS awaiting_stock";
+      AND b.status IN ('held', 'open'))::bigint AS awaiting_stock"
+    };
+}
 
 /// A vendor's orders in a status, newest first, keyset-paginated (served
 /// by `vendor_orders_vendor_status_idx`).
@@ -729,8 +734,10 @@ pub async fn vendor_orders(
     limit: i64,
 ) -> Result<Vec<VendorOrderRow>, StoreError> {
     let (at, id) = before.map_or((None, None), |(a, i)| (Some(a), Some(i)));
-    Ok(diesel::sql_query(format!(
-        "SELECT {VENDOR_ORDER_COLUMNS} FROM vendor_orders WHERE vendor_id = $1 AND status = $2 \
+    Ok(diesel::sql_query(concat!(
+        "SELECT ",
+        vendor_order_columns!(),
+        " FROM vendor_orders WHERE vendor_id = $1 AND status = $2 \
          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) \
          ORDER BY created_at DESC, id DESC LIMIT $5"
     ))
@@ -764,8 +771,10 @@ pub async fn advance_vendor_order(
     carrier: Option<&str>,
     tracking: Option<&str>,
 ) -> Result<Result<VendorOrderRow, AdvanceRefused>, StoreError> {
-    let current: VendorOrderRow = diesel::sql_query(format!(
-        "SELECT {VENDOR_ORDER_COLUMNS} FROM vendor_orders WHERE id = $1 AND ($2::uuid IS NULL OR vendor_id = $2) FOR UPDATE"
+    let current: VendorOrderRow = diesel::sql_query(concat!(
+        "SELECT ",
+        vendor_order_columns!(),
+        " FROM vendor_orders WHERE id = $1 AND ($2::uuid IS NULL OR vendor_id = $2) FOR UPDATE"
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<Nullable<SqlUuid>, _>(vendor)
@@ -782,9 +791,9 @@ pub async fn advance_vendor_order(
         return Ok(Err(AdvanceRefused::AwaitingStock(current.awaiting_stock)));
     }
     let order_status = lock_status(conn, current.order_id).await?;
-    let updated: VendorOrderRow = diesel::sql_query(format!(
+    let updated: VendorOrderRow = diesel::sql_query(concat!(
         "UPDATE vendor_orders SET status = $2, carrier = COALESCE($3, carrier), tracking_number = COALESCE($4, tracking_number), \
-         updated_at = now() WHERE id = $1 RETURNING {VENDOR_ORDER_COLUMNS}"
+         updated_at = now() WHERE id = $1 RETURNING ", vendor_order_columns!()
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<Text, _>(to)

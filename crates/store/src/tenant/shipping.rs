@@ -2,8 +2,6 @@
 //! vendor's part of an order is the one for the most specific region of
 //! the order's region chain (`US-CA`, then `US`) that the vendor has set.
 
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
@@ -40,15 +38,18 @@ impl Rate {
     }
 }
 
-const COLUMNS: &str =
-    "vendor_id, region, currency::text AS currency, flat, per_item, free_over, updated_at";
+macro_rules! columns {
+    () => {
+        "vendor_id, region, currency::text AS currency, flat, per_item, free_over, updated_at"
+    };
+}
 
 /// Set (create or replace) a vendor's rate for a region and currency.
 pub async fn put(conn: &mut TenantConn, rate: &Rate) -> Result<Rate, StoreError> {
-    Ok(diesel::sql_query(format!(
+    Ok(diesel::sql_query(concat!(
         "INSERT INTO shipping_rates (vendor_id, region, currency, flat, per_item, free_over) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (vendor_id, region, currency) DO UPDATE SET flat = EXCLUDED.flat, per_item = EXCLUDED.per_item, \
-         free_over = EXCLUDED.free_over, updated_at = now() RETURNING {COLUMNS}"
+         free_over = EXCLUDED.free_over, updated_at = now() RETURNING ", columns!()
     ))
     .bind::<SqlUuid, _>(rate.vendor_id)
     .bind::<Text, _>(&rate.region)
@@ -62,8 +63,10 @@ pub async fn put(conn: &mut TenantConn, rate: &Rate) -> Result<Rate, StoreError>
 
 /// A vendor's rates, by region and currency.
 pub async fn of_vendor(conn: &mut TenantConn, vendor: Uuid) -> Result<Vec<Rate>, StoreError> {
-    Ok(diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM shipping_rates WHERE vendor_id = $1 ORDER BY region, currency"
+    Ok(diesel::sql_query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM shipping_rates WHERE vendor_id = $1 ORDER BY region, currency"
     ))
     .bind::<SqlUuid, _>(vendor)
     .load(conn.pg())
@@ -77,8 +80,8 @@ pub async fn delete(
     region: &str,
     currency: &str,
 ) -> Result<Rate, StoreError> {
-    diesel::sql_query(format!(
-        "DELETE FROM shipping_rates WHERE vendor_id = $1 AND region = $2 AND currency = $3 RETURNING {COLUMNS}"
+    diesel::sql_query(concat!(
+        "DELETE FROM shipping_rates WHERE vendor_id = $1 AND region = $2 AND currency = $3 RETURNING ", columns!()
     ))
     .bind::<SqlUuid, _>(vendor)
     .bind::<Text, _>(region)
@@ -100,17 +103,16 @@ pub async fn for_order(
         return Ok(Vec::new());
     }
     // Run on every checkout: kept prepared.
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT DISTINCT ON (vendor_id) {COLUMNS} FROM shipping_rates \
-             WHERE vendor_id = ANY($1) AND region = ANY($2) AND currency = $3 \
-             ORDER BY vendor_id, array_position($2, region)"
-        )
-    });
-    Ok(crate::prepared::prepared(SQL.as_str())
-        .bind::<Array<SqlUuid>, _>(vendors)
-        .bind::<Array<Text>, _>(regions)
-        .bind::<Text, _>(currency)
-        .load(conn.pg())
-        .await?)
+    Ok(crate::prepared::prepared(concat!(
+        "SELECT DISTINCT ON (vendor_id) ",
+        columns!(),
+        " FROM shipping_rates \
+         WHERE vendor_id = ANY($1) AND region = ANY($2) AND currency = $3 \
+         ORDER BY vendor_id, array_position($2, region)"
+    ))
+    .bind::<Array<SqlUuid>, _>(vendors)
+    .bind::<Array<Text>, _>(regions)
+    .bind::<Text, _>(currency)
+    .load(conn.pg())
+    .await?)
 }

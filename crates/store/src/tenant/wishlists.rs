@@ -26,8 +26,12 @@ pub struct Wishlist {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "w.id, w.customer_id, w.brand_id, w.name, w.share_token, \
-     (SELECT count(*) FROM wishlist_items i WHERE i.wishlist_id = w.id) AS items, w.created_at";
+macro_rules! columns {
+    () => {
+        "w.id, w.customer_id, w.brand_id, w.name, w.share_token, \
+     (SELECT count(*) FROM wishlist_items i WHERE i.wishlist_id = w.id) AS items, w.created_at"
+    };
+}
 
 /// A product on a list, as the list's brand shows it now.
 #[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
@@ -69,8 +73,10 @@ pub async fn list(
     customer: Uuid,
     brand: Option<Uuid>,
 ) -> Result<Vec<Wishlist>, StoreError> {
-    Ok(diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM wishlists w WHERE w.customer_id = $1 AND ($2::uuid IS NULL OR w.brand_id = $2) \
+    Ok(diesel::sql_query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM wishlists w WHERE w.customer_id = $1 AND ($2::uuid IS NULL OR w.brand_id = $2) \
          ORDER BY w.id LIMIT 500"
     ))
     .bind::<SqlUuid, _>(customer)
@@ -86,8 +92,10 @@ pub async fn get(
     brand: Uuid,
     id: Uuid,
 ) -> Result<Wishlist, StoreError> {
-    Ok(diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM wishlists w WHERE w.id = $1 AND w.customer_id = $2 AND w.brand_id = $3 FOR UPDATE"
+    Ok(diesel::sql_query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM wishlists w WHERE w.id = $1 AND w.customer_id = $2 AND w.brand_id = $3 FOR UPDATE"
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<SqlUuid, _>(customer)
@@ -102,8 +110,10 @@ pub async fn shared(
     brand: Uuid,
     token: &str,
 ) -> Result<Wishlist, StoreError> {
-    Ok(diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM wishlists w WHERE w.share_token = $1 AND w.brand_id = $2"
+    Ok(diesel::sql_query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM wishlists w WHERE w.share_token = $1 AND w.brand_id = $2"
     ))
     .bind::<Text, _>(token)
     .bind::<SqlUuid, _>(brand)
