@@ -30,9 +30,5 @@ pub async fn cart_access(
     token: Option<String>,
     session: Option<String>,
 ) -> ApiResult<Access> {
-    let customer = match &token {
-        None => signed_in(state, key, session.as_deref()).await?,
-        Some(_) => None,
-    };
-    Ok(carts::access_from(token, customer)?)
+    Ok(carts::open(state, key, carts::Credentials { token, session }).await?)
 }
