@@ -189,6 +189,7 @@ impl<R: Refusal> From<Failure<R>> for ApiError {
         match failure {
             Failure::Refused(refusal) => Self::refused(&refusal),
             Failure::Store(err) => Self::from(err),
+            Failure::Internal(cause) => Self::internal(cause),
         }
     }
 }

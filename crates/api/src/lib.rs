@@ -3,7 +3,6 @@
 //! endpoints (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/docs`).
 
 pub mod auth;
-pub mod customer_auth;
 pub mod decimal;
 pub mod error;
 pub mod metrics;

@@ -1,6 +1,8 @@
 //! Request parts several resources share, resolved in one place: who is
-//! shopping (`X-Customer-Token`) and how a cart is opened (`X-Cart-Token`,
-//! or its owner's session).
+//! shopping (`X-Customer-Token`), how a cart is opened (`X-Cart-Token`,
+//! or its owner's session), and the client's address.
+
+use std::net::IpAddr;
 
 use bazaar_commerce::{carts, sessions};
 use bazaar_store::tenant::carts::Access;
@@ -30,9 +32,23 @@ pub async fn cart_access(
     token: Option<String>,
     session: Option<String>,
 ) -> ApiResult<Access> {
-    let customer = match &token {
-        None => signed_in(state, key, session.as_deref()).await?,
-        Some(_) => None,
-    };
-    Ok(carts::access_from(token, customer)?)
+    Ok(carts::open(state, key, carts::Credentials { token, session }).await?)
+}
+
+/// The address a request comes from: the configured proxy header's last
+/// entry (the one the nearest proxy appended; earlier entries are whatever
+/// the client sent) when set and well-formed, else the peer address.
+pub fn client_address(state: &AppState, req: &poem::Request) -> String {
+    if let Some(header) = &state.settings.customers.client_ip_header
+        && let Some(value) = req.headers().get(header.as_str())
+        && let Ok(text) = value.to_str()
+        && let Some(last) = text.rsplit(',').next()
+        && let Ok(ip) = last.trim().parse::<IpAddr>()
+    {
+        return ip.to_string();
+    }
+    match req.remote_addr().as_socket_addr() {
+        Some(addr) => addr.ip().to_string(),
+        None => "unknown".to_owned(),
+    }
 }

@@ -2,6 +2,8 @@
 //! window, a rule broken), declared once so no route module imports
 //! another.
 
+use bazaar_store::tenant::customers::{AgeVerification, Customer, SHARED_REALM};
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use uuid::Uuid;
@@ -81,4 +83,68 @@ pub struct RuleViolation {
     /// `incompatible_measure`.
     pub code: String,
     pub message: String,
+}
+
+/// A shopper's account.
+#[derive(Debug, Object)]
+pub struct CustomerView {
+    pub id: Uuid,
+    /// The brand the account was opened in.
+    pub brand_id: Uuid,
+    /// Whether the account works in every brand of the tenant.
+    pub shared_across_brands: bool,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub loyalty_points: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Customer> for CustomerView {
+    fn from(c: Customer) -> Self {
+        Self {
+            id: c.id,
+            brand_id: c.brand_id,
+            shared_across_brands: c.realm == SHARED_REALM,
+            email: c.email,
+            email_verified: c.email_verified_at.is_some(),
+            name: c.name,
+            phone: c.phone,
+            date_of_birth: c.date_of_birth,
+            loyalty_points: c.loyalty_balance,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// An age verification: who checked the date of birth, how and when.
+#[derive(Debug, Object)]
+pub struct AgeVerificationView {
+    pub id: Uuid,
+    pub date_of_birth: NaiveDate,
+    /// How it was checked (e.g. `id_document`, `credit_bureau`).
+    pub method: String,
+    /// The checker's reference.
+    pub reference: Option<String>,
+    pub verified_at: DateTime<Utc>,
+    pub verified_by: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<String>,
+}
+
+impl From<AgeVerification> for AgeVerificationView {
+    fn from(v: AgeVerification) -> Self {
+        Self {
+            id: v.id,
+            date_of_birth: v.date_of_birth,
+            method: v.method,
+            reference: v.reference,
+            verified_at: v.verified_at,
+            verified_by: v.verified_by,
+            revoked_at: v.revoked_at,
+            revoked_by: v.revoked_by,
+        }
+    }
 }

@@ -13,6 +13,7 @@ pub mod carts;
 pub mod catalog_cache;
 pub mod checkout;
 pub mod context;
+pub mod customers;
 pub mod orders;
 pub mod refusal;
 pub mod regions;

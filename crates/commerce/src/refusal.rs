@@ -46,12 +46,16 @@ impl Refusal for bazaar_domain::DomainError {
     }
 }
 
-/// Why a use case did not succeed: a refusal (the caller's to fix), or the
-/// database (the service's: busy, unreachable, or a bug).
+/// Why a use case did not succeed: a refusal (the caller's to fix), the
+/// database (the service's: busy, unreachable, or a bug), or a bug in the
+/// service itself.
 #[derive(Debug)]
 pub enum Failure<R> {
     Refused(R),
     Store(StoreError),
+    /// Something that cannot fail did (a password hash that does not
+    /// parse, a worker thread that panicked): the cause, for the log.
+    Internal(String),
 }
 
 /// A use case's result.
@@ -75,6 +79,7 @@ impl<R> Failure<R> {
         match self {
             Failure::Refused(r) => Failure::Refused(f(r)),
             Failure::Store(e) => Failure::Store(e),
+            Failure::Internal(cause) => Failure::Internal(cause),
         }
     }
 }

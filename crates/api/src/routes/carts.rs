@@ -1,26 +1,23 @@
 //! `/v1/carts`: guest carts for storefronts. A cart belongs to one brand
 //! and one region, is reached with its id and token (`X-Cart-Token`), and
 //! is priced live from the region pack on every read: tax per line, the
-//! delivery window, age verification and any rule the cart breaks.
+//! delivery window, age verification and any rule the cart breaks. The
+//! edge of `bazaar_commerce::carts`.
 
-use bazaar_commerce::carts::{Priced, available, contents, price_cart};
-use bazaar_domain::validate;
-use bazaar_store::StoreError;
-use bazaar_store::tenant::carts::{self as store, Cart, PricedLine};
-use bazaar_store::tenant::shipping::Rate;
-use bazaar_store::tenant::{brands, products};
+use bazaar_commerce::carts::change::{self, CartUpdate};
+use bazaar_commerce::carts::create::{self, CreatedCart};
+use bazaar_commerce::carts::{Credentials, PricedCart, abandoned};
+use bazaar_store::tenant::carts::Cart;
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Object, OpenApi};
-
 use uuid::Uuid;
 
 use super::{Created, Tag, money};
-use crate::auth::{ApiKey, TenantKey};
-use crate::error::{ApiError, ApiResult};
+use crate::auth::ApiKey;
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::types::{QuotedWindow, RuleViolation};
 
@@ -161,105 +158,65 @@ pub struct AbandonedCarts {
     pub items: Vec<AbandonedCart>,
 }
 
-pub struct CartsApi {
-    pub state: AppState,
-}
-
-impl CartsApi {
-    /// How the caller opens the cart: its token, or its owner's session.
-    async fn access(
-        &self,
-        key: &TenantKey,
-        token: Option<String>,
-        session: Option<String>,
-    ) -> ApiResult<store::Access> {
-        crate::request_parts::cart_access(&self.state, key, token, session).await
-    }
-
-    /// Check a region for a cart of this tenant: in force and sold in.
-    async fn check_region(&self, key: &TenantKey, region: &str) -> ApiResult<()> {
-        bazaar_commerce::regions::check_enabled(&self.state, key, region).await?;
-        Ok(bazaar_commerce::regions::check_in_force(
-            &self.state,
-            &[region.to_owned()],
-        )?)
-    }
-
-    /// Price `cart` with its lines against its region pack.
-    fn view(&self, cart: Cart, lines: Vec<PricedLine>, rates: Vec<Rate>) -> ApiResult<CartView> {
-        let Priced {
-            region,
-            quote: q,
-            shipments,
-        } = price_cart(&self.state.regions, &cart, &lines, &rates)?;
-        let currency = cart.currency.trim().to_owned();
-        let unit_price = |l: &PricedLine| l.listing_price.unwrap_or(l.price);
-        let priced: Vec<&PricedLine> = lines.iter().filter(|l| available(l, &currency)).collect();
-        let mut taxed = q.lines.iter();
-        let out_lines = lines
-            .iter()
-            .map(|l| {
-                let t = if available(l, &currency) {
-                    taxed.next()
-                } else {
-                    None
-                };
-                CartLine {
-                    id: l.id,
-                    variant_id: l.variant_id,
-                    product_id: l.product_id,
-                    sku: l.sku.clone(),
-                    title: format!("{} — {}", l.product_title, l.variant_title),
-                    quantity: l.quantity,
-                    unit_price: money(unit_price(l), &currency),
-                    tax_category: l.tax_category.clone(),
-                    available: available(l, &currency),
-                    net: t.map(|t| money(t.net, &currency)),
-                    tax: t.map(|t| money(t.tax, &currency)),
-                    excise: t.map(|t| money(t.excise, &currency)),
-                    gross: t.map(|t| money(t.gross, &currency)),
-                }
-            })
-            .collect();
-        // Age checks come from the pack and from the variant's own flag.
-        let age_required = q.age_verification_required || priced.iter().any(|l| l.age_restricted);
-        Ok(CartView {
-            id: cart.id,
-            brand_id: cart.brand_id,
-            region: region.code.clone(),
-            region_version: region.version.clone(),
-            tax_inclusive: region.tax.inclusive,
-            contact_email: cart.contact_email,
-            lines: out_lines,
-            shipping: shipments
+impl From<PricedCart> for CartView {
+    fn from(p: PricedCart) -> Self {
+        let currency = p.cart.currency.trim().to_owned();
+        Self {
+            id: p.cart.id,
+            brand_id: p.cart.brand_id,
+            region: p.region.code.clone(),
+            region_version: p.region.version.clone(),
+            tax_inclusive: p.region.tax.inclusive,
+            contact_email: p.cart.contact_email,
+            lines: p
+                .lines
                 .into_iter()
-                .zip(q.shipping.iter())
-                .map(|((vendor_id, rate_region), t)| CartShipping {
-                    vendor_id,
-                    rate_region,
-                    net: money(t.net, &currency),
-                    tax: money(t.tax, &currency),
-                    gross: money(t.gross, &currency),
+                .map(|q| {
+                    let (l, t) = (q.line, q.tax);
+                    CartLine {
+                        id: l.id,
+                        variant_id: l.variant_id,
+                        product_id: l.product_id,
+                        title: format!("{} — {}", l.product_title, l.variant_title),
+                        sku: l.sku,
+                        quantity: l.quantity,
+                        unit_price: money(l.listing_price.unwrap_or(l.price), &currency),
+                        tax_category: l.tax_category,
+                        available: q.available,
+                        net: t.as_ref().map(|t| money(t.net, &currency)),
+                        tax: t.as_ref().map(|t| money(t.tax, &currency)),
+                        excise: t.as_ref().map(|t| money(t.excise, &currency)),
+                        gross: t.as_ref().map(|t| money(t.gross, &currency)),
+                    }
+                })
+                .collect(),
+            shipping: p
+                .shipping
+                .into_iter()
+                .map(|s| CartShipping {
+                    vendor_id: s.vendor_id,
+                    rate_region: s.rate_region,
+                    net: money(s.tax.net, &currency),
+                    tax: money(s.tax.tax, &currency),
+                    gross: money(s.tax.gross, &currency),
                 })
                 .collect(),
             totals: CartTotals {
-                net: money(q.totals.net, &currency),
-                shipping: money(q.totals.shipping, &currency),
-                tax: money(q.totals.tax, &currency),
-                excise: money(q.totals.excise, &currency),
-                gross: money(q.totals.gross, &currency),
+                net: money(p.totals.net, &currency),
+                shipping: money(p.totals.shipping, &currency),
+                tax: money(p.totals.tax, &currency),
+                excise: money(p.totals.excise, &currency),
+                gross: money(p.totals.gross, &currency),
             },
-            delivery_open: q.delivery.open,
-            next_delivery_window: q.delivery.next_window.map(|w| QuotedWindow {
+            delivery_open: p.delivery.open,
+            next_delivery_window: p.delivery.next_window.map(|w| QuotedWindow {
                 starts_at: w.starts_at,
                 ends_at: w.ends_at,
             }),
-            age_verification_required: age_required,
-            violations: q
+            age_verification_required: p.age_verification_required,
+            violations: p
                 .violations
                 .into_iter()
-                // Age is settled at checkout, against the customer's verification.
-                .filter(|v| v.code != "age_verification_required")
                 .map(|v| RuleViolation {
                     rule: v.rule,
                     code: v.code.to_owned(),
@@ -267,92 +224,33 @@ impl CartsApi {
                 })
                 .collect(),
             currency,
-            last_activity_at: cart.last_activity_at,
-        })
+            last_activity_at: p.cart.last_activity_at,
+        }
     }
+}
 
-    /// Set a line's quantity (0 removes it) and return the cart priced.
-    async fn set_line(
-        &self,
-        key: &TenantKey,
-        cart_id: Uuid,
-        access: store::Access,
-        line: Uuid,
-        quantity: i32,
-    ) -> ApiResult<CartView> {
-        self.with_cart(key, cart_id, access, move |conn, cart| {
-            async move {
-                match store::set_quantity(conn, cart.id, line, quantity).await {
-                    Ok(()) => Ok(Ok(())),
-                    Err(StoreError::NotFound) => Ok(Err(ApiError::not_found(
-                        "line_not_found",
-                        "no line with that id in this cart",
-                    ))),
-                    Err(e) => Err(e),
-                }
-            }
-            .boxed()
-        })
-        .await
+impl From<CreatedCart> for NewCart {
+    fn from(c: CreatedCart) -> Self {
+        Self {
+            cart: c.cart.into(),
+            token: c.token,
+        }
     }
+}
 
-    /// Run `work` on the cart (checked against its token or owner, and its
-    /// brand) and
-    /// return the cart priced afterwards.
-    async fn with_cart<F>(
-        &self,
-        key: &TenantKey,
-        id: Uuid,
-        access: store::Access,
-        work: F,
-    ) -> ApiResult<CartView>
-    where
-        F: for<'r> FnOnce(
-                &'r mut bazaar_store::TenantConn,
-                Cart,
-            ) -> futures_util::future::BoxFuture<
-                'r,
-                Result<Result<(), ApiError>, StoreError>,
-            > + Send
-            + 'static,
-    {
-        let brand = key.storefront()?;
-        let regions = self.state.regions.clone();
-        let (cart, (lines, rates)) = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    let cart = store::get(conn, id, brand, &access).await?;
-                    if cart.status != "open" {
-                        return Ok(Err(ApiError::conflict(
-                            "cart_checked_out",
-                            "this cart has been checked out and cannot change; start a new cart",
-                        )));
-                    }
-                    if let Err(e) = work(conn, cart.clone()).await? {
-                        return Ok(Err(e));
-                    }
-                    let cart = store::get(conn, id, brand, &access).await?;
-                    let contents = contents(conn, &regions, &cart).await?;
-                    Ok(Ok((cart, contents)))
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found(
-                    "cart_not_found",
-                    "no cart with that id and token in this storefront",
-                ),
-                StoreError::Constraint { .. } => ApiError::unprocessable(
-                    "quantity_too_large",
-                    "a line holds at most 10,000 items",
-                ),
-                other => other.into(),
-            })??;
-        self.view(cart, lines, rates)
+impl From<Cart> for AbandonedCart {
+    fn from(c: Cart) -> Self {
+        Self {
+            id: c.id,
+            brand_id: c.brand_id,
+            contact_email: c.contact_email,
+            last_activity_at: c.last_activity_at,
+        }
     }
+}
+
+pub struct CartsApi {
+    pub state: AppState,
 }
 
 #[OpenApi(prefix_path = "/v1/carts", tag = "Tag::Carts")]
@@ -374,59 +272,13 @@ impl CartsApi {
         body: Json<CreateCart>,
     ) -> ApiResult<Created<NewCart>> {
         let key = auth.0.tenant()?;
-        let brand_id = key.storefront()?;
-        let customer = match session.0 {
-            Some(token) => Some(
-                crate::customer_auth::shopper(&self.state, key, &token)
-                    .await?
-                    .customer_id,
-            ),
-            None => None,
+        let new = create::NewCart {
+            region: body.0.region,
+            contact_email: body.0.contact_email,
+            session: session.0,
         };
-        let body = body.0;
-        if let Some(email) = &body.contact_email {
-            validate::email(email)?;
-        }
-        let brand = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| brands::get(conn, brand_id).boxed())
-            .await
-            .map_err(|e| ApiError::from_store(e, "brand"))?;
-        let region = body
-            .region
-            .or(brand.default_region.clone())
-            .ok_or_else(|| {
-                ApiError::unprocessable(
-                    "region_required",
-                    "the brand has no default region; say which region the cart is in (`region`)",
-                )
-            })?;
-        self.check_region(key, &region).await?;
-        let currency = brand.currency.trim().to_owned();
-        let email = body.contact_email;
-        let (cart, token) = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    store::create(
-                        conn,
-                        brand_id,
-                        &region,
-                        &currency,
-                        email.as_deref(),
-                        customer,
-                    )
-                    .await
-                }
-                .boxed()
-            })
-            .await?;
-        Ok(Created::Created(Json(NewCart {
-            cart: self.view(cart, Vec::new(), Vec::new())?,
-            token: customer.is_none().then_some(token),
-        })))
+        let created = create::create(&self.state, key, new).await?;
+        Ok(Created::Created(Json(created.into())))
     }
 
     /// Get a cart, priced now
@@ -444,15 +296,12 @@ impl CartsApi {
         session: Header<Option<String>>,
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
-        Ok(Json(
-            self.with_cart(
-                key,
-                cart_id.0,
-                self.access(key, token.0, session.0).await?,
-                |_, _| async { Ok(Ok(())) }.boxed(),
-            )
-            .await?,
-        ))
+        let credentials = Credentials {
+            token: token.0,
+            session: session.0,
+        };
+        let cart = change::get(&self.state, key, cart_id.0, credentials).await?;
+        Ok(Json(cart.into()))
     }
 
     /// Change a cart's region or contact
@@ -471,34 +320,16 @@ impl CartsApi {
         body: Json<UpdateCart>,
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
-        let body = body.0;
-        if let Some(region) = &body.region {
-            self.check_region(key, region).await?;
-        }
-        let email = match body.contact_email {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(e) => {
-                validate::email(&e)?;
-                Some(Some(e))
-            }
+        let credentials = Credentials {
+            token: token.0,
+            session: session.0,
         };
-        let region = body.region;
-        let view = self
-            .with_cart(
-                key,
-                cart_id.0,
-                self.access(key, token.0, session.0).await?,
-                move |conn, cart| {
-                    async move {
-                        store::update(conn, cart.id, region, email).await?;
-                        Ok(Ok(()))
-                    }
-                    .boxed()
-                },
-            )
-            .await?;
-        Ok(Json(view))
+        let update = CartUpdate {
+            region: body.0.region,
+            contact_email: body.0.contact_email.into(),
+        };
+        let cart = change::update(&self.state, key, cart_id.0, credentials, update).await?;
+        Ok(Json(cart.into()))
     }
 
     /// Add to a cart
@@ -521,60 +352,24 @@ impl CartsApi {
         body: Json<AddLine>,
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
+        let credentials = Credentials {
+            token: token.0,
+            session: session.0,
+        };
         let AddLine {
             variant_id,
             quantity,
         } = body.0;
-        let view = self
-            .with_cart(
-                key,
-                cart_id.0,
-                self.access(key, token.0, session.0).await?,
-                move |conn, cart| {
-                    async move {
-                        let variant = products::variants_by_id(conn, variant_id).await?;
-                        let shown = match &variant {
-                            Some(v) => bazaar_store::tenant::listings::storefront_product(
-                                conn,
-                                cart.brand_id,
-                                Some(v.product_id),
-                                None,
-                            )
-                            .await
-                            .map(|_| true)
-                            .or_else(|e| {
-                                if matches!(e, StoreError::NotFound) {
-                                    Ok(false)
-                                } else {
-                                    Err(e)
-                                }
-                            })?,
-                            None => false,
-                        };
-                        let Some(variant) = variant.filter(|_| shown) else {
-                            return Ok(Err(ApiError::unprocessable(
-                                "variant_not_available",
-                                "no variant with that id is sold in this storefront",
-                            )));
-                        };
-                        if variant.currency.trim() != cart.currency.trim() {
-                            return Ok(Err(ApiError::unprocessable(
-                                "currency_mismatch",
-                                format!(
-                                    "the variant is priced in {}, the cart in {}",
-                                    variant.currency.trim(),
-                                    cart.currency.trim()
-                                ),
-                            )));
-                        }
-                        store::add(conn, cart.id, variant.id, quantity).await?;
-                        Ok(Ok(()))
-                    }
-                    .boxed()
-                },
-            )
-            .await?;
-        Ok(Json(view))
+        let cart = change::add_line(
+            &self.state,
+            key,
+            cart_id.0,
+            credentials,
+            variant_id,
+            quantity,
+        )
+        .await?;
+        Ok(Json(cart.into()))
     }
 
     /// Change a line's quantity
@@ -598,17 +393,20 @@ impl CartsApi {
         body: Json<SetQuantity>,
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
-        let (line, quantity) = (line_id.0, body.0.quantity);
-        Ok(Json(
-            self.set_line(
-                key,
-                cart_id.0,
-                self.access(key, token.0, session.0).await?,
-                line,
-                quantity,
-            )
-            .await?,
-        ))
+        let credentials = Credentials {
+            token: token.0,
+            session: session.0,
+        };
+        let cart = change::set_quantity(
+            &self.state,
+            key,
+            cart_id.0,
+            credentials,
+            line_id.0,
+            body.0.quantity,
+        )
+        .await?;
+        Ok(Json(cart.into()))
     }
 
     /// Remove a line
@@ -631,17 +429,13 @@ impl CartsApi {
         session: Header<Option<String>>,
     ) -> ApiResult<Json<CartView>> {
         let key = auth.0.tenant()?;
-        let line = line_id.0;
-        Ok(Json(
-            self.set_line(
-                key,
-                cart_id.0,
-                self.access(key, token.0, session.0).await?,
-                line,
-                0,
-            )
-            .await?,
-        ))
+        let credentials = Credentials {
+            token: token.0,
+            session: session.0,
+        };
+        let cart =
+            change::set_quantity(&self.state, key, cart_id.0, credentials, line_id.0, 0).await?;
+        Ok(Json(cart.into()))
     }
 
     /// Announce abandoned carts
@@ -660,25 +454,9 @@ impl CartsApi {
         body: Json<AbandonedQuery>,
     ) -> ApiResult<Json<AbandonedCarts>> {
         let key = auth.0.tenant()?;
-        key.admin()?;
-        let cutoff = Utc::now() - chrono::Duration::hours(i64::from(body.0.idle_hours));
-        let carts = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                store::announce_abandoned(conn, cutoff).boxed()
-            })
-            .await?;
+        let carts = abandoned::announce(&self.state, key, body.0.idle_hours).await?;
         Ok(Json(AbandonedCarts {
-            items: carts
-                .into_iter()
-                .map(|c| AbandonedCart {
-                    id: c.id,
-                    brand_id: c.brand_id,
-                    contact_email: c.contact_email,
-                    last_activity_at: c.last_activity_at,
-                })
-                .collect(),
+            items: carts.into_iter().map(Into::into).collect(),
         }))
     }
 }

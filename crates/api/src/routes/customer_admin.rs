@@ -1,24 +1,23 @@
 //! The tenant admin's side of customers: finding accounts, recording and
 //! revoking age verifications, erasing an account on request, and the
-//! tenant's customer settings (shared accounts, the loyalty rule).
+//! tenant's customer settings (shared accounts, the loyalty rule). The
+//! edge of `bazaar_commerce::customers::{admin, settings}`.
 
-use bazaar_store::StoreError;
-use bazaar_store::tenant::customers::{self as store, Settings};
-use bazaar_store::tenant::loyalty;
+use bazaar_commerce::customers::admin::{self, AgeCheck};
+use bazaar_commerce::customers::settings;
+use bazaar_store::tenant::customers::Settings;
 use chrono::NaiveDate;
-use futures_util::FutureExt;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::customers::{AgeVerificationView, CustomerView, erase};
 use super::{Created, NoContent, Tag, page_of, page_request};
-use crate::auth::{ApiKey, TenantKey};
+use crate::auth::ApiKey;
 use crate::decimal::DecimalString;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::types::{AgeVerificationView, CustomerView};
 
 page_of!(CustomerPage, CustomerView);
 
@@ -102,19 +101,18 @@ pub struct CustomerSettingsInput {
     pub loyalty_expiry_days: Option<i32>,
 }
 
+impl From<admin::CustomerRecord> for CustomerRecord {
+    fn from(r: admin::CustomerRecord) -> Self {
+        Self {
+            customer: r.customer.into(),
+            age_verifications: r.age_verifications.into_iter().map(Into::into).collect(),
+            loyalty_ledger_sum: r.loyalty_ledger_sum,
+        }
+    }
+}
+
 pub struct CustomerAdminApi {
     pub state: AppState,
-}
-
-fn admin(auth: &ApiKey) -> ApiResult<&TenantKey> {
-    let key = auth.0.tenant()?;
-    key.admin()?;
-    Ok(key)
-}
-
-/// Who did it, for the audit trail: the admin key.
-fn actor(key: &TenantKey) -> String {
-    format!("key:{}", key.key_id)
 }
 
 #[OpenApi(tag = "Tag::Customers")]
@@ -138,16 +136,9 @@ impl CustomerAdminApi {
         /// The `next_cursor` of the previous page.
         cursor: Query<Option<Uuid>>,
     ) -> ApiResult<Json<CustomerPage>> {
-        let key = admin(&auth)?;
+        let key = auth.0.tenant()?;
         let page = page_request(limit.0, cursor.0);
-        let email = email.0;
-        let rows = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                async move { store::list(conn, email.as_deref(), page).await }.boxed()
-            })
-            .await?;
+        let rows = admin::list(&self.state, key, email.0, page).await?;
         Ok(Json(rows.map(CustomerView::from).into()))
     }
 
@@ -158,8 +149,9 @@ impl CustomerAdminApi {
         operation_id = "get_customer"
     )]
     async fn get(&self, auth: ApiKey, customer_id: Path<Uuid>) -> ApiResult<Json<CustomerRecord>> {
-        let key = admin(&auth)?;
-        Ok(Json(self.record(key, customer_id.0).await?))
+        let key = auth.0.tenant()?;
+        let record = admin::record(&self.state, key, customer_id.0).await?;
+        Ok(Json(record.into()))
     }
 
     /// Erase a customer
@@ -172,8 +164,8 @@ impl CustomerAdminApi {
         operation_id = "erase_customer"
     )]
     async fn erase(&self, auth: ApiKey, customer_id: Path<Uuid>) -> ApiResult<NoContent> {
-        let key = admin(&auth)?;
-        erase(&self.state, key, customer_id.0).await?;
+        let key = auth.0.tenant()?;
+        admin::erase(&self.state, key, customer_id.0).await?;
         Ok(NoContent::Done)
     }
 
@@ -193,46 +185,18 @@ impl CustomerAdminApi {
         customer_id: Path<Uuid>,
         body: Json<VerifyAge>,
     ) -> ApiResult<Created<AgeVerificationView>> {
-        let key = admin(&auth)?;
+        let key = auth.0.tenant()?;
         let VerifyAge {
             date_of_birth,
             method,
             reference,
         } = body.0;
-        let method = method.trim().to_owned();
-        if method.is_empty() || method.len() > 64 {
-            return Err(ApiError::unprocessable(
-                "invalid_method",
-                "`method` needs 1 to 64 characters, e.g. `id_document`",
-            ));
-        }
-        if reference.as_ref().is_some_and(|r| r.len() > 200) {
-            return Err(ApiError::unprocessable(
-                "invalid_reference",
-                "`reference` is at most 200 characters",
-            ));
-        }
-        let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(date_of_birth);
-        if date_of_birth >= chrono::Utc::now().date_naive() || date_of_birth < earliest {
-            return Err(ApiError::unprocessable(
-                "invalid_date_of_birth",
-                "`date_of_birth` must be a past date after 1900",
-            ));
-        }
-        let (id, by) = (customer_id.0, actor(key));
-        let v = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    store::get(conn, id, None).await?;
-                    store::verify_age(conn, id, date_of_birth, &method, reference.as_deref(), &by)
-                        .await
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| ApiError::from_store(e, "customer"))?;
+        let check = AgeCheck {
+            date_of_birth,
+            method,
+            reference,
+        };
+        let v = admin::verify_age(&self.state, key, customer_id.0, check).await?;
         Ok(Created::Created(Json(v.into())))
     }
 
@@ -243,26 +207,8 @@ impl CustomerAdminApi {
         operation_id = "revoke_customer_age_verification"
     )]
     async fn revoke(&self, auth: ApiKey, customer_id: Path<Uuid>) -> ApiResult<NoContent> {
-        let key = admin(&auth)?;
-        let (id, by) = (customer_id.0, actor(key));
-        let revoked = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    store::get(conn, id, None).await?;
-                    store::revoke_verification(conn, id, &by).await
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| ApiError::from_store(e, "customer"))?;
-        if !revoked {
-            return Err(ApiError::not_found(
-                "age_verification_not_found",
-                "this customer has no age verification in force",
-            ));
-        }
+        let key = auth.0.tenant()?;
+        admin::revoke_age_verification(&self.state, key, customer_id.0).await?;
         Ok(NoContent::Done)
     }
 
@@ -273,12 +219,8 @@ impl CustomerAdminApi {
         operation_id = "get_customer_settings"
     )]
     async fn settings(&self, auth: ApiKey) -> ApiResult<Json<CustomerSettingsView>> {
-        let key = admin(&auth)?;
-        let s = self
-            .state
-            .db
-            .tenant_read(&key.schema, |conn| store::settings(conn).boxed())
-            .await?;
+        let key = auth.0.tenant()?;
+        let s = settings::get(&self.state, key).await?;
         Ok(Json(s.into()))
     }
 
@@ -296,72 +238,15 @@ impl CustomerAdminApi {
         auth: ApiKey,
         body: Json<CustomerSettingsInput>,
     ) -> ApiResult<Json<CustomerSettingsView>> {
-        let key = admin(&auth)?;
+        let key = auth.0.tenant()?;
         let body = body.0;
-        let (per_unit, value) = (body.loyalty_points_per_unit.0, body.loyalty_point_value.0);
-        if per_unit.scale() > 4 || value.scale() > 4 {
-            return Err(ApiError::unprocessable(
-                "invalid_loyalty_rule",
-                "loyalty rates have at most 4 decimal places",
-            ));
-        }
-        if per_unit < Decimal::ZERO || per_unit > Decimal::from(10_000) {
-            return Err(ApiError::unprocessable(
-                "invalid_loyalty_rule",
-                "`loyalty_points_per_unit` must be between 0 and 10000",
-            ));
-        }
-        if value <= Decimal::ZERO || value > Decimal::from(1_000_000) {
-            return Err(ApiError::unprocessable(
-                "invalid_loyalty_rule",
-                "`loyalty_point_value` must be more than 0 (and at most 1000000)",
-            ));
-        }
         let new = Settings {
             account_scope: body.account_scope.as_str().to_owned(),
-            loyalty_points_per_unit: per_unit,
-            loyalty_point_value: value,
+            loyalty_points_per_unit: body.loyalty_points_per_unit.0,
+            loyalty_point_value: body.loyalty_point_value.0,
             loyalty_expiry_days: body.loyalty_expiry_days,
         };
-        let saved = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move { store::update_settings(conn, &new).await }.boxed()
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => ApiError::conflict(
-                    "accounts_conflict",
-                    "two brands have accounts with the same email, so accounts cannot be shared \
-                     yet; erase or change one of each pair first",
-                ),
-                other => other.into(),
-            })?;
+        let saved = settings::update(&self.state, key, new).await?;
         Ok(Json(saved.into()))
-    }
-}
-
-impl CustomerAdminApi {
-    async fn record(&self, key: &TenantKey, id: Uuid) -> ApiResult<CustomerRecord> {
-        let (customer, verifications, (_, ledger)) = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                async move {
-                    let c = store::get(conn, id, None).await?;
-                    let v = store::verifications(conn, id).await?;
-                    let b = loyalty::balances(conn, id).await?;
-                    Ok((c, v, b))
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| ApiError::from_store(e, "customer"))?;
-        Ok(CustomerRecord {
-            customer: customer.into(),
-            age_verifications: verifications.into_iter().map(Into::into).collect(),
-            loyalty_ledger_sum: ledger,
-        })
     }
 }

@@ -1,22 +1,24 @@
 //! What a signed-in shopper owns: order history, carts (the working cart
 //! and saved ones), wishlists (shareable read-only by a link) and loyalty
 //! points. Everything is looked up through the session's customer, so
-//! another customer's order, cart or list is simply not found.
+//! another customer's order, cart or list is simply not found. The edge of
+//! `bazaar_commerce::customers::{orders, carts, wishlists, loyalty}`.
 
-use bazaar_store::StoreError;
-use bazaar_store::tenant::{carts, customers, listings, loyalty, orders, wishlists};
+use bazaar_commerce::customers::carts::{self as my_carts, MyCart};
+use bazaar_commerce::customers::loyalty::{self, LedgerEntry};
+use bazaar_commerce::customers::orders::{self as history, HistoryQuery};
+use bazaar_commerce::customers::wishlists::{self, Contents};
+use bazaar_store::tenant::wishlists::{Item, Wishlist};
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use super::customers::signed_in;
 use super::{Created, NoContent, Tag, money};
 use crate::auth::ApiKey;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::types::Order;
 
@@ -115,8 +117,8 @@ pub struct WishlistView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<wishlists::Wishlist> for WishlistView {
-    fn from(w: wishlists::Wishlist) -> Self {
+impl From<Wishlist> for WishlistView {
+    fn from(w: Wishlist) -> Self {
         Self {
             id: w.id,
             name: w.name,
@@ -188,7 +190,7 @@ pub struct LoyaltyView {
     pub next_before: Option<i64>,
 }
 
-fn wishlist_items(items: Vec<wishlists::Item>) -> Vec<WishlistItemView> {
+fn wishlist_items(items: Vec<Item>) -> Vec<WishlistItemView> {
     items
         .into_iter()
         .map(|i| WishlistItemView {
@@ -200,12 +202,39 @@ fn wishlist_items(items: Vec<wishlists::Item>) -> Vec<WishlistItemView> {
         .collect()
 }
 
-fn list_name(name: &str) -> ApiResult<String> {
-    super::customers::trimmed("name", name, 100)
+impl From<Contents> for WishlistDetail {
+    fn from(c: Contents) -> Self {
+        Self {
+            wishlist: c.list.into(),
+            products: wishlist_items(c.items),
+        }
+    }
 }
 
-fn not_found(what: &str) -> impl Fn(StoreError) -> ApiError + '_ {
-    move |e| ApiError::from_store(e, what)
+impl From<MyCart> for CartSummary {
+    fn from(c: MyCart) -> Self {
+        Self {
+            working: c.working,
+            id: c.cart.id,
+            saved_name: c.cart.saved_name,
+            region: c.cart.region,
+            currency: c.cart.currency.trim().to_owned(),
+            last_activity_at: c.cart.last_activity_at,
+        }
+    }
+}
+
+impl From<LedgerEntry> for LoyaltyEntryView {
+    fn from(e: LedgerEntry) -> Self {
+        Self {
+            id: e.id,
+            kind: e.kind,
+            points: e.points,
+            order_id: e.order_id,
+            expires_at: e.expires_at,
+            created_at: e.created_at,
+        }
+    }
 }
 
 pub struct CustomerDataApi {
@@ -239,52 +268,17 @@ impl CustomerDataApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<OrderHistoryPage>> {
         let key = auth.0.tenant()?;
-        let (_, shopper) = signed_in(&self.state, key, &session.0).await?;
-        let before = cursor
-            .0
-            .map(|c| {
-                let (at, id) = c.split_once('_')?;
-                Some((
-                    DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
-                    id.parse::<Uuid>().ok()?,
-                ))
-            })
-            .map(|parsed| {
-                parsed.ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_cursor",
-                        "the cursor is not one this endpoint gave out",
-                    )
-                })
-            })
-            .transpose()?;
-        let limit = i64::from(limit.0.unwrap_or(20));
-        let filter = orders::HistoryFilter {
+        let query = HistoryQuery {
             status: status.0.map(|s| s.as_str().to_owned()),
             placed_from: placed_from.0,
             placed_to: placed_to.0,
-            before,
-            limit: limit + 1,
+            limit: limit.0,
+            cursor: cursor.0,
         };
-        let id = shopper.customer_id;
-        let mut rows = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                async move { orders::of_customer(conn, id, &filter).await }.boxed()
-            })
-            .await?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(0));
-        let next_cursor = more
-            .then(|| {
-                rows.last()
-                    .map(|r| format!("{}_{}", r.created_at.to_rfc3339(), r.id))
-            })
-            .flatten();
+        let page = history::history(&self.state, key, &session.0, query).await?;
         Ok(Json(OrderHistoryPage {
-            items: rows.into_iter().map(Order::from).collect(),
-            next_cursor,
+            items: page.orders.into_iter().map(Order::from).collect(),
+            next_cursor: page.next_cursor,
         }))
     }
 
@@ -303,23 +297,7 @@ impl CustomerDataApi {
         order_id: Path<Uuid>,
     ) -> ApiResult<Json<OrderDetail>> {
         let key = auth.0.tenant()?;
-        let (_, shopper) = signed_in(&self.state, key, &session.0).await?;
-        let (id, customer) = (order_id.0, shopper.customer_id);
-        let (row, lines) = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                async move {
-                    let row = orders::get(conn, id, None).await?;
-                    if row.customer_id != Some(customer) {
-                        return Err(StoreError::NotFound);
-                    }
-                    Ok((row, orders::lines(conn, id).await?))
-                }
-                .boxed()
-            })
-            .await
-            .map_err(not_found("order"))?;
+        let (row, lines) = history::order(&self.state, key, &session.0, order_id.0).await?;
         let currency = row.currency.trim().to_owned();
         Ok(Json(OrderDetail {
             lines: lines
@@ -351,28 +329,9 @@ impl CustomerDataApi {
         session: Header<String>,
     ) -> ApiResult<Json<CartSummaries>> {
         let key = auth.0.tenant()?;
-        let (brand, shopper) = signed_in(&self.state, key, &session.0).await?;
-        let id = shopper.customer_id;
-        let rows = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                carts::of_customer(conn, id, brand).boxed()
-            })
-            .await?;
-        let working = rows.iter().find(|c| c.saved_name.is_none()).map(|c| c.id);
+        let carts = my_carts::list(&self.state, key, &session.0).await?;
         Ok(Json(CartSummaries {
-            items: rows
-                .into_iter()
-                .map(|c| CartSummary {
-                    working: Some(c.id) == working,
-                    id: c.id,
-                    saved_name: c.saved_name,
-                    region: c.region,
-                    currency: c.currency.trim().to_owned(),
-                    last_activity_at: c.last_activity_at,
-                })
-                .collect(),
+            items: carts.into_iter().map(Into::into).collect(),
         }))
     }
 
@@ -392,40 +351,12 @@ impl CustomerDataApi {
         body: Json<SaveCart>,
     ) -> ApiResult<Json<CartSummary>> {
         let key = auth.0.tenant()?;
-        let (brand, shopper) = signed_in(&self.state, key, &session.0).await?;
         let name = match body.0.saved_name {
-            MaybeUndefined::Value(n) => Some(list_name(&n)?),
+            MaybeUndefined::Value(n) => Some(n),
             _ => None,
         };
-        let (id, customer) = (cart_id.0, shopper.customer_id);
-        let cart = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    let access = carts::Access::Customer(customer);
-                    let cart = carts::get(conn, id, brand, &access).await?;
-                    if cart.status != "open" {
-                        return Ok(Err(ApiError::conflict(
-                            "cart_checked_out",
-                            "this cart has been checked out",
-                        )));
-                    }
-                    carts::set_saved_name(conn, id, name.as_deref()).await?;
-                    Ok(Ok(carts::get(conn, id, brand, &access).await?))
-                }
-                .boxed()
-            })
-            .await
-            .map_err(not_found("cart"))??;
-        Ok(Json(CartSummary {
-            working: cart.saved_name.is_none(),
-            id: cart.id,
-            saved_name: cart.saved_name,
-            region: cart.region,
-            currency: cart.currency.trim().to_owned(),
-            last_activity_at: cart.last_activity_at,
-        }))
+        let cart = my_carts::save(&self.state, key, &session.0, cart_id.0, name).await?;
+        Ok(Json(cart.into()))
     }
 
     /// The shopper's wishlists
@@ -438,17 +369,9 @@ impl CustomerDataApi {
         session: Header<String>,
     ) -> ApiResult<Json<WishlistList>> {
         let key = auth.0.tenant()?;
-        let (brand, shopper) = signed_in(&self.state, key, &session.0).await?;
-        let id = shopper.customer_id;
-        let rows = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                wishlists::list(conn, id, Some(brand)).boxed()
-            })
-            .await?;
+        let lists = wishlists::list(&self.state, key, &session.0).await?;
         Ok(Json(WishlistList {
-            items: rows.into_iter().map(Into::into).collect(),
+            items: lists.into_iter().map(Into::into).collect(),
         }))
     }
 
@@ -463,16 +386,7 @@ impl CustomerDataApi {
         body: Json<WishlistInput>,
     ) -> ApiResult<Created<WishlistView>> {
         let key = auth.0.tenant()?;
-        let (brand, shopper) = signed_in(&self.state, key, &session.0).await?;
-        let name = list_name(&body.0.name)?;
-        let id = shopper.customer_id;
-        let list = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move { wishlists::create(conn, id, brand, &name).await }.boxed()
-            })
-            .await?;
+        let list = wishlists::create(&self.state, key, &session.0, &body.0.name).await?;
         Ok(Created::Created(Json(list.into())))
     }
 
@@ -490,11 +404,9 @@ impl CustomerDataApi {
         session: Header<String>,
         wishlist_id: Path<Uuid>,
     ) -> ApiResult<Json<WishlistDetail>> {
-        self.change_list(auth, session, wishlist_id, |_, _, _| {
-            async { Ok(Ok(())) }.boxed()
-        })
-        .await
-        .map(Json)
+        let key = auth.0.tenant()?;
+        let list = wishlists::get(&self.state, key, &session.0, wishlist_id.0).await?;
+        Ok(Json(list.into()))
     }
 
     /// Rename a wishlist
@@ -512,16 +424,10 @@ impl CustomerDataApi {
         wishlist_id: Path<Uuid>,
         body: Json<WishlistInput>,
     ) -> ApiResult<Json<WishlistDetail>> {
-        let name = list_name(&body.0.name)?;
-        self.change_list(auth, session, wishlist_id, move |conn, list, _| {
-            async move {
-                wishlists::rename(conn, list, &name).await?;
-                Ok(Ok(()))
-            }
-            .boxed()
-        })
-        .await
-        .map(Json)
+        let key = auth.0.tenant()?;
+        let list =
+            wishlists::rename(&self.state, key, &session.0, wishlist_id.0, &body.0.name).await?;
+        Ok(Json(list.into()))
     }
 
     /// Delete a wishlist
@@ -539,19 +445,7 @@ impl CustomerDataApi {
         wishlist_id: Path<Uuid>,
     ) -> ApiResult<NoContent> {
         let key = auth.0.tenant()?;
-        let (brand, shopper) = signed_in(&self.state, key, &session.0).await?;
-        let (id, customer) = (wishlist_id.0, shopper.customer_id);
-        self.state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    wishlists::get(conn, customer, brand, id).await?;
-                    wishlists::delete(conn, id).await
-                }
-                .boxed()
-            })
-            .await
-            .map_err(not_found("wishlist"))?;
+        wishlists::delete(&self.state, key, &session.0, wishlist_id.0).await?;
         Ok(NoContent::Done)
     }
 
@@ -573,26 +467,11 @@ impl CustomerDataApi {
         wishlist_id: Path<Uuid>,
         product_id: Path<Uuid>,
     ) -> ApiResult<Json<WishlistDetail>> {
-        let product = product_id.0;
-        self.change_list(auth, session, wishlist_id, move |conn, list, brand| {
-            async move {
-                match listings::storefront_product(conn, brand, Some(product), None).await {
-                    Ok(_) => {}
-                    Err(StoreError::NotFound) => {
-                        return Ok(Err(ApiError::unprocessable(
-                            "product_not_available",
-                            "no product with that id is sold in this storefront",
-                        )));
-                    }
-                    Err(e) => return Err(e),
-                }
-                wishlists::add(conn, list, product).await?;
-                Ok(Ok(()))
-            }
-            .boxed()
-        })
-        .await
-        .map(Json)
+        let key = auth.0.tenant()?;
+        let list =
+            wishlists::add_product(&self.state, key, &session.0, wishlist_id.0, product_id.0)
+                .await?;
+        Ok(Json(list.into()))
     }
 
     /// Remove a product from a wishlist
@@ -610,21 +489,11 @@ impl CustomerDataApi {
         wishlist_id: Path<Uuid>,
         product_id: Path<Uuid>,
     ) -> ApiResult<Json<WishlistDetail>> {
-        let product = product_id.0;
-        self.change_list(auth, session, wishlist_id, move |conn, list, _| {
-            async move {
-                if !wishlists::remove(conn, list, product).await? {
-                    return Ok(Err(ApiError::not_found(
-                        "product_not_on_list",
-                        "that product is not on this wishlist",
-                    )));
-                }
-                Ok(Ok(()))
-            }
-            .boxed()
-        })
-        .await
-        .map(Json)
+        let key = auth.0.tenant()?;
+        let list =
+            wishlists::remove_product(&self.state, key, &session.0, wishlist_id.0, product_id.0)
+                .await?;
+        Ok(Json(list.into()))
     }
 
     /// Share a wishlist
@@ -643,15 +512,9 @@ impl CustomerDataApi {
         session: Header<String>,
         wishlist_id: Path<Uuid>,
     ) -> ApiResult<Json<WishlistDetail>> {
-        self.change_list(auth, session, wishlist_id, |conn, list, _| {
-            async move {
-                wishlists::set_shared(conn, list, true).await?;
-                Ok(Ok(()))
-            }
-            .boxed()
-        })
-        .await
-        .map(Json)
+        let key = auth.0.tenant()?;
+        let list = wishlists::share(&self.state, key, &session.0, wishlist_id.0, true).await?;
+        Ok(Json(list.into()))
     }
 
     /// Stop sharing a wishlist
@@ -668,15 +531,9 @@ impl CustomerDataApi {
         session: Header<String>,
         wishlist_id: Path<Uuid>,
     ) -> ApiResult<Json<WishlistDetail>> {
-        self.change_list(auth, session, wishlist_id, |conn, list, _| {
-            async move {
-                wishlists::set_shared(conn, list, false).await?;
-                Ok(Ok(()))
-            }
-            .boxed()
-        })
-        .await
-        .map(Json)
+        let key = auth.0.tenant()?;
+        let list = wishlists::share(&self.state, key, &session.0, wishlist_id.0, false).await?;
+        Ok(Json(list.into()))
     }
 
     /// Loyalty points
@@ -696,91 +553,13 @@ impl CustomerDataApi {
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<LoyaltyView>> {
         let key = auth.0.tenant()?;
-        let (_, shopper) = signed_in(&self.state, key, &session.0).await?;
-        let id = shopper.customer_id;
-        let limit = i64::from(limit.0.unwrap_or(50));
-        let before = before.0;
-        let (customer, settings, mut entries) = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                async move {
-                    let c = customers::get(conn, id, None).await?;
-                    let s = customers::settings(conn).await?;
-                    let e = loyalty::entries(conn, id, before, limit + 1).await?;
-                    Ok((c, s, e))
-                }
-                .boxed()
-            })
-            .await?;
-        let more = entries.len() as i64 > limit;
-        entries.truncate(usize::try_from(limit).unwrap_or(0));
+        let points = loyalty::points(&self.state, key, &session.0, before.0, limit.0).await?;
         Ok(Json(LoyaltyView {
-            balance: customer.loyalty_balance,
-            point_value: settings.loyalty_point_value.normalize().to_string(),
-            next_before: more.then(|| entries.last().map(|e| e.id)).flatten(),
-            entries: entries
-                .into_iter()
-                .map(|e| LoyaltyEntryView {
-                    id: e.id,
-                    points: e.points,
-                    order_id: e.order_id,
-                    expires_at: (e.kind == "earn" || e.kind == "restore")
-                        .then_some(e.lot_expires_at)
-                        .flatten(),
-                    kind: e.kind,
-                    created_at: e.created_at,
-                })
-                .collect(),
+            balance: points.balance,
+            point_value: points.point_value.normalize().to_string(),
+            entries: points.entries.into_iter().map(Into::into).collect(),
+            next_before: points.next_before,
         }))
-    }
-}
-
-impl CustomerDataApi {
-    /// Run `work` on one of the shopper's lists (locked; given its id and
-    /// the storefront's brand) and return the list as it is afterwards.
-    async fn change_list<F>(
-        &self,
-        auth: ApiKey,
-        session: Header<String>,
-        wishlist_id: Path<Uuid>,
-        work: F,
-    ) -> ApiResult<WishlistDetail>
-    where
-        F: for<'r> FnOnce(
-                &'r mut bazaar_store::TenantConn,
-                Uuid,
-                Uuid,
-            ) -> futures_util::future::BoxFuture<
-                'r,
-                Result<Result<(), ApiError>, StoreError>,
-            > + Send
-            + 'static,
-    {
-        let key = auth.0.tenant()?;
-        let (brand, shopper) = signed_in(&self.state, key, &session.0).await?;
-        let (id, customer) = (wishlist_id.0, shopper.customer_id);
-        let (list, items) = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    wishlists::get(conn, customer, brand, id).await?;
-                    if let Err(e) = work(conn, id, brand).await? {
-                        return Ok(Err(e));
-                    }
-                    let list = wishlists::get(conn, customer, brand, id).await?;
-                    let items = wishlists::items(conn, &list).await?;
-                    Ok(Ok((list, items)))
-                }
-                .boxed()
-            })
-            .await
-            .map_err(not_found("wishlist"))??;
-        Ok(WishlistDetail {
-            wishlist: list.into(),
-            products: wishlist_items(items),
-        })
     }
 }
 
@@ -804,36 +583,10 @@ impl SharedWishlistApi {
         share_token: Path<String>,
     ) -> ApiResult<Json<SharedWishlist>> {
         let key = auth.0.tenant()?;
-        let brand = key.storefront()?;
-        let token = share_token.0;
-        if token.len() > 200 {
-            return Err(ApiError::not_found(
-                "wishlist_not_found",
-                "no shared wishlist with that link in this storefront",
-            ));
-        }
-        let (list, items) = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                async move {
-                    let list = wishlists::shared(conn, brand, &token).await?;
-                    let items = wishlists::items(conn, &list).await?;
-                    Ok((list, items))
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found(
-                    "wishlist_not_found",
-                    "no shared wishlist with that link in this storefront",
-                ),
-                other => other.into(),
-            })?;
+        let shared = wishlists::shared(&self.state, key, share_token.0).await?;
         Ok(Json(SharedWishlist {
-            name: list.name,
-            products: wishlist_items(items),
+            name: shared.list.name,
+            products: wishlist_items(shared.items),
         }))
     }
 }
