@@ -2,6 +2,8 @@
 //! window, a rule broken), declared once so no route module imports
 //! another.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use uuid::Uuid;
@@ -81,4 +83,63 @@ pub struct RuleViolation {
     /// `incompatible_measure`.
     pub code: String,
     pub message: String,
+}
+
+/// One purchasable version of a product (a size, a colour...).
+#[derive(Debug, Object)]
+pub struct Variant {
+    pub id: Uuid,
+    /// Stock-keeping unit, unique per vendor.
+    pub sku: String,
+    pub title: String,
+    /// Option values, e.g. `{"size": "M", "colour": "blue"}`.
+    pub options: BTreeMap<String, String>,
+    /// Price as a decimal string in `currency`.
+    pub price: String,
+    /// ISO 4217.
+    pub currency: String,
+    /// The "was" price shown struck through, if any.
+    pub compare_at_price: Option<String>,
+    pub weight_grams: Option<String>,
+    /// The tax category the region packs use.
+    pub tax_category: String,
+    /// Whether buying it needs a verified age.
+    pub age_restricted: bool,
+    /// Units that may be sold beyond stock; 0 denies backorders.
+    pub backorder_limit: i32,
+    /// Total available stock at or below which a low-stock event is sent.
+    pub low_stock_threshold: Option<i32>,
+}
+
+impl From<bazaar_store::tenant::products::Variant> for Variant {
+    fn from(v: bazaar_store::tenant::products::Variant) -> Self {
+        let options = match v.options {
+            serde_json::Value::Object(map) => map
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        v.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        Self {
+            id: v.id,
+            price: money(v.price, &v.currency),
+            compare_at_price: v.compare_at_price.map(|p| money(p, &v.currency)),
+            weight_grams: v.weight_grams.map(|w| w.normalize().to_string()),
+            sku: v.sku,
+            title: v.title,
+            options,
+            currency: v.currency,
+            tax_category: v.tax_category,
+            age_restricted: v.age_restricted,
+            backorder_limit: v.backorder_limit,
+            low_stock_threshold: v.low_stock_threshold,
+        }
+    }
 }

@@ -11,6 +11,7 @@
 
 pub mod acting;
 pub mod carts;
+pub mod catalog;
 pub mod catalog_cache;
 pub mod checkout;
 pub mod context;

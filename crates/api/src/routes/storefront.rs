@@ -17,12 +17,12 @@ use poem_openapi::{Enum, Object, OpenApi};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::products::{Variant, variant_out};
 use super::{Tag, money};
 use crate::auth::{ApiKey, TenantKey};
 use crate::error::{ApiError, ApiResult};
 use crate::payload::JsonBytes;
 use crate::state::AppState;
+use crate::types::Variant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -402,7 +402,7 @@ impl StorefrontApi {
                     serde_json::Value::Object(m) => m.into_iter().collect(),
                     _ => Default::default(),
                 },
-                variants: product.variants.into_iter().map(variant_out).collect(),
+                variants: product.variants.into_iter().map(Variant::from).collect(),
             })
         })
         .await?;
