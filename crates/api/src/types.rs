@@ -4,11 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use bazaar_store::tenant::listings::BrowseRow;
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use uuid::Uuid;
 
 use crate::routes::money;
+use crate::state::Settings;
 
 /// An order.
 #[derive(Debug, Clone, Object)]
@@ -140,6 +142,49 @@ impl From<bazaar_store::tenant::products::Variant> for Variant {
             age_restricted: v.age_restricted,
             backorder_limit: v.backorder_limit,
             low_stock_threshold: v.low_stock_threshold,
+        }
+    }
+}
+
+/// A product as a browse page shows it.
+#[derive(Debug, Object)]
+pub struct ProductCard {
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub vendor_id: Uuid,
+    /// The category's path, e.g. `electronics/phones`.
+    pub category_path: Option<String>,
+    /// The "from" price in the brand's currency.
+    pub price: String,
+    pub currency: String,
+    /// The first image, if any.
+    pub image: Option<String>,
+    /// Whether any variant has stock available.
+    pub in_stock: bool,
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    pub listed_at: DateTime<Utc>,
+}
+
+impl ProductCard {
+    /// A browse row as a card priced in `currency`, its image served as
+    /// `settings` say.
+    pub fn new(settings: &Settings, r: BrowseRow, currency: &str) -> Self {
+        Self {
+            id: r.id,
+            slug: r.slug,
+            title: r.title,
+            vendor_id: r.vendor_id,
+            category_path: r.category_path,
+            price: money(r.price.unwrap_or_default(), currency),
+            currency: currency.to_owned(),
+            image: r.images.first().map(|i| settings.image_url(i)),
+            in_stock: r.in_stock,
+            attributes: match r.attributes {
+                serde_json::Value::Object(m) => m.into_iter().collect(),
+                _ => Default::default(),
+            },
+            listed_at: r.listed_at,
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod orders;
 pub mod prices;
 pub mod refusal;
 pub mod regions;
+pub mod search;
 pub mod search_feed;
 pub mod services;
 pub mod sessions;

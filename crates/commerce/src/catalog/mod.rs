@@ -6,6 +6,7 @@
 //! transaction and, once committed, bumps the tenant's catalog version so
 //! cached storefront pages are read afresh ([`crate::catalog_cache`]).
 
+pub mod browse;
 pub mod categories;
 pub mod import;
 pub mod listings;
