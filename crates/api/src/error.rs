@@ -141,6 +141,7 @@ impl ApiError {
             Kind::Conflict => Self::conflict(code, detail),
             Kind::Unprocessable => Self::unprocessable(code, detail),
             Kind::TooMany { retry_after } => Self::too_many(code, detail, retry_after),
+            Kind::Unavailable => Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail),
         }
     }
 

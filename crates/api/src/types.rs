@@ -2,13 +2,16 @@
 //! window, a rule broken), declared once so no route module imports
 //! another.
 
+use std::collections::BTreeMap;
+
 use bazaar_store::tenant::customers::{AgeVerification, Customer, SHARED_REALM};
-use chrono::NaiveDate;
-use chrono::{DateTime, Utc};
+use bazaar_store::tenant::listings::BrowseRow;
+use chrono::{DateTime, NaiveDate, Utc};
 use poem_openapi::Object;
 use uuid::Uuid;
 
 use crate::routes::money;
+use crate::state::Settings;
 
 /// An order.
 #[derive(Debug, Clone, Object)]
@@ -145,6 +148,108 @@ impl From<AgeVerification> for AgeVerificationView {
             verified_by: v.verified_by,
             revoked_at: v.revoked_at,
             revoked_by: v.revoked_by,
+        }
+    }
+}
+
+/// One purchasable version of a product (a size, a colour...).
+#[derive(Debug, Object)]
+pub struct Variant {
+    pub id: Uuid,
+    /// Stock-keeping unit, unique per vendor.
+    pub sku: String,
+    pub title: String,
+    /// Option values, e.g. `{"size": "M", "colour": "blue"}`.
+    pub options: BTreeMap<String, String>,
+    /// Price as a decimal string in `currency`.
+    pub price: String,
+    /// ISO 4217.
+    pub currency: String,
+    /// The "was" price shown struck through, if any.
+    pub compare_at_price: Option<String>,
+    pub weight_grams: Option<String>,
+    /// The tax category the region packs use.
+    pub tax_category: String,
+    /// Whether buying it needs a verified age.
+    pub age_restricted: bool,
+    /// Units that may be sold beyond stock; 0 denies backorders.
+    pub backorder_limit: i32,
+    /// Total available stock at or below which a low-stock event is sent.
+    pub low_stock_threshold: Option<i32>,
+}
+
+impl From<bazaar_store::tenant::products::Variant> for Variant {
+    fn from(v: bazaar_store::tenant::products::Variant) -> Self {
+        let options = match v.options {
+            serde_json::Value::Object(map) => map
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        v.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        Self {
+            id: v.id,
+            price: money(v.price, &v.currency),
+            compare_at_price: v.compare_at_price.map(|p| money(p, &v.currency)),
+            weight_grams: v.weight_grams.map(|w| w.normalize().to_string()),
+            sku: v.sku,
+            title: v.title,
+            options,
+            currency: v.currency,
+            tax_category: v.tax_category,
+            age_restricted: v.age_restricted,
+            backorder_limit: v.backorder_limit,
+            low_stock_threshold: v.low_stock_threshold,
+        }
+    }
+}
+
+/// A product as a browse page shows it.
+#[derive(Debug, Object)]
+pub struct ProductCard {
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub vendor_id: Uuid,
+    /// The category's path, e.g. `electronics/phones`.
+    pub category_path: Option<String>,
+    /// The "from" price in the brand's currency.
+    pub price: String,
+    pub currency: String,
+    /// The first image, if any.
+    pub image: Option<String>,
+    /// Whether any variant has stock available.
+    pub in_stock: bool,
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    pub listed_at: DateTime<Utc>,
+}
+
+impl ProductCard {
+    /// A browse row as a card priced in `currency`, its image served as
+    /// `settings` say.
+    pub fn new(settings: &Settings, r: BrowseRow, currency: &str) -> Self {
+        Self {
+            id: r.id,
+            slug: r.slug,
+            title: r.title,
+            vendor_id: r.vendor_id,
+            category_path: r.category_path,
+            price: money(r.price.unwrap_or_default(), currency),
+            currency: currency.to_owned(),
+            image: r.images.first().map(|i| settings.image_url(i)),
+            in_stock: r.in_stock,
+            attributes: match r.attributes {
+                serde_json::Value::Object(m) => m.into_iter().collect(),
+                _ => Default::default(),
+            },
+            listed_at: r.listed_at,
         }
     }
 }

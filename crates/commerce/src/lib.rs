@@ -9,17 +9,24 @@
 //! follower) live here too, next to the use cases whose writes they
 //! follow; the binary starts them.
 
+pub mod acting;
 pub mod carts;
+pub mod catalog;
 pub mod catalog_cache;
 pub mod checkout;
 pub mod context;
 pub mod customers;
+pub mod fulfilment;
+pub mod inventory;
 pub mod orders;
+pub mod prices;
 pub mod refusal;
 pub mod regions;
+pub mod search;
 pub mod search_feed;
 pub mod services;
 pub mod sessions;
+pub mod shipping;
 
 pub use context::{AccessRefusal, TenantKey};
 pub use refusal::{Failure, Kind, Outcome, Refusal};

@@ -25,6 +25,8 @@ pub enum Kind {
     Unprocessable,
     /// Too many attempts; the next is accepted after this many seconds (429).
     TooMany { retry_after: u64 },
+    /// This node cannot serve the request; another node can (503).
+    Unavailable,
 }
 
 /// A use case's typed refusal.

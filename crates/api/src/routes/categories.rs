@@ -1,12 +1,10 @@
-//! `/v1/categories`: the tenant's category tree. Tenant admins shape it;
-//! every tenant key reads it.
+//! `/v1/categories`: the tenant's category tree, the edge of
+//! `bazaar_commerce::catalog::categories`. Tenant admins shape it; every
+//! tenant key reads it.
 
-use bazaar_domain::{Slug, validate};
-use bazaar_store::StoreError;
-use bazaar_store::tenant::categories::{self as store, TreeError};
-use bazaar_store::tenant::listings::{self, Refresh};
+use bazaar_commerce::catalog::categories::{self, CategoryEdit};
+use bazaar_store::tenant::categories as store;
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -15,7 +13,7 @@ use uuid::Uuid;
 
 use super::{Created, Tag};
 use crate::auth::ApiKey;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// A category in the tree.
@@ -75,25 +73,17 @@ pub struct UpdateCategory {
     pub parent_id: MaybeUndefined<Uuid>,
 }
 
-fn tree_error(e: TreeError) -> ApiError {
-    match e {
-        TreeError::Cycle => ApiError::unprocessable(
-            "category_cycle",
-            "a category cannot move under itself or one of its descendants",
-        ),
-        TreeError::HasProducts(n) => ApiError::conflict(
-            "category_in_use",
-            format!("{n} product(s) are in this category; move them to another category first"),
-        ),
-        TreeError::HasChildren => ApiError::conflict(
-            "category_has_children",
-            "this category has subcategories; move or delete them first",
-        ),
-        TreeError::Store(StoreError::Conflict { .. }) => ApiError::conflict(
-            "path_taken",
-            "a category with this slug already exists under that parent",
-        ),
-        TreeError::Store(e) => ApiError::from_store(e, "category"),
+impl From<UpdateCategory> for CategoryEdit {
+    fn from(c: UpdateCategory) -> Self {
+        Self {
+            slug: c.slug,
+            name: c.name,
+            parent_id: match c.parent_id {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(id) => Some(Some(id)),
+            },
+        }
     }
 }
 
@@ -111,24 +101,9 @@ impl CategoriesApi {
         body: Json<CreateCategory>,
     ) -> ApiResult<Created<Category>> {
         let key = auth.0.tenant()?;
-        key.admin()?;
         let body = body.0;
-        let slug = Slug::parse(&body.slug)?.to_string();
-        let name = validate::display_name("name", &body.name)?;
-        let parent = body.parent_id;
-        let category = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move { store::create(conn, parent, &slug, &name).await }.boxed()
-            })
-            .await
-            .map_err(|e| match (e, parent) {
-                (StoreError::NotFound, Some(_)) => {
-                    ApiError::unprocessable("parent_not_found", "no category with that `parent_id`")
-                }
-                (e, _) => tree_error(TreeError::Store(e)),
-            })?;
+        let category =
+            categories::create(&self.state, key, body.parent_id, &body.slug, &body.name).await?;
         Ok(Created::Created(Json(category.into())))
     }
 
@@ -136,11 +111,7 @@ impl CategoriesApi {
     #[oai(path = "/", method = "get", operation_id = "list_categories")]
     async fn list(&self, auth: ApiKey) -> ApiResult<Json<CategoryTree>> {
         let key = auth.0.tenant()?;
-        let all = self
-            .state
-            .db
-            .tenant_read(&key.schema, |conn| store::all(conn).boxed())
-            .await?;
+        let all = categories::all(&self.state, key).await?;
         Ok(Json(CategoryTree {
             items: all.into_iter().map(Category::from).collect(),
         }))
@@ -150,13 +121,7 @@ impl CategoriesApi {
     #[oai(path = "/:category_id", method = "get", operation_id = "get_category")]
     async fn get(&self, auth: ApiKey, category_id: Path<Uuid>) -> ApiResult<Json<Category>> {
         let key = auth.0.tenant()?;
-        let id = category_id.0;
-        let category = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| store::get(conn, id).boxed())
-            .await
-            .map_err(|e| ApiError::from_store(e, "category"))?;
+        let category = categories::get(&self.state, key, category_id.0).await?;
         Ok(Json(category.into()))
     }
 
@@ -176,46 +141,7 @@ impl CategoriesApi {
         body: Json<UpdateCategory>,
     ) -> ApiResult<Json<Category>> {
         let key = auth.0.tenant()?;
-        key.admin()?;
-        let body = body.0;
-        let slug = body
-            .slug
-            .map(|s| Slug::parse(&s).map(|s| s.to_string()))
-            .transpose()?;
-        let name = body
-            .name
-            .map(|n| validate::display_name("name", &n))
-            .transpose()?;
-        let parent = match body.parent_id {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(id) => Some(Some(id)),
-        };
-        let id = category_id.0;
-        let result = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    match store::update(conn, id, name.as_deref(), slug.as_deref(), parent).await {
-                        Ok((category, old_path)) => {
-                            listings::refresh(
-                                conn,
-                                Refresh::CategoryPaths(&[old_path, category.path.clone()]),
-                            )
-                            .await?;
-                            Ok(Ok(category))
-                        }
-                        Err(TreeError::Store(e)) => Err(e),
-                        Err(other) => Ok(Err(other)),
-                    }
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| tree_error(TreeError::Store(e)))?;
-        let category = result.map_err(tree_error)?;
-        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
+        let category = categories::update(&self.state, key, category_id.0, body.0.into()).await?;
         Ok(Json(category.into()))
     }
 
@@ -229,23 +155,7 @@ impl CategoriesApi {
     )]
     async fn delete(&self, auth: ApiKey, category_id: Path<Uuid>) -> ApiResult<Json<Category>> {
         let key = auth.0.tenant()?;
-        key.admin()?;
-        let id = category_id.0;
-        let result = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    match store::delete(conn, id).await {
-                        Ok(c) => Ok(Ok(c)),
-                        Err(TreeError::Store(e)) => Err(e),
-                        Err(other) => Ok(Err(other)),
-                    }
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| tree_error(TreeError::Store(e)))?;
-        Ok(Json(result.map_err(tree_error)?.into()))
+        let category = categories::delete(&self.state, key, category_id.0).await?;
+        Ok(Json(category.into()))
     }
 }

@@ -2,21 +2,19 @@
 //! fulfil. A vendor key lists its own parts by status, newest first (the
 //! marketplace's hot query, served by one composite index), and marks them
 //! packed, then shipped with a carrier and tracking number; the order's own
-//! status follows.
+//! status follows. The edge of `bazaar_commerce::fulfilment`.
 
-use bazaar_domain::Scope;
-use bazaar_store::StoreError;
-use bazaar_store::tenant::orders::{self, AdvanceRefused, VendorOrderRow};
+use bazaar_commerce::fulfilment::{self, VendorOrderQuery};
+use bazaar_store::tenant::orders::VendorOrderRow;
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::{Tag, money};
-use crate::auth::{ApiKey, TenantKey};
-use crate::error::{ApiError, ApiResult};
+use crate::auth::ApiKey;
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -28,12 +26,12 @@ pub enum VendorOrderStatus {
     Shipped,
 }
 
-impl VendorOrderStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            VendorOrderStatus::Pending => "pending",
-            VendorOrderStatus::Packed => "packed",
-            VendorOrderStatus::Shipped => "shipped",
+impl From<VendorOrderStatus> for fulfilment::VendorOrderStatus {
+    fn from(s: VendorOrderStatus) -> Self {
+        match s {
+            VendorOrderStatus::Pending => fulfilment::VendorOrderStatus::Pending,
+            VendorOrderStatus::Packed => fulfilment::VendorOrderStatus::Packed,
+            VendorOrderStatus::Shipped => fulfilment::VendorOrderStatus::Shipped,
         }
     }
 }
@@ -90,64 +88,17 @@ pub struct Shipment {
     pub tracking_number: String,
 }
 
-fn vendor_of(key: &TenantKey, requested: Option<Uuid>) -> ApiResult<Uuid> {
-    super::products::acting_vendor(key, requested)
+impl From<Shipment> for fulfilment::Shipment {
+    fn from(s: Shipment) -> Self {
+        Self {
+            carrier: s.carrier,
+            tracking_number: s.tracking_number,
+        }
+    }
 }
 
 pub struct FulfilmentApi {
     pub state: AppState,
-}
-
-impl FulfilmentApi {
-    async fn advance(
-        &self,
-        key: &TenantKey,
-        id: Uuid,
-        to: &'static str,
-        shipment: Option<Shipment>,
-    ) -> ApiResult<VendorOrder> {
-        key.require(&[Scope::TenantAdmin, Scope::Vendor])?;
-        let only = key.vendor_id;
-        let result = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    let (carrier, tracking) = shipment
-                        .map_or((None, None), |s| (Some(s.carrier), Some(s.tracking_number)));
-                    orders::advance_vendor_order(
-                        conn,
-                        id,
-                        only,
-                        to,
-                        carrier.as_deref(),
-                        tracking.as_deref(),
-                    )
-                    .await
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found(
-                    "vendor_order_not_found",
-                    "no vendor order with that id visible to this key",
-                ),
-                other => other.into(),
-            })?;
-        result.map(VendorOrder::from).map_err(|refused| match refused {
-            AdvanceRefused::From(from) => ApiError::conflict(
-                "illegal_transition",
-                format!("a vendor order that is {from} cannot become {to}"),
-            ),
-            AdvanceRefused::AwaitingStock(units) => ApiError::conflict(
-                "awaiting_stock",
-                format!(
-                    "{units} unit(s) of this order are on backorder; receive stock for them before it can become {to}"
-                ),
-            ),
-        })
-    }
 }
 
 #[OpenApi(prefix_path = "/v1/vendor-orders", tag = "Tag::Fulfilment")]
@@ -170,45 +121,16 @@ impl FulfilmentApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<VendorOrderPage>> {
         let key = auth.0.tenant()?;
-        let vendor = vendor_of(key, vendor_id.0)?;
-        let status = status.0.unwrap_or(VendorOrderStatus::Pending).as_str();
-        let before = cursor
-            .0
-            .map(|c| {
-                let (at, id) = c.split_once('_').ok_or(())?;
-                Ok::<_, ()>((
-                    DateTime::parse_from_rfc3339(at)
-                        .map_err(|_| ())?
-                        .with_timezone(&Utc),
-                    id.parse::<Uuid>().map_err(|_| ())?,
-                ))
-            })
-            .transpose()
-            .map_err(|()| {
-                ApiError::bad_request(
-                    "invalid_cursor",
-                    "the cursor is not one this endpoint gave out",
-                )
-            })?;
-        let limit = i64::from(limit.0.unwrap_or(50));
-        let mut rows = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                orders::vendor_orders(conn, vendor, status, before, limit + 1).boxed()
-            })
-            .await?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last()
-                .map(|r| format!("{}_{}", r.created_at.to_rfc3339(), r.id))
-        } else {
-            None
+        let query = VendorOrderQuery {
+            vendor_id: vendor_id.0,
+            status: status.0.unwrap_or(VendorOrderStatus::Pending).into(),
+            limit: limit.0.unwrap_or(50),
+            cursor: cursor.0,
         };
+        let page = fulfilment::list(&self.state, key, query).await?;
         Ok(Json(VendorOrderPage {
-            items: rows.into_iter().map(VendorOrder::from).collect(),
-            next_cursor,
+            items: page.rows.into_iter().map(VendorOrder::from).collect(),
+            next_cursor: page.next_cursor,
         }))
     }
 
@@ -224,9 +146,8 @@ impl FulfilmentApi {
         vendor_order_id: Path<Uuid>,
     ) -> ApiResult<Json<VendorOrder>> {
         let key = auth.0.tenant()?;
-        Ok(Json(
-            self.advance(key, vendor_order_id.0, "packed", None).await?,
-        ))
+        let packed = fulfilment::pack(&self.state, key, vendor_order_id.0).await?;
+        Ok(Json(packed.into()))
     }
 
     /// Mark shipped
@@ -242,16 +163,7 @@ impl FulfilmentApi {
         body: Json<Shipment>,
     ) -> ApiResult<Json<VendorOrder>> {
         let key = auth.0.tenant()?;
-        let shipment = body.0;
-        if shipment.carrier.trim().is_empty() || shipment.tracking_number.trim().is_empty() {
-            return Err(ApiError::unprocessable(
-                "shipment_required",
-                "say which `carrier` and `tracking_number`",
-            ));
-        }
-        Ok(Json(
-            self.advance(key, vendor_order_id.0, "shipped", Some(shipment))
-                .await?,
-        ))
+        let shipped = fulfilment::ship(&self.state, key, vendor_order_id.0, body.0.into()).await?;
+        Ok(Json(shipped.into()))
     }
 }

@@ -1,18 +1,18 @@
 //! `/v1/warehouses` and `/v1/inventory`: where vendors keep stock and how
-//! much. Manual changes are receipts, returns and adjustments (reservations
-//! and commits belong to checkout); each is a ledger row, and stock can
-//! never go negative. A vendor key works on its own warehouses and variants
-//! only; storefronts see availability through `in_stock` browsing.
+//! much, the edge of `bazaar_commerce::inventory`. Manual changes are
+//! receipts, returns and adjustments (reservations and commits belong to
+//! checkout); each is a ledger row, and stock can never go negative. A
+//! vendor key works on its own warehouses and variants only; storefronts
+//! see availability through `in_stock` browsing.
 
-use bazaar_domain::{Scope, validate};
-use bazaar_store::StoreError;
-use bazaar_store::tenant::inventory::{self as store, Movement};
-use bazaar_store::tenant::listings::{self, Refresh};
-use bazaar_store::tenant::products;
+use bazaar_commerce::inventory::stock::{self, StockChange as Change};
+use bazaar_commerce::inventory::sync::{self, StockSync as ErpSync, SyncReport, Synced};
+use bazaar_commerce::inventory::warehouses::{self, NewWarehouse};
+use bazaar_store::tenant::inventory as store;
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
+use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{Enum, Object, OpenApi};
 use uuid::Uuid;
 
@@ -67,6 +67,18 @@ pub struct CreateWarehouse {
     pub address: String,
 }
 
+impl From<CreateWarehouse> for NewWarehouse {
+    fn from(w: CreateWarehouse) -> Self {
+        Self {
+            vendor_id: w.vendor_id,
+            code: w.code,
+            name: w.name,
+            region: w.region,
+            address: w.address,
+        }
+    }
+}
+
 /// Stock of one variant in one warehouse.
 #[derive(Debug, Object)]
 pub struct StockLevel {
@@ -109,6 +121,16 @@ pub enum ManualMovement {
     Adjust,
 }
 
+impl From<ManualMovement> for stock::ManualMovement {
+    fn from(m: ManualMovement) -> Self {
+        match m {
+            ManualMovement::Receive => stock::ManualMovement::Receive,
+            ManualMovement::Return => stock::ManualMovement::Return,
+            ManualMovement::Adjust => stock::ManualMovement::Adjust,
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct StockChange {
@@ -119,6 +141,18 @@ pub struct StockChange {
     pub quantity: i32,
     /// Your reference: a delivery note, a count sheet...
     pub reference: Option<String>,
+}
+
+impl From<StockChange> for Change {
+    fn from(c: StockChange) -> Self {
+        Self {
+            variant_id: c.variant_id,
+            warehouse_id: c.warehouse_id,
+            kind: c.kind.into(),
+            quantity: c.quantity,
+            reference: c.reference,
+        }
+    }
 }
 
 /// One line of an ERP stock sync: the absolute quantity on hand.
@@ -143,6 +177,24 @@ pub struct StockSync {
     pub sync_id: String,
     /// 1 to 10,000 rows.
     pub rows: Vec<SyncRow>,
+}
+
+impl From<StockSync> for ErpSync {
+    fn from(s: StockSync) -> Self {
+        Self {
+            vendor_id: s.vendor_id,
+            sync_id: s.sync_id,
+            rows: s
+                .rows
+                .into_iter()
+                .map(|r| sync::SyncRow {
+                    sku: r.sku,
+                    warehouse_code: r.warehouse_code,
+                    on_hand: r.on_hand,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Object)]
@@ -170,19 +222,34 @@ pub struct SyncResult {
     pub rows: Vec<SyncRowResult>,
 }
 
-fn sync_hash(sync: &StockSync) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hash = Sha256::new();
-    for row in &sync.rows {
-        hash.update(
-            format!(
-                "{}\u{0}{}\u{0}{}\n",
-                row.sku, row.warehouse_code, row.on_hand
-            )
-            .as_bytes(),
-        );
+impl From<&SyncReport> for SyncResult {
+    fn from(r: &SyncReport) -> Self {
+        Self {
+            sync_id: r.sync_id.clone(),
+            replayed: false,
+            updated: r.updated,
+            unchanged: r.unchanged,
+            failed: r.failed,
+            rows: r
+                .rows
+                .iter()
+                .map(|row| SyncRowResult {
+                    row: row.row,
+                    sku: row.sku.clone(),
+                    warehouse_code: row.warehouse_code.clone(),
+                    status: row.status.as_str().to_owned(),
+                    on_hand: row.on_hand,
+                    code: row.failure.as_ref().map(|f| f.0.to_owned()),
+                    message: row.failure.as_ref().map(|f| f.1.clone()),
+                })
+                .collect(),
+        }
     }
-    hex::encode(hash.finalize())
+}
+
+/// The body recorded under a sync's `sync_id`: the result as answered.
+fn render(report: &SyncReport) -> serde_json::Value {
+    SyncResult::from(report).to_json().unwrap_or_default()
 }
 
 pub struct InventoryApi {
@@ -203,57 +270,7 @@ impl InventoryApi {
         body: Json<CreateWarehouse>,
     ) -> ApiResult<Created<Warehouse>> {
         let key = auth.0.tenant()?;
-        let body = body.0;
-        let vendor_id = super::products::acting_vendor(key, body.vendor_id)?;
-        let code = body.code.trim().to_owned();
-        if code.is_empty()
-            || code.len() > 32
-            || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            return Err(ApiError::unprocessable(
-                "invalid_code",
-                format!("`{code}` is not a warehouse code: use 1-32 letters, digits or `-`"),
-            ));
-        }
-        let name = validate::display_name("name", &body.name)?;
-        validate::region_code(&body.region)?;
-        let tenant = bazaar_store::control::tenants::get(&self.state.db, key.tenant_id).await?;
-        if !tenant.regions.contains(&body.region) {
-            return Err(ApiError::unprocessable(
-                "region_not_enabled",
-                format!(
-                    "the tenant does not sell in `{}`; its regions are [{}]",
-                    body.region,
-                    tenant.regions.join(", ")
-                ),
-            ));
-        }
-        let (region, address) = (body.region, body.address);
-        let is_vendor_key = key.scope == Scope::Vendor;
-        let warehouse = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    if let Err(e) =
-                        super::products::check_vendor(conn, vendor_id, is_vendor_key).await?
-                    {
-                        return Ok(Err(e));
-                    }
-                    match store::create_warehouse(conn, vendor_id, &code, &name, &region, &address)
-                        .await
-                    {
-                        Ok(w) => Ok(Ok(w)),
-                        Err(StoreError::Conflict { .. }) => Ok(Err(ApiError::conflict(
-                            "code_taken",
-                            "the vendor already has a warehouse with this code",
-                        ))),
-                        Err(e) => Err(e),
-                    }
-                }
-                .boxed()
-            })
-            .await??;
+        let warehouse = warehouses::create(&self.state, key, body.0.into()).await?;
         Ok(Created::Created(Json(warehouse.into())))
     }
 
@@ -265,15 +282,7 @@ impl InventoryApi {
     )]
     async fn list_warehouses(&self, auth: ApiKey) -> ApiResult<Json<WarehouseList>> {
         let key = auth.0.tenant()?;
-        key.require(&[Scope::TenantAdmin, Scope::Vendor])?;
-        let only = key.vendor_id;
-        let all = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                store::warehouses_of(conn, only).boxed()
-            })
-            .await?;
+        let all = warehouses::list(&self.state, key).await?;
         Ok(Json(WarehouseList {
             items: all.into_iter().map(Warehouse::from).collect(),
         }))
@@ -294,50 +303,7 @@ impl InventoryApi {
         body: Json<StockChange>,
     ) -> ApiResult<Created<StockLevel>> {
         let key = auth.0.tenant()?;
-        key.require(&[Scope::TenantAdmin, Scope::Vendor])?;
-        let body = body.0;
-        let kind = match body.kind {
-            ManualMovement::Receive if body.quantity > 0 => Movement::Receive,
-            ManualMovement::Return if body.quantity > 0 => Movement::Return,
-            ManualMovement::Adjust if body.quantity != 0 => Movement::Adjust,
-            _ => {
-                return Err(ApiError::unprocessable(
-                    "invalid_quantity",
-                    "receipts and returns add a positive quantity; an adjustment is any non-zero quantity",
-                ));
-            }
-        };
-        let (only, actor) = (key.vendor_id, key.key_id.to_string());
-        let level = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    let warehouse = match store::warehouse(conn, body.warehouse_id, only).await {
-                        Ok(w) => w,
-                        Err(StoreError::NotFound) => return Ok(Err(ApiError::unprocessable("warehouse_not_found", "no warehouse with that `warehouse_id` visible to this key"))),
-                        Err(e) => return Err(e),
-                    };
-                    let variant = products::variants_by_id(conn, body.variant_id).await?;
-                    let Some(variant) = variant.filter(|v| v.vendor_id == warehouse.vendor_id) else {
-                        return Ok(Err(ApiError::unprocessable("variant_not_found", "no variant with that `variant_id` belongs to the warehouse's vendor")));
-                    };
-                    match store::change(conn, variant.id, warehouse.id, kind, body.quantity, 0, body.reference.as_deref(), &actor).await {
-                        Ok(level) => {
-                            listings::refresh(conn, Refresh::Products(&[variant.product_id])).await?;
-                            Ok(Ok(level))
-                        }
-                        Err(StoreError::Constraint { .. }) => Ok(Err(ApiError::conflict(
-                            "insufficient_stock",
-                            "the change would take stock below zero or below what checkouts have reserved",
-                        ))),
-                        Err(e) => Err(e),
-                    }
-                }
-                .boxed()
-            })
-            .await??;
-        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
+        let level = stock::record(&self.state, key, body.0.into()).await?;
         Ok(Created::Created(Json(level.into())))
     }
 
@@ -352,117 +318,16 @@ impl InventoryApi {
         operation_id = "sync_stock"
     )]
     async fn sync(&self, auth: ApiKey, body: Json<StockSync>) -> ApiResult<Json<SyncResult>> {
-        use poem_openapi::types::{ParseFromJSON, ToJSON};
         let key = auth.0.tenant()?;
-        let sync = body.0;
-        let vendor_id = super::products::acting_vendor(key, sync.vendor_id)?;
-        if sync.sync_id.trim().is_empty() || sync.sync_id.len() > 128 {
-            return Err(ApiError::unprocessable(
-                "invalid_sync_id",
-                "`sync_id` must be 1-128 characters",
-            ));
-        }
-        if sync.rows.is_empty() || sync.rows.len() > 10_000 {
-            return Err(ApiError::unprocessable(
-                "invalid_rows",
-                "a sync has 1 to 10,000 rows",
-            ));
-        }
-        let hash = sync_hash(&sync);
-        let (actor, is_vendor_key) = (key.key_id.to_string(), key.scope == Scope::Vendor);
-        let result = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    if let Err(e) = super::products::check_vendor(conn, vendor_id, is_vendor_key).await? {
-                        return Ok(Err(e));
-                    }
-                    if let Some((seen_hash, stored)) = store::sync_record(conn, vendor_id, &sync.sync_id).await? {
-                        if seen_hash != hash {
-                            return Ok(Err(ApiError::unprocessable(
-                                "sync_id_reused",
-                                "this `sync_id` was already used with different rows; use a new id for a new sync",
-                            )));
-                        }
-                        return Ok(SyncResult::parse_from_json(Some(stored))
-                            .map(|mut r| {
-                                r.replayed = true;
-                                r
-                            })
-                            .map_err(|e| ApiError::internal(e.into_message())));
-                    }
-                    let reference = format!("sync:{}", sync.sync_id);
-                    let mut rows = Vec::with_capacity(sync.rows.len());
-                    let mut touched = Vec::new();
-                    for (i, row) in sync.rows.iter().enumerate() {
-                        let result = |status: &str, on_hand: Option<i32>, failure: Option<(&str, String)>| SyncRowResult {
-                            row: i as u32 + 1,
-                            sku: row.sku.clone(),
-                            warehouse_code: row.warehouse_code.clone(),
-                            status: status.to_owned(),
-                            on_hand,
-                            code: failure.as_ref().map(|f| f.0.to_owned()),
-                            message: failure.map(|f| f.1),
-                        };
-                        if row.on_hand < 0 {
-                            rows.push(result("failed", None, Some(("invalid_quantity", "`on_hand` cannot be negative".into()))));
-                            continue;
-                        }
-                        let Some(variant) = products::find_variant_by_sku(conn, vendor_id, &row.sku).await? else {
-                            rows.push(result("failed", None, Some(("unknown_sku", format!("the vendor has no variant with SKU `{}`", row.sku)))));
-                            continue;
-                        };
-                        let Some(warehouse) = store::warehouse_by_code(conn, vendor_id, &row.warehouse_code).await? else {
-                            rows.push(result("failed", None, Some(("unknown_warehouse", format!("the vendor has no warehouse `{}`", row.warehouse_code)))));
-                            continue;
-                        };
-                        bazaar_store::db::savepoint::begin(conn).await?;
-                        let current = store::level_for_update(conn, variant.id, warehouse.id).await?;
-                        let delta = row.on_hand - current;
-                        if delta == 0 {
-                            bazaar_store::db::savepoint::release(conn).await?;
-                            rows.push(result("unchanged", Some(current), None));
-                            continue;
-                        }
-                        match store::change(conn, variant.id, warehouse.id, Movement::Adjust, delta, 0, Some(&reference), &actor).await {
-                            Ok(level) => {
-                                bazaar_store::db::savepoint::release(conn).await?;
-                                touched.push(variant.product_id);
-                                rows.push(result("updated", Some(level.on_hand), None));
-                            }
-                            Err(StoreError::Constraint { .. }) => {
-                                bazaar_store::db::savepoint::rollback(conn).await?;
-                                rows.push(result("failed", Some(current), Some(("insufficient_stock", "the quantity is below what checkouts have reserved".into()))));
-                            }
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    touched.sort();
-                    touched.dedup();
-                    listings::refresh(conn, Refresh::Products(&touched)).await?;
-                    let count = |s: &str| rows.iter().filter(|r| r.status == s).count() as u32;
-                    let result = SyncResult {
-                        sync_id: sync.sync_id.clone(),
-                        replayed: false,
-                        updated: count("updated"),
-                        unchanged: count("unchanged"),
-                        failed: count("failed"),
-                        rows,
-                    };
-                    store::save_sync(conn, vendor_id, &sync.sync_id, &hash, result.to_json().unwrap_or_default()).await?;
-                    Ok(Ok(result))
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => ApiError::conflict("sync_in_progress", "a sync with this `sync_id` is being applied; retry to get its result"),
-                other => other.into(),
-            })??;
-        if !result.replayed {
-            bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
-        }
+        let result = match sync::sync(&self.state, key, body.0.into(), render).await? {
+            Synced::Applied(report) => SyncResult::from(&report),
+            Synced::Replayed(stored) => {
+                let mut replayed = SyncResult::parse_from_json(Some(stored))
+                    .map_err(|e| ApiError::internal(e.into_message()))?;
+                replayed.replayed = true;
+                replayed
+            }
+        };
         Ok(Json(result))
     }
 
@@ -475,24 +340,7 @@ impl InventoryApi {
         variant_id: Query<Uuid>,
     ) -> ApiResult<Json<StockList>> {
         let key = auth.0.tenant()?;
-        key.require(&[Scope::TenantAdmin, Scope::Vendor])?;
-        let (id, only) = (variant_id.0, key.vendor_id);
-        let levels = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                async move {
-                    match products::variants_by_id(conn, id).await? {
-                        Some(v) if only.is_none_or(|o| o == v.vendor_id) => {
-                            store::levels(conn, &[id]).await
-                        }
-                        _ => Err(StoreError::NotFound),
-                    }
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| ApiError::from_store(e, "variant"))?;
+        let levels = stock::levels(&self.state, key, variant_id.0).await?;
         Ok(Json(StockList {
             items: levels.into_iter().map(StockLevel::from).collect(),
         }))

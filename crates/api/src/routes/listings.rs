@@ -1,24 +1,21 @@
 //! `/v1/listings`: which vendor product shows in which brand, with an
-//! optional brand-specific price. Tenant admins list any product; a vendor
-//! key lists its own products.
+//! optional brand-specific price; the edge of
+//! `bazaar_commerce::catalog::listings`. Tenant admins list any product; a
+//! vendor key lists its own products.
 
-use bazaar_domain::Scope;
-use bazaar_store::StoreError;
-use bazaar_store::tenant::listings::{self as store};
-use bazaar_store::tenant::{brands, products};
+use bazaar_commerce::catalog::listings::{self, ListingEdit, NewListing};
+use bazaar_store::tenant::listings as store;
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
-use super::products::price;
-use super::{Created, Tag, page_request};
-use crate::auth::{ApiKey, TenantKey};
+use super::{Created, Tag, next_cursor, page_request};
+use crate::auth::ApiKey;
 use crate::decimal::DecimalString;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// A product shown in a brand.
@@ -76,6 +73,16 @@ pub struct CreateListing {
     pub price_override: Option<DecimalString>,
 }
 
+impl From<CreateListing> for NewListing {
+    fn from(l: CreateListing) -> Self {
+        Self {
+            brand_id: l.brand_id,
+            product_id: l.product_id,
+            price_override: l.price_override.map(|p| p.0),
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct UpdateListing {
@@ -84,12 +91,21 @@ pub struct UpdateListing {
     pub price_override: MaybeUndefined<DecimalString>,
 }
 
-pub struct ListingsApi {
-    pub state: AppState,
+impl From<UpdateListing> for ListingEdit {
+    fn from(l: UpdateListing) -> Self {
+        Self {
+            active: l.active,
+            price_override: match l.price_override {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(p) => Some(Some(p.0)),
+            },
+        }
+    }
 }
 
-fn scope(key: &TenantKey) -> ApiResult<()> {
-    Ok(key.require(&[Scope::TenantAdmin, Scope::Vendor])?)
+pub struct ListingsApi {
+    pub state: AppState,
 }
 
 #[OpenApi(prefix_path = "/v1/listings", tag = "Tag::Listings")]
@@ -98,46 +114,8 @@ impl ListingsApi {
     #[oai(path = "/", method = "post", operation_id = "create_listing")]
     async fn create(&self, auth: ApiKey, body: Json<CreateListing>) -> ApiResult<Created<Listing>> {
         let key = auth.0.tenant()?;
-        scope(key)?;
-        let body = body.0;
-        let only = key.vendor_id;
-        let result = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    let brand = match brands::get(conn, body.brand_id).await {
-                        Ok(b) => b,
-                        Err(StoreError::NotFound) => {
-                            return Ok(Err(ApiError::unprocessable("brand_not_found", "no brand with that `brand_id`")));
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    let product = match products::get(conn, body.product_id, only).await {
-                        Ok(p) => p,
-                        Err(StoreError::NotFound) => {
-                            return Ok(Err(ApiError::unprocessable("product_not_found", "no product with that `product_id` visible to this key")));
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    let override_price = match body.price_override.map(|p| price(p, brand.currency.trim(), "price_override")).transpose() {
-                        Ok(p) => p,
-                        Err(e) => return Ok(Err(e)),
-                    };
-                    match store::create(conn, brand.id, product.product.id, product.product.vendor_id, override_price).await {
-                        Ok(l) => Ok(Ok(l)),
-                        Err(StoreError::Conflict { .. }) => Ok(Err(ApiError::conflict(
-                            "already_listed",
-                            "this product is already listed in this brand; update that listing instead",
-                        ))),
-                        Err(e) => Err(e),
-                    }
-                }
-                .boxed()
-            })
-            .await??;
-        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
-        Ok(Created::Created(Json(result.into())))
+        let listing = listings::create(&self.state, key, body.0.into()).await?;
+        Ok(Created::Created(Json(listing.into())))
     }
 
     /// List listings
@@ -154,18 +132,15 @@ impl ListingsApi {
         cursor: Query<Option<Uuid>>,
     ) -> ApiResult<Json<ListingPage>> {
         let key = auth.0.tenant()?;
-        scope(key)?;
-        let page = page_request(limit.0, cursor.0);
-        let (brand, vendor) = (brand_id.0, key.vendor_id);
-        let page = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                store::list(conn, page, brand, vendor).boxed()
-            })
-            .await?;
+        let page = listings::list(
+            &self.state,
+            key,
+            brand_id.0,
+            page_request(limit.0, cursor.0),
+        )
+        .await?;
         Ok(Json(ListingPage {
-            next_cursor: super::next_cursor(page.next_after),
+            next_cursor: next_cursor(page.next_after),
             items: page.items.into_iter().map(Listing::from).collect(),
         }))
     }
@@ -183,38 +158,8 @@ impl ListingsApi {
         body: Json<UpdateListing>,
     ) -> ApiResult<Json<Listing>> {
         let key = auth.0.tenant()?;
-        scope(key)?;
-        let (id, only, body) = (listing_id.0, key.vendor_id, body.0);
-        let result = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    let listing = store::get(conn, id).await?;
-                    if only.is_some_and(|v| v != listing.vendor_id) {
-                        return Err(StoreError::NotFound);
-                    }
-                    let brand = brands::get(conn, listing.brand_id).await?;
-                    let price_override = match body.price_override {
-                        MaybeUndefined::Undefined => None,
-                        MaybeUndefined::Null => Some(None),
-                        MaybeUndefined::Value(p) => {
-                            match price(p, brand.currency.trim(), "price_override") {
-                                Ok(p) => Some(Some(p)),
-                                Err(e) => return Ok(Err(e)),
-                            }
-                        }
-                    };
-                    Ok(Ok(
-                        store::update(conn, id, body.active, price_override).await?
-                    ))
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| ApiError::from_store(e, "listing"))??;
-        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
-        Ok(Json(result.into()))
+        let listing = listings::update(&self.state, key, listing_id.0, body.0.into()).await?;
+        Ok(Json(listing.into()))
     }
 
     /// Remove a listing
@@ -225,24 +170,7 @@ impl ListingsApi {
     )]
     async fn delete(&self, auth: ApiKey, listing_id: Path<Uuid>) -> ApiResult<Json<Listing>> {
         let key = auth.0.tenant()?;
-        scope(key)?;
-        let (id, only) = (listing_id.0, key.vendor_id);
-        let removed = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    let listing = store::get(conn, id).await?;
-                    if only.is_some_and(|v| v != listing.vendor_id) {
-                        return Err(StoreError::NotFound);
-                    }
-                    store::delete(conn, id).await
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| ApiError::from_store(e, "listing"))?;
-        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
+        let removed = listings::delete(&self.state, key, listing_id.0).await?;
         Ok(Json(removed.into()))
     }
 }

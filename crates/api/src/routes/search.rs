@@ -1,30 +1,18 @@
 //! `GET /v1/storefront/search`: product search over this node's tantivy
-//! index. The index answers which listings match, in what order and with
-//! which facet counts, always within the key's tenant and brand; the page's
-//! products are then read from the database, so what a shopper sees is
-//! current even in the moment before the index catches up.
+//! index, the edge of `bazaar_commerce::search`.
 
-use std::collections::HashMap;
-
-use bazaar_search::{SearchRequest, SearchResult, Sort};
-use bazaar_store::tenant::{brands, listings};
-use futures_util::FutureExt;
+use bazaar_commerce::search::{self, Found, SearchQuery};
+use bazaar_search::Sort;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use uuid::Uuid;
 
-use super::storefront::{ProductCard, attribute_pairs, browsing_brand, card, filter_price};
 use super::{Tag, money};
 use crate::auth::ApiKey;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
-
-/// The longest query text taken; longer text is cut (and says so nowhere:
-/// no shopper types this much on purpose).
-const MAX_QUERY_CHARS: usize = 256;
+use crate::state::{AppState, Settings};
+use crate::types::ProductCard;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -37,6 +25,17 @@ pub enum SearchSort {
     PriceDesc,
     /// Most recently listed first.
     Newest,
+}
+
+impl From<SearchSort> for Sort {
+    fn from(s: SearchSort) -> Self {
+        match s {
+            SearchSort::Relevance => Sort::Relevance,
+            SearchSort::PriceAsc => Sort::PriceAsc,
+            SearchSort::PriceDesc => Sort::PriceDesc,
+            SearchSort::Newest => Sort::Newest,
+        }
+    }
 }
 
 /// One product found, with the matching words highlighted.
@@ -88,21 +87,51 @@ pub struct SearchPage {
     pub facets: SearchFacets,
 }
 
-pub struct SearchApi {
-    pub state: AppState,
+impl SearchPage {
+    fn new(settings: &Settings, found: Found) -> Self {
+        let Found {
+            total,
+            products,
+            facets,
+            currency,
+        } = found;
+        Self {
+            total,
+            items: products
+                .into_iter()
+                .map(|p| SearchHit {
+                    product: ProductCard::new(settings, p.row, &currency),
+                    title_snippet: p.title_snippet,
+                    description_snippet: p.description_snippet,
+                })
+                .collect(),
+            facets: SearchFacets {
+                categories: facets
+                    .categories
+                    .into_iter()
+                    .map(|(path, count)| CategoryCount { path, count })
+                    .collect(),
+                vendors: facets
+                    .vendors
+                    .into_iter()
+                    .map(|(vendor_id, count)| VendorCount { vendor_id, count })
+                    .collect(),
+                price_buckets: facets
+                    .price_buckets
+                    .into_iter()
+                    .map(|b| PriceBucketCount {
+                        from: money(b.from, &currency),
+                        to: b.to.map(|to| money(to, &currency)),
+                        count: b.count,
+                    })
+                    .collect(),
+            },
+        }
+    }
 }
 
-/// A decimal price filter in minor units of a currency with `dp` decimals.
-fn minor(raw: Option<String>, field: &str, dp: u32) -> ApiResult<Option<i64>> {
-    filter_price(raw, field)?
-        .map(|d| {
-            d.checked_mul(Decimal::from(10i64.pow(dp)))
-                .and_then(|m| m.floor().to_i64())
-                .ok_or_else(|| {
-                    ApiError::bad_request("invalid_parameter", format!("`{field}` is too large"))
-                })
-        })
-        .transpose()
+pub struct SearchApi {
+    pub state: AppState,
 }
 
 #[OpenApi(prefix_path = "/v1/storefront", tag = "Tag::Storefront")]
@@ -146,107 +175,22 @@ impl SearchApi {
         offset: Query<Option<u32>>,
     ) -> ApiResult<Json<SearchPage>> {
         let key = auth.0.tenant()?;
-        let brand = browsing_brand(key, brand_id.0)?;
-        let index = self.state.search.clone().ok_or_else(|| {
-            ApiError::new(
-                poem::http::StatusCode::SERVICE_UNAVAILABLE,
-                "search_unavailable",
-                "this server does not serve search; send searches to a node with search enabled",
-            )
-        })?;
-        let brand_row = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| brands::get(conn, brand).boxed())
-            .await
-            .map_err(|e| ApiError::from_store(e, "brand"))?;
-        let currency = brand_row.currency.trim().to_owned();
-        let dp = bazaar_domain::Currency::parse(&currency)
-            .map(bazaar_domain::Currency::minor_units)
-            .unwrap_or(2);
-        let mut request = SearchRequest::new(key.tenant_id);
-        request.brand_id = Some(brand);
-        request.text =
-            q.0.unwrap_or_default()
-                .chars()
-                .take(MAX_QUERY_CHARS)
-                .collect();
-        request.category = category
-            .0
-            .map(|c| c.trim_matches('/').to_owned())
-            .filter(|c| !c.is_empty());
-        request.vendor_ids = vendor_id.0;
-        request.price_min_minor = minor(min_price.0, "min_price", dp)?;
-        request.price_max_minor = minor(max_price.0, "max_price", dp)?;
-        request.attributes = attribute_pairs(attr.0)?;
-        request.in_stock_only = in_stock.0.unwrap_or(false);
-        request.sort = match sort.0.unwrap_or(SearchSort::Relevance) {
-            SearchSort::Relevance => Sort::Relevance,
-            SearchSort::PriceAsc => Sort::PriceAsc,
-            SearchSort::PriceDesc => Sort::PriceDesc,
-            SearchSort::Newest => Sort::Newest,
+        let query = SearchQuery {
+            text: q.0,
+            brand_id: brand_id.0,
+            category: category.0,
+            vendor_ids: vendor_id.0,
+            min_price: min_price.0,
+            max_price: max_price.0,
+            attributes: attr.0,
+            in_stock: in_stock.0.unwrap_or(false),
+            sort: sort.0.unwrap_or(SearchSort::Relevance).into(),
+            limit: limit.0.unwrap_or(24) as usize,
+            offset: offset.0.unwrap_or(0) as usize,
         };
-        request.limit = limit.0.unwrap_or(24) as usize;
-        request.offset = offset.0.unwrap_or(0) as usize;
-        // The default edges are in hundredths (10.00, 25.00, ...): the same
-        // amounts in this currency's minor units.
-        request.price_bucket_edges_minor = bazaar_search::DEFAULT_PRICE_BUCKET_EDGES_MINOR
-            .iter()
-            .map(|edge| edge * 10i64.pow(dp) / 100)
-            .collect();
-        let found: SearchResult = index.search(request).await.map_err(ApiError::internal)?;
-
-        // The page's products, read now: a listing hidden since it was
-        // indexed is left out.
-        let ids: Vec<Uuid> = found.hits.iter().map(|h| h.listing_id).collect();
-        let rows = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                async move { listings::cards(conn, brand, &ids).await }.boxed()
-            })
-            .await?;
-        let mut rows: HashMap<Uuid, listings::BrowseRow> =
-            rows.into_iter().map(|r| (r.listing_id, r)).collect();
-        let items = found
-            .hits
-            .into_iter()
-            .filter_map(|hit| {
-                rows.remove(&hit.listing_id).map(|row| SearchHit {
-                    product: card(&self.state, row, &currency),
-                    title_snippet: hit.title_snippet,
-                    description_snippet: hit.description_snippet,
-                })
-            })
-            .collect();
-        let price = |minor: i64| money(Decimal::new(minor, dp), &currency);
-        Ok(Json(SearchPage {
-            total: found.total as u64,
-            items,
-            facets: SearchFacets {
-                categories: found
-                    .facets
-                    .categories
-                    .into_iter()
-                    .map(|(path, count)| CategoryCount { path, count })
-                    .collect(),
-                vendors: found
-                    .facets
-                    .vendors
-                    .into_iter()
-                    .map(|(vendor_id, count)| VendorCount { vendor_id, count })
-                    .collect(),
-                price_buckets: found
-                    .facets
-                    .price_buckets
-                    .into_iter()
-                    .map(|b| PriceBucketCount {
-                        from: price(b.from_minor),
-                        to: b.to_minor.map(price),
-                        count: b.count,
-                    })
-                    .collect(),
-            },
-        }))
+        let found = search::search(&self.state, key, query)
+            .await?
+            .map_err(ApiError::internal)?;
+        Ok(Json(SearchPage::new(&self.state.settings, found)))
     }
 }

@@ -3,23 +3,20 @@
 //! covers its children (`US-CA`) unless the vendor sets one for the child;
 //! a vendor with no rate for a cart's region ships free. Carts and checkout
 //! price shipping from these rates and tax it as the region's pack taxes
-//! the `shipping` category.
+//! the `shipping` category. The edge of `bazaar_commerce::shipping`.
 
-use bazaar_domain::{Currency, Scope, validate};
-use bazaar_store::StoreError;
-use bazaar_store::tenant::shipping::{self as store, Rate};
+use bazaar_commerce::shipping::{self, NewRate};
+use bazaar_store::tenant::shipping::Rate;
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
-use super::products::{acting_vendor, check_vendor, price};
 use super::{Tag, money};
-use crate::auth::{ApiKey, TenantKey};
+use crate::auth::ApiKey;
 use crate::decimal::DecimalString;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[derive(Debug, Object)]
@@ -73,30 +70,6 @@ pub struct ShippingApi {
     pub state: AppState,
 }
 
-impl ShippingApi {
-    /// `region` as a pack code the tenant sells in, or the parent of one.
-    async fn region(&self, key: &TenantKey, region: &str) -> ApiResult<String> {
-        validate::region_code(region)?;
-        let tenant = bazaar_store::control::tenants::get(&self.state.db, key.tenant_id).await?;
-        let set = self.state.regions.current();
-        let covers = tenant.regions.iter().any(|own| {
-            set.get(own)
-                .is_some_and(|r| r.lineage.iter().any(|code| code == region))
-                || own == region
-        });
-        if !covers {
-            return Err(ApiError::unprocessable(
-                "region_not_enabled",
-                format!(
-                    "the tenant does not sell in `{region}` or any region under it; its regions are [{}]",
-                    tenant.regions.join(", ")
-                ),
-            ));
-        }
-        Ok(region.to_owned())
-    }
-}
-
 #[OpenApi(tag = "Tag::Fulfilment")]
 impl ShippingApi {
     /// Set a shipping rate
@@ -118,48 +91,15 @@ impl ShippingApi {
     ) -> ApiResult<Json<ShippingRate>> {
         let key = auth.0.tenant()?;
         let body = body.0;
-        let vendor_id = acting_vendor(key, body.vendor_id)?;
-        let region = self.region(key, &region.0).await?;
-        let currency = Currency::parse(&currency.0)?.code().to_owned();
-        let flat = price(body.flat, &currency, "flat")?;
-        let per_item = body
-            .per_item
-            .map(|p| price(p, &currency, "per_item"))
-            .transpose()?
-            .unwrap_or_default();
-        let free_over = body
-            .free_over
-            .map(|f| price(f, &currency, "free_over"))
-            .transpose()?;
-        if free_over.is_some_and(|f| f.is_zero()) {
-            return Err(ApiError::unprocessable(
-                "invalid_price",
-                "`free_over` must be above zero; leave it out for no free-shipping threshold",
-            ));
-        }
-        let rate = Rate {
-            vendor_id,
-            region,
-            currency,
-            flat,
-            per_item,
-            free_over,
-            updated_at: Utc::now(),
+        let rate = NewRate {
+            vendor_id: body.vendor_id,
+            region: region.0,
+            currency: currency.0,
+            flat: body.flat.0,
+            per_item: body.per_item.map(|p| p.0),
+            free_over: body.free_over.map(|f| f.0),
         };
-        let is_vendor_key = key.scope == Scope::Vendor;
-        let saved = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    if let Err(e) = check_vendor(conn, vendor_id, is_vendor_key).await? {
-                        return Ok(Err(e));
-                    }
-                    Ok(Ok(store::put(conn, &rate).await?))
-                }
-                .boxed()
-            })
-            .await??;
+        let saved = shipping::set(&self.state, key, rate).await?;
         Ok(Json(saved.into()))
     }
 
@@ -178,14 +118,7 @@ impl ShippingApi {
         vendor_id: Query<Option<Uuid>>,
     ) -> ApiResult<Json<ShippingRateList>> {
         let key = auth.0.tenant()?;
-        let vendor = acting_vendor(key, vendor_id.0)?;
-        let rates = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                store::of_vendor(conn, vendor).boxed()
-            })
-            .await?;
+        let rates = shipping::list(&self.state, key, vendor_id.0).await?;
         Ok(Json(ShippingRateList {
             items: rates.into_iter().map(ShippingRate::from).collect(),
         }))
@@ -208,22 +141,8 @@ impl ShippingApi {
         vendor_id: Query<Option<Uuid>>,
     ) -> ApiResult<Json<ShippingRate>> {
         let key = auth.0.tenant()?;
-        let vendor = acting_vendor(key, vendor_id.0)?;
-        let (region, currency) = (region.0, currency.0.to_ascii_uppercase());
-        let removed = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move { store::delete(conn, vendor, &region, &currency).await }.boxed()
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found(
-                    "shipping_rate_not_found",
-                    "the vendor has no rate for that region and currency",
-                ),
-                other => other.into(),
-            })?;
+        let removed =
+            shipping::delete(&self.state, key, vendor_id.0, region.0, &currency.0).await?;
         Ok(Json(removed.into()))
     }
 }

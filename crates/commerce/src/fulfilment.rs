@@ -1,0 +1,179 @@
+//! Fulfilment: each vendor's part of the orders. A vendor key lists its own
+//! parts by status, newest first (the marketplace's hot query, served by
+//! one composite index), and marks them packed, then shipped with a
+//! carrier and tracking number; the order's own status follows.
+
+use bazaar_domain::Scope;
+use bazaar_store::StoreError;
+use bazaar_store::tenant::orders::{self, AdvanceRefused, VendorOrderRow};
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use uuid::Uuid;
+
+use crate::acting::{self, ActingRefusal};
+use crate::context::AccessRefusal;
+use crate::{Failure, Outcome, Services, TenantKey, refusals};
+
+refusals! {
+    /// Why a vendor's part of an order cannot be listed or moved.
+    pub enum FulfilmentRefusal {
+        Access(AccessRefusal) => delegate;
+        Acting(ActingRefusal) => delegate;
+        InvalidCursor => Invalid, "invalid_cursor", "the cursor is not one this endpoint gave out";
+        ShipmentRequired => Unprocessable, "shipment_required",
+            "say which `carrier` and `tracking_number`";
+        NotFound => NotFound, "vendor_order_not_found",
+            "no vendor order with that id visible to this key";
+        IllegalTransition { from: String, to: &'static str } => Conflict, "illegal_transition",
+            "a vendor order that is {from} cannot become {to}";
+        AwaitingStock { units: i64, to: &'static str } => Conflict, "awaiting_stock",
+            "{units} unit(s) of this order are on backorder; receive stock for them before it can become {to}";
+    }
+}
+
+/// Where a vendor's part is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VendorOrderStatus {
+    /// Paid; waiting for the vendor.
+    Pending,
+    Packed,
+    Shipped,
+}
+
+impl VendorOrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VendorOrderStatus::Pending => "pending",
+            VendorOrderStatus::Packed => "packed",
+            VendorOrderStatus::Shipped => "shipped",
+        }
+    }
+}
+
+/// Which of a vendor's parts to list.
+#[derive(Debug, Clone)]
+pub struct VendorOrderQuery {
+    /// Required with a tenant admin key.
+    pub vendor_id: Option<Uuid>,
+    pub status: VendorOrderStatus,
+    pub limit: u32,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// A page of a vendor's parts, newest first.
+#[derive(Debug, Clone)]
+pub struct VendorOrderPage {
+    pub rows: Vec<VendorOrderRow>,
+    /// The cursor of the next (older) page, if there is one.
+    pub next_cursor: Option<String>,
+}
+
+/// How a part ships.
+#[derive(Debug, Clone)]
+pub struct Shipment {
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+/// `<created_at>_<id>` of the last part of the previous page.
+fn decode_cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (at, id) = raw.split_once('_')?;
+    Some((
+        DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+        id.parse::<Uuid>().ok()?,
+    ))
+}
+
+/// A vendor's parts in one status, newest first.
+pub async fn list(
+    services: &Services,
+    key: &TenantKey,
+    query: VendorOrderQuery,
+) -> Outcome<VendorOrderPage, FulfilmentRefusal> {
+    let vendor = acting::vendor_for(key, query.vendor_id)?;
+    let status = query.status.as_str();
+    let before = query
+        .cursor
+        .map(|c| decode_cursor(&c).ok_or(FulfilmentRefusal::InvalidCursor))
+        .transpose()?;
+    let limit = i64::from(query.limit);
+    let mut rows = services
+        .db
+        .tenant_read(&key.schema, move |conn| {
+            orders::vendor_orders(conn, vendor, status, before, limit + 1).boxed()
+        })
+        .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last()
+            .map(|r| format!("{}_{}", r.created_at.to_rfc3339(), r.id))
+    } else {
+        None
+    };
+    Ok(VendorOrderPage { rows, next_cursor })
+}
+
+/// Mark a part packed.
+pub async fn pack(
+    services: &Services,
+    key: &TenantKey,
+    id: Uuid,
+) -> Outcome<VendorOrderRow, FulfilmentRefusal> {
+    advance(services, key, id, "packed", None).await
+}
+
+/// Mark a part shipped with its carrier and tracking number.
+pub async fn ship(
+    services: &Services,
+    key: &TenantKey,
+    id: Uuid,
+    shipment: Shipment,
+) -> Outcome<VendorOrderRow, FulfilmentRefusal> {
+    if shipment.carrier.trim().is_empty() || shipment.tracking_number.trim().is_empty() {
+        return Err(FulfilmentRefusal::ShipmentRequired.into());
+    }
+    advance(services, key, id, "shipped", Some(shipment)).await
+}
+
+#[tracing::instrument(skip_all, fields(vendor_order.id = %id, vendor_order.to = to))]
+async fn advance(
+    services: &Services,
+    key: &TenantKey,
+    id: Uuid,
+    to: &'static str,
+    shipment: Option<Shipment>,
+) -> Outcome<VendorOrderRow, FulfilmentRefusal> {
+    key.require(&[Scope::TenantAdmin, Scope::Vendor])?;
+    let only = key.vendor_id;
+    let result = services
+        .db
+        .tenant_tx(&key.schema, move |conn| {
+            async move {
+                let (carrier, tracking) =
+                    shipment.map_or((None, None), |s| (Some(s.carrier), Some(s.tracking_number)));
+                orders::advance_vendor_order(
+                    conn,
+                    id,
+                    only,
+                    to,
+                    carrier.as_deref(),
+                    tracking.as_deref(),
+                )
+                .await
+            }
+            .boxed()
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => FulfilmentRefusal::NotFound.into(),
+            other => Failure::Store(other),
+        })?;
+    result.map_err(|refused| {
+        Failure::Refused(match refused {
+            AdvanceRefused::From(from) => FulfilmentRefusal::IllegalTransition { from, to },
+            AdvanceRefused::AwaitingStock(units) => FulfilmentRefusal::AwaitingStock { units, to },
+        })
+    })
+}

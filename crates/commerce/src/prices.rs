@@ -1,0 +1,42 @@
+//! Amounts a seller sets (variant prices, a brand's price for a listing,
+//! shipping rates): never negative, no finer than the currency's minor
+//! unit, and of a size the database holds.
+
+use bazaar_domain::{Currency, DomainError};
+use rust_decimal::Decimal;
+
+use crate::refusals;
+
+refusals! {
+    /// Why an amount is refused; `field` names it as the caller sent it.
+    pub enum PriceRefusal {
+        /// The currency is not an ISO 4217 code.
+        Currency(DomainError) => delegate;
+        Negative { field: String } => Unprocessable, "invalid_price", "`{field}` cannot be negative";
+        TooPrecise { field: String, currency: String, decimals: u32 } => Unprocessable,
+            "invalid_price", "`{field}` has more decimals than {currency} allows ({decimals})";
+        TooLarge { field: String } => Unprocessable, "invalid_price", "`{field}` is too large";
+    }
+}
+
+/// `value` as an amount in `currency`: not negative, no finer than its
+/// minor unit, below 10^18.
+pub fn amount(value: Decimal, currency: &str, field: &str) -> Result<Decimal, PriceRefusal> {
+    let decimals = Currency::parse(currency)?.minor_units();
+    let value = value.normalize();
+    let field = field.to_owned();
+    if value.is_sign_negative() {
+        return Err(PriceRefusal::Negative { field });
+    }
+    if value.scale() > decimals {
+        return Err(PriceRefusal::TooPrecise {
+            field,
+            currency: currency.to_owned(),
+            decimals,
+        });
+    }
+    if value >= Decimal::from(1_000_000_000_000_000i64) {
+        return Err(PriceRefusal::TooLarge { field });
+    }
+    Ok(value)
+}
