@@ -9,6 +9,7 @@
 //! follower) live here too, next to the use cases whose writes they
 //! follow; the binary starts them.
 
+pub mod brands;
 pub mod carts;
 pub mod catalog_cache;
 pub mod checkout;
