@@ -14,12 +14,15 @@ pub mod carts;
 pub mod catalog_cache;
 pub mod checkout;
 pub mod context;
+pub mod keys;
 pub mod orders;
 pub mod refusal;
 pub mod regions;
 pub mod search_feed;
 pub mod services;
 pub mod sessions;
+pub mod tenants;
+pub mod vendors;
 
 pub use context::{AccessRefusal, TenantKey};
 pub use refusal::{Failure, Kind, Outcome, Refusal};
