@@ -1,15 +1,17 @@
 //! Wire types that several resources answer with (an order, a delivery
-//! window, a rule broken), declared once so no route module imports
-//! another.
+//! window, a rule broken, an issued API key), declared once so no route
+//! module imports another.
 
 use std::collections::BTreeMap;
 
+use bazaar_domain::Scope;
 use bazaar_store::tenant::customers::{AgeVerification, Customer, SHARED_REALM};
 use bazaar_store::tenant::listings::BrowseRow;
 use chrono::{DateTime, NaiveDate, Utc};
-use poem_openapi::Object;
+use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
+use crate::error::{ApiError, ApiResult};
 use crate::routes::money;
 use crate::state::Settings;
 
@@ -251,5 +253,102 @@ impl ProductCard {
             },
             listed_at: r.listed_at,
         }
+    }
+}
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum KeyScope {
+    /// Operates the deployment (platform endpoints only).
+    Platform,
+    /// Administers one tenant.
+    TenantAdmin,
+    /// Acts for one vendor of a tenant (`vendor_id` required).
+    Vendor,
+    /// A brand's publishable storefront key (`brand_id` required).
+    Storefront,
+}
+
+impl From<KeyScope> for Scope {
+    fn from(s: KeyScope) -> Self {
+        match s {
+            KeyScope::Platform => Scope::Platform,
+            KeyScope::TenantAdmin => Scope::TenantAdmin,
+            KeyScope::Vendor => Scope::Vendor,
+            KeyScope::Storefront => Scope::Storefront,
+        }
+    }
+}
+
+impl From<Scope> for KeyScope {
+    fn from(s: Scope) -> Self {
+        match s {
+            Scope::Platform => KeyScope::Platform,
+            Scope::TenantAdmin => KeyScope::TenantAdmin,
+            Scope::Vendor => KeyScope::Vendor,
+            Scope::Storefront => KeyScope::Storefront,
+        }
+    }
+}
+
+/// An API key as listings show it: never the secret.
+#[derive(Debug, Object)]
+pub struct ApiKeyInfo {
+    /// Identifier (use it to revoke the key).
+    pub id: Uuid,
+    /// What the key may do.
+    pub scope: KeyScope,
+    /// A label chosen at creation.
+    pub name: String,
+    /// The first characters of the secret, to tell keys apart.
+    pub display_prefix: String,
+    /// The tenant the key belongs to (absent for platform keys).
+    pub tenant_id: Option<Uuid>,
+    /// The vendor a vendor key acts for.
+    pub vendor_id: Option<Uuid>,
+    /// The brand a storefront key belongs to.
+    pub brand_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    /// When the key was revoked; a revoked key is refused.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<bazaar_store::control::keys::ApiKey> for ApiKeyInfo {
+    type Error = ApiError;
+
+    fn try_from(k: bazaar_store::control::keys::ApiKey) -> ApiResult<Self> {
+        let scope: Scope = k.scope.parse().map_err(ApiError::internal)?;
+        Ok(Self {
+            id: k.id,
+            scope: scope.into(),
+            name: k.name,
+            display_prefix: k.display_prefix,
+            tenant_id: k.tenant_id,
+            vendor_id: k.vendor_id,
+            brand_id: k.brand_id,
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        })
+    }
+}
+
+/// A newly issued key with its secret. The secret is not stored and cannot
+/// be shown again.
+#[derive(Debug, Object)]
+pub struct IssuedKey {
+    pub key: ApiKeyInfo,
+    /// Send as `Authorization: Bearer <secret>`. Shown this once only.
+    pub secret: String,
+}
+
+impl TryFrom<bazaar_commerce::keys::IssuedKey> for IssuedKey {
+    type Error = ApiError;
+
+    fn try_from(issued: bazaar_commerce::keys::IssuedKey) -> ApiResult<Self> {
+        Ok(Self {
+            key: issued.key.try_into()?,
+            secret: issued.secret,
+        })
     }
 }

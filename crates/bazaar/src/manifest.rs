@@ -7,8 +7,10 @@
 use std::fmt;
 use std::path::Path;
 
+use bazaar_commerce::Failure;
+use bazaar_commerce::tenants::{self, TenantRefusal};
 use bazaar_domain::{Currency, Slug, ids, validate};
-use bazaar_store::control::tenants::{self, NewTenant};
+use bazaar_store::control::tenants::{NewTenant, find_by_slug};
 use bazaar_store::tenant::brands::{self, BrandChanges, NewBrand};
 use bazaar_store::tenant::vendors::{self, NewVendor, VendorChanges};
 use bazaar_store::{Db, StoreError};
@@ -101,6 +103,20 @@ pub enum ManifestError {
     Invalid { path: String, problems: Vec<String> },
     #[error("applying the manifest failed: {0}")]
     Store(#[from] StoreError),
+    #[error("applying the manifest failed: {0}")]
+    Refused(#[from] TenantRefusal),
+    #[error("applying the manifest failed: {0}")]
+    Internal(String),
+}
+
+impl From<Failure<TenantRefusal>> for ManifestError {
+    fn from(failure: Failure<TenantRefusal>) -> Self {
+        match failure {
+            Failure::Refused(refusal) => refusal.into(),
+            Failure::Store(err) => err.into(),
+            Failure::Internal(cause) => ManifestError::Internal(cause),
+        }
+    }
 }
 
 impl Manifest {
@@ -249,10 +265,10 @@ impl Manifest {
     pub async fn apply(&self, db: &Db) -> Result<Vec<Change>, ManifestError> {
         let mut changes = Vec::new();
         let spec = &self.tenant;
-        let tenant = match tenants::find_by_slug(db, &spec.slug).await? {
+        let tenant = match find_by_slug(db, &spec.slug).await? {
             None => {
                 let slug = Slug::parse(&spec.slug).map_err(|e| self.invalid(e))?;
-                let created = tenants::create(
+                let created = tenants::provision(
                     db,
                     NewTenant {
                         slug,
@@ -269,7 +285,7 @@ impl Manifest {
                 existing
             }
             Some(existing) => {
-                let updated = tenants::update(
+                let updated = tenants::change(
                     db,
                     existing.id,
                     Some(spec.name.clone()),

@@ -10,6 +10,7 @@
 //! follow; the binary starts them.
 
 pub mod acting;
+pub mod brands;
 pub mod carts;
 pub mod catalog;
 pub mod catalog_cache;
@@ -18,6 +19,7 @@ pub mod context;
 pub mod customers;
 pub mod fulfilment;
 pub mod inventory;
+pub mod keys;
 pub mod orders;
 pub mod prices;
 pub mod refusal;
@@ -27,6 +29,8 @@ pub mod search_feed;
 pub mod services;
 pub mod sessions;
 pub mod shipping;
+pub mod tenants;
+pub mod vendors;
 
 pub use context::{AccessRefusal, TenantKey};
 pub use refusal::{Failure, Kind, Outcome, Refusal};

@@ -1,10 +1,10 @@
 //! `/v1/brands`: a tenant's storefronts. Tenant admins create and change
 //! them; vendor keys read them; a storefront key sees its own brand only.
+//! The edge of `bazaar_commerce::brands`.
 
-use bazaar_domain::{Currency, Scope, Slug, ids, validate};
-use bazaar_store::tenant::brands::{self as store, BrandChanges, NewBrand};
+use bazaar_commerce::brands;
+use bazaar_store::tenant::brands as store;
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{Created, Tag, page_of, page_request};
 use crate::auth::ApiKey;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// A storefront of the tenant.
@@ -79,19 +79,30 @@ pub struct UpdateBrand {
     pub domains: Option<Vec<String>>,
 }
 
-/// Validated brand fields, shared by the API and `tenant apply`.
-pub fn check_domains(domains: Vec<String>) -> ApiResult<Vec<String>> {
-    let mut out = Vec::with_capacity(domains.len());
-    for domain in domains {
-        validate::hostname(&domain)?;
-        if !out.contains(&domain) {
-            out.push(domain);
+impl From<CreateBrand> for brands::CreateBrand {
+    fn from(b: CreateBrand) -> Self {
+        Self {
+            slug: b.slug,
+            name: b.name,
+            default_region: b.default_region,
+            currency: b.currency,
+            domains: b.domains,
         }
     }
-    Ok(out)
 }
 
-/// Refuse a region the tenant does not sell in.
+impl From<UpdateBrand> for brands::UpdateBrand {
+    fn from(b: UpdateBrand) -> Self {
+        Self {
+            slug: b.slug,
+            name: b.name,
+            default_region: b.default_region,
+            currency: b.currency,
+            domains: b.domains,
+        }
+    }
+}
+
 pub struct BrandsApi {
     pub state: AppState,
 }
@@ -102,25 +113,7 @@ impl BrandsApi {
     #[oai(path = "/", method = "post", operation_id = "create_brand")]
     async fn create(&self, auth: ApiKey, body: Json<CreateBrand>) -> ApiResult<Created<Brand>> {
         let key = auth.0.tenant()?;
-        key.admin()?;
-        let body = body.0;
-        if let Some(region) = &body.default_region {
-            bazaar_commerce::regions::check_enabled(&self.state, key, region).await?;
-        }
-        let new = NewBrand {
-            id: ids::new_id(),
-            slug: Slug::parse(&body.slug)?.to_string(),
-            name: validate::display_name("name", &body.name)?,
-            default_region: body.default_region,
-            currency: Currency::parse(&body.currency)?.code().to_owned(),
-            domains: check_domains(body.domains)?,
-        };
-        let brand = self
-            .state
-            .db
-            .tenant_tx(&key.schema, |conn| store::create(conn, new).boxed())
-            .await
-            .map_err(|e| ApiError::from_store(e, "brand"))?;
+        let brand = brands::create(&self.state, key, body.0.into()).await?;
         Ok(Created::Created(Json(brand.into())))
     }
 
@@ -138,15 +131,7 @@ impl BrandsApi {
         cursor: Query<Option<Uuid>>,
     ) -> ApiResult<Json<BrandPage>> {
         let key = auth.0.tenant()?;
-        let page = page_request(limit.0, cursor.0);
-        let only = key.brand_id;
-        let page = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                store::list(conn, page, only).boxed()
-            })
-            .await?;
+        let page = brands::list(&self.state, key, page_request(limit.0, cursor.0)).await?;
         Ok(Json(page.map(Brand::from).into()))
     }
 
@@ -154,19 +139,7 @@ impl BrandsApi {
     #[oai(path = "/:brand_id", method = "get", operation_id = "get_brand")]
     async fn get(&self, auth: ApiKey, brand_id: Path<Uuid>) -> ApiResult<Json<Brand>> {
         let key = auth.0.tenant()?;
-        let id = brand_id.0;
-        if key.brand_id.is_some_and(|own| own != id) {
-            return Err(ApiError::from_store(
-                bazaar_store::StoreError::NotFound,
-                "brand",
-            ));
-        }
-        let brand = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| store::get(conn, id).boxed())
-            .await
-            .map_err(|e| ApiError::from_store(e, "brand"))?;
+        let brand = brands::get(&self.state, key, brand_id.0).await?;
         Ok(Json(brand.into()))
     }
 
@@ -179,36 +152,7 @@ impl BrandsApi {
         body: Json<UpdateBrand>,
     ) -> ApiResult<Json<Brand>> {
         let key = auth.0.tenant()?;
-        key.require(&[Scope::TenantAdmin])?;
-        let body = body.0;
-        if let Some(region) = &body.default_region {
-            bazaar_commerce::regions::check_enabled(&self.state, key, region).await?;
-        }
-        let changes = BrandChanges {
-            slug: body
-                .slug
-                .map(|s| Slug::parse(&s).map(|s| s.to_string()))
-                .transpose()?,
-            name: body
-                .name
-                .map(|n| validate::display_name("name", &n))
-                .transpose()?,
-            default_region: body.default_region.map(Some),
-            currency: body
-                .currency
-                .map(|c| Currency::parse(&c).map(|c| c.code().to_owned()))
-                .transpose()?,
-            domains: body.domains.map(check_domains).transpose()?,
-        };
-        let id = brand_id.0;
-        let brand = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                store::update(conn, id, changes).boxed()
-            })
-            .await
-            .map_err(|e| ApiError::from_store(e, "brand"))?;
+        let brand = brands::update(&self.state, key, brand_id.0, body.0.into()).await?;
         Ok(Json(brand.into()))
     }
 }

@@ -1,13 +1,10 @@
 //! `/v1/regions`: the region packs in force, their effective rules and
 //! versions, the reload status, and quotes (tax, delivery, age and limit
-//! checks for a prospective order).
+//! checks for a prospective order). The edge of `bazaar_commerce::regions`.
 
-use std::sync::Arc;
-
-use bazaar_domain::Scope;
+use bazaar_commerce::regions::{self, LineInput, Quoted};
 use bazaar_regions::TaxCategory;
 use bazaar_regions::pack::{Region, Unit};
-use bazaar_regions::quote::{self, QuoteLine, QuoteRequest};
 use chrono::{DateTime, Utc};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -17,7 +14,7 @@ use rust_decimal::Decimal;
 use super::Tag;
 use crate::auth::{ApiKey, Principal};
 use crate::decimal::DecimalString;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::types::{QuotedWindow, RuleViolation};
 
@@ -396,30 +393,28 @@ pub struct QuoteResult {
     pub violations: Vec<RuleViolation>,
 }
 
-/// Check an amount: not negative, no finer than `dp` decimals, not absurd.
-fn amount(value: DecimalString, field: &str, dp: u32) -> ApiResult<Decimal> {
-    let value = value.0.normalize();
-    if value.is_sign_negative() || value.scale() > dp || value > Decimal::from(1_000_000_000) {
-        return Err(ApiError::unprocessable(
-            "invalid_amount",
-            format!(
-                "`{field}` must be a non-negative amount with at most {dp} decimals, e.g. \"12.50\"; got `{value}`"
-            ),
-        ));
+impl From<QuoteInput> for regions::QuoteInput {
+    fn from(body: QuoteInput) -> Self {
+        Self {
+            at: body.at,
+            age_verified: body.age_verified,
+            lines: body
+                .lines
+                .into_iter()
+                .map(|l| LineInput {
+                    tax_category: l.tax_category,
+                    unit_price: l.unit_price.0,
+                    quantity: l.quantity,
+                    measure: l.measure.map(|m| (m.quantity.0, Unit::from(m.unit))),
+                })
+                .collect(),
+            purchased_today: body
+                .purchased_today
+                .into_iter()
+                .map(|p| (p.tax_category, p.quantity.0, Unit::from(p.unit)))
+                .collect(),
+        }
     }
-    Ok(value)
-}
-
-fn category(raw: &str, field: &str) -> ApiResult<TaxCategory> {
-    TaxCategory::parse(raw).ok_or_else(|| {
-        ApiError::unprocessable(
-            "unknown_tax_category",
-            format!(
-                "`{field}` is `{raw}`, not a tax category; use one of {}",
-                TaxCategory::names()
-            ),
-        )
-    })
 }
 
 fn money(value: Decimal, dp: u32) -> String {
@@ -428,140 +423,16 @@ fn money(value: Decimal, dp: u32) -> String {
     v.to_string()
 }
 
-pub struct RegionsApi {
-    pub state: AppState,
-}
-
-impl RegionsApi {
-    fn region(&self, code: &str) -> ApiResult<Arc<Region>> {
-        let set = self.state.regions.current();
-        set.get(code).cloned().ok_or_else(|| {
-            let known: Vec<String> = set.sorted().iter().map(|r| r.code.clone()).collect();
-            ApiError::not_found(
-                "region_not_found",
-                format!("no region `{code}`; regions in force: {}", known.join(", ")),
-            )
-        })
-    }
-}
-
-#[OpenApi(prefix_path = "/v1/regions", tag = "Tag::Regions")]
-impl RegionsApi {
-    /// List regions
-    ///
-    /// Every region pack in force with its version. Any valid key may ask.
-    #[oai(path = "/", method = "get", operation_id = "list_regions")]
-    async fn list(&self, auth: ApiKey) -> ApiResult<Json<RegionList>> {
-        // Any valid key may read the rules; the extractor checked it.
-        let _ = &auth;
-        let set = self.state.regions.current();
-        Ok(Json(RegionList {
-            items: set
-                .sorted()
-                .iter()
-                .map(|r| RegionSummary::from(r.as_ref()))
-                .collect(),
-        }))
-    }
-
-    /// Region pack status
-    ///
-    /// Active version per region, the last reload and its problems
-    /// (platform and tenant admin keys).
-    #[oai(path = "/status", method = "get", operation_id = "region_status")]
-    async fn status(&self, auth: ApiKey) -> ApiResult<Json<RegionStatus>> {
-        if let Principal::Tenant(key) = &auth.0 {
-            key.require(&[Scope::TenantAdmin])?;
-        }
-        let set = self.state.regions.current();
-        let status = self.state.regions.status();
-        Ok(Json(RegionStatus {
-            regions: set
-                .sorted()
-                .iter()
-                .map(|r| RegionSummary::from(r.as_ref()))
-                .collect(),
-            loaded_at: status.loaded_at,
-            last_attempt_at: status.last_attempt_at,
-            last_errors: status
-                .last_errors
-                .iter()
-                .map(|p| PackProblem {
-                    file: p.file.clone(),
-                    line: u32::try_from(p.line).unwrap_or(u32::MAX),
-                    column: u32::try_from(p.col).unwrap_or(u32::MAX),
-                    message: p.message.clone(),
-                })
-                .collect(),
-            reloads: status.reloads,
-        }))
-    }
-
-    /// Get a region's rules
-    ///
-    /// The effective rules, inheritance resolved, and the version.
-    #[oai(path = "/:code", method = "get", operation_id = "get_region")]
-    async fn get(&self, auth: ApiKey, code: Path<String>) -> ApiResult<Json<RegionRules>> {
-        // Any valid key may read the rules; the extractor checked it.
-        let _ = &auth;
-        let region = self.region(&code.0)?;
-        Ok(Json(RegionRules::from(region.as_ref())))
-    }
-
-    /// Quote an order in a region
-    ///
-    /// Tax per line and in total, whether delivery is open and the next
-    /// window, whether age verification is required, and every rule the
-    /// order would break. Amounts are decimal strings.
-    #[oai(path = "/:code/quote", method = "post", operation_id = "quote_region")]
-    async fn quote(
-        &self,
-        auth: ApiKey,
-        code: Path<String>,
-        body: Json<QuoteInput>,
-    ) -> ApiResult<Json<QuoteResult>> {
-        // Any valid key may read the rules; the extractor checked it.
-        let _ = &auth;
-        let region = self.region(&code.0)?;
-        let dp = region.currency.minor_units();
-        let body = body.0;
-        let mut lines = Vec::with_capacity(body.lines.len());
-        for (i, line) in body.lines.iter().enumerate() {
-            let measure = match &line.measure {
-                Some(m) => Some((
-                    amount(m.quantity, &format!("lines[{i}].measure.quantity"), 6)?,
-                    Unit::from(m.unit),
-                )),
-                None => None,
-            };
-            lines.push(QuoteLine {
-                category: category(&line.tax_category, &format!("lines[{i}].tax_category"))?,
-                unit_price: amount(line.unit_price, &format!("lines[{i}].unit_price"), dp)?,
-                quantity: line.quantity,
-                measure,
-            });
-        }
-        let mut purchased_today = Vec::new();
-        for (i, p) in body.purchased_today.iter().enumerate() {
-            purchased_today.push((
-                category(
-                    &p.tax_category,
-                    &format!("purchased_today[{i}].tax_category"),
-                )?,
-                amount(p.quantity, &format!("purchased_today[{i}].quantity"), 6)?,
-                Unit::from(p.unit),
-            ));
-        }
-        let at = body.at.unwrap_or_else(Utc::now);
-        let request = QuoteRequest {
+impl From<Quoted> for QuoteResult {
+    fn from(
+        Quoted {
+            region,
             at,
-            age_verified: body.age_verified,
-            lines,
-            purchased_today,
-            shipping: Vec::new(),
-        };
-        let q = quote::quote(&region, &request);
-        Ok(Json(QuoteResult {
+            quote: q,
+        }: Quoted,
+    ) -> Self {
+        let dp = region.currency.minor_units();
+        Self {
             region: region.code.clone(),
             version: region.version.clone(),
             currency: region.currency.code().to_owned(),
@@ -608,6 +479,91 @@ impl RegionsApi {
                     message: v.message,
                 })
                 .collect(),
+        }
+    }
+}
+
+pub struct RegionsApi {
+    pub state: AppState,
+}
+
+#[OpenApi(prefix_path = "/v1/regions", tag = "Tag::Regions")]
+impl RegionsApi {
+    /// List regions
+    ///
+    /// Every region pack in force with its version. Any valid key may ask.
+    #[oai(path = "/", method = "get", operation_id = "list_regions")]
+    async fn list(&self, auth: ApiKey) -> ApiResult<Json<RegionList>> {
+        // Any valid key may read the rules; the extractor checked it.
+        let _ = &auth;
+        Ok(Json(RegionList {
+            items: regions::in_force(&self.state)
+                .iter()
+                .map(|r| RegionSummary::from(r.as_ref()))
+                .collect(),
         }))
+    }
+
+    /// Region pack status
+    ///
+    /// Active version per region, the last reload and its problems
+    /// (platform and tenant admin keys).
+    #[oai(path = "/status", method = "get", operation_id = "region_status")]
+    async fn status(&self, auth: ApiKey) -> ApiResult<Json<RegionStatus>> {
+        let key = match &auth.0 {
+            Principal::Tenant(key) => Some(key),
+            Principal::Platform => None,
+        };
+        let served = regions::served(&self.state, key)?;
+        let status = served.status;
+        Ok(Json(RegionStatus {
+            regions: served
+                .regions
+                .iter()
+                .map(|r| RegionSummary::from(r.as_ref()))
+                .collect(),
+            loaded_at: status.loaded_at,
+            last_attempt_at: status.last_attempt_at,
+            last_errors: status
+                .last_errors
+                .iter()
+                .map(|p| PackProblem {
+                    file: p.file.clone(),
+                    line: u32::try_from(p.line).unwrap_or(u32::MAX),
+                    column: u32::try_from(p.col).unwrap_or(u32::MAX),
+                    message: p.message.clone(),
+                })
+                .collect(),
+            reloads: status.reloads,
+        }))
+    }
+
+    /// Get a region's rules
+    ///
+    /// The effective rules, inheritance resolved, and the version.
+    #[oai(path = "/:code", method = "get", operation_id = "get_region")]
+    async fn get(&self, auth: ApiKey, code: Path<String>) -> ApiResult<Json<RegionRules>> {
+        // Any valid key may read the rules; the extractor checked it.
+        let _ = &auth;
+        let region = regions::get(&self.state, &code.0)?;
+        Ok(Json(RegionRules::from(region.as_ref())))
+    }
+
+    /// Quote an order in a region
+    ///
+    /// Tax per line and in total, whether delivery is open and the next
+    /// window, whether age verification is required, and every rule the
+    /// order would break. Amounts are decimal strings.
+    #[oai(path = "/:code/quote", method = "post", operation_id = "quote_region")]
+    async fn quote(
+        &self,
+        auth: ApiKey,
+        code: Path<String>,
+        body: Json<QuoteInput>,
+    ) -> ApiResult<Json<QuoteResult>> {
+        // Any valid key may read the rules; the extractor checked it.
+        let _ = &auth;
+        let quoted = regions::quote(&self.state, &code.0, body.0.into())?;
+        Ok(Json(quoted.into()))
     }
 }

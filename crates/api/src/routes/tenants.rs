@@ -1,8 +1,9 @@
 //! `/v1/platform/tenants`: the platform operator creates, lists, suspends
-//! and resumes tenants. Creating one provisions its schema.
+//! and resumes tenants. Creating one provisions its schema. The edge of
+//! `bazaar_commerce::tenants`.
 
-use bazaar_domain::{Slug, validate};
-use bazaar_store::control::tenants::{self as store, ACTIVE, NewTenant, SUSPENDED};
+use bazaar_commerce::tenants;
+use bazaar_store::control::tenants::{self as store, SUSPENDED};
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -11,7 +12,7 @@ use uuid::Uuid;
 
 use super::{Created, Tag, page_of, page_request};
 use crate::auth::ApiKey;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// Whether a tenant's keys work.
@@ -98,18 +99,6 @@ pub struct SuspendTenant {
     pub reason: Option<String>,
 }
 
-/// Check a list of region codes and return it de-duplicated, in order.
-pub fn regions(raw: Vec<String>) -> ApiResult<Vec<String>> {
-    let mut out: Vec<String> = Vec::with_capacity(raw.len());
-    for code in raw {
-        validate::region_code(&code)?;
-        if !out.contains(&code) {
-            out.push(code);
-        }
-    }
-    Ok(out)
-}
-
 pub struct TenantsApi {
     pub state: AppState,
 }
@@ -124,16 +113,12 @@ impl TenantsApi {
     async fn create(&self, auth: ApiKey, body: Json<CreateTenant>) -> ApiResult<Created<Tenant>> {
         auth.0.platform()?;
         let body = body.0;
-        let new = NewTenant {
-            slug: Slug::parse(&body.slug)?,
-            name: validate::display_name("name", &body.name)?,
-            regions: regions(body.regions)?,
+        let input = tenants::CreateTenant {
+            slug: body.slug,
+            name: body.name,
+            regions: body.regions,
         };
-        bazaar_commerce::regions::check_in_force(&self.state, &new.regions)?;
-        let tenant = store::create(&self.state.db, new)
-            .await
-            .map_err(|e| ApiError::from_store(e, "tenant"))?;
-        tracing::info!(tenant.slug = %tenant.slug, "tenant created");
+        let tenant = tenants::create(&self.state, input).await?;
         Ok(Created::Created(Json(tenant.into())))
     }
 
@@ -149,7 +134,7 @@ impl TenantsApi {
         cursor: Query<Option<Uuid>>,
     ) -> ApiResult<Json<TenantPage>> {
         auth.0.platform()?;
-        let page = store::list(&self.state.db, page_request(limit.0, cursor.0)).await?;
+        let page = tenants::list(&self.state, page_request(limit.0, cursor.0)).await?;
         Ok(Json(page.map(Tenant::from).into()))
     }
 
@@ -157,9 +142,7 @@ impl TenantsApi {
     #[oai(path = "/:tenant_id", method = "get", operation_id = "get_tenant")]
     async fn get(&self, auth: ApiKey, tenant_id: Path<Uuid>) -> ApiResult<Json<Tenant>> {
         auth.0.platform()?;
-        let tenant = store::get(&self.state.db, tenant_id.0)
-            .await
-            .map_err(|e| ApiError::from_store(e, "tenant"))?;
+        let tenant = tenants::get(&self.state, tenant_id.0).await?;
         Ok(Json(tenant.into()))
     }
 
@@ -173,17 +156,11 @@ impl TenantsApi {
     ) -> ApiResult<Json<Tenant>> {
         auth.0.platform()?;
         let body = body.0;
-        let name = body
-            .name
-            .map(|n| validate::display_name("name", &n))
-            .transpose()?;
-        let regions = body.regions.map(regions).transpose()?;
-        if let Some(codes) = &regions {
-            bazaar_commerce::regions::check_in_force(&self.state, codes)?;
-        }
-        let tenant = store::update(&self.state.db, tenant_id.0, name, regions)
-            .await
-            .map_err(|e| ApiError::from_store(e, "tenant"))?;
+        let input = tenants::UpdateTenant {
+            name: body.name,
+            regions: body.regions,
+        };
+        let tenant = tenants::update(&self.state, tenant_id.0, input).await?;
         Ok(Json(tenant.into()))
     }
 
@@ -203,13 +180,7 @@ impl TenantsApi {
         body: Json<SuspendTenant>,
     ) -> ApiResult<Json<Tenant>> {
         auth.0.platform()?;
-        let tenant = store::set_status(&self.state.db, tenant_id.0, SUSPENDED, body.0.reason)
-            .await
-            .map_err(|e| ApiError::from_store(e, "tenant"))?;
-        let hashes =
-            bazaar_store::control::keys::hashes(&self.state.db, Some(tenant.id), None).await?;
-        crate::auth::forget(&self.state, &hashes).await;
-        tracing::info!(tenant.slug = %tenant.slug, "tenant suspended");
+        let tenant = tenants::suspend(&self.state, tenant_id.0, body.0.reason).await?;
         Ok(Json(tenant.into()))
     }
 
@@ -221,13 +192,7 @@ impl TenantsApi {
     )]
     async fn resume(&self, auth: ApiKey, tenant_id: Path<Uuid>) -> ApiResult<Json<Tenant>> {
         auth.0.platform()?;
-        let tenant = store::set_status(&self.state.db, tenant_id.0, ACTIVE, None)
-            .await
-            .map_err(|e| ApiError::from_store(e, "tenant"))?;
-        let hashes =
-            bazaar_store::control::keys::hashes(&self.state.db, Some(tenant.id), None).await?;
-        crate::auth::forget(&self.state, &hashes).await;
-        tracing::info!(tenant.slug = %tenant.slug, "tenant resumed");
+        let tenant = tenants::resume(&self.state, tenant_id.0).await?;
         Ok(Json(tenant.into()))
     }
 }

@@ -2,25 +2,23 @@
 //! (pending), a tenant admin approves (which issues the vendor's key),
 //! rejects, suspends or reinstates it; every change is kept in its history.
 //! A vendor key sees and changes its own vendor only (another vendor is 404,
-//! as if it did not exist). Storefront keys have no access.
+//! as if it did not exist). Storefront keys have no access. The edge of
+//! `bazaar_commerce::vendors`.
 
-use bazaar_domain::vendor::{VendorAction, VendorStatus as Status};
-use bazaar_domain::{Scope, Slug, ids, validate};
-use bazaar_store::StoreError;
-use bazaar_store::tenant::listings::{self, Refresh};
-use bazaar_store::tenant::vendors::{self as store, NewVendor, VendorChanges};
+use bazaar_commerce::vendors;
+use bazaar_domain::vendor::VendorStatus as Status;
+use bazaar_store::tenant::vendors as store;
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use super::keys::{CreateKey, IssuedKey, KeyScope, issue_tenant_key};
 use super::{Created, Tag, page_of, page_request};
-use crate::auth::{ApiKey, TenantKey};
+use crate::auth::ApiKey;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::types::IssuedKey;
 
 /// Where a vendor is in onboarding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -180,144 +178,49 @@ pub struct VendorHistory {
     pub items: Vec<StatusEvent>,
 }
 
-/// The vendor a key may see: any for admins, its own for vendor keys.
-fn visible(key: &TenantKey, id: Uuid) -> ApiResult<()> {
-    key.require(&[Scope::TenantAdmin, Scope::Vendor])?;
-    if key.vendor_id.is_some_and(|own| own != id) {
-        return Err(ApiError::from_store(StoreError::NotFound, "vendor"));
+impl From<CreateVendor> for vendors::CreateVendor {
+    fn from(v: CreateVendor) -> Self {
+        Self {
+            slug: v.slug,
+            name: v.name,
+            contact_email: v.contact_email,
+            description: v.description,
+            regions_served: v.regions_served,
+            payout_reference: v.payout_reference,
+            status: v.status.map(Status::from),
+        }
     }
-    Ok(())
 }
 
-/// Check the regions a vendor serves against the tenant's.
-async fn check_served(
-    state: &AppState,
-    key: &TenantKey,
-    regions: &[String],
-) -> ApiResult<Vec<String>> {
-    let regions = super::tenants::regions(regions.to_vec())?;
-    if regions.is_empty() {
-        return Ok(regions);
+impl From<UpdateVendor> for vendors::UpdateVendor {
+    fn from(v: UpdateVendor) -> Self {
+        Self {
+            slug: v.slug,
+            name: v.name,
+            contact_email: v.contact_email,
+            description: v.description,
+            regions_served: v.regions_served,
+            payout_reference: v.payout_reference,
+        }
     }
-    let tenant = bazaar_store::control::tenants::get(&state.db, key.tenant_id).await?;
-    if let Some(outside) = regions.iter().find(|r| !tenant.regions.contains(r)) {
-        return Err(ApiError::unprocessable(
-            "region_not_enabled",
-            format!(
-                "the tenant does not sell in `{outside}`; its regions are [{}]",
-                tenant.regions.join(", ")
-            ),
-        ));
-    }
-    Ok(regions)
 }
 
-fn optional_text(field: &str, raw: Option<String>, max: usize) -> ApiResult<Option<String>> {
-    match raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > max => Err(ApiError::unprocessable(
-            "value_too_long",
-            format!("`{field}` is longer than {max} characters"),
-        )),
-        other => Ok(other),
+impl TryFrom<store::StatusEvent> for StatusEvent {
+    type Error = ApiError;
+
+    fn try_from(e: store::StatusEvent) -> ApiResult<Self> {
+        Ok(Self {
+            from_status: e.from_status.as_deref().map(status_of).transpose()?,
+            to_status: status_of(&e.to_status)?,
+            reason: e.reason,
+            actor: e.actor,
+            at: e.created_at,
+        })
     }
 }
 
 pub struct VendorsApi {
     pub state: AppState,
-}
-
-impl VendorsApi {
-    async fn create_vendor(
-        &self,
-        key: &TenantKey,
-        body: CreateVendor,
-        status: Status,
-    ) -> ApiResult<Vendor> {
-        validate::email(&body.contact_email)?;
-        let new = NewVendor {
-            id: ids::new_id(),
-            slug: Slug::parse(&body.slug)?.to_string(),
-            name: validate::display_name("name", &body.name)?,
-            contact_email: body.contact_email,
-            status: status.as_str().to_owned(),
-            description: optional_text("description", Some(body.description), 5000)?
-                .unwrap_or_default(),
-            regions_served: check_served(&self.state, key, &body.regions_served).await?,
-            payout_reference: optional_text("payout_reference", body.payout_reference, 200)?,
-        };
-        let actor = key.key_id.to_string();
-        let vendor = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move { store::create(conn, new, &actor).await }.boxed()
-            })
-            .await
-            .map_err(|e| ApiError::from_store(e, "vendor"))?;
-        vendor.try_into()
-    }
-
-    /// Apply `action` to the vendor, with its history row and listing
-    /// visibility, in one transaction.
-    async fn act(
-        &self,
-        key: &TenantKey,
-        id: Uuid,
-        action: VendorAction,
-        reason: Option<String>,
-    ) -> ApiResult<Vendor> {
-        key.admin()?;
-        let reason = optional_text("reason", reason, 1000)?;
-        if matches!(action, VendorAction::Reject | VendorAction::Suspend) && reason.is_none() {
-            return Err(ApiError::unprocessable(
-                "reason_required",
-                "say why in `reason`; it is kept in the vendor's history",
-            ));
-        }
-        let actor = key.key_id.to_string();
-        let result = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                async move {
-                    let vendor = store::get_for_update(conn, id).await?;
-                    let from = Status::parse(&vendor.status)
-                        .map_err(|e| StoreError::Migration(e.message))?;
-                    let to = match from.apply(action) {
-                        Ok(to) => to,
-                        Err(e) => return Ok(Err(e)),
-                    };
-                    let updated = store::update(
-                        conn,
-                        id,
-                        VendorChanges {
-                            status: Some(to.as_str().to_owned()),
-                            status_reason: Some(reason.clone()),
-                            ..Default::default()
-                        },
-                    )
-                    .await?;
-                    store::record(
-                        conn,
-                        id,
-                        Some(from.as_str()),
-                        to.as_str(),
-                        reason.as_deref(),
-                        &actor,
-                    )
-                    .await?;
-                    listings::refresh(conn, Refresh::Vendor(id)).await?;
-                    Ok(Ok(updated))
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| ApiError::from_store(e, "vendor"))?;
-        let vendor = result.map_err(|e| ApiError::conflict(e.code, e.message))?;
-        bazaar_commerce::catalog_cache::bump(&self.state, key.tenant_id).await;
-        tracing::info!(vendor.id = %id, vendor.status = %vendor.status, "vendor status changed");
-        vendor.try_into()
-    }
 }
 
 #[OpenApi(prefix_path = "/v1/vendors", tag = "Tag::Vendors")]
@@ -329,11 +232,8 @@ impl VendorsApi {
     #[oai(path = "/", method = "post", operation_id = "create_vendor")]
     async fn create(&self, auth: ApiKey, body: Json<CreateVendor>) -> ApiResult<Created<Vendor>> {
         let key = auth.0.tenant()?;
-        key.admin()?;
-        let status = body.0.status.map(Status::from).unwrap_or(Status::Approved);
-        Ok(Created::Created(Json(
-            self.create_vendor(key, body.0, status).await?,
-        )))
+        let vendor = vendors::create(&self.state, key, body.0.into()).await?;
+        Ok(Created::Created(Json(vendor.try_into()?)))
     }
 
     /// Apply to sell
@@ -345,16 +245,8 @@ impl VendorsApi {
     #[oai(path = "/apply", method = "post", operation_id = "apply_vendor")]
     async fn apply(&self, auth: ApiKey, body: Json<CreateVendor>) -> ApiResult<Created<Vendor>> {
         let key = auth.0.tenant()?;
-        key.admin()?;
-        if body.0.status.is_some() {
-            return Err(ApiError::unprocessable(
-                "unexpected_status",
-                "an application is always pending; leave `status` out",
-            ));
-        }
-        Ok(Created::Created(Json(
-            self.create_vendor(key, body.0, Status::Pending).await?,
-        )))
+        let vendor = vendors::apply(&self.state, key, body.0.into()).await?;
+        Ok(Created::Created(Json(vendor.try_into()?)))
     }
 
     /// List vendors
@@ -373,17 +265,8 @@ impl VendorsApi {
         cursor: Query<Option<Uuid>>,
     ) -> ApiResult<Json<VendorPage>> {
         let key = auth.0.tenant()?;
-        key.require(&[Scope::TenantAdmin, Scope::Vendor])?;
-        let page = page_request(limit.0, cursor.0);
-        let only = key.vendor_id;
-        let status = status.0.map(|s| Status::from(s).as_str().to_owned());
-        let page = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                store::list(conn, page, only, status).boxed()
-            })
-            .await?;
+        let status = status.0.map(Status::from);
+        let page = vendors::list(&self.state, key, status, page_request(limit.0, cursor.0)).await?;
         let items = page
             .items
             .into_iter()
@@ -399,14 +282,7 @@ impl VendorsApi {
     #[oai(path = "/:vendor_id", method = "get", operation_id = "get_vendor")]
     async fn get(&self, auth: ApiKey, vendor_id: Path<Uuid>) -> ApiResult<Json<Vendor>> {
         let key = auth.0.tenant()?;
-        let id = vendor_id.0;
-        visible(key, id)?;
-        let vendor = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| store::get(conn, id).boxed())
-            .await
-            .map_err(|e| ApiError::from_store(e, "vendor"))?;
+        let vendor = vendors::get(&self.state, key, vendor_id.0).await?;
         Ok(Json(vendor.try_into()?))
     }
 
@@ -419,46 +295,7 @@ impl VendorsApi {
         body: Json<UpdateVendor>,
     ) -> ApiResult<Json<Vendor>> {
         let key = auth.0.tenant()?;
-        let id = vendor_id.0;
-        visible(key, id)?;
-        let body = body.0;
-        if key.scope == Scope::Vendor && body.slug.is_some() {
-            return Err(ApiError::forbidden(
-                "insufficient_scope",
-                "a vendor key cannot change its vendor's `slug`; a tenant admin can",
-            ));
-        }
-        if let Some(email) = &body.contact_email {
-            validate::email(email)?;
-        }
-        let regions_served = match &body.regions_served {
-            Some(r) => Some(check_served(&self.state, key, r).await?),
-            None => None,
-        };
-        let changes = VendorChanges {
-            slug: body
-                .slug
-                .map(|s| Slug::parse(&s).map(|s| s.to_string()))
-                .transpose()?,
-            name: body
-                .name
-                .map(|n| validate::display_name("name", &n))
-                .transpose()?,
-            contact_email: body.contact_email,
-            description: optional_text("description", body.description, 5000)?,
-            regions_served,
-            payout_reference: optional_text("payout_reference", body.payout_reference, 200)?
-                .map(Some),
-            ..Default::default()
-        };
-        let vendor = self
-            .state
-            .db
-            .tenant_tx(&key.schema, move |conn| {
-                store::update(conn, id, changes).boxed()
-            })
-            .await
-            .map_err(|e| ApiError::from_store(e, "vendor"))?;
+        let vendor = vendors::update(&self.state, key, vendor_id.0, body.0.into()).await?;
         Ok(Json(vendor.try_into()?))
     }
 
@@ -478,24 +315,10 @@ impl VendorsApi {
         body: Json<StatusChange>,
     ) -> ApiResult<Json<Approval>> {
         let key = auth.0.tenant()?;
-        let vendor = self
-            .act(key, vendor_id.0, VendorAction::Approve, body.0.reason)
-            .await?;
-        let issued = issue_tenant_key(
-            &self.state,
-            key.tenant_id,
-            &key.schema,
-            CreateKey {
-                name: format!("{} (issued on approval)", vendor.name),
-                scope: KeyScope::Vendor,
-                vendor_id: Some(vendor.id),
-                brand_id: None,
-            },
-        )
-        .await?;
+        let approval = vendors::approve(&self.state, key, vendor_id.0, body.0.reason).await?;
         Ok(Json(Approval {
-            vendor,
-            key: issued,
+            vendor: approval.vendor.try_into()?,
+            key: approval.key.try_into()?,
         }))
     }
 
@@ -512,10 +335,8 @@ impl VendorsApi {
         body: Json<StatusChange>,
     ) -> ApiResult<Json<Vendor>> {
         let key = auth.0.tenant()?;
-        Ok(Json(
-            self.act(key, vendor_id.0, VendorAction::Reject, body.0.reason)
-                .await?,
-        ))
+        let vendor = vendors::reject(&self.state, key, vendor_id.0, body.0.reason).await?;
+        Ok(Json(vendor.try_into()?))
     }
 
     /// Suspend a vendor
@@ -533,10 +354,8 @@ impl VendorsApi {
         body: Json<StatusChange>,
     ) -> ApiResult<Json<Vendor>> {
         let key = auth.0.tenant()?;
-        Ok(Json(
-            self.act(key, vendor_id.0, VendorAction::Suspend, body.0.reason)
-                .await?,
-        ))
+        let vendor = vendors::suspend(&self.state, key, vendor_id.0, body.0.reason).await?;
+        Ok(Json(vendor.try_into()?))
     }
 
     /// Reinstate a suspended vendor
@@ -552,10 +371,8 @@ impl VendorsApi {
         body: Json<StatusChange>,
     ) -> ApiResult<Json<Vendor>> {
         let key = auth.0.tenant()?;
-        Ok(Json(
-            self.act(key, vendor_id.0, VendorAction::Reinstate, body.0.reason)
-                .await?,
-        ))
+        let vendor = vendors::reinstate(&self.state, key, vendor_id.0, body.0.reason).await?;
+        Ok(Json(vendor.try_into()?))
     }
 
     /// A vendor's status history
@@ -566,31 +383,10 @@ impl VendorsApi {
     )]
     async fn history(&self, auth: ApiKey, vendor_id: Path<Uuid>) -> ApiResult<Json<VendorHistory>> {
         let key = auth.0.tenant()?;
-        let id = vendor_id.0;
-        visible(key, id)?;
-        let events = self
-            .state
-            .db
-            .tenant_read(&key.schema, move |conn| {
-                async move {
-                    store::get(conn, id).await?;
-                    store::history(conn, id).await
-                }
-                .boxed()
-            })
-            .await
-            .map_err(|e| ApiError::from_store(e, "vendor"))?;
+        let events = vendors::history(&self.state, key, vendor_id.0).await?;
         let items = events
             .into_iter()
-            .map(|e| {
-                Ok(StatusEvent {
-                    from_status: e.from_status.as_deref().map(status_of).transpose()?,
-                    to_status: status_of(&e.to_status)?,
-                    reason: e.reason,
-                    actor: e.actor,
-                    at: e.created_at,
-                })
-            })
+            .map(StatusEvent::try_from)
             .collect::<ApiResult<Vec<_>>>()?;
         Ok(Json(VendorHistory { items }))
     }
