@@ -94,11 +94,6 @@ pub fn money(amount: rust_decimal::Decimal, currency: &str) -> String {
     amount.to_string()
 }
 
-/// The moment `ttl` from now (expiries of holds, sessions and tokens).
-pub fn from_now(ttl: std::time::Duration) -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default()
-}
-
 /// Turn the list parameters into a page request.
 pub fn page_request(limit: Option<u32>, cursor: Option<Uuid>) -> PageRequest {
     PageRequest {
