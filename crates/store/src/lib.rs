@@ -14,6 +14,7 @@ pub mod prepared;
 pub mod schema;
 pub mod search_feed;
 pub mod secret;
+mod sql;
 pub mod tenant;
 
 pub use db::{ControlConn, Db, DbConfig, PrimaryConn, ReplicaConn, TenantConn, TenantSchema};

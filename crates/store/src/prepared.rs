@@ -56,3 +56,35 @@ impl QueryId for Prepared<'_> {
 impl Query for Prepared<'_> {
     type SqlType = Untyped;
 }
+
+/// A DSL statement kept in the statement cache although diesel would not
+/// keep it: diesel never caches an UPDATE or an `ON CONFLICT DO UPDATE`
+/// (an optional changeset can give it many texts), so each call would be
+/// parsed and planned again, one more round trip. Wrap only statements on
+/// hot paths whose text the code fixes; the cache is keyed by that text.
+pub(crate) fn cached<Q>(query: Q) -> Cached<Q> {
+    Cached(query)
+}
+
+/// See [`cached`].
+#[must_use = "queries are only executed when calling `load`, `get_result` or similar"]
+pub(crate) struct Cached<Q>(Q);
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Cached<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> QueryId for Cached<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Cached<Q> {
+    type SqlType = Q::SqlType;
+}

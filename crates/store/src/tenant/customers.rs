@@ -5,14 +5,20 @@
 //! them, so "another brand's customer is invisible" is one equality.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::sql_types::{
-    BigInt, Bool, Bytea, Date, Int4, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid,
-};
+use diesel::dsl::{self, case_when};
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::prepared::prepared;
+use crate::schema::tenant::{
+    age_verifications, carts, customer_addresses, customer_sessions, customer_settings,
+    customer_tokens, customers, orders, wishlists,
+};
 use crate::secret;
+use crate::sql::{coalesce, lower, lower_nullable};
 use crate::tenant::outbox;
 use crate::{StoreError, TenantConn};
 
@@ -20,16 +26,13 @@ use crate::{StoreError, TenantConn};
 pub const SHARED_REALM: Uuid = Uuid::nil();
 
 /// The tenant's customer settings.
-#[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = customer_settings, check_for_backend(diesel::pg::Pg))]
 pub struct Settings {
     /// `brand` or `tenant`.
-    #[diesel(sql_type = Text)]
     pub account_scope: String,
-    #[diesel(sql_type = Numeric)]
     pub loyalty_points_per_unit: Decimal,
-    #[diesel(sql_type = Numeric)]
     pub loyalty_point_value: Decimal,
-    #[diesel(sql_type = Nullable<Int4>)]
     pub loyalty_expiry_days: Option<i32>,
 }
 
@@ -45,11 +48,10 @@ impl Settings {
 }
 
 pub async fn settings(conn: &mut TenantConn) -> Result<Settings, StoreError> {
-    Ok(crate::prepared::prepared(
-        "SELECT account_scope, loyalty_points_per_unit, loyalty_point_value, loyalty_expiry_days FROM customer_settings",
-    )
-    .get_result(conn.pg())
-    .await?)
+    Ok(customer_settings::table
+        .select(Settings::as_select())
+        .get_result(conn.pg())
+        .await?)
 }
 
 /// Change the settings. Switching the account scope moves every account
@@ -61,62 +63,51 @@ pub async fn update_settings(
 ) -> Result<Settings, StoreError> {
     let before = settings(conn).await?;
     if before.account_scope != new.account_scope {
+        let all = diesel::update(customers::table);
         if new.account_scope == "tenant" {
-            diesel::sql_query("UPDATE customers SET realm = $1, updated_at = now()")
-                .bind::<SqlUuid, _>(SHARED_REALM)
-                .execute(conn.pg())
-                .await?;
+            all.set((
+                customers::realm.eq(SHARED_REALM),
+                customers::updated_at.eq(dsl::now),
+            ))
+            .execute(conn.pg())
+            .await?;
         } else {
-            diesel::sql_query("UPDATE customers SET realm = brand_id, updated_at = now()")
-                .execute(conn.pg())
-                .await?;
+            all.set((
+                customers::realm.eq(customers::brand_id),
+                customers::updated_at.eq(dsl::now),
+            ))
+            .execute(conn.pg())
+            .await?;
         }
     }
-    Ok(diesel::sql_query(
-        "UPDATE customer_settings SET account_scope = $1, loyalty_points_per_unit = $2, loyalty_point_value = $3, \
-         loyalty_expiry_days = $4, updated_at = now() \
-         RETURNING account_scope, loyalty_points_per_unit, loyalty_point_value, loyalty_expiry_days",
-    )
-    .bind::<Text, _>(&new.account_scope)
-    .bind::<Numeric, _>(new.loyalty_points_per_unit)
-    .bind::<Numeric, _>(new.loyalty_point_value)
-    .bind::<Nullable<Int4>, _>(new.loyalty_expiry_days)
-    .get_result(conn.pg())
-    .await?)
+    Ok(diesel::update(customer_settings::table)
+        .set((
+            customer_settings::account_scope.eq(&new.account_scope),
+            customer_settings::loyalty_points_per_unit.eq(new.loyalty_points_per_unit),
+            customer_settings::loyalty_point_value.eq(new.loyalty_point_value),
+            customer_settings::loyalty_expiry_days.eq(new.loyalty_expiry_days),
+            customer_settings::updated_at.eq(dsl::now),
+        ))
+        .returning(Settings::as_returning())
+        .get_result(conn.pg())
+        .await?)
 }
 
 /// An account as the API shows it.
-#[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
 pub struct Customer {
-    #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
     pub realm: Uuid,
-    #[diesel(sql_type = SqlUuid)]
     pub brand_id: Uuid,
-    #[diesel(sql_type = Nullable<Text>)]
     pub email: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub phone: Option<String>,
-    #[diesel(sql_type = Nullable<Date>)]
     pub date_of_birth: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
     pub email_verified_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Text)]
     pub status: String,
-    #[diesel(sql_type = BigInt)]
     pub loyalty_balance: i64,
-    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
-}
-
-macro_rules! customer_columns {
-    () => {
-        "id, realm, brand_id, email, name, phone, date_of_birth, email_verified_at, \
-     status, loyalty_balance, created_at"
-    };
 }
 
 /// A new account; `email` is stored lower-cased.
@@ -132,20 +123,19 @@ pub struct NewCustomer<'a> {
 /// Create an account. An email already used in the realm is
 /// `StoreError::Conflict`.
 pub async fn create(conn: &mut TenantConn, new: &NewCustomer<'_>) -> Result<Customer, StoreError> {
-    let customer: Customer = diesel::sql_query(concat!(
-        "INSERT INTO customers (id, realm, brand_id, email, password_hash, name, date_of_birth) \
-         VALUES ($1, $2, $3, lower($4), $5, $6, $7) RETURNING ",
-        customer_columns!()
-    ))
-    .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
-    .bind::<SqlUuid, _>(new.realm)
-    .bind::<SqlUuid, _>(new.brand_id)
-    .bind::<Text, _>(new.email)
-    .bind::<Text, _>(new.password_hash)
-    .bind::<Nullable<Text>, _>(new.name)
-    .bind::<Nullable<Date>, _>(new.date_of_birth)
-    .get_result(conn.pg())
-    .await?;
+    let customer: Customer = diesel::insert_into(customers::table)
+        .values((
+            customers::id.eq(bazaar_domain::ids::new_id()),
+            customers::realm.eq(new.realm),
+            customers::brand_id.eq(new.brand_id),
+            customers::email.eq(lower(new.email).nullable()),
+            customers::password_hash.eq(new.password_hash),
+            customers::name.eq(new.name),
+            customers::date_of_birth.eq(new.date_of_birth),
+        ))
+        .returning(Customer::as_returning())
+        .get_result(conn.pg())
+        .await?;
     outbox::publish(
         conn,
         "customer.registered",
@@ -161,32 +151,18 @@ pub async fn by_email(
     realm: Uuid,
     email: &str,
 ) -> Result<Option<(Customer, String)>, StoreError> {
-    use diesel::QueryableByName;
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(embed)]
-        customer: Customer,
-        #[diesel(sql_type = Text)]
-        password_hash: String,
-    }
-    let row: Option<Row> = diesel::sql_query(concat!(
-        "SELECT ", customer_columns!(), ", password_hash FROM customers \
-         WHERE realm = $1 AND lower(email) = lower($2) AND status = 'active' AND password_hash IS NOT NULL"
-    ))
-    .bind::<SqlUuid, _>(realm)
-    .bind::<Text, _>(email)
-    .get_result(conn.pg())
-    .await
-    .map(Some)
-    .or_else(not_found_is_none)?;
-    Ok(row.map(|r| (r.customer, r.password_hash)))
-}
-
-fn not_found_is_none<T>(e: diesel::result::Error) -> Result<Option<T>, StoreError> {
-    match e {
-        diesel::result::Error::NotFound => Ok(None),
-        other => Err(other.into()),
-    }
+    Ok(customers::table
+        .filter(customers::realm.eq(realm))
+        .filter(lower_nullable(customers::email).eq(lower(email).nullable()))
+        .filter(customers::status.eq("active"))
+        .filter(customers::password_hash.is_not_null())
+        .select((
+            Customer::as_select(),
+            customers::password_hash.assume_not_null(),
+        ))
+        .get_result(conn.pg())
+        .await
+        .optional()?)
 }
 
 /// An active account, in `realm` when one is given (storefronts), in any
@@ -196,30 +172,24 @@ pub async fn get(
     id: Uuid,
     realm: Option<Uuid>,
 ) -> Result<Customer, StoreError> {
-    Ok(diesel::sql_query(concat!(
-        "SELECT ",
-        customer_columns!(),
-        " FROM customers WHERE id = $1 AND status = 'active' \
-         AND ($2::uuid IS NULL OR realm = $2)"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Nullable<SqlUuid>, _>(realm)
-    .get_result(conn.pg())
-    .await?)
+    let mut query = customers::table
+        .find(id)
+        .filter(customers::status.eq("active"))
+        .select(Customer::as_select())
+        .into_boxed();
+    if let Some(realm) = realm {
+        query = query.filter(customers::realm.eq(realm));
+    }
+    Ok(query.get_result(conn.pg()).await?)
 }
 
 /// The account's password hash.
 pub async fn password_hash(conn: &mut TenantConn, id: Uuid) -> Result<Option<String>, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Nullable<Text>)]
-        password_hash: Option<String>,
-    }
-    let row: Row = diesel::sql_query("SELECT password_hash FROM customers WHERE id = $1")
-        .bind::<SqlUuid, _>(id)
+    Ok(customers::table
+        .find(id)
+        .select(customers::password_hash)
         .get_result(conn.pg())
-        .await?;
-    Ok(row.password_hash)
+        .await?)
 }
 
 /// Accounts for the tenant's admins, newest last, optionally one email.
@@ -228,18 +198,19 @@ pub async fn list(
     email: Option<&str>,
     page: crate::page::PageRequest,
 ) -> Result<crate::Page<Customer>, StoreError> {
-    let rows: Vec<Customer> = diesel::sql_query(concat!(
-        "SELECT ",
-        customer_columns!(),
-        " FROM customers WHERE status = 'active' \
-         AND ($1::text IS NULL OR lower(email) = lower($1)) AND ($2::uuid IS NULL OR id > $2) \
-         ORDER BY id LIMIT $3"
-    ))
-    .bind::<Nullable<Text>, _>(email)
-    .bind::<Nullable<SqlUuid>, _>(page.after)
-    .bind::<BigInt, _>(page.limit + 1)
-    .load(conn.pg())
-    .await?;
+    let mut query = customers::table
+        .filter(customers::status.eq("active"))
+        .select(Customer::as_select())
+        .order(customers::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(email) = email {
+        query = query.filter(lower_nullable(customers::email).eq(lower(email).nullable()));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(customers::id.gt(after));
+    }
+    let rows = query.load(conn.pg()).await?;
     Ok(crate::Page::from_overfetch(rows, page.limit, |c| c.id))
 }
 
@@ -258,24 +229,33 @@ pub async fn update_profile(
     id: Uuid,
     changes: ProfileChanges,
 ) -> Result<Customer, StoreError> {
-    Ok(diesel::sql_query(concat!(
-        "UPDATE customers SET \
-         name = CASE WHEN $2 THEN $3 ELSE name END, \
-         phone = CASE WHEN $4 THEN $5 ELSE phone END, \
-         date_of_birth = CASE WHEN $6 THEN $7 ELSE date_of_birth END, \
-         email_verified_at = CASE WHEN $8::text IS NOT NULL AND lower($8) <> email THEN NULL ELSE email_verified_at END, \
-         email = COALESCE(lower($8), email), \
-         updated_at = now() \
-         WHERE id = $1 AND status = 'active' RETURNING ", customer_columns!()
+    // A new email is stored lower-cased and unverifies the account unless
+    // it is the one it already has (every SET sees the row as it was).
+    let email = changes.email.as_deref().map(|email| {
+        (
+            customers::email_verified_at.eq(case_when(
+                lower(email).nullable().ne(customers::email),
+                None::<DateTime<Utc>>.into_sql::<Nullable<Timestamptz>>(),
+            )
+            .otherwise(customers::email_verified_at)),
+            customers::email.eq(lower(email).nullable()),
+        )
+    });
+    Ok(diesel::update(
+        customers::table
+            .find(id)
+            .filter(customers::status.eq("active")),
+    )
+    .set((
+        changes.name.map(|name| customers::name.eq(name)),
+        changes.phone.map(|phone| customers::phone.eq(phone)),
+        changes
+            .date_of_birth
+            .map(|date| customers::date_of_birth.eq(date)),
+        email,
+        customers::updated_at.eq(dsl::now),
     ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Bool, _>(changes.name.is_some())
-    .bind::<Nullable<Text>, _>(changes.name.flatten())
-    .bind::<Bool, _>(changes.phone.is_some())
-    .bind::<Nullable<Text>, _>(changes.phone.flatten())
-    .bind::<Bool, _>(changes.date_of_birth.is_some())
-    .bind::<Nullable<Date>, _>(changes.date_of_birth.flatten())
-    .bind::<Nullable<Text>, _>(changes.email)
+    .returning(Customer::as_returning())
     .get_result(conn.pg())
     .await?)
 }
@@ -285,36 +265,39 @@ pub async fn set_password(
     id: Uuid,
     password_hash: &str,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
-        "UPDATE customers SET password_hash = $2, updated_at = now() WHERE id = $1 AND status = 'active'",
+    diesel::update(
+        customers::table
+            .find(id)
+            .filter(customers::status.eq("active")),
     )
-    .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(password_hash)
+    .set((
+        customers::password_hash.eq(password_hash),
+        customers::updated_at.eq(dsl::now),
+    ))
     .execute(conn.pg())
     .await?;
     Ok(())
 }
 
 pub async fn mark_email_verified(conn: &mut TenantConn, id: Uuid) -> Result<(), StoreError> {
-    diesel::sql_query(
-        "UPDATE customers SET email_verified_at = COALESCE(email_verified_at, now()), updated_at = now() WHERE id = $1",
-    )
-    .bind::<SqlUuid, _>(id)
-    .execute(conn.pg())
-    .await?;
+    diesel::update(customers::table.find(id))
+        .set((
+            customers::email_verified_at
+                .eq(coalesce(customers::email_verified_at, dsl::now).nullable()),
+            customers::updated_at.eq(dsl::now),
+        ))
+        .execute(conn.pg())
+        .await?;
     Ok(())
 }
 
 // ---------------------------------------------------------------- sessions
 
 /// A live session: whose, and until when.
-#[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Queryable)]
 pub struct Session {
-    #[diesel(sql_type = SqlUuid)]
     pub customer_id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
     pub realm: Uuid,
-    #[diesel(sql_type = Timestamptz)]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -326,15 +309,15 @@ pub async fn open_session(
     expires_at: DateTime<Utc>,
 ) -> Result<String, StoreError> {
     let token = secret::generate("cs_");
-    diesel::sql_query(
-        "INSERT INTO customer_sessions (token_hash, customer_id, brand_id, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind::<Bytea, _>(secret::hash(&token))
-    .bind::<SqlUuid, _>(customer)
-    .bind::<SqlUuid, _>(brand)
-    .bind::<Timestamptz, _>(expires_at)
-    .execute(conn.pg())
-    .await?;
+    diesel::insert_into(customer_sessions::table)
+        .values((
+            customer_sessions::token_hash.eq(secret::hash(&token)),
+            customer_sessions::customer_id.eq(customer),
+            customer_sessions::brand_id.eq(brand),
+            customer_sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn.pg())
+        .await?;
     Ok(token)
 }
 
@@ -343,22 +326,24 @@ pub async fn session(
     conn: &mut TenantConn,
     token_hash: &[u8],
 ) -> Result<Option<Session>, StoreError> {
-    diesel::sql_query(
-        "SELECT s.customer_id, c.realm, s.expires_at FROM customer_sessions s \
-         JOIN customers c ON c.id = s.customer_id \
-         WHERE s.token_hash = $1 AND s.expires_at > now() AND c.status = 'active'",
-    )
-    .bind::<Bytea, _>(token_hash)
-    .get_result(conn.pg())
-    .await
-    .map(Some)
-    .or_else(not_found_is_none)
+    Ok(customer_sessions::table
+        .inner_join(customers::table)
+        .filter(customer_sessions::token_hash.eq(token_hash))
+        .filter(customer_sessions::expires_at.gt(dsl::now))
+        .filter(customers::status.eq("active"))
+        .select((
+            customer_sessions::customer_id,
+            customers::realm,
+            customer_sessions::expires_at,
+        ))
+        .get_result(conn.pg())
+        .await
+        .optional()?)
 }
 
 /// End one session (logging out); ending an ended one is not an error.
 pub async fn close_session(conn: &mut TenantConn, token_hash: &[u8]) -> Result<(), StoreError> {
-    diesel::sql_query("DELETE FROM customer_sessions WHERE token_hash = $1")
-        .bind::<Bytea, _>(token_hash)
+    diesel::delete(customer_sessions::table.find(token_hash))
         .execute(conn.pg())
         .await?;
     Ok(())
@@ -371,20 +356,21 @@ pub async fn close_sessions(
     customer: Uuid,
     keep: Option<&[u8]>,
 ) -> Result<Vec<Vec<u8>>, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Bytea)]
-        token_hash: Vec<u8>,
-    }
-    let rows: Vec<Row> = diesel::sql_query(
-        "DELETE FROM customer_sessions WHERE customer_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2) \
-         RETURNING token_hash",
-    )
-    .bind::<SqlUuid, _>(customer)
-    .bind::<Nullable<Bytea>, _>(keep)
-    .load(conn.pg())
-    .await?;
-    Ok(rows.into_iter().map(|r| r.token_hash).collect())
+    let of_customer = customer_sessions::table.filter(customer_sessions::customer_id.eq(customer));
+    Ok(match keep {
+        Some(keep) => {
+            diesel::delete(of_customer.filter(customer_sessions::token_hash.ne(keep)))
+                .returning(customer_sessions::token_hash)
+                .load(conn.pg())
+                .await?
+        }
+        None => {
+            diesel::delete(of_customer)
+                .returning(customer_sessions::token_hash)
+                .load(conn.pg())
+                .await?
+        }
+    })
 }
 
 // ---------------------------------------------------------- one-time tokens
@@ -422,26 +408,28 @@ pub async fn issue_token(
     purpose: Purpose,
     expires_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
-        "UPDATE customer_tokens SET used_at = now() WHERE customer_id = $1 AND purpose = $2 AND used_at IS NULL",
+    diesel::update(
+        customer_tokens::table
+            .filter(customer_tokens::customer_id.eq(customer.id))
+            .filter(customer_tokens::purpose.eq(purpose.as_str()))
+            .filter(customer_tokens::used_at.is_null()),
     )
-    .bind::<SqlUuid, _>(customer.id)
-    .bind::<Text, _>(purpose.as_str())
+    .set(customer_tokens::used_at.eq(dsl::now))
     .execute(conn.pg())
     .await?;
     let token = secret::generate(match purpose {
         Purpose::VerifyEmail => "ev_",
         Purpose::ResetPassword => "pr_",
     });
-    diesel::sql_query(
-        "INSERT INTO customer_tokens (token_hash, customer_id, purpose, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind::<Bytea, _>(secret::hash(&token))
-    .bind::<SqlUuid, _>(customer.id)
-    .bind::<Text, _>(purpose.as_str())
-    .bind::<Timestamptz, _>(expires_at)
-    .execute(conn.pg())
-    .await?;
+    diesel::insert_into(customer_tokens::table)
+        .values((
+            customer_tokens::token_hash.eq(secret::hash(&token)),
+            customer_tokens::customer_id.eq(customer.id),
+            customer_tokens::purpose.eq(purpose.as_str()),
+            customer_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn.pg())
+        .await?;
     outbox::publish(
         conn,
         purpose.topic(),
@@ -462,59 +450,44 @@ pub async fn use_token(
     token: &str,
     purpose: Purpose,
 ) -> Result<Option<Uuid>, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = SqlUuid)]
-        customer_id: Uuid,
-    }
-    let row: Option<Row> = diesel::sql_query(
-        "UPDATE customer_tokens t SET used_at = now() FROM customers c \
-         WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now() \
-         AND c.id = t.customer_id AND c.status = 'active' RETURNING t.customer_id",
+    let active = customers::table
+        .filter(customers::status.eq("active"))
+        .select(customers::id);
+    Ok(diesel::update(
+        customer_tokens::table
+            .find(secret::hash(token))
+            .filter(customer_tokens::purpose.eq(purpose.as_str()))
+            .filter(customer_tokens::used_at.is_null())
+            .filter(customer_tokens::expires_at.gt(dsl::now))
+            .filter(customer_tokens::customer_id.eq_any(active)),
     )
-    .bind::<Bytea, _>(secret::hash(token))
-    .bind::<Text, _>(purpose.as_str())
+    .set(customer_tokens::used_at.eq(dsl::now))
+    .returning(customer_tokens::customer_id)
     .get_result(conn.pg())
     .await
-    .map(Some)
-    .or_else(not_found_is_none)?;
-    Ok(row.map(|r| r.customer_id))
+    .optional()?)
 }
 
 // -------------------------------------------------------------- addresses
 
-#[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = customer_addresses, check_for_backend(diesel::pg::Pg))]
 pub struct Address {
-    #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
-    #[diesel(sql_type = Text)]
     pub name: String,
-    #[diesel(sql_type = Text)]
     pub line1: String,
-    #[diesel(sql_type = Nullable<Text>)]
     pub line2: Option<String>,
-    #[diesel(sql_type = Text)]
     pub city: String,
-    #[diesel(sql_type = Text)]
     pub postal_code: String,
-    #[diesel(sql_type = Text)]
     pub region: String,
-    #[diesel(sql_type = Nullable<Text>)]
     pub phone: Option<String>,
-    #[diesel(sql_type = Bool)]
     pub default_shipping: bool,
-    #[diesel(sql_type = Bool)]
     pub default_billing: bool,
 }
 
-macro_rules! address_columns {
-    () => {
-        "id, name, line1, line2, city, postal_code, region, phone, default_shipping, default_billing"
-    };
-}
-
 /// An address's fields (validated by the caller).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, AsChangeset, Insertable)]
+#[diesel(table_name = customer_addresses, treat_none_as_null = true)]
 pub struct AddressFields {
     pub name: String,
     pub line1: String,
@@ -534,27 +507,43 @@ async fn clear_defaults(
     shipping: bool,
     billing: bool,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
-        "UPDATE customer_addresses SET default_shipping = default_shipping AND NOT $2, \
-         default_billing = default_billing AND NOT $3 WHERE customer_id = $1 AND (($2 AND default_shipping) OR ($3 AND default_billing))",
-    )
-    .bind::<SqlUuid, _>(customer)
-    .bind::<Bool, _>(shipping)
-    .bind::<Bool, _>(billing)
-    .execute(conn.pg())
-    .await?;
+    let addresses = customer_addresses::table.filter(customer_addresses::customer_id.eq(customer));
+    match (shipping, billing) {
+        (true, true) => {
+            diesel::update(addresses.filter(
+                customer_addresses::default_shipping.or(customer_addresses::default_billing),
+            ))
+            .set((
+                customer_addresses::default_shipping.eq(false),
+                customer_addresses::default_billing.eq(false),
+            ))
+            .execute(conn.pg())
+            .await?
+        }
+        (true, false) => {
+            diesel::update(addresses.filter(customer_addresses::default_shipping))
+                .set(customer_addresses::default_shipping.eq(false))
+                .execute(conn.pg())
+                .await?
+        }
+        (false, true) => {
+            diesel::update(addresses.filter(customer_addresses::default_billing))
+                .set(customer_addresses::default_billing.eq(false))
+                .execute(conn.pg())
+                .await?
+        }
+        (false, false) => 0,
+    };
     Ok(())
 }
 
 pub async fn addresses(conn: &mut TenantConn, customer: Uuid) -> Result<Vec<Address>, StoreError> {
-    Ok(diesel::sql_query(concat!(
-        "SELECT ",
-        address_columns!(),
-        " FROM customer_addresses WHERE customer_id = $1 ORDER BY id"
-    ))
-    .bind::<SqlUuid, _>(customer)
-    .load(conn.pg())
-    .await?)
+    Ok(customer_addresses::table
+        .filter(customer_addresses::customer_id.eq(customer))
+        .order(customer_addresses::id)
+        .select(Address::as_select())
+        .load(conn.pg())
+        .await?)
 }
 
 pub async fn add_address(
@@ -563,23 +552,15 @@ pub async fn add_address(
     a: &AddressFields,
 ) -> Result<Address, StoreError> {
     clear_defaults(conn, customer, a.default_shipping, a.default_billing).await?;
-    Ok(diesel::sql_query(concat!(
-        "INSERT INTO customer_addresses (id, customer_id, name, line1, line2, city, postal_code, region, phone, \
-         default_shipping, default_billing) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ", address_columns!()
-    ))
-    .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
-    .bind::<SqlUuid, _>(customer)
-    .bind::<Text, _>(&a.name)
-    .bind::<Text, _>(&a.line1)
-    .bind::<Nullable<Text>, _>(a.line2.as_deref())
-    .bind::<Text, _>(&a.city)
-    .bind::<Text, _>(&a.postal_code)
-    .bind::<Text, _>(&a.region)
-    .bind::<Nullable<Text>, _>(a.phone.as_deref())
-    .bind::<Bool, _>(a.default_shipping)
-    .bind::<Bool, _>(a.default_billing)
-    .get_result(conn.pg())
-    .await?)
+    Ok(diesel::insert_into(customer_addresses::table)
+        .values((
+            customer_addresses::id.eq(bazaar_domain::ids::new_id()),
+            customer_addresses::customer_id.eq(customer),
+            a,
+        ))
+        .returning(Address::as_returning())
+        .get_result(conn.pg())
+        .await?)
 }
 
 pub async fn address(
@@ -587,15 +568,12 @@ pub async fn address(
     customer: Uuid,
     id: Uuid,
 ) -> Result<Address, StoreError> {
-    Ok(diesel::sql_query(concat!(
-        "SELECT ",
-        address_columns!(),
-        " FROM customer_addresses WHERE id = $1 AND customer_id = $2"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<SqlUuid, _>(customer)
-    .get_result(conn.pg())
-    .await?)
+    Ok(customer_addresses::table
+        .find(id)
+        .filter(customer_addresses::customer_id.eq(customer))
+        .select(Address::as_select())
+        .get_result(conn.pg())
+        .await?)
 }
 
 /// Replace an address's fields.
@@ -607,22 +585,13 @@ pub async fn update_address(
 ) -> Result<Address, StoreError> {
     address(conn, customer, id).await?;
     clear_defaults(conn, customer, a.default_shipping, a.default_billing).await?;
-    Ok(diesel::sql_query(concat!(
-        "UPDATE customer_addresses SET name = $3, line1 = $4, line2 = $5, city = $6, postal_code = $7, region = $8, \
-         phone = $9, default_shipping = $10, default_billing = $11, updated_at = now() \
-         WHERE id = $1 AND customer_id = $2 RETURNING ", address_columns!()
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<SqlUuid, _>(customer)
-    .bind::<Text, _>(&a.name)
-    .bind::<Text, _>(&a.line1)
-    .bind::<Nullable<Text>, _>(a.line2.as_deref())
-    .bind::<Text, _>(&a.city)
-    .bind::<Text, _>(&a.postal_code)
-    .bind::<Text, _>(&a.region)
-    .bind::<Nullable<Text>, _>(a.phone.as_deref())
-    .bind::<Bool, _>(a.default_shipping)
-    .bind::<Bool, _>(a.default_billing)
+    Ok(diesel::update(
+        customer_addresses::table
+            .find(id)
+            .filter(customer_addresses::customer_id.eq(customer)),
+    )
+    .set((a, customer_addresses::updated_at.eq(dsl::now)))
+    .returning(Address::as_returning())
     .get_result(conn.pg())
     .await?)
 }
@@ -632,11 +601,13 @@ pub async fn delete_address(
     customer: Uuid,
     id: Uuid,
 ) -> Result<(), StoreError> {
-    let n = diesel::sql_query("DELETE FROM customer_addresses WHERE id = $1 AND customer_id = $2")
-        .bind::<SqlUuid, _>(id)
-        .bind::<SqlUuid, _>(customer)
-        .execute(conn.pg())
-        .await?;
+    let n = diesel::delete(
+        customer_addresses::table
+            .find(id)
+            .filter(customer_addresses::customer_id.eq(customer)),
+    )
+    .execute(conn.pg())
+    .await?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -645,30 +616,17 @@ pub async fn delete_address(
 
 // ------------------------------------------------------- age verification
 
-#[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = age_verifications, check_for_backend(diesel::pg::Pg))]
 pub struct AgeVerification {
-    #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
-    #[diesel(sql_type = Date)]
     pub date_of_birth: NaiveDate,
-    #[diesel(sql_type = Text)]
     pub method: String,
-    #[diesel(sql_type = Nullable<Text>)]
     pub reference: Option<String>,
-    #[diesel(sql_type = Timestamptz)]
     pub verified_at: DateTime<Utc>,
-    #[diesel(sql_type = Text)]
     pub verified_by: String,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
     pub revoked_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub revoked_by: Option<String>,
-}
-
-macro_rules! verification_columns {
-    () => {
-        "id, date_of_birth, method, reference, verified_at, verified_by, revoked_at, revoked_by"
-    };
 }
 
 /// The verification in force, if any.
@@ -676,16 +634,13 @@ pub async fn current_verification(
     conn: &mut TenantConn,
     customer: Uuid,
 ) -> Result<Option<AgeVerification>, StoreError> {
-    diesel::sql_query(concat!(
-        "SELECT ",
-        verification_columns!(),
-        " FROM age_verifications WHERE customer_id = $1 AND revoked_at IS NULL"
-    ))
-    .bind::<SqlUuid, _>(customer)
-    .get_result(conn.pg())
-    .await
-    .map(Some)
-    .or_else(not_found_is_none)
+    Ok(age_verifications::table
+        .filter(age_verifications::customer_id.eq(customer))
+        .filter(age_verifications::revoked_at.is_null())
+        .select(AgeVerification::as_select())
+        .get_result(conn.pg())
+        .await
+        .optional()?)
 }
 
 /// Every verification of the account, newest first (revoked ones too).
@@ -693,14 +648,15 @@ pub async fn verifications(
     conn: &mut TenantConn,
     customer: Uuid,
 ) -> Result<Vec<AgeVerification>, StoreError> {
-    Ok(diesel::sql_query(concat!(
-        "SELECT ",
-        verification_columns!(),
-        " FROM age_verifications WHERE customer_id = $1 ORDER BY verified_at DESC, id DESC"
-    ))
-    .bind::<SqlUuid, _>(customer)
-    .load(conn.pg())
-    .await?)
+    Ok(age_verifications::table
+        .filter(age_verifications::customer_id.eq(customer))
+        .order((
+            age_verifications::verified_at.desc(),
+            age_verifications::id.desc(),
+        ))
+        .select(AgeVerification::as_select())
+        .load(conn.pg())
+        .await?)
 }
 
 /// Revoke the verification in force (if any); returns whether one was.
@@ -709,11 +665,15 @@ pub async fn revoke_verification(
     customer: Uuid,
     by: &str,
 ) -> Result<bool, StoreError> {
-    let n = diesel::sql_query(
-        "UPDATE age_verifications SET revoked_at = now(), revoked_by = $2 WHERE customer_id = $1 AND revoked_at IS NULL",
+    let n = diesel::update(
+        age_verifications::table
+            .filter(age_verifications::customer_id.eq(customer))
+            .filter(age_verifications::revoked_at.is_null()),
     )
-    .bind::<SqlUuid, _>(customer)
-    .bind::<Text, _>(by)
+    .set((
+        age_verifications::revoked_at.eq(dsl::now),
+        age_verifications::revoked_by.eq(by),
+    ))
     .execute(conn.pg())
     .await?;
     Ok(n > 0)
@@ -730,23 +690,25 @@ pub async fn verify_age(
     by: &str,
 ) -> Result<AgeVerification, StoreError> {
     revoke_verification(conn, customer, by).await?;
-    diesel::sql_query("UPDATE customers SET date_of_birth = $2, updated_at = now() WHERE id = $1")
-        .bind::<SqlUuid, _>(customer)
-        .bind::<Date, _>(date_of_birth)
+    diesel::update(customers::table.find(customer))
+        .set((
+            customers::date_of_birth.eq(date_of_birth),
+            customers::updated_at.eq(dsl::now),
+        ))
         .execute(conn.pg())
         .await?;
-    let v: AgeVerification = diesel::sql_query(concat!(
-        "INSERT INTO age_verifications (id, customer_id, date_of_birth, method, reference, verified_by) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ", verification_columns!()
-    ))
-    .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
-    .bind::<SqlUuid, _>(customer)
-    .bind::<Date, _>(date_of_birth)
-    .bind::<Text, _>(method)
-    .bind::<Nullable<Text>, _>(reference)
-    .bind::<Text, _>(by)
-    .get_result(conn.pg())
-    .await?;
+    let v: AgeVerification = diesel::insert_into(age_verifications::table)
+        .values((
+            age_verifications::id.eq(bazaar_domain::ids::new_id()),
+            age_verifications::customer_id.eq(customer),
+            age_verifications::date_of_birth.eq(date_of_birth),
+            age_verifications::method.eq(method),
+            age_verifications::reference.eq(reference),
+            age_verifications::verified_by.eq(by),
+        ))
+        .returning(AgeVerification::as_returning())
+        .get_result(conn.pg())
+        .await?;
     outbox::publish(
         conn,
         "customer.age_verified",
@@ -768,33 +730,60 @@ pub async fn erase(conn: &mut TenantConn, customer: Uuid) -> Result<Vec<Vec<u8>>
     let sessions = close_sessions(conn, customer, None).await?;
     // Carts before the customer's row: a checkout locks its cart, then
     // stock, then the customer.
-    for statement in [
-        // Events already written name the customer; drop what identifies
-        // a person (their email, and tokens mailed to it).
+    //
+    // Events already written name the customer; drop what identifies a
+    // person (their email, and tokens mailed to it). Raw SQL: jsonb key
+    // removal and uuid-to-text matching the DSL does not say as plainly.
+    prepared(
         "UPDATE outbox SET payload = payload - 'email' - 'token' - 'contact_email' \
          WHERE payload ->> 'customer_id' = $1::text \
          OR payload ->> 'cart_id' IN (SELECT id::text FROM carts WHERE customer_id = $1)",
-        "DELETE FROM carts WHERE customer_id = $1 AND status = 'open'",
-        "UPDATE carts SET contact_email = NULL WHERE customer_id = $1",
-        "DELETE FROM customer_tokens WHERE customer_id = $1",
-        "DELETE FROM customer_addresses WHERE customer_id = $1",
-        "DELETE FROM wishlists WHERE customer_id = $1",
-        "DELETE FROM age_verifications WHERE customer_id = $1",
-        "UPDATE orders SET contact_email = NULL WHERE customer_id = $1",
-    ] {
-        diesel::sql_query(statement)
-            .bind::<SqlUuid, _>(customer)
-            .execute(conn.pg())
-            .await?;
-    }
-    crate::tenant::loyalty::forfeit(conn, customer).await?;
-    diesel::sql_query(
-        "UPDATE customers SET email = NULL, password_hash = NULL, name = NULL, phone = NULL, date_of_birth = NULL, \
-         email_verified_at = NULL, status = 'deleted', deleted_at = now(), updated_at = now() WHERE id = $1",
     )
     .bind::<SqlUuid, _>(customer)
     .execute(conn.pg())
     .await?;
+    diesel::delete(
+        carts::table
+            .filter(carts::customer_id.eq(customer))
+            .filter(carts::status.eq("open")),
+    )
+    .execute(conn.pg())
+    .await?;
+    diesel::update(carts::table.filter(carts::customer_id.eq(customer)))
+        .set(carts::contact_email.eq(None::<String>))
+        .execute(conn.pg())
+        .await?;
+    diesel::delete(customer_tokens::table.filter(customer_tokens::customer_id.eq(customer)))
+        .execute(conn.pg())
+        .await?;
+    diesel::delete(customer_addresses::table.filter(customer_addresses::customer_id.eq(customer)))
+        .execute(conn.pg())
+        .await?;
+    diesel::delete(wishlists::table.filter(wishlists::customer_id.eq(customer)))
+        .execute(conn.pg())
+        .await?;
+    diesel::delete(age_verifications::table.filter(age_verifications::customer_id.eq(customer)))
+        .execute(conn.pg())
+        .await?;
+    diesel::update(orders::table.filter(orders::customer_id.eq(customer)))
+        .set(orders::contact_email.eq(None::<String>))
+        .execute(conn.pg())
+        .await?;
+    crate::tenant::loyalty::forfeit(conn, customer).await?;
+    diesel::update(customers::table.find(customer))
+        .set((
+            customers::email.eq(None::<String>),
+            customers::password_hash.eq(None::<String>),
+            customers::name.eq(None::<String>),
+            customers::phone.eq(None::<String>),
+            customers::date_of_birth.eq(None::<NaiveDate>),
+            customers::email_verified_at.eq(None::<DateTime<Utc>>),
+            customers::status.eq("deleted"),
+            customers::deleted_at.eq(dsl::now),
+            customers::updated_at.eq(dsl::now),
+        ))
+        .execute(conn.pg())
+        .await?;
     outbox::publish(
         conn,
         "customer.deleted",
@@ -807,10 +796,12 @@ pub async fn erase(conn: &mut TenantConn, customer: Uuid) -> Result<Vec<Vec<u8>>
 /// Withdraw every unused token of the account (its email changed: links
 /// mailed to the old address must not work, nor verify the new one).
 pub async fn revoke_tokens(conn: &mut TenantConn, customer: Uuid) -> Result<(), StoreError> {
-    diesel::sql_query(
-        "UPDATE customer_tokens SET used_at = now() WHERE customer_id = $1 AND used_at IS NULL",
+    diesel::update(
+        customer_tokens::table
+            .filter(customer_tokens::customer_id.eq(customer))
+            .filter(customer_tokens::used_at.is_null()),
     )
-    .bind::<SqlUuid, _>(customer)
+    .set(customer_tokens::used_at.eq(dsl::now))
     .execute(conn.pg())
     .await?;
     Ok(())
@@ -818,13 +809,16 @@ pub async fn revoke_tokens(conn: &mut TenantConn, customer: Uuid) -> Result<(), 
 
 /// Forget sessions and tokens past their expiry.
 pub async fn purge_expired(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<(), StoreError> {
-    diesel::sql_query("DELETE FROM customer_sessions WHERE expires_at < $1")
-        .bind::<Timestamptz, _>(now)
+    diesel::delete(customer_sessions::table.filter(customer_sessions::expires_at.lt(now)))
         .execute(conn.pg())
         .await?;
-    diesel::sql_query("DELETE FROM customer_tokens WHERE expires_at < $1 - interval '7 days'")
-        .bind::<Timestamptz, _>(now)
-        .execute(conn.pg())
-        .await?;
+    // Spent and expired tokens are kept a week (the server runs in UTC, so
+    // these are the 7 days of `interval '7 days'`).
+    diesel::delete(
+        customer_tokens::table
+            .filter(customer_tokens::expires_at.lt(now - chrono::Duration::days(7))),
+    )
+    .execute(conn.pg())
+    .await?;
     Ok(())
 }

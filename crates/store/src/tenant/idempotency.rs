@@ -3,10 +3,13 @@
 //! replays that response; with a different body it is refused; while the
 //! first is still running, a duplicate is told so.
 
-use diesel::sql_types::{Int4, Jsonb, Nullable, Text};
+use diesel::data_types::PgInterval;
+use diesel::dsl;
+use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::prepared::prepared;
+use crate::prepared::cached;
+use crate::schema::tenant::idempotency_keys as keys;
 use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,60 +41,58 @@ pub async fn begin(
     request_hash: &str,
     stale_after: std::time::Duration,
 ) -> Result<Begin, StoreError> {
-    let inserted = prepared(
-        "INSERT INTO idempotency_keys (scope, key, request_hash, status) VALUES ($1, $2, $3, 'in_progress') \
-         ON CONFLICT (scope, key) DO NOTHING",
-    )
-    .bind::<Text, _>(scope)
-    .bind::<Text, _>(key)
-    .bind::<Text, _>(request_hash)
-    .execute(conn.pg())
-    .await?;
+    let inserted = diesel::insert_into(keys::table)
+        .values((
+            keys::scope.eq(scope),
+            keys::key.eq(key),
+            keys::request_hash.eq(request_hash),
+            keys::status.eq("in_progress"),
+        ))
+        .on_conflict((keys::scope, keys::key))
+        .do_nothing()
+        .execute(conn.pg())
+        .await?;
     if inserted == 1 {
         return Ok(Begin::Fresh);
     }
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Text)]
-        request_hash: String,
-        #[diesel(sql_type = Text)]
-        status: String,
-        #[diesel(sql_type = Nullable<Int4>)]
-        response_status: Option<i32>,
-        #[diesel(sql_type = Nullable<Jsonb>)]
-        response_body: Option<serde_json::Value>,
-        #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
-        order_id: Option<uuid::Uuid>,
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        stale: bool,
-    }
-    let row: Row = prepared(
-        "SELECT request_hash, status, response_status, response_body, order_id, \
-         locked_at < now() - make_interval(secs => $3) AS stale \
-         FROM idempotency_keys WHERE scope = $1 AND key = $2 FOR UPDATE",
-    )
-    .bind::<Text, _>(scope)
-    .bind::<Text, _>(key)
-    .bind::<diesel::sql_types::Double, _>(stale_after.as_secs_f64())
-    .get_result(conn.pg())
-    .await?;
-    Ok(if row.request_hash != request_hash {
+    let stale_after =
+        PgInterval::from_microseconds(i64::try_from(stale_after.as_micros()).unwrap_or(i64::MAX));
+    type Row = (
+        String,
+        String,
+        Option<i32>,
+        Option<serde_json::Value>,
+        Option<uuid::Uuid>,
+        bool,
+    );
+    let (stored_hash, status, response_status, response_body, order_id, stale): Row = keys::table
+        .find((scope, key))
+        .select((
+            keys::request_hash,
+            keys::status,
+            keys::response_status,
+            keys::response_body,
+            keys::order_id,
+            // A claim taken longer ago than `stale_after`.
+            (keys::locked_at + stale_after).lt(dsl::now),
+        ))
+        .for_update()
+        .get_result(conn.pg())
+        .await?;
+    Ok(if stored_hash != request_hash {
         Begin::Mismatch
-    } else if row.status == "in_progress" && row.stale {
-        prepared("UPDATE idempotency_keys SET locked_at = now() WHERE scope = $1 AND key = $2")
-            .bind::<Text, _>(scope)
-            .bind::<Text, _>(key)
+    } else if status == "in_progress" && stale {
+        diesel::update(keys::table.find((scope, key)))
+            .set(keys::locked_at.eq(dsl::now))
             .execute(conn.pg())
             .await?;
-        Begin::Resume {
-            order: row.order_id,
-        }
-    } else if row.status == "in_progress" {
+        Begin::Resume { order: order_id }
+    } else if status == "in_progress" {
         Begin::InProgress
     } else {
         Begin::Replay {
-            status: row.response_status.unwrap_or(200),
-            body: row.response_body.unwrap_or(serde_json::Value::Null),
+            status: response_status.unwrap_or(200),
+            body: response_body.unwrap_or(serde_json::Value::Null),
         }
     })
 }
@@ -104,12 +105,10 @@ pub async fn attach_order(
     key: &str,
     order: uuid::Uuid,
 ) -> Result<(), StoreError> {
-    prepared(
-        "UPDATE idempotency_keys SET order_id = $3, locked_at = now() WHERE scope = $1 AND key = $2",
+    cached(
+        diesel::update(keys::table.find((scope, key)))
+            .set((keys::order_id.eq(order), keys::locked_at.eq(dsl::now))),
     )
-    .bind::<Text, _>(scope)
-    .bind::<Text, _>(key)
-    .bind::<diesel::sql_types::Uuid, _>(order)
     .execute(conn.pg())
     .await?;
     Ok(())
@@ -123,13 +122,11 @@ pub async fn finish(
     status: i32,
     body: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    prepared(
-        "UPDATE idempotency_keys SET status = 'done', response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2",
-    )
-    .bind::<Text, _>(scope)
-    .bind::<Text, _>(key)
-    .bind::<Int4, _>(status)
-    .bind::<Jsonb, _>(body)
+    cached(diesel::update(keys::table.find((scope, key))).set((
+        keys::status.eq("done"),
+        keys::response_status.eq(status),
+        keys::response_body.eq(body),
+    )))
     .execute(conn.pg())
     .await?;
     Ok(())
@@ -138,11 +135,11 @@ pub async fn finish(
 /// Forget a claim whose request failed before it changed anything, so the
 /// client may retry with the same key.
 pub async fn release(conn: &mut TenantConn, scope: &str, key: &str) -> Result<(), StoreError> {
-    prepared(
-        "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress'",
+    diesel::delete(
+        keys::table
+            .find((scope, key))
+            .filter(keys::status.eq("in_progress")),
     )
-    .bind::<Text, _>(scope)
-    .bind::<Text, _>(key)
     .execute(conn.pg())
     .await?;
     Ok(())
@@ -153,10 +150,11 @@ pub async fn purge(
     conn: &mut TenantConn,
     before: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, StoreError> {
-    Ok(
-        prepared("DELETE FROM idempotency_keys WHERE status = 'done' AND created_at < $1")
-            .bind::<diesel::sql_types::Timestamptz, _>(before)
-            .execute(conn.pg())
-            .await?,
+    Ok(diesel::delete(
+        keys::table
+            .filter(keys::status.eq("done"))
+            .filter(keys::created_at.lt(before)),
     )
+    .execute(conn.pg())
+    .await?)
 }

@@ -3,51 +3,48 @@
 //! (under the customer's row lock), so the balance is always the ledger's
 //! sum. Earned points form lots that are spent soonest-expiring first, so
 //! expiry takes exactly what was not spent.
+//!
+//! The reads of lots with points left (`remaining > 0`) stay fixed raw SQL:
+//! the lots' partial indexes are on that predicate, and the DSL would bind
+//! the 0, which a cached plan cannot match to them.
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::dsl;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Timestamptz, Uuid as SqlUuid};
+use diesel::upsert::DecoratableTarget;
 use diesel_async::RunQueryDsl;
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::prepared::prepared;
+use crate::prepared::{cached, prepared};
+use crate::schema::tenant::{customers, loyalty_entries, loyalty_lots};
 use crate::tenant::outbox;
 use crate::{StoreError, TenantConn};
 
-#[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = loyalty_entries, check_for_backend(diesel::pg::Pg))]
 pub struct Entry {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
     /// `earn`, `redeem`, `restore`, `expire` or `forfeit`.
-    #[diesel(sql_type = Text)]
     pub kind: String,
-    #[diesel(sql_type = BigInt)]
     pub points: i64,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
     pub order_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
     pub lot_expires_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub note: Option<String>,
-    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
 }
 
 /// The customer's balance, locked for the rest of the transaction;
 /// `None` for an erased account (which earns and gets back nothing).
 async fn lock(conn: &mut TenantConn, customer: Uuid) -> Result<Option<i64>, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = BigInt)]
-        loyalty_balance: i64,
-        #[diesel(sql_type = Text)]
-        status: String,
-    }
-    let row: Row =
-        prepared("SELECT loyalty_balance, status FROM customers WHERE id = $1 FOR UPDATE")
-            .bind::<SqlUuid, _>(customer)
-            .get_result(conn.pg())
-            .await?;
-    Ok((row.status == "active").then_some(row.loyalty_balance))
+    let (balance, status): (i64, String) = customers::table
+        .find(customer)
+        .select((customers::loyalty_balance, customers::status))
+        .for_update()
+        .get_result(conn.pg())
+        .await?;
+    Ok((status == "active").then_some(balance))
 }
 
 /// Append an entry and move the balance with it; returns the entry's id,
@@ -61,48 +58,41 @@ async fn append(
     lot_expires_at: Option<DateTime<Utc>>,
     note: Option<&str>,
 ) -> Result<Option<i64>, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-    }
-    let id: Option<Id> = prepared(
-        "INSERT INTO loyalty_entries (customer_id, kind, points, order_id, lot_expires_at, note) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id, kind) WHERE order_id IS NOT NULL DO NOTHING RETURNING id",
-    )
-    .bind::<SqlUuid, _>(customer)
-    .bind::<Text, _>(kind)
-    .bind::<BigInt, _>(points)
-    .bind::<Nullable<SqlUuid>, _>(order)
-    .bind::<Nullable<Timestamptz>, _>(lot_expires_at)
-    .bind::<Nullable<Text>, _>(note)
-    .get_result(conn.pg())
-    .await
-    .map(Some)
-    .or_else(|e| match e {
-        diesel::result::Error::NotFound => Ok(None),
-        other => Err(other),
-    })?;
-    let Some(Id { id }) = id else {
+    let id: Option<i64> = diesel::insert_into(loyalty_entries::table)
+        .values((
+            loyalty_entries::customer_id.eq(customer),
+            loyalty_entries::kind.eq(kind),
+            loyalty_entries::points.eq(points),
+            loyalty_entries::order_id.eq(order),
+            loyalty_entries::lot_expires_at.eq(lot_expires_at),
+            loyalty_entries::note.eq(note),
+        ))
+        .on_conflict((loyalty_entries::order_id, loyalty_entries::kind))
+        .filter_target(loyalty_entries::order_id.is_not_null())
+        .do_nothing()
+        .returning(loyalty_entries::id)
+        .get_result(conn.pg())
+        .await
+        .optional()?;
+    let Some(id) = id else {
         return Ok(None);
     };
-    prepared(
-        "UPDATE customers SET loyalty_balance = loyalty_balance + $2, updated_at = now() WHERE id = $1",
-    )
-    .bind::<SqlUuid, _>(customer)
-    .bind::<BigInt, _>(points)
+    cached(diesel::update(customers::table.find(customer)).set((
+        customers::loyalty_balance.eq(customers::loyalty_balance + points),
+        customers::updated_at.eq(dsl::now),
+    )))
     .execute(conn.pg())
     .await?;
     if points > 0 {
-        prepared(
-            "INSERT INTO loyalty_lots (entry_id, customer_id, remaining, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind::<BigInt, _>(id)
-        .bind::<SqlUuid, _>(customer)
-        .bind::<BigInt, _>(points)
-        .bind::<Nullable<Timestamptz>, _>(lot_expires_at)
-        .execute(conn.pg())
-        .await?;
+        diesel::insert_into(loyalty_lots::table)
+            .values((
+                loyalty_lots::entry_id.eq(id),
+                loyalty_lots::customer_id.eq(customer),
+                loyalty_lots::remaining.eq(points),
+                loyalty_lots::expires_at.eq(lot_expires_at),
+            ))
+            .execute(conn.pg())
+            .await?;
     }
     Ok(Some(id))
 }
@@ -140,11 +130,12 @@ async fn spend(
             break;
         }
         let take = left.min(lot.remaining);
-        prepared("UPDATE loyalty_lots SET remaining = remaining - $2 WHERE entry_id = $1")
-            .bind::<BigInt, _>(lot.entry_id)
-            .bind::<BigInt, _>(take)
-            .execute(conn.pg())
-            .await?;
+        cached(
+            diesel::update(loyalty_lots::table.find(lot.entry_id))
+                .set(loyalty_lots::remaining.eq(loyalty_lots::remaining - take)),
+        )
+        .execute(conn.pg())
+        .await?;
         left -= take;
         latest = Some(match (latest, lot.expires_at) {
             (Some(None), _) | (_, None) => None,
@@ -212,32 +203,27 @@ pub async fn redeem(
 /// Give back the points an order redeemed (its payment failed or its hold
 /// expired): once, as a lot expiring when the latest spent one would have.
 pub async fn restore(conn: &mut TenantConn, order: Uuid) -> Result<(), StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Redeemed {
-        #[diesel(sql_type = SqlUuid)]
-        customer_id: Uuid,
-        #[diesel(sql_type = BigInt)]
-        points: i64,
-        #[diesel(sql_type = Nullable<Timestamptz>)]
-        lot_expires_at: Option<DateTime<Utc>>,
-    }
-    let redeemed: Vec<Redeemed> = prepared(
-        "SELECT customer_id, points, lot_expires_at FROM loyalty_entries WHERE order_id = $1 AND kind = 'redeem'",
-    )
-    .bind::<SqlUuid, _>(order)
-    .load(conn.pg())
-    .await?;
-    for r in redeemed {
-        if lock(conn, r.customer_id).await?.is_none() {
+    let redeemed: Vec<(Uuid, i64, Option<DateTime<Utc>>)> = loyalty_entries::table
+        .filter(loyalty_entries::order_id.eq(order))
+        .filter(loyalty_entries::kind.eq("redeem"))
+        .select((
+            loyalty_entries::customer_id,
+            loyalty_entries::points,
+            loyalty_entries::lot_expires_at,
+        ))
+        .load(conn.pg())
+        .await?;
+    for (customer, points, lot_expires_at) in redeemed {
+        if lock(conn, customer).await?.is_none() {
             continue;
         }
         append(
             conn,
-            r.customer_id,
+            customer,
             "restore",
-            -r.points,
+            -points,
             Some(order),
-            r.lot_expires_at,
+            lot_expires_at,
             Some("order not paid"),
         )
         .await?;
@@ -327,34 +313,34 @@ pub async fn entries(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Entry>, StoreError> {
-    Ok(prepared(
-        "SELECT id, kind, points, order_id, lot_expires_at, note, created_at FROM loyalty_entries \
-         WHERE customer_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
-    )
-    .bind::<SqlUuid, _>(customer)
-    .bind::<Nullable<BigInt>, _>(before)
-    .bind::<BigInt, _>(limit)
-    .load(conn.pg())
-    .await?)
+    let mut query = loyalty_entries::table
+        .filter(loyalty_entries::customer_id.eq(customer))
+        .order(loyalty_entries::id.desc())
+        .limit(limit)
+        .select(Entry::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(loyalty_entries::id.lt(before));
+    }
+    Ok(query.load(conn.pg()).await?)
 }
 
 /// The balance kept on the account and the sum of its ledger (equal,
 /// unless something is badly wrong; tests and operators check).
 pub async fn balances(conn: &mut TenantConn, customer: Uuid) -> Result<(i64, i64), StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = BigInt)]
-        kept: i64,
-        #[diesel(sql_type = BigInt)]
-        ledger: i64,
-    }
-    let row: Row = prepared(
-        "SELECT c.loyalty_balance AS kept, \
-         (SELECT COALESCE(sum(points), 0) FROM loyalty_entries WHERE customer_id = c.id)::bigint AS ledger \
-         FROM customers c WHERE c.id = $1",
-    )
-    .bind::<SqlUuid, _>(customer)
-    .get_result(conn.pg())
-    .await?;
-    Ok((row.kept, row.ledger))
+    let (kept, ledger): (i64, Option<Decimal>) = customers::table
+        .find(customer)
+        .select((
+            customers::loyalty_balance,
+            loyalty_entries::table
+                .filter(loyalty_entries::customer_id.eq(customers::id))
+                .select(dsl::sum(loyalty_entries::points))
+                .single_value(),
+        ))
+        .get_result(conn.pg())
+        .await?;
+    // sum(bigint) is numeric; a ledger of i64 entries whose running total
+    // is the (i64) balance fits.
+    let ledger = ledger.map_or(Some(0), |sum| i64::try_from(sum).ok());
+    Ok((kept, ledger.unwrap_or(i64::MAX)))
 }

@@ -3,28 +3,26 @@
 //! the order's region chain (`US-CA`, then `US`) that the vendor has set.
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Array, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::pg::expression::functions::array_position;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Text};
+use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::schema::tenant::shipping_rates;
 use crate::{StoreError, TenantConn};
 
-#[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = shipping_rates, check_for_backend(diesel::pg::Pg))]
 pub struct Rate {
-    #[diesel(sql_type = SqlUuid)]
     pub vendor_id: Uuid,
-    #[diesel(sql_type = Text)]
     pub region: String,
-    #[diesel(sql_type = Text)]
     pub currency: String,
-    #[diesel(sql_type = Numeric)]
     pub flat: Decimal,
-    #[diesel(sql_type = Numeric)]
     pub per_item: Decimal,
-    #[diesel(sql_type = Nullable<Numeric>)]
     pub free_over: Option<Decimal>,
-    #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -38,39 +36,42 @@ impl Rate {
     }
 }
 
-macro_rules! columns {
-    () => {
-        "vendor_id, region, currency::text AS currency, flat, per_item, free_over, updated_at"
-    };
-}
-
 /// Set (create or replace) a vendor's rate for a region and currency.
 pub async fn put(conn: &mut TenantConn, rate: &Rate) -> Result<Rate, StoreError> {
-    Ok(diesel::sql_query(concat!(
-        "INSERT INTO shipping_rates (vendor_id, region, currency, flat, per_item, free_over) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (vendor_id, region, currency) DO UPDATE SET flat = EXCLUDED.flat, per_item = EXCLUDED.per_item, \
-         free_over = EXCLUDED.free_over, updated_at = now() RETURNING ", columns!()
-    ))
-    .bind::<SqlUuid, _>(rate.vendor_id)
-    .bind::<Text, _>(&rate.region)
-    .bind::<Text, _>(&rate.currency)
-    .bind::<Numeric, _>(rate.flat)
-    .bind::<Numeric, _>(rate.per_item)
-    .bind::<Nullable<Numeric>, _>(rate.free_over)
-    .get_result(conn.pg())
-    .await?)
+    Ok(diesel::insert_into(shipping_rates::table)
+        .values((
+            shipping_rates::vendor_id.eq(rate.vendor_id),
+            shipping_rates::region.eq(&rate.region),
+            shipping_rates::currency.eq(&rate.currency),
+            shipping_rates::flat.eq(rate.flat),
+            shipping_rates::per_item.eq(rate.per_item),
+            shipping_rates::free_over.eq(rate.free_over),
+        ))
+        .on_conflict((
+            shipping_rates::vendor_id,
+            shipping_rates::region,
+            shipping_rates::currency,
+        ))
+        .do_update()
+        .set((
+            shipping_rates::flat.eq(excluded(shipping_rates::flat)),
+            shipping_rates::per_item.eq(excluded(shipping_rates::per_item)),
+            shipping_rates::free_over.eq(excluded(shipping_rates::free_over)),
+            shipping_rates::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Rate::as_returning())
+        .get_result(conn.pg())
+        .await?)
 }
 
 /// A vendor's rates, by region and currency.
 pub async fn of_vendor(conn: &mut TenantConn, vendor: Uuid) -> Result<Vec<Rate>, StoreError> {
-    Ok(diesel::sql_query(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM shipping_rates WHERE vendor_id = $1 ORDER BY region, currency"
-    ))
-    .bind::<SqlUuid, _>(vendor)
-    .load(conn.pg())
-    .await?)
+    Ok(shipping_rates::table
+        .filter(shipping_rates::vendor_id.eq(vendor))
+        .order((shipping_rates::region, shipping_rates::currency))
+        .select(Rate::as_select())
+        .load(conn.pg())
+        .await?)
 }
 
 /// Remove a rate, returning it; `NotFound` when there was none.
@@ -80,15 +81,12 @@ pub async fn delete(
     region: &str,
     currency: &str,
 ) -> Result<Rate, StoreError> {
-    diesel::sql_query(concat!(
-        "DELETE FROM shipping_rates WHERE vendor_id = $1 AND region = $2 AND currency = $3 RETURNING ", columns!()
-    ))
-    .bind::<SqlUuid, _>(vendor)
-    .bind::<Text, _>(region)
-    .bind::<Text, _>(currency)
-    .get_result(conn.pg())
-    .await
-    .map_err(StoreError::from)
+    Ok(
+        diesel::delete(shipping_rates::table.find((vendor, region, currency)))
+            .returning(Rate::as_returning())
+            .get_result(conn.pg())
+            .await?,
+    )
 }
 
 /// The rate each of `vendors` charges for `regions` (most specific first)
@@ -102,17 +100,16 @@ pub async fn for_order(
     if vendors.is_empty() {
         return Ok(Vec::new());
     }
-    // Run on every checkout: kept prepared.
-    Ok(crate::prepared::prepared(concat!(
-        "SELECT DISTINCT ON (vendor_id) ",
-        columns!(),
-        " FROM shipping_rates \
-         WHERE vendor_id = ANY($1) AND region = ANY($2) AND currency = $3 \
-         ORDER BY vendor_id, array_position($2, region)"
-    ))
-    .bind::<Array<SqlUuid>, _>(vendors)
-    .bind::<Array<Text>, _>(regions)
-    .bind::<Text, _>(currency)
-    .load(conn.pg())
-    .await?)
+    Ok(shipping_rates::table
+        .filter(shipping_rates::vendor_id.eq_any(vendors))
+        .filter(shipping_rates::region.eq_any(regions))
+        .filter(shipping_rates::currency.eq(currency))
+        .distinct_on(shipping_rates::vendor_id)
+        .order((
+            shipping_rates::vendor_id,
+            array_position(regions.into_sql::<Array<Text>>(), shipping_rates::region),
+        ))
+        .select(Rate::as_select())
+        .load(conn.pg())
+        .await?)
 }
