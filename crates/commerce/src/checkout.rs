@@ -247,7 +247,7 @@ pub async fn checkout(
                         Ok(Ok(Step::Placed(
                             ChargeRequest {
                                 idempotency_key: order.id.to_string(),
-                                amount: order.total,
+                                amount: charge_amount(order.total, &order.currency),
                                 currency: order.currency,
                                 payment_token,
                             },
@@ -279,7 +279,7 @@ pub async fn checkout(
             tracing::warn!(order.id = %row.id, "resuming a checkout whose request did not finish");
             let charge = (row.status == "pending_payment").then(|| ChargeRequest {
                 idempotency_key: row.id.to_string(),
-                amount: row.total,
+                amount: charge_amount(row.total, row.currency.trim()),
                 currency: row.currency.trim().to_owned(),
                 payment_token: token_for_charge,
             });
@@ -288,6 +288,17 @@ pub async fn checkout(
         Step::Replay(body) => return Ok(Checkout::Replayed(body)),
     };
     Ok(Checkout::Finished(Box::new(order)))
+}
+
+/// The amount to charge, at exactly the currency's minor units: a computed
+/// total (`32.18`) and the same total read back from its NUMERIC(19,4)
+/// column (`32.1800`) are sent identically, so a resumed charge repeats the
+/// first request byte for byte under the same gateway idempotency key.
+fn charge_amount(total: Decimal, currency: &str) -> Decimal {
+    match bazaar_domain::Currency::parse(currency) {
+        Ok(currency) => bazaar_domain::Money::rounded(total, currency).amount(),
+        Err(_) => total,
+    }
 }
 
 /// Whole years from `born` to `on`.
@@ -511,4 +522,21 @@ async fn pay(
     catalog_cache::bump(services, key.tenant_id).await;
     tracing::info!(order.id = %order_id, order.status = %row.status, "checkout finished");
     Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[test]
+    fn a_resumed_charge_sends_the_first_amount() {
+        let computed = Decimal::from_str("32.18").expect("decimal");
+        let stored = Decimal::from_str("32.1800").expect("decimal");
+        assert_eq!(charge_amount(computed, "USD").to_string(), "32.18");
+        assert_eq!(charge_amount(stored, "USD").to_string(), "32.18");
+        let yen = Decimal::from_str("1200.0000").expect("decimal");
+        assert_eq!(charge_amount(yen, "JPY").to_string(), "1200");
+    }
 }
