@@ -1,7 +1,7 @@
 //! SQL functions the repositories' DSL statements use that diesel does not
 //! declare itself.
 
-use diesel::sql_types::{Nullable, SingleValue, Text};
+use diesel::sql_types::{BigInt, Int4, Nullable, SingleValue, Text};
 
 diesel::define_sql_function! {
     /// `lower(text)`.
@@ -18,4 +18,18 @@ diesel::define_sql_function! {
     /// `coalesce(value, fallback)`: the value, or the fallback when it is
     /// NULL.
     fn coalesce<ST: SingleValue>(x: Nullable<ST>, y: ST) -> ST;
+}
+
+diesel::define_sql_function! {
+    /// `sum(int4)`: a bigint, NULL over no rows.
+    #[aggregate]
+    #[sql_name = "sum"]
+    fn sum_int4(x: Int4) -> Nullable<BigInt>;
+}
+
+diesel::define_sql_function! {
+    /// [`coalesce`] for a bigint: `#[auto_type]` cannot name a generic
+    /// function's type.
+    #[sql_name = "coalesce"]
+    fn coalesce_bigint(x: Nullable<BigInt>, y: BigInt) -> BigInt;
 }

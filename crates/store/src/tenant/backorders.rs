@@ -2,12 +2,19 @@
 //! `backorder_limit`. A backorder is `held` while its order awaits payment,
 //! `open` once paid, and `filled` when stock arrives and is committed to it
 //! (oldest first); a failed or expired payment cancels it.
+//!
+//! The reads of outstanding backorders stay fixed raw SQL: their partial
+//! index is on `status IN ('held', 'open')`, which a statement must spell
+//! out (the DSL would bind the statuses) for a cached plan to use it.
 
-use diesel::sql_types::{BigInt, Int4, Text, Uuid as SqlUuid};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Int4, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::prepared::prepared;
+use crate::prepared::{cached, prepared};
+use crate::schema::tenant::backorders as backorder_rows;
+use crate::schema::tenant::stock_levels;
 use crate::tenant::inventory::{self, Movement};
 use crate::tenant::orders::Available;
 use crate::tenant::outbox;
@@ -39,20 +46,18 @@ pub async fn settle(
     order: Uuid,
     paid: bool,
 ) -> Result<Vec<Uuid>, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct V {
-        #[diesel(sql_type = SqlUuid)]
-        variant_id: Uuid,
-    }
     let to = if paid { "open" } else { "cancelled" };
-    let rows: Vec<V> = prepared(
-        "UPDATE backorders SET status = $2 WHERE order_id = $1 AND status = 'held' RETURNING variant_id",
+    Ok(cached(
+        diesel::update(
+            backorder_rows::table
+                .filter(backorder_rows::order_id.eq(order))
+                .filter(backorder_rows::status.eq("held")),
+        )
+        .set(backorder_rows::status.eq(to))
+        .returning(backorder_rows::variant_id),
     )
-    .bind::<SqlUuid, _>(order)
-    .bind::<Text, _>(to)
     .load(conn.pg())
-    .await?;
-    Ok(rows.into_iter().map(|v| v.variant_id).collect())
+    .await?)
 }
 
 #[derive(diesel::QueryableByName)]
@@ -77,14 +82,23 @@ pub async fn fill(
 ) -> Result<usize, StoreError> {
     // Stock rows first, then backorders: the order every path that takes
     // both locks them in, so fills and checkouts never deadlock.
-    let mut stock: Vec<Available> = prepared(
-        "SELECT warehouse_id, on_hand - reserved AS available FROM stock_levels \
-         WHERE variant_id = $1 AND ($2::uuid IS NULL OR warehouse_id = $2) ORDER BY warehouse_id FOR UPDATE",
-    )
-    .bind::<SqlUuid, _>(variant)
-    .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(warehouse)
-    .load(conn.pg())
-    .await?;
+    let levels = stock_levels::table
+        .filter(stock_levels::variant_id.eq(variant))
+        .order(stock_levels::warehouse_id)
+        .select((
+            stock_levels::warehouse_id,
+            stock_levels::on_hand - stock_levels::reserved,
+        ))
+        .for_update();
+    let mut stock: Vec<Available> = match warehouse {
+        Some(warehouse) => {
+            levels
+                .filter(stock_levels::warehouse_id.eq(warehouse))
+                .load(conn.pg())
+                .await?
+        }
+        None => levels.load(conn.pg()).await?,
+    };
     let open: Vec<Open> = prepared(
         "SELECT id, order_id, quantity FROM backorders WHERE variant_id = $1 AND status = 'open' \
          ORDER BY created_at, id FOR UPDATE",
@@ -122,10 +136,12 @@ pub async fn fill(
                 break;
             }
         }
-        prepared("UPDATE backorders SET status = 'filled', filled_at = now() WHERE id = $1")
-            .bind::<SqlUuid, _>(b.id)
-            .execute(conn.pg())
-            .await?;
+        cached(diesel::update(backorder_rows::table.find(b.id)).set((
+            backorder_rows::status.eq("filled"),
+            backorder_rows::filled_at.eq(diesel::dsl::now),
+        )))
+        .execute(conn.pg())
+        .await?;
         outbox::publish(
             conn,
             "backorder.filled",

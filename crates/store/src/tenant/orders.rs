@@ -4,6 +4,9 @@
 //! whose checkout never finished.
 
 use chrono::{DateTime, Utc};
+use diesel::dsl;
+use diesel::pg::sql_types::Record;
+use diesel::prelude::*;
 use diesel::sql_types::{
     Array, Int4, Jsonb, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid,
 };
@@ -11,7 +14,13 @@ use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::prepared::prepared;
+use crate::prepared::{cached, prepared};
+use crate::schema::tenant::backorders as backorder_rows;
+use crate::schema::tenant::{
+    carts, order_events, order_lines, orders, payments, products, reservations, stock_levels,
+    variants, vendor_orders,
+};
+use crate::sql::{coalesce_bigint, sum_int4};
 use crate::tenant::inventory::{self, Movement};
 use crate::tenant::{backorders, customers, loyalty, outbox};
 use crate::{StoreError, TenantConn};
@@ -82,11 +91,9 @@ pub enum PlaceError {
 }
 
 /// What one warehouse can give of a variant (`on_hand - reserved`).
-#[derive(diesel::QueryableByName)]
+#[derive(Queryable)]
 pub(crate) struct Available {
-    #[diesel(sql_type = SqlUuid)]
     pub warehouse_id: Uuid,
-    #[diesel(sql_type = Int4)]
     pub available: i32,
 }
 
@@ -97,15 +104,15 @@ async fn event(
     to: &str,
     note: Option<&str>,
 ) -> Result<(), StoreError> {
-    prepared(
-        "INSERT INTO order_events (order_id, from_status, to_status, note) VALUES ($1, $2, $3, $4)",
-    )
-    .bind::<SqlUuid, _>(order)
-    .bind::<Nullable<Text>, _>(from)
-    .bind::<Text, _>(to)
-    .bind::<Nullable<Text>, _>(note)
-    .execute(conn.pg())
-    .await?;
+    diesel::insert_into(order_events::table)
+        .values((
+            order_events::order_id.eq(order),
+            order_events::from_status.eq(from),
+            order_events::to_status.eq(to),
+            order_events::note.eq(note),
+        ))
+        .execute(conn.pg())
+        .await?;
     Ok(())
 }
 
@@ -125,10 +132,17 @@ pub async fn place(
     // closed. (Closing it after the stock locks instead doubles the time a
     // hot item's checkouts take under contention.) A refusal below reopens
     // it, so the shopper can fix the cart.
-    let closed = prepared(
-        "UPDATE carts SET status = 'checked_out', updated_at = now() WHERE id = $1 AND status = 'open'",
+    let closed = cached(
+        diesel::update(
+            carts::table
+                .find(order.cart_id)
+                .filter(carts::status.eq("open")),
+        )
+        .set((
+            carts::status.eq("checked_out"),
+            carts::updated_at.eq(dsl::now),
+        )),
     )
-    .bind::<SqlUuid, _>(order.cart_id)
     .execute(conn.pg())
     .await?;
     if closed == 0 {
@@ -139,13 +153,16 @@ pub async fn place(
     let mut allocations: Vec<(Uuid, Uuid, i32)> = Vec::new();
     let mut backordered: Vec<(Uuid, i32)> = Vec::new();
     for line in &lines {
-        let stock: Vec<Available> = prepared(
-            "SELECT warehouse_id, on_hand - reserved AS available FROM stock_levels \
-             WHERE variant_id = $1 ORDER BY warehouse_id FOR UPDATE",
-        )
-        .bind::<SqlUuid, _>(line.variant_id)
-        .load(conn.pg())
-        .await?;
+        let stock: Vec<Available> = stock_levels::table
+            .filter(stock_levels::variant_id.eq(line.variant_id))
+            .order(stock_levels::warehouse_id)
+            .select((
+                stock_levels::warehouse_id,
+                stock_levels::on_hand - stock_levels::reserved,
+            ))
+            .for_update()
+            .load(conn.pg())
+            .await?;
         let mut wanted = line.quantity;
         for s in stock.iter().filter(|s| s.available > 0) {
             let take = wanted.min(s.available);
@@ -300,35 +317,27 @@ pub async fn place(
 
 /// Open the cart again: the order was refused and the shopper may fix it.
 async fn reopen(conn: &mut TenantConn, cart: Uuid) -> Result<(), StoreError> {
-    prepared("UPDATE carts SET status = 'open' WHERE id = $1")
-        .bind::<SqlUuid, _>(cart)
+    cached(diesel::update(carts::table.find(cart)).set(carts::status.eq("open")))
         .execute(conn.pg())
         .await?;
     Ok(())
 }
 
-#[derive(diesel::QueryableByName)]
+#[derive(Queryable)]
 struct Held {
-    #[diesel(sql_type = SqlUuid)]
     variant_id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
     warehouse_id: Uuid,
-    #[diesel(sql_type = Int4)]
     quantity: i32,
 }
 
 /// The order's status, locked for the rest of the transaction.
 async fn lock_status(conn: &mut TenantConn, order: Uuid) -> Result<String, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct S {
-        #[diesel(sql_type = Text)]
-        status: String,
-    }
-    let s: S = prepared("SELECT status FROM orders WHERE id = $1 FOR UPDATE")
-        .bind::<SqlUuid, _>(order)
+    Ok(orders::table
+        .find(order)
+        .select(orders::status)
+        .for_update()
         .get_result(conn.pg())
-        .await?;
-    Ok(s.status)
+        .await?)
 }
 
 /// Turn the order's held reservations into `kind` (commit or release).
@@ -342,12 +351,19 @@ async fn settle_reservations(
     } else {
         ("released", Movement::Release)
     };
-    let held: Vec<Held> = prepared(
-        "UPDATE reservations SET status = $2 WHERE order_id = $1 AND status = 'held' \
-         RETURNING variant_id, warehouse_id, quantity",
+    let held: Vec<Held> = cached(
+        diesel::update(
+            reservations::table
+                .filter(reservations::order_id.eq(order))
+                .filter(reservations::status.eq("held")),
+        )
+        .set(reservations::status.eq(status))
+        .returning((
+            reservations::variant_id,
+            reservations::warehouse_id,
+            reservations::quantity,
+        )),
     )
-    .bind::<SqlUuid, _>(order)
-    .bind::<Text, _>(status)
     .load(conn.pg())
     .await?;
     let mut held = held;
@@ -377,11 +393,12 @@ async fn set_status(
     to: &str,
     note: Option<&str>,
 ) -> Result<(), StoreError> {
-    prepared("UPDATE orders SET status = $2, updated_at = now() WHERE id = $1")
-        .bind::<SqlUuid, _>(order)
-        .bind::<Text, _>(to)
-        .execute(conn.pg())
-        .await?;
+    cached(
+        diesel::update(orders::table.find(order))
+            .set((orders::status.eq(to), orders::updated_at.eq(dsl::now))),
+    )
+    .execute(conn.pg())
+    .await?;
     event(conn, order, Some(from), to, note).await
 }
 
@@ -469,12 +486,16 @@ pub async fn settle_failed(
     backorders::settle(conn, order, false).await?;
     loyalty::restore(conn, order).await?;
     set_status(conn, order, "pending_payment", "payment_failed", Some(code)).await?;
-    prepared("UPDATE payments SET status = 'failed', failure_code = $2, attempts = $3, updated_at = now() WHERE order_id = $1")
-        .bind::<SqlUuid, _>(order)
-        .bind::<Text, _>(code)
-        .bind::<Int4, _>(attempts)
-        .execute(conn.pg())
-        .await?;
+    cached(
+        diesel::update(payments::table.filter(payments::order_id.eq(order))).set((
+            payments::status.eq("failed"),
+            payments::failure_code.eq(code),
+            payments::attempts.eq(attempts),
+            payments::updated_at.eq(dsl::now),
+        )),
+    )
+    .execute(conn.pg())
+    .await?;
     outbox::publish(
         conn,
         "order.payment_failed",
@@ -527,69 +548,67 @@ pub async fn expire(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<Vec<Uui
 }
 
 /// An order as the API shows it.
-#[derive(Debug, Clone, diesel::QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
 pub struct OrderRow {
-    #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
-    #[diesel(sql_type = Text)]
     pub status: String,
-    #[diesel(sql_type = Text)]
     pub region: String,
-    #[diesel(sql_type = Text)]
     pub region_version: String,
-    #[diesel(sql_type = Text)]
     pub currency: String,
-    #[diesel(sql_type = Numeric)]
     pub subtotal: Decimal,
-    #[diesel(sql_type = Numeric)]
     pub tax_total: Decimal,
-    #[diesel(sql_type = Numeric)]
     pub excise_total: Decimal,
-    #[diesel(sql_type = Numeric)]
     pub shipping_total: Decimal,
-    #[diesel(sql_type = Numeric)]
     pub total: Decimal,
-    #[diesel(sql_type = Numeric)]
     pub discount_total: Decimal,
-    #[diesel(sql_type = Int4)]
     pub loyalty_points: i32,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
     pub customer_id: Option<Uuid>,
     /// Units of the order's lines still waiting for stock.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(select_expression = order_backordered(), select_expression_type = order_backordered)]
     pub backordered: i64,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(select_expression = payments::status.nullable(), select_expression_type = dsl::Nullable<payments::status>)]
     pub payment_status: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(select_expression = payments::failure_code.nullable(), select_expression_type = dsl::Nullable<payments::failure_code>)]
     pub failure_code: Option<String>,
-    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
 }
 
-macro_rules! order_columns {
-    () => {
-        "o.id, o.status, o.region, o.region_version, o.currency::text AS currency, o.subtotal, \
-     o.tax_total, o.excise_total, o.shipping_total, o.total, o.discount_total, o.loyalty_points, o.customer_id, \
-     p.status AS payment_status, p.failure_code, o.created_at, \
-     (SELECT COALESCE(sum(b.quantity), 0) FROM backorders b WHERE b.order_id = o.id AND b.status IN ('held', 'open'))::bigint AS backordered"
-    };
+/// Units of the order's lines on backorder still to come (held or open).
+#[dsl::auto_type]
+fn order_backordered() -> _ {
+    let outstanding: [&'static str; 2] = OUTSTANDING;
+    coalesce_bigint(
+        backorder_rows::table
+            .filter(backorder_rows::order_id.eq(orders::id))
+            .filter(backorder_rows::status.eq_any(outstanding))
+            .select(sum_int4(backorder_rows::quantity))
+            .single_value(),
+        0_i64,
+    )
 }
+
+/// The statuses of a backorder still waiting for stock.
+const OUTSTANDING: [&str; 2] = ["held", "open"];
 
 pub async fn get(
     conn: &mut TenantConn,
     id: Uuid,
     brand: Option<Uuid>,
 ) -> Result<OrderRow, StoreError> {
-    Ok(prepared(concat!(
-        "SELECT ",
-        order_columns!(),
-        " FROM orders o LEFT JOIN payments p ON p.order_id = o.id \
-         WHERE o.id = $1 AND ($2::uuid IS NULL OR o.brand_id = $2)"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Nullable<SqlUuid>, _>(brand)
-    .get_result(conn.pg())
-    .await?)
+    let query = orders::table
+        .left_join(payments::table)
+        .filter(orders::id.eq(id))
+        .select(OrderRow::as_select());
+    Ok(match brand {
+        Some(brand) => {
+            query
+                .filter(orders::brand_id.eq(brand))
+                .get_result(conn.pg())
+                .await?
+        }
+        None => query.get_result(conn.pg()).await?,
+    })
 }
 
 /// Whether `access` opens the order: the customer it belongs to, or, for
@@ -599,25 +618,29 @@ pub async fn opened_by(
     order: Uuid,
     access: &crate::tenant::carts::Access,
 ) -> Result<bool, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        found: bool,
-    }
-    let (token_hash, customer) = match access {
-        crate::tenant::carts::Access::Token(t) => (Some(crate::secret::hash(t)), None),
-        crate::tenant::carts::Access::Customer(c) => (None, Some(*c)),
-    };
-    let found: Found = prepared(
-        "SELECT EXISTS (SELECT 1 FROM orders o LEFT JOIN carts c ON c.id = o.cart_id WHERE o.id = $1 \
-         AND ((c.token_hash = $2 AND o.customer_id IS NULL) OR o.customer_id = $3)) AS found",
-    )
-    .bind::<SqlUuid, _>(order)
-    .bind::<Nullable<diesel::sql_types::Bytea>, _>(token_hash)
-    .bind::<Nullable<SqlUuid>, _>(customer)
-    .get_result(conn.pg())
-    .await?;
-    Ok(found.found)
+    use crate::tenant::carts::Access;
+    Ok(match access {
+        Access::Token(token) => {
+            diesel::select(dsl::exists(
+                orders::table
+                    .inner_join(carts::table.on(carts::id.eq(orders::cart_id)))
+                    .filter(orders::id.eq(order))
+                    .filter(orders::customer_id.is_null())
+                    .filter(carts::token_hash.eq(crate::secret::hash(token))),
+            ))
+            .get_result(conn.pg())
+            .await?
+        }
+        Access::Customer(customer) => {
+            diesel::select(dsl::exists(
+                orders::table
+                    .filter(orders::id.eq(order))
+                    .filter(orders::customer_id.eq(customer)),
+            ))
+            .get_result(conn.pg())
+            .await?
+        }
+    })
 }
 
 /// Which orders a customer's history shows.
@@ -637,91 +660,98 @@ pub async fn of_customer(
     customer: Uuid,
     filter: &HistoryFilter,
 ) -> Result<Vec<OrderRow>, StoreError> {
-    let (at, id) = filter
-        .before
-        .map_or((None, None), |(a, i)| (Some(a), Some(i)));
-    Ok(diesel::sql_query(concat!(
-        "SELECT ", order_columns!(), " FROM orders o LEFT JOIN payments p ON p.order_id = o.id \
-         WHERE o.customer_id = $1 AND ($2::text IS NULL OR o.status = $2) \
-         AND ($3::timestamptz IS NULL OR o.created_at >= $3) AND ($4::timestamptz IS NULL OR o.created_at < $4) \
-         AND ($5::timestamptz IS NULL OR (o.created_at, o.id) < ($5, $6)) \
-         ORDER BY o.created_at DESC, o.id DESC LIMIT $7"
-    ))
-    .bind::<SqlUuid, _>(customer)
-    .bind::<Nullable<Text>, _>(filter.status.as_deref())
-    .bind::<Nullable<Timestamptz>, _>(filter.placed_from)
-    .bind::<Nullable<Timestamptz>, _>(filter.placed_to)
-    .bind::<Nullable<Timestamptz>, _>(at)
-    .bind::<Nullable<SqlUuid>, _>(id)
-    .bind::<diesel::sql_types::BigInt, _>(filter.limit)
-    .load(conn.pg())
-    .await?)
+    let mut query = orders::table
+        .left_join(payments::table)
+        .filter(orders::customer_id.eq(customer))
+        .select(OrderRow::as_select())
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(filter.limit)
+        .into_boxed();
+    if let Some(status) = &filter.status {
+        query = query.filter(orders::status.eq(status.clone()));
+    }
+    if let Some(from) = filter.placed_from {
+        query = query.filter(orders::created_at.ge(from));
+    }
+    if let Some(to) = filter.placed_to {
+        query = query.filter(orders::created_at.lt(to));
+    }
+    if let Some((at, id)) = filter.before {
+        query = query.filter(
+            (orders::created_at, orders::id)
+                .into_sql::<Record<(Timestamptz, SqlUuid)>>()
+                .lt((at, id)),
+        );
+    }
+    Ok(query.load(conn.pg()).await?)
 }
 
 /// An order's lines as the customer bought them.
-#[derive(Debug, Clone, diesel::QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = order_lines, check_for_backend(diesel::pg::Pg))]
 pub struct LineRow {
-    #[diesel(sql_type = SqlUuid)]
     pub variant_id: Uuid,
-    #[diesel(sql_type = Text)]
     pub sku: String,
-    #[diesel(sql_type = Text)]
     pub title: String,
-    #[diesel(sql_type = Int4)]
     pub quantity: i32,
-    #[diesel(sql_type = Numeric)]
     pub unit_price: Decimal,
-    #[diesel(sql_type = Numeric)]
     pub gross: Decimal,
 }
 
 pub async fn lines(conn: &mut TenantConn, order: Uuid) -> Result<Vec<LineRow>, StoreError> {
-    Ok(prepared(
-        "SELECT variant_id, sku, title, quantity, unit_price, gross FROM order_lines WHERE order_id = $1 ORDER BY sku, id",
-    )
-    .bind::<SqlUuid, _>(order)
-    .load(conn.pg())
-    .await?)
+    Ok(order_lines::table
+        .filter(order_lines::order_id.eq(order))
+        .order((order_lines::sku, order_lines::id))
+        .select(LineRow::as_select())
+        .load(conn.pg())
+        .await?)
 }
 
 /// One vendor's part of an order.
-#[derive(Debug, Clone, diesel::QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = vendor_orders, check_for_backend(diesel::pg::Pg))]
 pub struct VendorOrderRow {
-    #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
     pub order_id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
     pub vendor_id: Uuid,
-    #[diesel(sql_type = Text)]
     pub status: String,
-    #[diesel(sql_type = Numeric)]
     pub total: Decimal,
     /// The shipping included in `total`.
-    #[diesel(sql_type = Numeric)]
     pub shipping: Decimal,
-    #[diesel(sql_type = Nullable<Text>)]
     pub carrier: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub tracking_number: Option<String>,
-    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
-    #[diesel(sql_type = Text)]
+    #[diesel(select_expression = vendor_order_currency(), select_expression_type = vendor_order_currency)]
     pub currency: String,
     /// Units of this part still waiting for stock (backordered).
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(select_expression = vendor_order_awaiting(), select_expression_type = vendor_order_awaiting)]
     pub awaiting_stock: i64,
 }
 
-macro_rules! vendor_order_columns {
-    () => {
-        "id, order_id, vendor_id, status, total, shipping, carrier, tracking_number, created_at, \
-     (SELECT o.currency::text FROM orders o WHERE o.id = vendor_orders.order_id) AS currency, \
-     (SELECT COALESCE(sum(b.quantity), 0) FROM backorders b JOIN variants v ON v.id = b.variant_id \
-      JOIN products p ON p.id = v.product_id \
-      WHERE b.order_id = vendor_orders.order_id AND p.vendor_id = vendor_orders.vendor_id \
-      AND b.status IN ('held', 'open'))::bigint AS awaiting_stock"
-    };
+/// The currency of the part's order.
+#[dsl::auto_type]
+fn vendor_order_currency() -> _ {
+    orders::table
+        .filter(orders::id.eq(vendor_orders::order_id))
+        .select(orders::currency)
+        .single_value()
+        .assume_not_null()
+}
+
+/// Units of the part's vendor's products on backorder still to come.
+#[dsl::auto_type]
+fn vendor_order_awaiting() -> _ {
+    let outstanding: [&'static str; 2] = OUTSTANDING;
+    coalesce_bigint(
+        backorder_rows::table
+            .inner_join(variants::table.inner_join(products::table))
+            .filter(backorder_rows::order_id.eq(vendor_orders::order_id))
+            .filter(products::vendor_id.eq(vendor_orders::vendor_id))
+            .filter(backorder_rows::status.eq_any(outstanding))
+            .select(sum_int4(backorder_rows::quantity))
+            .single_value(),
+        0_i64,
+    )
 }
 
 /// A vendor's orders in a status, newest first, keyset-paginated (served
@@ -733,21 +763,25 @@ pub async fn vendor_orders(
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<VendorOrderRow>, StoreError> {
-    let (at, id) = before.map_or((None, None), |(a, i)| (Some(a), Some(i)));
-    Ok(diesel::sql_query(concat!(
-        "SELECT ",
-        vendor_order_columns!(),
-        " FROM vendor_orders WHERE vendor_id = $1 AND status = $2 \
-         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) \
-         ORDER BY created_at DESC, id DESC LIMIT $5"
-    ))
-    .bind::<SqlUuid, _>(vendor)
-    .bind::<Text, _>(status)
-    .bind::<Nullable<Timestamptz>, _>(at)
-    .bind::<Nullable<SqlUuid>, _>(id)
-    .bind::<diesel::sql_types::BigInt, _>(limit)
-    .load(conn.pg())
-    .await?)
+    let query = vendor_orders::table
+        .filter(vendor_orders::vendor_id.eq(vendor))
+        .filter(vendor_orders::status.eq(status))
+        .order((vendor_orders::created_at.desc(), vendor_orders::id.desc()))
+        .limit(limit)
+        .select(VendorOrderRow::as_select());
+    Ok(match before {
+        Some((at, id)) => {
+            query
+                .filter(
+                    (vendor_orders::created_at, vendor_orders::id)
+                        .into_sql::<Record<(Timestamptz, SqlUuid)>>()
+                        .lt((at, id)),
+                )
+                .load(conn.pg())
+                .await?
+        }
+        None => query.load(conn.pg()).await?,
+    })
 }
 
 /// Why a vendor's part cannot move.
@@ -771,15 +805,18 @@ pub async fn advance_vendor_order(
     carrier: Option<&str>,
     tracking: Option<&str>,
 ) -> Result<Result<VendorOrderRow, AdvanceRefused>, StoreError> {
-    let current: VendorOrderRow = diesel::sql_query(concat!(
-        "SELECT ",
-        vendor_order_columns!(),
-        " FROM vendor_orders WHERE id = $1 AND ($2::uuid IS NULL OR vendor_id = $2) FOR UPDATE"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Nullable<SqlUuid>, _>(vendor)
-    .get_result(conn.pg())
-    .await?;
+    let part = vendor_orders::table
+        .find(id)
+        .select(VendorOrderRow::as_select())
+        .for_update();
+    let current: VendorOrderRow = match vendor {
+        Some(vendor) => {
+            part.filter(vendor_orders::vendor_id.eq(vendor))
+                .get_result(conn.pg())
+                .await?
+        }
+        None => part.get_result(conn.pg()).await?,
+    };
     let allowed = matches!(
         (current.status.as_str(), to),
         ("pending", "packed") | ("pending" | "packed", "shipped")
@@ -791,32 +828,25 @@ pub async fn advance_vendor_order(
         return Ok(Err(AdvanceRefused::AwaitingStock(current.awaiting_stock)));
     }
     let order_status = lock_status(conn, current.order_id).await?;
-    let updated: VendorOrderRow = diesel::sql_query(concat!(
-        "UPDATE vendor_orders SET status = $2, carrier = COALESCE($3, carrier), tracking_number = COALESCE($4, tracking_number), \
-         updated_at = now() WHERE id = $1 RETURNING ", vendor_order_columns!()
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(to)
-    .bind::<Nullable<Text>, _>(carrier)
-    .bind::<Nullable<Text>, _>(tracking)
-    .get_result(conn.pg())
-    .await?;
-    #[derive(diesel::QueryableByName)]
-    struct Parts {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        total: i64,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        shipped: i64,
-    }
-    let parts: Parts = prepared(
-        "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'shipped') AS shipped FROM vendor_orders WHERE order_id = $1",
-    )
-    .bind::<SqlUuid, _>(current.order_id)
-    .get_result(conn.pg())
-    .await?;
-    let next = if parts.shipped == parts.total {
+    let updated: VendorOrderRow = diesel::update(vendor_orders::table.find(id))
+        .set((
+            vendor_orders::status.eq(to),
+            carrier.map(|c| vendor_orders::carrier.eq(c)),
+            tracking.map(|t| vendor_orders::tracking_number.eq(t)),
+            vendor_orders::updated_at.eq(dsl::now),
+        ))
+        .returning(VendorOrderRow::as_returning())
+        .get_result(conn.pg())
+        .await?;
+    let parts: Vec<String> = vendor_orders::table
+        .filter(vendor_orders::order_id.eq(current.order_id))
+        .select(vendor_orders::status)
+        .load(conn.pg())
+        .await?;
+    let shipped = parts.iter().filter(|s| *s == "shipped").count();
+    let next = if shipped == parts.len() {
         "shipped"
-    } else if parts.shipped > 0 {
+    } else if shipped > 0 {
         "partially_shipped"
     } else {
         "fulfilling"
