@@ -10,7 +10,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::prepared::prepared;
-use crate::schema::tenant::{stock_levels, warehouses};
+use crate::schema::tenant::{stock_levels, stock_syncs, warehouses};
 use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -182,13 +182,14 @@ pub(crate) async fn apply(
         kind,
         Movement::Reserve | Movement::Commit | Movement::Release
     ) {
-        prepared(
-            "INSERT INTO stock_levels (variant_id, warehouse_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind::<SqlUuid, _>(variant_id)
-        .bind::<SqlUuid, _>(warehouse_id)
-        .execute(conn.pg())
-        .await?;
+        diesel::insert_into(stock_levels::table)
+            .values((
+                stock_levels::variant_id.eq(variant_id),
+                stock_levels::warehouse_id.eq(warehouse_id),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn.pg())
+            .await?;
     }
     // One round trip: the change, its ledger row, and what the low-stock
     // check needs (the variant's available stock after the change: this
@@ -273,20 +274,13 @@ pub async fn sync_record(
     vendor_id: Uuid,
     sync_id: &str,
 ) -> Result<Option<(String, serde_json::Value)>, StoreError> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Text)]
-        request_hash: String,
-        #[diesel(sql_type = diesel::sql_types::Jsonb)]
-        result: serde_json::Value,
-    }
-    let row: Option<Row> = prepared("SELECT request_hash, result FROM stock_syncs WHERE vendor_id = $1 AND sync_id = $2 FOR UPDATE")
-        .bind::<SqlUuid, _>(vendor_id)
-        .bind::<Text, _>(sync_id)
+    Ok(stock_syncs::table
+        .find((vendor_id, sync_id))
+        .select((stock_syncs::request_hash, stock_syncs::result))
+        .for_update()
         .get_result(conn.pg())
         .await
-        .optional()?;
-    Ok(row.map(|r| (r.request_hash, r.result)))
+        .optional()?)
 }
 
 pub async fn save_sync(
@@ -296,11 +290,13 @@ pub async fn save_sync(
     request_hash: &str,
     result: serde_json::Value,
 ) -> Result<(), StoreError> {
-    prepared("INSERT INTO stock_syncs (vendor_id, sync_id, request_hash, result) VALUES ($1, $2, $3, $4)")
-        .bind::<SqlUuid, _>(vendor_id)
-        .bind::<Text, _>(sync_id)
-        .bind::<Text, _>(request_hash)
-        .bind::<diesel::sql_types::Jsonb, _>(result)
+    diesel::insert_into(stock_syncs::table)
+        .values((
+            stock_syncs::vendor_id.eq(vendor_id),
+            stock_syncs::sync_id.eq(sync_id),
+            stock_syncs::request_hash.eq(request_hash),
+            stock_syncs::result.eq(result),
+        ))
         .execute(conn.pg())
         .await?;
     Ok(())
