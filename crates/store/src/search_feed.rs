@@ -5,11 +5,16 @@
 //! reading `[cursor, horizon)` never skips a change that commits late.
 
 use chrono::{DateTime, Utc};
+use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::prepared::prepared;
+use crate::schema::control::{search_changes, search_nodes};
+use crate::schema::tenant::listings;
 use crate::{ControlConn, StoreError, TenantConn};
 
 /// The schema name that asks every node to rebuild its whole index.
@@ -17,13 +22,11 @@ pub const ALL_TENANTS: &str = "*";
 
 /// One change: a product of a tenant schema, or (`product_id: None`) all
 /// of the schema's products.
-#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = search_changes, check_for_backend(diesel::pg::Pg))]
 pub struct FeedChange {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = Text)]
     pub schema_name: String,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
     pub product_id: Option<Uuid>,
 }
 
@@ -36,11 +39,10 @@ struct Horizon {
 /// The oldest transaction still running (or the next to start): every
 /// change below it is final.
 pub async fn horizon(conn: &mut ControlConn) -> Result<i64, StoreError> {
-    let h: Horizon = diesel::sql_query(
-        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon",
-    )
-    .get_result(conn.pg())
-    .await?;
+    let h: Horizon =
+        prepared("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon")
+            .get_result(conn.pg())
+            .await?;
     Ok(h.horizon)
 }
 
@@ -53,60 +55,49 @@ pub async fn changes(
     after: i64,
     limit: i64,
 ) -> Result<Vec<FeedChange>, StoreError> {
-    Ok(diesel::sql_query(
-        "SELECT id, schema_name, product_id FROM control.search_changes \
-         WHERE txid >= $1 AND txid < $2 AND id > $3 ORDER BY id LIMIT $4",
-    )
-    .bind::<BigInt, _>(from)
-    .bind::<BigInt, _>(to)
-    .bind::<BigInt, _>(after)
-    .bind::<BigInt, _>(limit)
-    .load(conn.pg())
-    .await?)
+    Ok(search_changes::table
+        .filter(search_changes::txid.ge(from))
+        .filter(search_changes::txid.lt(to))
+        .filter(search_changes::id.gt(after))
+        .order(search_changes::id)
+        .limit(limit)
+        .select(FeedChange::as_select())
+        .load(conn.pg())
+        .await?)
 }
 
 /// Ask every node to re-read a tenant schema's products (or, with
 /// [`ALL_TENANTS`], to rebuild its index). Returns the writing
 /// transaction: a node whose cursor passed it has done so.
 pub async fn request_reindex(conn: &mut ControlConn, schema: &str) -> Result<i64, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Tx {
-        #[diesel(sql_type = BigInt)]
-        txid: i64,
-    }
-    let tx: Tx = diesel::sql_query(
-        "INSERT INTO control.search_changes (schema_name, product_id) VALUES ($1, NULL) RETURNING txid",
-    )
-    .bind::<Text, _>(schema)
-    .get_result(conn.pg())
-    .await?;
-    Ok(tx.txid)
+    Ok(diesel::insert_into(search_changes::table)
+        .values((
+            search_changes::schema_name.eq(schema),
+            search_changes::product_id.eq(None::<Uuid>),
+        ))
+        .returning(search_changes::txid)
+        .get_result(conn.pg())
+        .await?)
 }
 
 /// Forget changes older than `before` (a node down for longer rebuilds).
 pub async fn purge(conn: &mut ControlConn, before: DateTime<Utc>) -> Result<usize, StoreError> {
     Ok(
-        diesel::sql_query("DELETE FROM control.search_changes WHERE created_at < $1")
-            .bind::<Timestamptz, _>(before)
+        diesel::delete(search_changes::table.filter(search_changes::created_at.lt(before)))
             .execute(conn.pg())
             .await?,
     )
 }
 
 /// A node's report of where its index stands.
-#[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = search_nodes, check_for_backend(diesel::pg::Pg))]
 pub struct NodeStatus {
-    #[diesel(sql_type = Text)]
     pub node_id: String,
-    #[diesel(sql_type = BigInt)]
     pub cursor: i64,
-    #[diesel(sql_type = BigInt)]
     pub docs: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
     pub rebuild_done: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
     pub rebuild_total: Option<i64>,
-    #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -117,26 +108,31 @@ pub async fn report(
     docs: i64,
     rebuild: Option<(i64, i64)>,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
-        "INSERT INTO control.search_nodes (node_id, cursor, docs, rebuild_done, rebuild_total) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node_id) DO UPDATE SET cursor = EXCLUDED.cursor, \
-         docs = EXCLUDED.docs, rebuild_done = EXCLUDED.rebuild_done, rebuild_total = EXCLUDED.rebuild_total, \
-         updated_at = now()",
-    )
-    .bind::<Text, _>(node)
-    .bind::<BigInt, _>(cursor)
-    .bind::<BigInt, _>(docs)
-    .bind::<Nullable<BigInt>, _>(rebuild.map(|r| r.0))
-    .bind::<Nullable<BigInt>, _>(rebuild.map(|r| r.1))
-    .execute(conn.pg())
-    .await?;
+    diesel::insert_into(search_nodes::table)
+        .values((
+            search_nodes::node_id.eq(node),
+            search_nodes::cursor.eq(cursor),
+            search_nodes::docs.eq(docs),
+            search_nodes::rebuild_done.eq(rebuild.map(|r| r.0)),
+            search_nodes::rebuild_total.eq(rebuild.map(|r| r.1)),
+        ))
+        .on_conflict(search_nodes::node_id)
+        .do_update()
+        .set((
+            search_nodes::cursor.eq(excluded(search_nodes::cursor)),
+            search_nodes::docs.eq(excluded(search_nodes::docs)),
+            search_nodes::rebuild_done.eq(excluded(search_nodes::rebuild_done)),
+            search_nodes::rebuild_total.eq(excluded(search_nodes::rebuild_total)),
+            search_nodes::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn.pg())
+        .await?;
     Ok(())
 }
 
 /// Forget a node that stopped, so nobody waits for it.
 pub async fn forget_node(conn: &mut ControlConn, node: &str) -> Result<(), StoreError> {
-    diesel::sql_query("DELETE FROM control.search_nodes WHERE node_id = $1")
-        .bind::<Text, _>(node)
+    diesel::delete(search_nodes::table.find(node))
         .execute(conn.pg())
         .await?;
     Ok(())
@@ -147,13 +143,12 @@ pub async fn live_nodes(
     conn: &mut ControlConn,
     since: DateTime<Utc>,
 ) -> Result<Vec<NodeStatus>, StoreError> {
-    Ok(diesel::sql_query(
-        "SELECT node_id, cursor, docs, rebuild_done, rebuild_total, updated_at FROM control.search_nodes \
-         WHERE updated_at >= $1 ORDER BY node_id",
-    )
-    .bind::<Timestamptz, _>(since)
-    .load(conn.pg())
-    .await?)
+    Ok(search_nodes::table
+        .filter(search_nodes::updated_at.ge(since))
+        .order(search_nodes::node_id)
+        .select(NodeStatus::as_select())
+        .load(conn.pg())
+        .await?)
 }
 
 /// A visible listing as the search index holds it (read in the tenant's
@@ -212,7 +207,7 @@ pub async fn rows_of_products(
     products: &[Uuid],
 ) -> Result<Vec<SearchRow>, StoreError> {
     Ok(
-        diesel::sql_query(concat!(search_row!(), " AND l.product_id = ANY($1)"))
+        prepared(concat!(search_row!(), " AND l.product_id = ANY($1)"))
             .bind::<Array<SqlUuid>, _>(products)
             .load(conn.pg())
             .await?,
@@ -225,7 +220,7 @@ pub async fn rows_page(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<SearchRow>, StoreError> {
-    Ok(diesel::sql_query(concat!(
+    Ok(prepared(concat!(
         search_row!(),
         " AND ($1::uuid IS NULL OR l.id > $1) ORDER BY l.id LIMIT $2"
     ))
@@ -237,13 +232,9 @@ pub async fn rows_page(
 
 /// How many visible listings the schema has (for rebuild progress).
 pub async fn count_rows(conn: &mut TenantConn) -> Result<i64, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let n: N = diesel::sql_query("SELECT count(*) AS n FROM listings WHERE visible")
+    Ok(listings::table
+        .filter(listings::visible)
+        .count()
         .get_result(conn.pg())
-        .await?;
-    Ok(n.n)
+        .await?)
 }
