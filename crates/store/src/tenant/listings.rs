@@ -8,15 +8,18 @@
 //! of the page's products.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::pg::sql_types::Record;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Jsonb, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::page::{Page, PageRequest};
 use crate::prepared::prepared;
-use crate::schema::tenant::listings;
+use crate::schema::tenant::{listings, products};
 use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -216,29 +219,27 @@ pub struct Browse {
 }
 
 /// One product in a browse page.
-#[derive(Debug, Clone, PartialEq, QueryableByName)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = listings, check_for_backend(Pg))]
 pub struct BrowseRow {
-    #[diesel(sql_type = SqlUuid)]
+    #[diesel(column_name = id)]
     pub listing_id: Uuid,
-    #[diesel(sql_type = Timestamptz)]
+    #[diesel(column_name = created_at)]
     pub listed_at: DateTime<Utc>,
-    #[diesel(sql_type = Nullable<Numeric>)]
     pub price: Option<Decimal>,
-    #[diesel(sql_type = SqlUuid)]
+    #[diesel(select_expression = products::id)]
     pub id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
+    #[diesel(select_expression = products::vendor_id)]
     pub vendor_id: Uuid,
-    #[diesel(sql_type = Nullable<Text>)]
     pub category_path: Option<String>,
-    #[diesel(sql_type = Text)]
+    #[diesel(select_expression = products::slug)]
     pub slug: String,
-    #[diesel(sql_type = Text)]
+    #[diesel(select_expression = products::title)]
     pub title: String,
-    #[diesel(sql_type = Jsonb)]
+    #[diesel(select_expression = products::attributes)]
     pub attributes: serde_json::Value,
-    #[diesel(sql_type = Array<Text>)]
+    #[diesel(select_expression = products::images)]
     pub images: Vec<String>,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
     pub in_stock: bool,
 }
 
@@ -255,14 +256,6 @@ impl BrowseRow {
     }
 }
 
-macro_rules! browse_row {
-    () => {
-        "SELECT l.id AS listing_id, l.created_at AS listed_at, l.price, p.id, p.vendor_id, \
-         l.category_path, p.slug, p.title, p.attributes, p.images, l.in_stock \
-         FROM listings l JOIN products p ON p.id = l.product_id"
-    };
-}
-
 /// The visible listings among `ids` in `brand`, as browse rows (in no
 /// particular order): search hits are hydrated with these.
 pub async fn cards(
@@ -270,101 +263,77 @@ pub async fn cards(
     brand: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<BrowseRow>, StoreError> {
-    Ok(diesel::sql_query(concat!(
-        browse_row!(),
-        " WHERE l.id = ANY($1) AND l.brand_id = $2 AND l.visible"
-    ))
-    .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<SqlUuid, _>(brand)
-    .load(conn.pg())
-    .await?)
+    Ok(listings::table
+        .inner_join(products::table)
+        .filter(listings::id.eq_any(ids))
+        .filter(listings::brand_id.eq(brand))
+        .filter(listings::visible)
+        .select(BrowseRow::as_select())
+        .load(conn.pg())
+        .await?)
 }
 
-/// The browse statement for `b`, prefixed with `prefix` (`EXPLAIN` for tests
-/// and benchmarks). Safe to build with `format!`: it joins only fixed
-/// fragments and `$n` placeholder numbers; every value is bound.
+/// The browse statement for `b`. Each filter and each sort is a fixed
+/// piece of SQL; `visible` and `in_stock` are written as bare columns (not
+/// `= $n`) so the planner can match the listings' partial indexes.
 fn browse_query(
     b: &Browse,
-    prefix: &str,
-) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery>
-{
-    let mut sql = format!(
-        "{prefix}{} WHERE l.brand_id = $1 AND l.visible",
-        browse_row!()
-    );
+) -> diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::Select<
+        diesel::dsl::InnerJoin<listings::table, products::table>,
+        diesel::dsl::AsSelect<BrowseRow, Pg>,
+    >,
+    Pg,
+> {
+    let mut q = listings::table
+        .inner_join(products::table)
+        .select(BrowseRow::as_select())
+        .into_boxed()
+        .filter(listings::brand_id.eq(b.brand_id))
+        .filter(listings::visible);
     if b.in_stock {
-        sql.push_str(" AND l.in_stock");
+        q = q.filter(listings::in_stock);
     }
-    let mut n = 1;
-    let mut next = || {
-        n += 1;
-        n
-    };
-    if b.category_path.is_some() {
-        let i = next();
-        sql.push_str(&format!(
-            " AND (l.category_path = ${i} OR l.category_path LIKE ${i} || '/%')"
+    if let Some(path) = &b.category_path {
+        q = q.filter(listings::category_path.eq(path.clone()).or(
+            listings::category_path.like(path.clone().into_sql::<Text>().concat("/%").nullable()),
         ));
     }
-    if b.vendor_id.is_some() {
-        sql.push_str(&format!(" AND l.vendor_id = ${}", next()));
-    }
-    if b.min_price.is_some() {
-        sql.push_str(&format!(" AND l.price >= ${}", next()));
-    }
-    if b.max_price.is_some() {
-        sql.push_str(&format!(" AND l.price <= ${}", next()));
-    }
-    if b.attributes.is_some() {
-        sql.push_str(&format!(" AND p.attributes @> ${}", next()));
-    }
-    if let Some(after) = &b.after {
-        let (k, i) = (next(), next());
-        let clause = match (b.sort, after) {
-            (Sort::Newest, After::Newest(..)) => {
-                format!(" AND (l.created_at, l.id) < (${k}, ${i})")
-            }
-            (Sort::PriceAsc, After::Price(..)) => format!(" AND (l.price, l.id) > (${k}, ${i})"),
-            (Sort::PriceDesc, After::Price(..)) => format!(" AND (l.price, l.id) < (${k}, ${i})"),
-            (Sort::Title, After::Title(..)) => format!(" AND (l.title, l.id) > (${k}, ${i})"),
-            // A cursor from another sort never reaches here (the API checks).
-            _ => String::new(),
-        };
-        sql.push_str(&clause);
-    }
-    sql.push_str(match b.sort {
-        Sort::Newest => " ORDER BY l.created_at DESC, l.id DESC",
-        Sort::PriceAsc => " ORDER BY l.price, l.id",
-        Sort::PriceDesc => " ORDER BY l.price DESC, l.id DESC",
-        Sort::Title => " ORDER BY l.title, l.id",
-    });
-    sql.push_str(&format!(" LIMIT ${}", next()));
-
-    let mut q = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<SqlUuid, _>(b.brand_id);
-    if let Some(path) = &b.category_path {
-        q = q.bind::<Text, _>(path.clone());
-    }
     if let Some(v) = b.vendor_id {
-        q = q.bind::<SqlUuid, _>(v);
+        q = q.filter(listings::vendor_id.eq(v));
     }
     if let Some(p) = b.min_price {
-        q = q.bind::<Numeric, _>(p);
+        q = q.filter(listings::price.ge(p));
     }
     if let Some(p) = b.max_price {
-        q = q.bind::<Numeric, _>(p);
+        q = q.filter(listings::price.le(p));
     }
     if let Some(a) = &b.attributes {
-        q = q.bind::<Jsonb, _>(a.clone());
+        q = q.filter(products::attributes.contains(a.clone()));
     }
-    match &b.after {
-        Some(After::Newest(at, id)) => q = q.bind::<Timestamptz, _>(*at).bind::<SqlUuid, _>(*id),
-        Some(After::Price(p, id)) => q = q.bind::<Numeric, _>(*p).bind::<SqlUuid, _>(*id),
-        Some(After::Title(t, id)) => q = q.bind::<Text, _>(t.clone()).bind::<SqlUuid, _>(*id),
-        None => {}
+    // Keyset: the row after the cursor in the sort's order, as one row
+    // comparison the sort's index serves.
+    let newest =
+        || (listings::created_at, listings::id).into_sql::<Record<(Timestamptz, SqlUuid)>>();
+    let by_price =
+        || (listings::price, listings::id).into_sql::<Record<(Nullable<Numeric>, SqlUuid)>>();
+    let by_title = || (listings::title, listings::id).into_sql::<Record<(Text, SqlUuid)>>();
+    match (b.sort, &b.after) {
+        (Sort::Newest, Some(After::Newest(at, id))) => q = q.filter(newest().lt((*at, *id))),
+        (Sort::PriceAsc, Some(After::Price(p, id))) => q = q.filter(by_price().gt((*p, *id))),
+        (Sort::PriceDesc, Some(After::Price(p, id))) => q = q.filter(by_price().lt((*p, *id))),
+        (Sort::Title, Some(After::Title(t, id))) => q = q.filter(by_title().gt((t.clone(), *id))),
+        // A cursor from another sort never reaches here (the API checks).
+        _ => {}
     }
-    q.bind::<diesel::sql_types::BigInt, _>(b.limit + 1)
+    q = match b.sort {
+        Sort::Newest => q.order((listings::created_at.desc(), listings::id.desc())),
+        Sort::PriceAsc => q.order((listings::price, listings::id)),
+        Sort::PriceDesc => q.order((listings::price.desc(), listings::id.desc())),
+        Sort::Title => q.order((listings::title, listings::id)),
+    };
+    q.limit(b.limit + 1)
 }
 
 /// One browse page and where the next starts.
@@ -372,7 +341,7 @@ pub async fn browse(
     conn: &mut TenantConn,
     b: &Browse,
 ) -> Result<(Vec<BrowseRow>, Option<After>), StoreError> {
-    let mut rows: Vec<BrowseRow> = browse_query(b, "").load(conn.pg()).await?;
+    let mut rows: Vec<BrowseRow> = browse_query(b).load(conn.pg()).await?;
     let limit = usize::try_from(b.limit).unwrap_or(0);
     let next = if rows.len() > limit {
         rows.truncate(limit);
@@ -385,17 +354,32 @@ pub async fn browse(
 
 /// The plan PostgreSQL chooses for a browse, for tests and benchmarks.
 pub async fn explain_browse(conn: &mut TenantConn, b: &Browse) -> Result<String, StoreError> {
-    #[derive(QueryableByName)]
-    struct Line {
-        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
-        line: String,
+    let lines: Vec<String> = Explain(browse_query(b)).load(conn.pg()).await?;
+    Ok(lines.join("\n"))
+}
+
+/// `EXPLAIN` and a query: its plan, one line per row.
+struct Explain<Q>(Q);
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Explain<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("EXPLAIN ");
+        self.0.walk_ast(out.reborrow())
     }
-    let lines: Vec<Line> = browse_query(b, "EXPLAIN ").load(conn.pg()).await?;
-    Ok(lines
-        .into_iter()
-        .map(|l| l.line)
-        .collect::<Vec<_>>()
-        .join("\n"))
+
+    // Plans are asked for rarely; no cache entry for them.
+    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> QueryResult<bool> {
+        Ok(false)
+    }
+}
+
+impl<Q> QueryId for Explain<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> Query for Explain<Q> {
+    type SqlType = Text;
 }
 
 /// The visible listing of a product in a brand, by product id or slug (the
@@ -406,7 +390,6 @@ pub async fn storefront_product(
     id: Option<Uuid>,
     slug: Option<&str>,
 ) -> Result<Listing, StoreError> {
-    use crate::schema::tenant::products;
     let mut query = listings::table
         .inner_join(products::table)
         .filter(listings::brand_id.eq(brand_id))
