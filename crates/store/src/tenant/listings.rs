@@ -273,19 +273,21 @@ pub async fn cards(
         .await?)
 }
 
-/// The browse statement for `b`. Each filter and each sort is a fixed
-/// piece of SQL; `visible` and `in_stock` are written as bare columns (not
-/// `= $n`) so the planner can match the listings' partial indexes.
-fn browse_query(
-    b: &Browse,
-) -> diesel::dsl::IntoBoxed<
+/// A browse: listings joined to their products, as [`BrowseRow`]s, with
+/// filters added one by one.
+type BrowseQuery = diesel::dsl::IntoBoxed<
     'static,
     diesel::dsl::Select<
         diesel::dsl::InnerJoin<listings::table, products::table>,
         diesel::dsl::AsSelect<BrowseRow, Pg>,
     >,
     Pg,
-> {
+>;
+
+/// The browse statement for `b`. Each filter and each sort is a fixed
+/// piece of SQL; `visible` and `in_stock` are written as bare columns (not
+/// `= $n`) so the planner can match the listings' partial indexes.
+fn browse_query(b: &Browse) -> BrowseQuery {
     let mut q = listings::table
         .inner_join(products::table)
         .select(BrowseRow::as_select())
