@@ -5,11 +5,13 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Int4, Uuid as SqlUuid};
+use diesel::sql_types::Uuid as SqlUuid;
+use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::prepared::{cached, prepared};
 use crate::schema::tenant::{cart_lines, carts, listings, products, variants};
 use crate::{StoreError, TenantConn};
 
@@ -96,9 +98,9 @@ pub async fn get(
     brand: Uuid,
     access: &Access,
 ) -> Result<Cart, StoreError> {
-    // Two static queries rather than one boxed one: boxed queries are not
-    // kept in the prepared-statement cache, and this runs on every cart
-    // request and checkout.
+    // Two static queries rather than one boxed one: a static query's
+    // prepared statement is found by its type, without writing out its SQL
+    // first, and this runs on every cart request and checkout.
     let query = carts::table
         .find(id)
         .filter(carts::brand_id.eq(brand))
@@ -207,7 +209,9 @@ pub async fn adopt(
         update(conn, guest.id, None, None).await?;
         return Ok(Some(guest.id));
     }
-    diesel::sql_query(
+    // Every guest line into the working cart in one statement (an upsert
+    // from a select, capped at a line's limit): fixed raw SQL.
+    prepared(
         "INSERT INTO cart_lines (id, cart_id, variant_id, quantity) \
          SELECT gen_random_uuid(), $2, variant_id, quantity FROM cart_lines WHERE cart_id = $1 \
          ON CONFLICT (cart_id, variant_id) DO UPDATE \
@@ -269,14 +273,21 @@ pub async fn add(
     variant_id: Uuid,
     quantity: i32,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
-        "INSERT INTO cart_lines (id, cart_id, variant_id, quantity) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = cart_lines.quantity + EXCLUDED.quantity, updated_at = now()",
+    cached(
+        diesel::insert_into(cart_lines::table)
+            .values((
+                cart_lines::id.eq(bazaar_domain::ids::new_id()),
+                cart_lines::cart_id.eq(cart_id),
+                cart_lines::variant_id.eq(variant_id),
+                cart_lines::quantity.eq(quantity),
+            ))
+            .on_conflict((cart_lines::cart_id, cart_lines::variant_id))
+            .do_update()
+            .set((
+                cart_lines::quantity.eq(cart_lines::quantity + excluded(cart_lines::quantity)),
+                cart_lines::updated_at.eq(diesel::dsl::now),
+            )),
     )
-    .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
-    .bind::<SqlUuid, _>(cart_id)
-    .bind::<SqlUuid, _>(variant_id)
-    .bind::<Int4, _>(quantity)
     .execute(conn.pg())
     .await?;
     update(conn, cart_id, None, None).await?;

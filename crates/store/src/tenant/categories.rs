@@ -138,7 +138,8 @@ pub async fn update(
     let (path, depth) = child_path(new_parent.as_ref(), slug);
     if path != current.path {
         // Rewrite this category's path and every descendant's prefix.
-        diesel::sql_query(
+        // String surgery on every path of the subtree: fixed raw SQL.
+        crate::prepared::prepared(
             "UPDATE categories SET path = $1 || substr(path, length($2) + 1), \
              depth = depth + $3, updated_at = now() \
              WHERE path = $2 OR path LIKE $2 || '/%'",
