@@ -245,7 +245,9 @@ impl Db {
     pub async fn check_primary(&self) -> Result<(), StoreError> {
         use diesel_async::RunQueryDsl;
         let mut conn = self.primary().await?;
-        diesel::sql_query("SELECT 1").execute(&mut *conn).await?;
+        crate::prepared::prepared("SELECT 1")
+            .execute(&mut *conn)
+            .await?;
         Ok(())
     }
 
@@ -299,7 +301,7 @@ impl Db {
                 // On a primary (or a replica that is not replaying) the lag
                 // is 0; on a hot standby it is the age of the last replayed
                 // transaction.
-                let row: Lag = diesel::sql_query(
+                let row: Lag = crate::prepared::prepared(
                     "SELECT CASE WHEN pg_is_in_recovery() \
                      THEN COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, 0) \
                      ELSE 0 END AS lag",

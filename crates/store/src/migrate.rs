@@ -12,13 +12,15 @@
 
 use std::sync::OnceLock;
 
-use diesel::OptionalExtension;
+use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures_util::FutureExt;
 
 use crate::StoreError;
 use crate::db::set_search_path;
+use crate::prepared::prepared;
+use crate::schema::control::spare_schemas;
 
 /// One embedded migration directory.
 #[derive(Debug)]
@@ -59,7 +61,7 @@ struct Version {
 /// Serialise migrators of the same schema across processes for the rest of
 /// the transaction.
 async fn lock_schema(conn: &mut AsyncPgConnection, schema: &str) -> Result<(), StoreError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('bazaar.migrate.' || $1))")
+    prepared("SELECT pg_advisory_xact_lock(hashtext('bazaar.migrate.' || $1))")
         .bind::<Text, _>(schema)
         .execute(conn)
         .await?;
@@ -89,7 +91,7 @@ pub async fn migrate_schema(
     .await?;
     set_search_path(conn, schema).await?;
     conn.batch_execute(TRACKING_TABLE).await?;
-    let applied: Vec<String> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+    let applied: Vec<String> = prepared("SELECT version FROM __diesel_schema_migrations")
         .load::<Version>(conn)
         .await?
         .into_iter()
@@ -103,7 +105,7 @@ pub async fn migrate_schema(
         conn.batch_execute(migration.up).await.map_err(|e| {
             StoreError::Migration(format!("{} in schema {schema}: {e}", migration.name))
         })?;
-        diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ($1)")
+        prepared("INSERT INTO __diesel_schema_migrations (version) VALUES ($1)")
             .bind::<Text, _>(migration.version)
             .execute(conn)
             .await?;
@@ -160,13 +162,13 @@ pub async fn build_spare(db: &crate::Db) -> Result<String, StoreError> {
                 .await?;
             set_search_path(conn, &spare).await?;
             conn.batch_execute(tenant_template()).await?;
-            diesel::sql_query(
-                "INSERT INTO control.spare_schemas (name, template_version) VALUES ($1, $2)",
-            )
-            .bind::<Text, _>(&spare)
-            .bind::<Text, _>(version)
-            .execute(conn)
-            .await?;
+            diesel::insert_into(spare_schemas::table)
+                .values((
+                    spare_schemas::name.eq(&spare),
+                    spare_schemas::template_version.eq(version),
+                ))
+                .execute(conn)
+                .await?;
             Ok(())
         }
         .boxed()
@@ -178,27 +180,21 @@ pub async fn build_spare(db: &crate::Db) -> Result<String, StoreError> {
 /// Keep `target` spares of the current template ready; drop spares built
 /// from an older template. Returns how many were built.
 pub async fn refill_spares(db: &crate::Db, target: usize) -> Result<usize, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Spare {
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
     let version = template_version();
-    let stale: Vec<Spare> = db
+    let stale: Vec<String> = db
         .control_tx(move |conn| {
             async move {
-                let conn = conn.pg();
-                Ok(diesel::sql_query(
-                    "DELETE FROM control.spare_schemas WHERE template_version <> $1 RETURNING name",
+                Ok(diesel::delete(
+                    spare_schemas::table.filter(spare_schemas::template_version.ne(version)),
                 )
-                .bind::<Text, _>(version)
-                .load(conn)
+                .returning(spare_schemas::name)
+                .load(conn.pg())
                 .await?)
             }
             .boxed()
         })
         .await?;
-    for Spare { name } in stale {
+    for name in stale {
         let mut conn = db.primary().await?;
         // An identifier, quoted: DDL cannot bind it.
         conn.batch_execute(&format!(
@@ -208,16 +204,9 @@ pub async fn refill_spares(db: &crate::Db, target: usize) -> Result<usize, Store
         .await?;
     }
     let mut conn = db.primary().await?;
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let ready: Count = diesel::sql_query("SELECT count(*) AS n FROM control.spare_schemas")
-        .get_result(&mut *conn)
-        .await?;
+    let ready: i64 = spare_schemas::table.count().get_result(&mut *conn).await?;
     drop(conn);
-    let missing = target.saturating_sub(usize::try_from(ready.n).unwrap_or(0));
+    let missing = target.saturating_sub(usize::try_from(ready).unwrap_or(0));
     for _ in 0..missing {
         build_spare(db).await?;
     }
@@ -236,7 +225,8 @@ async fn claim_spare(
         #[diesel(sql_type = Text)]
         name: String,
     }
-    let spare: Option<Spare> = diesel::sql_query(
+    // The subquery locks the row it picks (SKIP LOCKED): fixed raw SQL.
+    let spare: Option<Spare> = prepared(
         "DELETE FROM control.spare_schemas WHERE name = ( \
            SELECT name FROM control.spare_schemas WHERE template_version = $1 \
            ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING name",
@@ -316,7 +306,7 @@ pub async fn create_database_if_missing(admin_url: &str, name: &str) -> Result<b
         .await
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     let row: Exists =
-        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+        prepared("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
             .bind::<Text, _>(name)
             .get_result(&mut conn)
             .await?;
