@@ -14,10 +14,8 @@ use uuid::Uuid;
 
 use crate::prepared::{cached, prepared};
 use crate::schema::tenant::backorders as backorder_rows;
-use crate::schema::tenant::stock_levels;
-use crate::tenant::inventory::{self, Movement};
-use crate::tenant::orders::Available;
 use crate::tenant::outbox;
+use crate::tenant::stock::{self, Available, Movement};
 use crate::{StoreError, TenantConn};
 
 /// How many more units of `variant` may be sold on backorder, with the
@@ -82,23 +80,7 @@ pub async fn fill(
 ) -> Result<usize, StoreError> {
     // Stock rows first, then backorders: the order every path that takes
     // both locks them in, so fills and checkouts never deadlock.
-    let levels = stock_levels::table
-        .filter(stock_levels::variant_id.eq(variant))
-        .order(stock_levels::warehouse_id)
-        .select((
-            stock_levels::warehouse_id,
-            stock_levels::on_hand - stock_levels::reserved,
-        ))
-        .for_update();
-    let mut stock: Vec<Available> = match warehouse {
-        Some(warehouse) => {
-            levels
-                .filter(stock_levels::warehouse_id.eq(warehouse))
-                .load(conn.pg())
-                .await?
-        }
-        None => levels.load(conn.pg()).await?,
-    };
+    let mut stock: Vec<Available> = stock::lock_available(conn, variant, warehouse).await?;
     let open: Vec<Open> = prepared(
         "SELECT id, order_id, quantity FROM backorders WHERE variant_id = $1 AND status = 'open' \
          ORDER BY created_at, id FOR UPDATE",
@@ -119,7 +101,7 @@ pub async fn fill(
         let mut wanted = b.quantity;
         for s in stock.iter_mut().filter(|s| s.available > 0) {
             let take = wanted.min(s.available);
-            inventory::apply(
+            stock::apply(
                 conn,
                 variant,
                 s.warehouse_id,

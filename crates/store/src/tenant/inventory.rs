@@ -5,13 +5,16 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Int4, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::prepared::prepared;
 use crate::schema::tenant::{stock_levels, stock_syncs, warehouses};
+use crate::tenant::{backorders, stock};
 use crate::{StoreError, TenantConn};
+
+pub use crate::tenant::stock::{Movement, StockLevel};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = warehouses)]
@@ -24,40 +27,6 @@ pub struct Warehouse {
     pub address: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, QueryableByName)]
-#[diesel(table_name = stock_levels)]
-pub struct StockLevel {
-    pub variant_id: Uuid,
-    pub warehouse_id: Uuid,
-    pub on_hand: i32,
-    pub reserved: i32,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// Kinds of ledger entries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Movement {
-    Receive,
-    Adjust,
-    Reserve,
-    Release,
-    Commit,
-    Return,
-}
-
-impl Movement {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Movement::Receive => "receive",
-            Movement::Adjust => "adjust",
-            Movement::Reserve => "reserve",
-            Movement::Release => "release",
-            Movement::Commit => "commit",
-            Movement::Return => "return",
-        }
-    }
 }
 
 pub async fn create_warehouse(
@@ -128,7 +97,7 @@ pub async fn change(
     reference: Option<&str>,
     actor: &str,
 ) -> Result<StockLevel, StoreError> {
-    let level = apply(
+    let level = stock::apply(
         conn,
         variant_id,
         warehouse_id,
@@ -147,7 +116,7 @@ pub async fn change(
     {
         // New stock goes to paid backorders first, from this warehouse
         // (whose row this transaction already holds).
-        if crate::tenant::backorders::fill(conn, variant_id, Some(warehouse_id)).await? > 0 {
+        if backorders::fill(conn, variant_id, Some(warehouse_id)).await? > 0 {
             return Ok(stock_levels::table
                 .find((variant_id, warehouse_id))
                 .select(StockLevel::as_select())
@@ -156,115 +125,6 @@ pub async fn change(
         }
     }
     Ok(level)
-}
-
-/// [`change`] without filling backorders: one stock statement and one
-/// ledger row.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one ledger row's fields, all required"
-)]
-pub(crate) async fn apply(
-    conn: &mut TenantConn,
-    variant_id: Uuid,
-    warehouse_id: Uuid,
-    kind: Movement,
-    on_hand_delta: i32,
-    reserved_delta: i32,
-    reference: Option<&str>,
-    actor: &str,
-) -> Result<StockLevel, StoreError> {
-    // Make sure the row exists, then change it in place: a CHECK on the
-    // row an INSERT ... ON CONFLICT proposes would see the bare delta.
-    // Reservations and their commits and releases move stock on a row the
-    // checkout has already read and locked.
-    if !matches!(
-        kind,
-        Movement::Reserve | Movement::Commit | Movement::Release
-    ) {
-        diesel::insert_into(stock_levels::table)
-            .values((
-                stock_levels::variant_id.eq(variant_id),
-                stock_levels::warehouse_id.eq(warehouse_id),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn.pg())
-            .await?;
-    }
-    // One round trip: the change, its ledger row, and what the low-stock
-    // check needs (the variant's available stock after the change: this
-    // row as changed plus the others).
-    let changed: Changed = prepared(
-        "WITH level AS (UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, updated_at = now() \
-         WHERE variant_id = $1 AND warehouse_id = $2 \
-         RETURNING variant_id, warehouse_id, on_hand, reserved, updated_at), \
-         moved AS (INSERT INTO inventory_movements (id, variant_id, warehouse_id, kind, on_hand_delta, reserved_delta, reference, actor) \
-         SELECT $5, variant_id, warehouse_id, $6, $3, $4, $7, $8 FROM level) \
-         SELECT l.variant_id, l.warehouse_id, l.on_hand, l.reserved, l.updated_at, \
-         (l.on_hand - l.reserved + COALESCE((SELECT sum(s.on_hand - s.reserved) FROM stock_levels s \
-         WHERE s.variant_id = $1 AND s.warehouse_id <> $2), 0))::bigint AS available, \
-         v.low_stock_threshold AS threshold, v.sku, v.product_id \
-         FROM level l JOIN variants v ON v.id = l.variant_id",
-    )
-    .bind::<SqlUuid, _>(variant_id)
-    .bind::<SqlUuid, _>(warehouse_id)
-    .bind::<Int4, _>(on_hand_delta)
-    .bind::<Int4, _>(reserved_delta)
-    .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
-    .bind::<Text, _>(kind.as_str())
-    .bind::<Nullable<Text>, _>(reference)
-    .bind::<Text, _>(actor)
-    .get_result(conn.pg())
-    .await?;
-    // Only a fall in available stock can cross the threshold.
-    if on_hand_delta < reserved_delta {
-        low_stock_check(conn, &changed, on_hand_delta - reserved_delta).await?;
-    }
-    Ok(changed.level)
-}
-
-/// A stock level as changed, with its variant's total available stock and
-/// low-stock threshold.
-#[derive(QueryableByName)]
-struct Changed {
-    #[diesel(embed)]
-    level: StockLevel,
-    #[diesel(sql_type = BigInt)]
-    available: i64,
-    #[diesel(sql_type = Nullable<Int4>)]
-    threshold: Option<i32>,
-    #[diesel(sql_type = Text)]
-    sku: String,
-    #[diesel(sql_type = SqlUuid)]
-    product_id: Uuid,
-}
-
-/// Publish `inventory.low_stock` when this change took the variant's total
-/// available stock from above its threshold to at or below it.
-async fn low_stock_check(
-    conn: &mut TenantConn,
-    row: &Changed,
-    available_delta: i32,
-) -> Result<(), StoreError> {
-    let Some(threshold) = row.threshold.map(i64::from) else {
-        return Ok(());
-    };
-    let before = row.available - i64::from(available_delta);
-    if before > threshold && row.available <= threshold {
-        crate::tenant::outbox::publish(
-            conn,
-            "inventory.low_stock",
-            serde_json::json!({
-                "variant_id": row.level.variant_id,
-                "product_id": row.product_id,
-                "sku": row.sku,
-                "available": row.available,
-                "threshold": threshold,
-            }),
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 /// A stock sync already received from a vendor's ERP: its request hash and

@@ -16,5 +16,6 @@ pub mod orders;
 pub mod outbox;
 pub mod products;
 pub mod shipping;
+mod stock;
 pub mod vendors;
 pub mod wishlists;

@@ -17,11 +17,11 @@ use uuid::Uuid;
 use crate::prepared::{cached, prepared};
 use crate::schema::tenant::backorders as backorder_rows;
 use crate::schema::tenant::{
-    carts, order_events, order_lines, orders, payments, products, reservations, stock_levels,
-    variants, vendor_orders,
+    carts, order_events, order_lines, orders, payments, products, reservations, variants,
+    vendor_orders,
 };
 use crate::sql::{coalesce_bigint, sum_int4};
-use crate::tenant::inventory::{self, Movement};
+use crate::tenant::stock::{self, Available, Movement};
 use crate::tenant::{backorders, customers, loyalty, outbox};
 use crate::{StoreError, TenantConn};
 
@@ -90,13 +90,6 @@ pub enum PlaceError {
     NotEnoughPoints { balance: i64 },
 }
 
-/// What one warehouse can give of a variant (`on_hand - reserved`).
-#[derive(Queryable)]
-pub(crate) struct Available {
-    pub warehouse_id: Uuid,
-    pub available: i32,
-}
-
 async fn event(
     conn: &mut TenantConn,
     order: Uuid,
@@ -153,16 +146,7 @@ pub async fn place(
     let mut allocations: Vec<(Uuid, Uuid, i32)> = Vec::new();
     let mut backordered: Vec<(Uuid, i32)> = Vec::new();
     for line in &lines {
-        let stock: Vec<Available> = stock_levels::table
-            .filter(stock_levels::variant_id.eq(line.variant_id))
-            .order(stock_levels::warehouse_id)
-            .select((
-                stock_levels::warehouse_id,
-                stock_levels::on_hand - stock_levels::reserved,
-            ))
-            .for_update()
-            .load(conn.pg())
-            .await?;
+        let stock: Vec<Available> = stock::lock_available(conn, line.variant_id, None).await?;
         let mut wanted = line.quantity;
         for s in stock.iter().filter(|s| s.available > 0) {
             let take = wanted.min(s.available);
@@ -203,7 +187,7 @@ pub async fn place(
     // the order and everything written with it in one statement.
     let reference = format!("order:{}", order.id);
     for &(variant, warehouse, quantity) in &allocations {
-        inventory::change(
+        stock::apply(
             conn,
             variant,
             warehouse,
@@ -371,7 +355,7 @@ async fn settle_reservations(
     let reference = format!("order:{order}");
     for h in held {
         let on_hand = if commit { -h.quantity } else { 0 };
-        inventory::change(
+        stock::apply(
             conn,
             h.variant_id,
             h.warehouse_id,
