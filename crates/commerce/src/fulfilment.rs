@@ -31,24 +31,8 @@ refusals! {
     }
 }
 
-/// Where a vendor's part is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VendorOrderStatus {
-    /// Paid; waiting for the vendor.
-    Pending,
-    Packed,
-    Shipped,
-}
-
-impl VendorOrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VendorOrderStatus::Pending => "pending",
-            VendorOrderStatus::Packed => "packed",
-            VendorOrderStatus::Shipped => "shipped",
-        }
-    }
-}
+/// Where a vendor's part is: the domain's status, with its moves.
+pub use bazaar_domain::VendorOrderStatus;
 
 /// Which of a vendor's parts to list.
 #[derive(Debug, Clone)]
