@@ -160,28 +160,6 @@ impl ApiError {
             | ApiError::Internal(p) => &p.0,
         }
     }
-
-    /// Map a store error, naming the object for a 404 and the field for a
-    /// conflict so the message can be acted on.
-    pub fn from_store(err: StoreError, what: &str) -> Self {
-        match err {
-            StoreError::NotFound => Self::not_found(
-                &format!("{}_not_found", what.replace(' ', "_")),
-                format!("no {what} with that id is visible to this key"),
-            ),
-            StoreError::Conflict { constraint } => {
-                let field = constraint
-                    .rsplit_once('_')
-                    .map(|(rest, _key)| rest.rsplit_once('_').map_or(rest, |(_, f)| f))
-                    .unwrap_or("value");
-                Self::conflict(
-                    &format!("{field}_taken"),
-                    format!("another {what} already has this {field}"),
-                )
-            }
-            other => Self::from(other),
-        }
-    }
 }
 
 /// Every use case's refusal becomes a problem document here, and only here.
