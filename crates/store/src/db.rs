@@ -174,7 +174,7 @@ impl TenantConn {
 
     /// The diesel connection, still inside this tenant's transaction. The
     /// repositories use it; outside the store only tools (benchmarks, test
-    /// set-up) should, by the data-access rule in `docs/DATA_ACCESS.md`.
+    /// set-up) should, by the SQL rule in `ARCHITECTURE.md`.
     pub fn pg(&mut self) -> &mut AsyncPgConnection {
         &mut self.conn
     }

@@ -1,12 +1,17 @@
-//! Raw SQL kept in the connection's prepared-statement cache.
+//! Statements kept in the connection's prepared-statement cache that
+//! diesel would not keep there itself.
 //!
-//! diesel never caches `sql_query`: each one is parsed, planned and
-//! described by PostgreSQL and costs two round trips (prepare, then
-//! execute). A query whose text is fixed at compile time is as safe to
-//! cache as one built with the DSL, so [`prepared`] marks it so: the
-//! statement is prepared once per connection and each later call is one
-//! round trip. Only `&'static str` is accepted, so text built at run time
-//! (whose variants would fill the cache) cannot end up here.
+//! diesel caches a DSL select, insert or delete, but never `sql_query`, an
+//! UPDATE or an `ON CONFLICT DO UPDATE`: each of those is parsed, planned
+//! and described by PostgreSQL on every call and costs two round trips
+//! (prepare, then execute) instead of one.
+//!
+//! - [`prepared`] is raw SQL whose text is fixed at compile time, as safe
+//!   to cache as the DSL's: only `&'static str` is accepted, so text built
+//!   at run time (whose variants would fill the cache) cannot end up here.
+//!   It is the only way the store runs raw SQL.
+//! - `cached` (crate-private) marks a DSL UPDATE or upsert on a hot path whose text the
+//!   code fixes (checkout, settlement, stock changes).
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, BoxedSqlQuery, Query, QueryFragment, QueryId, SqlQuery};

@@ -499,6 +499,8 @@ pub async fn expire(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<Vec<Uui
         #[diesel(sql_type = SqlUuid)]
         order_id: Uuid,
     }
+    // Raw SQL: `orders_pending_hold_idx` is partial on this status, which
+    // the DSL would bind and a cached plan could then not use.
     let due: Vec<O> = prepared(
         "SELECT id AS order_id FROM orders WHERE status = 'pending_payment' AND hold_until < $1",
     )
