@@ -295,13 +295,26 @@ async fn a_spare_schema_becomes_the_new_tenant() {
     let app = TestApp::start().await;
     // Several spares, so tenants created by tests running alongside cannot
     // take them all.
-    let mut spares = Vec::new();
     for _ in 0..4 {
         let name = bazaar_store::migrate::build_spare(app.db())
             .await
             .expect("spare");
-        spares.push(oid(&app, &name).await.expect("spare exists"));
+        oid(&app, &name).await.expect("spare exists");
     }
+    // Every spare there is now, ours and any other server's: the claim
+    // takes the oldest, which may not be one of ours.
+    let spares: Vec<u32> = {
+        let mut conn = app.db().primary().await.expect("conn");
+        diesel::sql_query(
+            "SELECT n.oid FROM control.spare_schemas s JOIN pg_namespace n ON n.nspname = s.name",
+        )
+        .load::<Oid>(&mut *conn)
+        .await
+        .expect("spares")
+        .into_iter()
+        .map(|o| o.oid)
+        .collect()
+    };
     let tenant = app.tenant().await;
     let schema = format!("t_{}", tenant.slug);
     let mine = oid(&app, &schema).await.expect("tenant schema");
