@@ -52,7 +52,7 @@ impl From<bazaar_store::tenant::orders::OrderRow> for Order {
         let c = o.currency.trim().to_owned();
         Self {
             id: o.id,
-            status: o.status,
+            status: o.status.to_string(),
             region: o.region,
             region_version: o.region_version,
             subtotal: money(o.subtotal, &c),
@@ -64,7 +64,7 @@ impl From<bazaar_store::tenant::orders::OrderRow> for Order {
             total: money(o.total, &c),
             backordered: o.backordered,
             currency: c,
-            payment_status: o.payment_status,
+            payment_status: o.payment_status.map(|s| s.to_string()),
             payment_failure: o.failure_code,
             created_at: o.created_at,
         }

@@ -8,6 +8,7 @@
 //! failures; then commit the reservation (paid) or release it
 //! (payment_failed), and record the answer under the key.
 
+use bazaar_domain::OrderStatus;
 use bazaar_payments::{Charge, ChargeRequest, Outcome as ChargeOutcome, charge_with_retries};
 use bazaar_store::StoreError;
 use bazaar_store::tenant::carts::{self as cart_store, Access, PricedLine};
@@ -277,7 +278,7 @@ pub async fn checkout(
             // died): charge it again under the same gateway idempotency
             // key, which cannot charge twice, and settle.
             tracing::warn!(order.id = %row.id, "resuming a checkout whose request did not finish");
-            let charge = (row.status == "pending_payment").then(|| ChargeRequest {
+            let charge = (row.status == OrderStatus::PendingPayment).then(|| ChargeRequest {
                 idempotency_key: row.id.to_string(),
                 amount: charge_amount(row.total, row.currency.trim()),
                 currency: row.currency.trim().to_owned(),

@@ -24,9 +24,9 @@ refusals! {
             "say which `carrier` and `tracking_number`";
         NotFound => NotFound, "vendor_order_not_found",
             "no vendor order with that id visible to this key";
-        IllegalTransition { from: String, to: &'static str } => Conflict, "illegal_transition",
+        IllegalTransition { from: VendorOrderStatus, to: VendorOrderStatus } => Conflict, "illegal_transition",
             "a vendor order that is {from} cannot become {to}";
-        AwaitingStock { units: i64, to: &'static str } => Conflict, "awaiting_stock",
+        AwaitingStock { units: i64, to: VendorOrderStatus } => Conflict, "awaiting_stock",
             "{units} unit(s) of this order are on backorder; receive stock for them before it can become {to}";
     }
 }
@@ -105,7 +105,7 @@ pub async fn pack(
     key: &TenantKey,
     id: Uuid,
 ) -> Outcome<VendorOrderRow, FulfilmentRefusal> {
-    advance(services, key, id, "packed", None).await
+    advance(services, key, id, VendorOrderStatus::Packed, None).await
 }
 
 /// Mark a part shipped with its carrier and tracking number.
@@ -118,15 +118,22 @@ pub async fn ship(
     if shipment.carrier.trim().is_empty() || shipment.tracking_number.trim().is_empty() {
         return Err(FulfilmentRefusal::ShipmentRequired.into());
     }
-    advance(services, key, id, "shipped", Some(shipment)).await
+    advance(
+        services,
+        key,
+        id,
+        VendorOrderStatus::Shipped,
+        Some(shipment),
+    )
+    .await
 }
 
-#[tracing::instrument(skip_all, fields(vendor_order.id = %id, vendor_order.to = to))]
+#[tracing::instrument(skip_all, fields(vendor_order.id = %id, vendor_order.to = %to))]
 async fn advance(
     services: &Services,
     key: &TenantKey,
     id: Uuid,
-    to: &'static str,
+    to: VendorOrderStatus,
     shipment: Option<Shipment>,
 ) -> Outcome<VendorOrderRow, FulfilmentRefusal> {
     key.require(&[Scope::TenantAdmin, Scope::Vendor])?;

@@ -240,7 +240,7 @@ impl From<AccountData> for DataExport {
                 .map(|(o, lines)| {
                     json!({
                         "id": o.id,
-                        "status": o.status,
+                        "status": o.status.as_str(),
                         "region": o.region,
                         "currency": o.currency.trim(),
                         "total": o.total,

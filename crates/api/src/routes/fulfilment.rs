@@ -61,7 +61,7 @@ impl From<VendorOrderRow> for VendorOrder {
             id: v.id,
             order_id: v.order_id,
             vendor_id: v.vendor_id,
-            status: v.status,
+            status: v.status.to_string(),
             total: money(v.total, &v.currency),
             shipping: money(v.shipping, &v.currency),
             awaiting_stock: v.awaiting_stock,

@@ -24,6 +24,7 @@ use crate::sql::{coalesce_bigint, sum_int4};
 use crate::tenant::stock::{self, Available, Movement};
 use crate::tenant::{backorders, customers, loyalty, outbox};
 use crate::{StoreError, TenantConn};
+use bazaar_domain::{OrderStatus, PaymentStatus, VendorOrderStatus};
 
 #[derive(Debug, Clone)]
 pub struct NewOrderLine {
@@ -315,7 +316,7 @@ struct Held {
 }
 
 /// The order's status, locked for the rest of the transaction.
-async fn lock_status(conn: &mut TenantConn, order: Uuid) -> Result<String, StoreError> {
+async fn lock_status(conn: &mut TenantConn, order: Uuid) -> Result<OrderStatus, StoreError> {
     Ok(orders::table
         .find(order)
         .select(orders::status)
@@ -373,17 +374,22 @@ async fn settle_reservations(
 async fn set_status(
     conn: &mut TenantConn,
     order: Uuid,
-    from: &str,
-    to: &str,
+    from: OrderStatus,
+    to: OrderStatus,
     note: Option<&str>,
 ) -> Result<(), StoreError> {
+    // The domain's state machine decides; an illegal move here is a bug.
+    let to = from.transition(to).map_err(|e| StoreError::Constraint {
+        constraint: "order_status_transition".to_owned(),
+        message: e.message,
+    })?;
     cached(
         diesel::update(orders::table.find(order))
             .set((orders::status.eq(to), orders::updated_at.eq(dsl::now))),
     )
     .execute(conn.pg())
     .await?;
-    event(conn, order, Some(from), to, note).await
+    event(conn, order, Some(from.as_str()), to.as_str(), note).await
 }
 
 /// The payment went through: commit the stock, mark the order paid and
@@ -395,7 +401,7 @@ pub async fn settle_paid(
     charge_id: &str,
     attempts: i32,
 ) -> Result<bool, StoreError> {
-    if lock_status(conn, order).await? != "pending_payment" {
+    if lock_status(conn, order).await? != OrderStatus::PendingPayment {
         return Ok(false);
     }
     settle_reservations(conn, order, true).await?;
@@ -463,13 +469,20 @@ pub async fn settle_failed(
     code: &str,
     attempts: i32,
 ) -> Result<bool, StoreError> {
-    if lock_status(conn, order).await? != "pending_payment" {
+    if lock_status(conn, order).await? != OrderStatus::PendingPayment {
         return Ok(false);
     }
     settle_reservations(conn, order, false).await?;
     backorders::settle(conn, order, false).await?;
     loyalty::restore(conn, order).await?;
-    set_status(conn, order, "pending_payment", "payment_failed", Some(code)).await?;
+    set_status(
+        conn,
+        order,
+        OrderStatus::PendingPayment,
+        OrderStatus::PaymentFailed,
+        Some(code),
+    )
+    .await?;
     cached(
         diesel::update(payments::table.filter(payments::order_id.eq(order))).set((
             payments::status.eq("failed"),
@@ -509,7 +522,7 @@ pub async fn expire(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<Vec<Uui
     .await?;
     let mut expired = Vec::new();
     for O { order_id } in due {
-        if lock_status(conn, order_id).await? != "pending_payment" {
+        if lock_status(conn, order_id).await? != OrderStatus::PendingPayment {
             continue;
         }
         settle_reservations(conn, order_id, false).await?;
@@ -517,8 +530,8 @@ pub async fn expire(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<Vec<Uui
         set_status(
             conn,
             order_id,
-            "pending_payment",
-            "cancelled",
+            OrderStatus::PendingPayment,
+            OrderStatus::Cancelled,
             Some("reservation expired before payment"),
         )
         .await?;
@@ -538,7 +551,7 @@ pub async fn expire(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<Vec<Uui
 #[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
 pub struct OrderRow {
     pub id: Uuid,
-    pub status: String,
+    pub status: OrderStatus,
     pub region: String,
     pub region_version: String,
     pub currency: String,
@@ -554,7 +567,7 @@ pub struct OrderRow {
     #[diesel(select_expression = order_backordered(), select_expression_type = order_backordered)]
     pub backordered: i64,
     #[diesel(select_expression = payments::status.nullable(), select_expression_type = dsl::Nullable<payments::status>)]
-    pub payment_status: Option<String>,
+    pub payment_status: Option<PaymentStatus>,
     #[diesel(select_expression = payments::failure_code.nullable(), select_expression_type = dsl::Nullable<payments::failure_code>)]
     pub failure_code: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -700,7 +713,7 @@ pub struct VendorOrderRow {
     pub id: Uuid,
     pub order_id: Uuid,
     pub vendor_id: Uuid,
-    pub status: String,
+    pub status: VendorOrderStatus,
     pub total: Decimal,
     /// The shipping included in `total`.
     pub shipping: Decimal,
@@ -774,7 +787,7 @@ pub async fn vendor_orders(
 #[derive(Debug, Clone, PartialEq)]
 pub enum AdvanceRefused {
     /// Not from the status it is in.
-    From(String),
+    From(VendorOrderStatus),
     /// Units of it are still on backorder.
     AwaitingStock(i64),
 }
@@ -787,7 +800,7 @@ pub async fn advance_vendor_order(
     conn: &mut TenantConn,
     id: Uuid,
     vendor: Option<Uuid>,
-    to: &str,
+    to: VendorOrderStatus,
     carrier: Option<&str>,
     tracking: Option<&str>,
 ) -> Result<Result<VendorOrderRow, AdvanceRefused>, StoreError> {
@@ -803,11 +816,7 @@ pub async fn advance_vendor_order(
         }
         None => part.get_result(conn.pg()).await?,
     };
-    let allowed = matches!(
-        (current.status.as_str(), to),
-        ("pending", "packed") | ("pending" | "packed", "shipped")
-    );
-    if !allowed {
+    if !current.status.can_become(to) {
         return Ok(Err(AdvanceRefused::From(current.status)));
     }
     if current.awaiting_stock > 0 {
@@ -824,24 +833,21 @@ pub async fn advance_vendor_order(
         .returning(VendorOrderRow::as_returning())
         .get_result(conn.pg())
         .await?;
-    let parts: Vec<String> = vendor_orders::table
+    let parts: Vec<VendorOrderStatus> = vendor_orders::table
         .filter(vendor_orders::order_id.eq(current.order_id))
         .select(vendor_orders::status)
         .load(conn.pg())
         .await?;
-    let shipped = parts.iter().filter(|s| *s == "shipped").count();
-    let next = if shipped == parts.len() {
-        "shipped"
-    } else if shipped > 0 {
-        "partially_shipped"
-    } else {
-        "fulfilling"
-    };
+    let shipped = parts
+        .iter()
+        .filter(|s| **s == VendorOrderStatus::Shipped)
+        .count();
+    let next = OrderStatus::of_parts(parts.len() as u64, shipped as u64);
     if next != order_status {
         set_status(
             conn,
             current.order_id,
-            &order_status,
+            order_status,
             next,
             Some(&format!("vendor part {to}")),
         )
