@@ -28,6 +28,76 @@ async fn committed_document_matches_the_server() {
     app.stop().await;
 }
 
+/// A JSON value that refuses an object with the same key twice (as strict
+/// parsers and client generators do; `serde_json::Value` keeps the last).
+struct Strict;
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Strict;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Strict, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if !seen.insert(key.clone()) {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+                    }
+                    map.next_value::<Strict>()?;
+                }
+                Ok(Strict)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Strict, A::Error> {
+                while seq.next_element::<Strict>()?.is_some() {}
+                Ok(Strict)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+            fn visit_unit<E>(self) -> Result<Strict, E> {
+                Ok(Strict)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+#[e2e]
+async fn the_document_has_no_duplicate_keys() {
+    let app = TestApp::start().await;
+    let spec = bazaar_api::openapi_json(&app.state);
+    if let Err(err) = serde_json::from_str::<Strict>(&spec) {
+        panic!("a strict parser refuses the document: {err}");
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json");
+    let committed = std::fs::read_to_string(&path).expect("openapi/openapi.json is committed");
+    if let Err(err) = serde_json::from_str::<Strict>(&committed) {
+        panic!("a strict parser refuses openapi/openapi.json: {err}");
+    }
+    app.stop().await;
+}
+
 #[e2e]
 async fn every_operation_is_fully_documented() {
     let app = TestApp::start().await;

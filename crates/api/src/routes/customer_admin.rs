@@ -7,19 +7,17 @@ use bazaar_commerce::customers::admin::{self, AgeCheck};
 use bazaar_commerce::customers::settings;
 use bazaar_store::tenant::customers::Settings;
 use chrono::NaiveDate;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use super::{Created, NoContent, Tag, page_of, page_request};
+use super::{Created, NoContent, Tag};
 use crate::auth::ApiKey;
 use crate::decimal::DecimalString;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::types::{AgeVerificationView, CustomerView};
-
-page_of!(CustomerPage, CustomerView);
 
 /// An account as the tenant's admins see it.
 #[derive(Debug, Object)]
@@ -117,31 +115,6 @@ pub struct CustomerAdminApi {
 
 #[OpenApi(tag = "Tag::Customers")]
 impl CustomerAdminApi {
-    /// List customers
-    ///
-    /// Tenant admin keys; optionally the account with one email.
-    #[oai(
-        path = "/v1/customers",
-        method = "get",
-        operation_id = "list_customers"
-    )]
-    async fn list(
-        &self,
-        auth: ApiKey,
-        /// Only the account with this email (any case).
-        email: Query<Option<String>>,
-        /// How many to return (1-200, default 50).
-        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
-        limit: Query<Option<u32>>,
-        /// The `next_cursor` of the previous page.
-        cursor: Query<Option<Uuid>>,
-    ) -> ApiResult<Json<CustomerPage>> {
-        let key = auth.0.tenant()?;
-        let page = page_request(limit.0, cursor.0);
-        let rows = admin::list(&self.state, key, email.0, page).await?;
-        Ok(Json(rows.map(CustomerView::from).into()))
-    }
-
     /// Get a customer
     #[oai(
         path = "/v1/customers/:customer_id",

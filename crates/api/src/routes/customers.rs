@@ -10,22 +10,22 @@
 //! shops here. Verification and reset tokens go to the tenant through the
 //! outbox (the tenant sends the email); the API never returns them.
 
-use bazaar_commerce::customers::addresses;
 use bazaar_commerce::customers::login::{self, NewSession};
 use bazaar_commerce::customers::privacy::{self, AccountData};
 use bazaar_commerce::customers::profile::{self, ProfileUpdate as Changes};
 use bazaar_commerce::customers::register::{self, Registration};
+use bazaar_commerce::customers::{addresses, admin};
 use bazaar_commerce::customers::{email, password};
 use bazaar_store::tenant::customers::Address;
 use chrono::{DateTime, NaiveDate, Utc};
-use poem_openapi::param::{Header, Path};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Object, OpenApi};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Accepted, Created, NoContent, Tag};
+use super::{Accepted, Created, NoContent, Tag, page_of, page_request};
 use crate::auth::ApiKey;
 use crate::error::ApiResult;
 use crate::request_parts::client_address;
@@ -302,12 +302,39 @@ impl From<AccountData> for DataExport {
     }
 }
 
+page_of!(CustomerPage, CustomerView);
+
 pub struct CustomersApi {
     pub state: AppState,
 }
 
+/// `POST /v1/customers` (a shopper registers) and `GET /v1/customers` (an
+/// admin lists accounts) share one struct: poem-openapi writes one path
+/// object per struct, and a path split across two would appear twice in the
+/// document.
 #[OpenApi(prefix_path = "/v1/customers", tag = "Tag::Customers")]
 impl CustomersApi {
+    /// List customers
+    ///
+    /// Tenant admin keys; optionally the account with one email.
+    #[oai(path = "/", method = "get", operation_id = "list_customers")]
+    async fn list(
+        &self,
+        auth: ApiKey,
+        /// Only the account with this email (any case).
+        email: Query<Option<String>>,
+        /// How many to return (1-200, default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u32>>,
+        /// The `next_cursor` of the previous page.
+        cursor: Query<Option<Uuid>>,
+    ) -> ApiResult<Json<CustomerPage>> {
+        let key = auth.0.tenant()?;
+        let page = page_request(limit.0, cursor.0);
+        let rows = admin::list(&self.state, key, email.0, page).await?;
+        Ok(Json(rows.map(CustomerView::from).into()))
+    }
+
     /// Register
     ///
     /// Opens an account in the storefront key's brand (or the tenant's
