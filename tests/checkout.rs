@@ -433,7 +433,7 @@ async fn expired_reservations_are_released() {
         brand_id: brand,
         region: "US-CA".into(),
         region_version: "test".into(),
-        currency: "USD".into(),
+        currency: bazaar_domain::Currency::parse("USD").expect("USD"),
         contact_email: None,
         subtotal: 60.into(),
         tax_total: 0.into(),

@@ -49,21 +49,21 @@ pub struct Order {
 
 impl From<bazaar_store::tenant::orders::OrderRow> for Order {
     fn from(o: bazaar_store::tenant::orders::OrderRow) -> Self {
-        let c = o.currency.trim().to_owned();
+        let c = o.currency;
         Self {
             id: o.id,
             status: o.status.to_string(),
             region: o.region,
             region_version: o.region_version,
-            subtotal: money(o.subtotal, &c),
-            shipping_total: money(o.shipping_total, &c),
-            tax_total: money(o.tax_total, &c),
-            excise_total: money(o.excise_total, &c),
-            discount_total: money(o.discount_total, &c),
+            subtotal: money(o.subtotal, c),
+            shipping_total: money(o.shipping_total, c),
+            tax_total: money(o.tax_total, c),
+            excise_total: money(o.excise_total, c),
+            discount_total: money(o.discount_total, c),
             loyalty_points: o.loyalty_points,
-            total: money(o.total, &c),
+            total: money(o.total, c),
             backordered: o.backordered,
-            currency: c,
+            currency: c.code().to_owned(),
             payment_status: o.payment_status.map(|s| s.to_string()),
             payment_failure: o.failure_code,
             created_at: o.created_at,
@@ -198,13 +198,13 @@ impl From<bazaar_store::tenant::products::Variant> for Variant {
         };
         Self {
             id: v.id,
-            price: money(v.price, &v.currency),
-            compare_at_price: v.compare_at_price.map(|p| money(p, &v.currency)),
+            price: money(v.price, v.currency),
+            compare_at_price: v.compare_at_price.map(|p| money(p, v.currency)),
             weight_grams: v.weight_grams.map(|w| w.normalize().to_string()),
             sku: v.sku,
             title: v.title,
             options,
-            currency: v.currency,
+            currency: v.currency.code().to_owned(),
             tax_category: v.tax_category,
             age_restricted: v.age_restricted,
             backorder_limit: v.backorder_limit,
@@ -236,7 +236,7 @@ pub struct ProductCard {
 impl ProductCard {
     /// A browse row as a card priced in `currency`, its image served as
     /// `settings` say.
-    pub fn new(settings: &Settings, r: BrowseRow, currency: &str) -> Self {
+    pub fn new(settings: &Settings, r: BrowseRow, currency: bazaar_domain::Currency) -> Self {
         Self {
             id: r.id,
             slug: r.slug,
@@ -244,7 +244,7 @@ impl ProductCard {
             vendor_id: r.vendor_id,
             category_path: r.category_path,
             price: money(r.price.unwrap_or_default(), currency),
-            currency: currency.to_owned(),
+            currency: currency.code().to_owned(),
             image: r.images.first().map(|i| settings.image_url(i)),
             in_stock: r.in_stock,
             attributes: match r.attributes {

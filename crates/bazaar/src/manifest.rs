@@ -296,14 +296,24 @@ impl Manifest {
                 updated
             }
         };
-        let brands_spec = self.brands.clone();
+        // Checked when the manifest was read; parsed here so the rows get
+        // the domain's type.
+        let brands_spec = self
+            .brands
+            .iter()
+            .map(|b| {
+                Currency::parse(&b.currency)
+                    .map(|c| (b.clone(), c))
+                    .map_err(|e| ManifestError::Internal(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let vendors_spec = self.vendors.clone();
         let inner = db
             .tenant_tx(&tenant.schema()?, move |conn| {
                 async move {
                     let mut changes = Vec::new();
                     let mut vendors_touched = Vec::new();
-                    for spec in brands_spec {
+                    for (spec, currency) in brands_spec {
                         let action = match brands::find_by_slug(conn, &spec.slug).await? {
                             None => {
                                 brands::create(
@@ -313,7 +323,7 @@ impl Manifest {
                                         slug: spec.slug.clone(),
                                         name: spec.name,
                                         default_region: spec.default_region,
-                                        currency: spec.currency,
+                                        currency,
                                         domains: spec.domains,
                                     },
                                 )
@@ -328,7 +338,7 @@ impl Manifest {
                                         &existing.default_region,
                                         spec.default_region,
                                     ),
-                                    currency: differs(&existing.currency, spec.currency),
+                                    currency: differs(&existing.currency, currency),
                                     domains: differs(&existing.domains, spec.domains),
                                 };
                                 if diff.is_empty() {

@@ -233,8 +233,15 @@ async fn prepare_carts(
                     } else {
                         variants[i % (variants.len() - 1)].variant_id
                     };
-                    let (cart, token) =
-                        carts::create(conn, brand, "US-CA", "USD", None, None).await?;
+                    let (cart, token) = carts::create(
+                        conn,
+                        brand,
+                        "US-CA",
+                        bazaar_domain::Currency::parse("USD").expect("USD"),
+                        None,
+                        None,
+                    )
+                    .await?;
                     carts::add(conn, cart.id, variant, 1).await?;
                     out.push((cart.id, token));
                 }

@@ -87,7 +87,7 @@ pub async fn create(
         slug: Slug::parse(&input.slug)?.to_string(),
         name: validate::display_name("name", &input.name)?,
         default_region: input.default_region,
-        currency: Currency::parse(&input.currency)?.code().to_owned(),
+        currency: Currency::parse(&input.currency)?,
         domains: domains(input.domains)?,
     };
     services
@@ -146,10 +146,7 @@ pub async fn update(
             .map(|n| validate::display_name("name", &n))
             .transpose()?,
         default_region: input.default_region.map(Some),
-        currency: input
-            .currency
-            .map(|c| Currency::parse(&c).map(|c| c.code().to_owned()))
-            .transpose()?,
+        currency: input.currency.map(|c| Currency::parse(&c)).transpose()?,
         domains: input.domains.map(domains).transpose()?,
     };
     services

@@ -8,7 +8,7 @@
 //! failures; then commit the reservation (paid) or release it
 //! (payment_failed), and record the answer under the key.
 
-use bazaar_domain::OrderStatus;
+use bazaar_domain::{Currency, OrderStatus};
 use bazaar_payments::{Charge, ChargeRequest, Outcome as ChargeOutcome, charge_with_retries};
 use bazaar_store::StoreError;
 use bazaar_store::tenant::carts::{self as cart_store, Access, PricedLine};
@@ -248,8 +248,8 @@ pub async fn checkout(
                         Ok(Ok(Step::Placed(
                             ChargeRequest {
                                 idempotency_key: order.id.to_string(),
-                                amount: charge_amount(order.total, &order.currency),
-                                currency: order.currency,
+                                amount: charge_amount(order.total, order.currency),
+                                currency: order.currency.code().to_owned(),
                                 payment_token,
                             },
                             order.id,
@@ -280,8 +280,8 @@ pub async fn checkout(
             tracing::warn!(order.id = %row.id, "resuming a checkout whose request did not finish");
             let charge = (row.status == OrderStatus::PendingPayment).then(|| ChargeRequest {
                 idempotency_key: row.id.to_string(),
-                amount: charge_amount(row.total, row.currency.trim()),
-                currency: row.currency.trim().to_owned(),
+                amount: charge_amount(row.total, row.currency),
+                currency: row.currency.code().to_owned(),
                 payment_token: token_for_charge,
             });
             pay(services, key, row.id, charge, claim, render).await?
@@ -295,11 +295,8 @@ pub async fn checkout(
 /// total (`32.18`) and the same total read back from its NUMERIC(19,4)
 /// column (`32.1800`) are sent identically, so a resumed charge repeats the
 /// first request byte for byte under the same gateway idempotency key.
-fn charge_amount(total: Decimal, currency: &str) -> Decimal {
-    match bazaar_domain::Currency::parse(currency) {
-        Ok(currency) => bazaar_domain::Money::rounded(total, currency).amount(),
-        Err(_) => total,
-    }
+fn charge_amount(total: Decimal, currency: Currency) -> Decimal {
+    bazaar_domain::Money::rounded(total, currency).amount()
 }
 
 /// Whole years from `born` to `on`.
@@ -390,19 +387,20 @@ fn prepare(
     }
 
     let totals = &priced.quote.totals;
-    let currency = cart.currency.trim().to_owned();
+    let currency = cart.currency;
     let points = redeem_points.unwrap_or(0);
     let discount = if points > 0 {
         if !buyer.signed_in || buyer.customer.is_none() {
             return Err(CheckoutRefusal::SignInRequired);
         }
-        let dp = bazaar_domain::Currency::parse(&currency)
-            .map(bazaar_domain::Currency::minor_units)
-            .unwrap_or(2);
+        let dp = currency.minor_units();
         let most = (totals.gross / buyer.point_value).floor();
         let exact = Decimal::from(points).checked_mul(buyer.point_value);
         if exact.is_some_and(|d| d.round_dp(dp) != d) {
-            return Err(CheckoutRefusal::PointsNotWholeAmount { points, currency });
+            return Err(CheckoutRefusal::PointsNotWholeAmount {
+                points,
+                currency: currency.code().to_owned(),
+            });
         }
         exact
             .filter(|d| *d <= totals.gross)
@@ -533,11 +531,15 @@ mod tests {
 
     #[test]
     fn a_resumed_charge_sends_the_first_amount() {
+        let usd = Currency::parse("USD").expect("USD");
         let computed = Decimal::from_str("32.18").expect("decimal");
         let stored = Decimal::from_str("32.1800").expect("decimal");
-        assert_eq!(charge_amount(computed, "USD").to_string(), "32.18");
-        assert_eq!(charge_amount(stored, "USD").to_string(), "32.18");
+        assert_eq!(charge_amount(computed, usd).to_string(), "32.18");
+        assert_eq!(charge_amount(stored, usd).to_string(), "32.18");
         let yen = Decimal::from_str("1200.0000").expect("decimal");
-        assert_eq!(charge_amount(yen, "JPY").to_string(), "1200");
+        assert_eq!(
+            charge_amount(yen, Currency::parse("JPY").expect("JPY")).to_string(),
+            "1200"
+        );
     }
 }

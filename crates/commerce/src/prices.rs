@@ -21,8 +21,8 @@ refusals! {
 
 /// `value` as an amount in `currency`: not negative, no finer than its
 /// minor unit, below 10^18.
-pub fn amount(value: Decimal, currency: &str, field: &str) -> Result<Decimal, PriceRefusal> {
-    let decimals = Currency::parse(currency)?.minor_units();
+pub fn amount(value: Decimal, currency: Currency, field: &str) -> Result<Decimal, PriceRefusal> {
+    let decimals = currency.minor_units();
     let value = value.normalize();
     let field = field.to_owned();
     if value.is_sign_negative() {
@@ -31,7 +31,7 @@ pub fn amount(value: Decimal, currency: &str, field: &str) -> Result<Decimal, Pr
     if value.scale() > decimals {
         return Err(PriceRefusal::TooPrecise {
             field,
-            currency: currency.to_owned(),
+            currency: currency.code().to_owned(),
             decimals,
         });
     }

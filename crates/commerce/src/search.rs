@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use bazaar_domain::Currency;
 use bazaar_search::{SearchError, SearchRequest, Sort};
 use bazaar_store::StoreError;
 use bazaar_store::tenant::brands;
@@ -92,7 +93,7 @@ pub struct Found {
     pub total: u64,
     pub products: Vec<FoundProduct>,
     pub facets: Facets,
-    pub currency: String,
+    pub currency: Currency,
 }
 
 /// A decimal price filter in minor units of a currency with `dp` decimals.
@@ -132,10 +133,8 @@ pub async fn search(
             }
             other => Failure::Store(other),
         })?;
-    let currency = brand_row.currency.trim().to_owned();
-    let dp = bazaar_domain::Currency::parse(&currency)
-        .map(bazaar_domain::Currency::minor_units)
-        .unwrap_or(2);
+    let currency = brand_row.currency;
+    let dp = currency.minor_units();
     let mut request = SearchRequest::new(key.tenant_id);
     request.brand_id = Some(brand);
     request.text = query

@@ -368,9 +368,7 @@ fn read_cursor(path: &Path) -> Option<i64> {
 
 /// The search document of a listing row.
 pub fn document(tenant_id: Uuid, row: SearchRow) -> ListingDoc {
-    let dp = bazaar_domain::Currency::parse(row.currency.trim())
-        .map(bazaar_domain::Currency::minor_units)
-        .unwrap_or(2);
+    let dp = row.currency.minor_units();
     let price_minor = row
         .price
         .map(|p| (p * rust_decimal::Decimal::from(10i64.pow(dp))).round())
@@ -408,7 +406,7 @@ pub fn document(tenant_id: Uuid, row: SearchRow) -> ListingDoc {
         category_path: row.category_path,
         attributes: attributes.into_iter().collect(),
         price_minor,
-        currency: row.currency.trim().to_owned(),
+        currency: row.currency.code().to_owned(),
         in_stock: row.in_stock,
         created_at: row.created_at,
     }

@@ -84,16 +84,16 @@ pub async fn set(
 ) -> Outcome<Rate, ShippingRefusal> {
     let vendor_id = acting::vendor_for(key, new.vendor_id)?;
     let region = covered_region(services, key, &new.region).await?;
-    let currency = Currency::parse(&new.currency)?.code().to_owned();
-    let flat = prices::amount(new.flat, &currency, "flat")?;
+    let currency = Currency::parse(&new.currency)?;
+    let flat = prices::amount(new.flat, currency, "flat")?;
     let per_item = new
         .per_item
-        .map(|p| prices::amount(p, &currency, "per_item"))
+        .map(|p| prices::amount(p, currency, "per_item"))
         .transpose()?
         .unwrap_or_default();
     let free_over = new
         .free_over
-        .map(|f| prices::amount(f, &currency, "free_over"))
+        .map(|f| prices::amount(f, currency, "free_over"))
         .transpose()?;
     if free_over.is_some_and(|f| f.is_zero()) {
         return Err(ShippingRefusal::FreeOverZero.into());

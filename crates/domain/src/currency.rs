@@ -162,8 +162,16 @@ const CURRENCIES: &[(&str, u32)] = &[
     ("ZWG", 2),
 ];
 
-/// A known ISO 4217 currency.
+/// A known ISO 4217 currency. Stored as its code in a `CHAR(3)` column and
+/// parsed when a row is read, so an amount always travels with its minor
+/// units and no caller trims padding or guesses "2 digits" for a code it
+/// could not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
+)]
+#[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
 pub struct Currency {
     code: &'static str,
     minor_units: u32,
@@ -187,9 +195,32 @@ impl Currency {
         self.code
     }
 
+    /// The code, as the statuses name themselves for storage.
+    pub fn as_str(&self) -> &'static str {
+        self.code
+    }
+
     /// Digits after the decimal point (2 for USD, 0 for JPY, 3 for KWD).
     pub fn minor_units(self) -> u32 {
         self.minor_units
+    }
+}
+
+impl std::fmt::Display for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code)
+    }
+}
+
+impl PartialEq<str> for Currency {
+    fn eq(&self, other: &str) -> bool {
+        self.code == other
+    }
+}
+
+impl PartialEq<&str> for Currency {
+    fn eq(&self, other: &&str) -> bool {
+        self.code == *other
     }
 }
 

@@ -1,4 +1,4 @@
-//! How the domain's statuses are stored: as their names in TEXT columns,
+//! How the domain's statuses and currencies are stored: as their names in TEXT columns,
 //! parsed once when a row is read (an unknown name is a read error, not a
 //! string that travels on). Only with the `diesel` feature (the store's).
 
@@ -7,6 +7,7 @@ use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
+use crate::currency::Currency;
 use crate::fulfilment::{PaymentStatus, VendorOrderStatus};
 use crate::order::OrderStatus;
 
@@ -16,7 +17,8 @@ macro_rules! stored_as_text {
             impl FromSql<Text, Pg> for $status {
                 fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
                     let raw = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
-                    Ok(<$status>::parse(&raw)?)
+                    // CHAR(n) columns arrive padded with blanks.
+                    Ok(<$status>::parse(raw.trim_end())?)
                 }
             }
 
@@ -29,4 +31,4 @@ macro_rules! stored_as_text {
     };
 }
 
-stored_as_text!(OrderStatus, VendorOrderStatus, PaymentStatus);
+stored_as_text!(OrderStatus, VendorOrderStatus, PaymentStatus, Currency);

@@ -4,6 +4,7 @@
 //! a transaction older than the horizon has committed (or never will), so
 //! reading `[cursor, horizon)` never skips a change that commits late.
 
+use bazaar_domain::Currency;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -181,7 +182,7 @@ pub struct SearchRow {
     pub price: Option<Decimal>,
     /// The brand's currency.
     #[diesel(sql_type = Text)]
-    pub currency: String,
+    pub currency: Currency,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub in_stock: bool,
     #[diesel(sql_type = Timestamptz)]

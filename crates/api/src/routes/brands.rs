@@ -41,7 +41,7 @@ impl From<store::Brand> for Brand {
             slug: b.slug,
             name: b.name,
             default_region: b.default_region,
-            currency: b.currency,
+            currency: b.currency.code().to_owned(),
             domains: b.domains,
             created_at: b.created_at,
             updated_at: b.updated_at,

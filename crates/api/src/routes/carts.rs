@@ -160,7 +160,7 @@ pub struct AbandonedCarts {
 
 impl From<PricedCart> for CartView {
     fn from(p: PricedCart) -> Self {
-        let currency = p.cart.currency.trim().to_owned();
+        let currency = p.cart.currency;
         Self {
             id: p.cart.id,
             brand_id: p.cart.brand_id,
@@ -180,13 +180,13 @@ impl From<PricedCart> for CartView {
                         title: format!("{} — {}", l.product_title, l.variant_title),
                         sku: l.sku,
                         quantity: l.quantity,
-                        unit_price: money(l.listing_price.unwrap_or(l.price), &currency),
+                        unit_price: money(l.listing_price.unwrap_or(l.price), currency),
                         tax_category: l.tax_category,
                         available: q.available,
-                        net: t.as_ref().map(|t| money(t.net, &currency)),
-                        tax: t.as_ref().map(|t| money(t.tax, &currency)),
-                        excise: t.as_ref().map(|t| money(t.excise, &currency)),
-                        gross: t.as_ref().map(|t| money(t.gross, &currency)),
+                        net: t.as_ref().map(|t| money(t.net, currency)),
+                        tax: t.as_ref().map(|t| money(t.tax, currency)),
+                        excise: t.as_ref().map(|t| money(t.excise, currency)),
+                        gross: t.as_ref().map(|t| money(t.gross, currency)),
                     }
                 })
                 .collect(),
@@ -196,17 +196,17 @@ impl From<PricedCart> for CartView {
                 .map(|s| CartShipping {
                     vendor_id: s.vendor_id,
                     rate_region: s.rate_region,
-                    net: money(s.tax.net, &currency),
-                    tax: money(s.tax.tax, &currency),
-                    gross: money(s.tax.gross, &currency),
+                    net: money(s.tax.net, currency),
+                    tax: money(s.tax.tax, currency),
+                    gross: money(s.tax.gross, currency),
                 })
                 .collect(),
             totals: CartTotals {
-                net: money(p.totals.net, &currency),
-                shipping: money(p.totals.shipping, &currency),
-                tax: money(p.totals.tax, &currency),
-                excise: money(p.totals.excise, &currency),
-                gross: money(p.totals.gross, &currency),
+                net: money(p.totals.net, currency),
+                shipping: money(p.totals.shipping, currency),
+                tax: money(p.totals.tax, currency),
+                excise: money(p.totals.excise, currency),
+                gross: money(p.totals.gross, currency),
             },
             delivery_open: p.delivery.open,
             next_delivery_window: p.delivery.next_window.map(|w| QuotedWindow {
@@ -223,7 +223,7 @@ impl From<PricedCart> for CartView {
                     message: v.message,
                 })
                 .collect(),
-            currency,
+            currency: currency.code().to_owned(),
             last_activity_at: p.cart.last_activity_at,
         }
     }

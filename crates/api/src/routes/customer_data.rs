@@ -218,7 +218,7 @@ impl From<MyCart> for CartSummary {
             id: c.cart.id,
             saved_name: c.cart.saved_name,
             region: c.cart.region,
-            currency: c.cart.currency.trim().to_owned(),
+            currency: c.cart.currency.code().to_owned(),
             last_activity_at: c.cart.last_activity_at,
         }
     }
@@ -298,7 +298,7 @@ impl CustomerDataApi {
     ) -> ApiResult<Json<OrderDetail>> {
         let key = auth.0.tenant()?;
         let (row, lines) = history::order(&self.state, key, &session.0, order_id.0).await?;
-        let currency = row.currency.trim().to_owned();
+        let currency = row.currency;
         Ok(Json(OrderDetail {
             lines: lines
                 .into_iter()
@@ -307,8 +307,8 @@ impl CustomerDataApi {
                     sku: l.sku,
                     title: l.title,
                     quantity: l.quantity,
-                    unit_price: money(l.unit_price, &currency),
-                    gross: money(l.gross, &currency),
+                    unit_price: money(l.unit_price, currency),
+                    gross: money(l.gross, currency),
                 })
                 .collect(),
             order: row.into(),

@@ -242,7 +242,7 @@ impl From<AccountData> for DataExport {
                         "id": o.id,
                         "status": o.status.as_str(),
                         "region": o.region,
-                        "currency": o.currency.trim(),
+                        "currency": o.currency.code(),
                         "total": o.total,
                         "discount_total": o.discount_total,
                         "loyalty_points": o.loyalty_points,

@@ -85,13 +85,8 @@ pub enum Accepted {
 
 /// An amount as the API shows it: a decimal string with exactly the
 /// currency's minor units (`"12.50"`, `"1200"` for JPY).
-pub fn money(amount: rust_decimal::Decimal, currency: &str) -> String {
-    match bazaar_domain::Currency::parse(currency.trim()) {
-        Ok(currency) => bazaar_domain::Money::rounded(amount, currency).to_string(),
-        // Every stored currency was checked on the way in: rather than guess
-        // an unknown one's minor units, show the amount as stored.
-        Err(_) => amount.to_string(),
-    }
+pub fn money(amount: rust_decimal::Decimal, currency: bazaar_domain::Currency) -> String {
+    bazaar_domain::Money::rounded(amount, currency).to_string()
 }
 
 /// Turn the list parameters into a page request.

@@ -100,7 +100,7 @@ impl SearchPage {
             items: products
                 .into_iter()
                 .map(|p| SearchHit {
-                    product: ProductCard::new(settings, p.row, &currency),
+                    product: ProductCard::new(settings, p.row, currency),
                     title_snippet: p.title_snippet,
                     description_snippet: p.description_snippet,
                 })
@@ -120,8 +120,8 @@ impl SearchPage {
                     .price_buckets
                     .into_iter()
                     .map(|b| PriceBucketCount {
-                        from: money(b.from, &currency),
-                        to: b.to.map(|to| money(to, &currency)),
+                        from: money(b.from, currency),
+                        to: b.to.map(|to| money(to, currency)),
                         count: b.count,
                     })
                     .collect(),

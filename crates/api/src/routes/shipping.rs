@@ -36,14 +36,14 @@ pub struct ShippingRate {
 
 impl From<Rate> for ShippingRate {
     fn from(r: Rate) -> Self {
-        let c = r.currency.trim().to_owned();
+        let c = r.currency;
         Self {
             vendor_id: r.vendor_id,
             region: r.region,
-            flat: money(r.flat, &c),
-            per_item: money(r.per_item, &c),
-            free_over: r.free_over.map(|f| money(f, &c)),
-            currency: c,
+            flat: money(r.flat, c),
+            per_item: money(r.per_item, c),
+            free_over: r.free_over.map(|f| money(f, c)),
+            currency: c.code().to_owned(),
             updated_at: r.updated_at,
         }
     }

@@ -75,7 +75,7 @@ fn render_page(settings: &Settings, page: BrowsePage) -> Vec<u8> {
         items: page
             .rows
             .into_iter()
-            .map(|r| ProductCard::new(settings, r, &currency))
+            .map(|r| ProductCard::new(settings, r, currency))
             .collect(),
     };
     JsonBytes::from_value(&page).bytes().to_vec()
@@ -96,8 +96,8 @@ fn render_product(settings: &Settings, page: ProductPage) -> Vec<u8> {
         description: p.description,
         vendor_id: p.vendor_id,
         category_path: listing.category_path,
-        price: money(listing.price.unwrap_or_default(), &currency),
-        currency,
+        price: money(listing.price.unwrap_or_default(), currency),
+        currency: currency.code().to_owned(),
         images: p.images.iter().map(|i| settings.image_url(i)).collect(),
         attributes: match p.attributes {
             serde_json::Value::Object(m) => m.into_iter().collect(),

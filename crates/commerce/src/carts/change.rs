@@ -122,10 +122,10 @@ pub async fn add_line(
             let Some(variant) = variant.filter(|_| shown) else {
                 return Ok(Err(ChangeRefusal::VariantNotAvailable));
             };
-            if variant.currency.trim() != cart.currency.trim() {
+            if variant.currency != cart.currency {
                 return Ok(Err(ChangeRefusal::CurrencyMismatch {
-                    variant: variant.currency.trim().to_owned(),
-                    cart: cart.currency.trim().to_owned(),
+                    variant: variant.currency.code().to_owned(),
+                    cart: cart.currency.code().to_owned(),
                 }));
             }
             store::add(conn, cart.id, variant.id, quantity).await?;

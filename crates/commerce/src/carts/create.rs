@@ -87,7 +87,7 @@ pub async fn create(
         .or(brand.default_region.clone())
         .ok_or(CreateRefusal::RegionRequired)?;
     check_region(services, key, &region).await?;
-    let currency = brand.currency.trim().to_owned();
+    let currency = brand.currency;
     let email = new.contact_email;
     let (cart, token) = services
         .db
@@ -97,7 +97,7 @@ pub async fn create(
                     conn,
                     brand_id,
                     &region,
-                    &currency,
+                    currency,
                     email.as_deref(),
                     customer,
                 )

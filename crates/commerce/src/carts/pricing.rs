@@ -2,6 +2,7 @@
 //! shipping rate for the cart's region, and the region pack's quote (tax
 //! per line, shipping, delivery window, rules broken).
 
+use bazaar_domain::Currency;
 use bazaar_regions::TaxCategory;
 use bazaar_regions::pack::Unit;
 use bazaar_regions::quote::{QuoteLine, QuoteRequest, quote};
@@ -14,8 +15,8 @@ use uuid::Uuid;
 use super::CartRefusal;
 
 /// Whether a line can be bought: still shown in the brand, in its currency.
-pub fn available(line: &PricedLine, currency: &str) -> bool {
-    line.visible == Some(true) && line.currency.trim() == currency
+pub fn available(line: &PricedLine, currency: Currency) -> bool {
+    line.visible == Some(true) && line.currency == currency
 }
 
 /// A cart priced with its region pack; `quote.lines` follow the cart's
@@ -42,7 +43,7 @@ pub async fn contents(
         .current()
         .get(&cart.region)
         .map_or_else(|| vec![cart.region.clone()], |r| r.lineage.clone());
-    let rates = shipping::for_order(conn, &vendors, &lineage, cart.currency.trim()).await?;
+    let rates = shipping::for_order(conn, &vendors, &lineage, cart.currency).await?;
     Ok((lines, rates))
 }
 
@@ -61,7 +62,7 @@ pub fn price_cart(
         .ok_or_else(|| CartRefusal::RegionNotFound {
             region: cart.region.clone(),
         })?;
-    let currency = cart.currency.trim();
+    let currency = cart.currency;
     let priced: Vec<&PricedLine> = lines.iter().filter(|l| available(l, currency)).collect();
     let mut request = QuoteRequest {
         at: Utc::now(),

@@ -65,15 +65,15 @@ pub fn priced(
         quote,
         shipments,
     } = price_cart(regions, &cart, &lines, rates)?;
-    let currency = cart.currency.trim().to_owned();
+    let currency = cart.currency;
     let age_restricted = lines
         .iter()
-        .any(|l| available(l, &currency) && l.age_restricted);
+        .any(|l| available(l, currency) && l.age_restricted);
     let mut taxed = quote.lines.into_iter();
     let lines = lines
         .into_iter()
         .map(|line| {
-            let available = available(&line, &currency);
+            let available = available(&line, currency);
             LineQuote {
                 tax: if available { taxed.next() } else { None },
                 available,

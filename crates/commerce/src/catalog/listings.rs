@@ -86,7 +86,7 @@ pub async fn create(
                 };
                 let price_override = match new
                     .price_override
-                    .map(|p| prices::amount(p, brand.currency.trim(), "price_override"))
+                    .map(|p| prices::amount(p, brand.currency, "price_override"))
                     .transpose()
                 {
                     Ok(p) => p,
@@ -154,12 +154,10 @@ pub async fn update(
                 let price_override = match edit.price_override {
                     None => None,
                     Some(None) => Some(None),
-                    Some(Some(p)) => {
-                        match prices::amount(p, brand.currency.trim(), "price_override") {
-                            Ok(p) => Some(Some(p)),
-                            Err(e) => return Ok(Err(ListingRefusal::from(e))),
-                        }
-                    }
+                    Some(Some(p)) => match prices::amount(p, brand.currency, "price_override") {
+                        Ok(p) => Some(Some(p)),
+                        Err(e) => return Ok(Err(ListingRefusal::from(e))),
+                    },
                 };
                 Ok(Ok(
                     store::update(conn, id, edit.active, price_override).await?

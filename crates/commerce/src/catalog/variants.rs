@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::products::{
-    MAX_VARIANTS, ProductRefusal, load, new_variant, options_json, sku, tax_category, write,
+    MAX_VARIANTS, ProductRefusal, codes, load, new_variant, options_json, sku, tax_category, write,
 };
 use crate::{Outcome, Services, TenantKey, prices};
 
@@ -120,20 +120,20 @@ pub async fn update(
 fn changes(
     edit: VariantEdit,
     current: &Variant,
-    currencies: &[String],
+    currencies: &[Currency],
 ) -> Result<VariantChanges, ProductRefusal> {
     let currency = match &edit.currency {
         Some(c) => {
-            let c = Currency::parse(c)?.code().to_owned();
+            let c = Currency::parse(c)?;
             if !currencies.contains(&c) {
                 return Err(ProductRefusal::CurrencyNotSold {
-                    currency: c,
-                    sold: currencies.join(", "),
+                    currency: c.code().to_owned(),
+                    sold: codes(currencies),
                 });
             }
             c
         }
-        None => current.currency.clone(),
+        None => current.currency,
     };
     let optional = |v: Option<Option<Decimal>>,
                     field: &str|
@@ -141,7 +141,7 @@ fn changes(
         Ok(match v {
             None => None,
             Some(None) => Some(None),
-            Some(Some(p)) => Some(Some(prices::amount(p, &currency, field)?)),
+            Some(Some(p)) => Some(Some(prices::amount(p, currency, field)?)),
         })
     };
     Ok(VariantChanges {
@@ -154,7 +154,7 @@ fn changes(
         options: edit.options.as_ref().map(options_json),
         price: edit
             .price
-            .map(|p| prices::amount(p, &currency, "price"))
+            .map(|p| prices::amount(p, currency, "price"))
             .transpose()?,
         compare_at_price: optional(edit.compare_at_price, "compare_at_price")?,
         weight_grams: optional(edit.weight_grams, "weight_grams")?,
@@ -170,7 +170,7 @@ fn changes(
             Some(Some(t)) if t >= 0 => Some(Some(t)),
             Some(Some(_)) => return Err(ProductRefusal::NegativeThreshold),
         },
-        currency: edit.currency.as_ref().map(|_| currency.clone()),
+        currency: edit.currency.as_ref().map(|_| currency),
     })
 }
 

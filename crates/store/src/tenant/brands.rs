@@ -1,5 +1,6 @@
 //! Brands: the tenant's storefronts.
 
+use bazaar_domain::Currency;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -16,7 +17,7 @@ pub struct Brand {
     pub slug: String,
     pub name: String,
     pub default_region: Option<String>,
-    pub currency: String,
+    pub currency: Currency,
     pub domains: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -29,7 +30,7 @@ pub struct NewBrand {
     pub slug: String,
     pub name: String,
     pub default_region: Option<String>,
-    pub currency: String,
+    pub currency: Currency,
     pub domains: Vec<String>,
 }
 
@@ -40,7 +41,7 @@ pub struct BrandChanges {
     pub slug: Option<String>,
     pub name: Option<String>,
     pub default_region: Option<Option<String>>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     pub domains: Option<Vec<String>>,
 }
 
@@ -59,7 +60,7 @@ pub async fn create(conn: &mut TenantConn, new: NewBrand) -> Result<Brand, Store
 }
 
 /// The currencies the tenant sells in: those of its brands.
-pub async fn currencies(conn: &mut TenantConn) -> Result<Vec<String>, StoreError> {
+pub async fn currencies(conn: &mut TenantConn) -> Result<Vec<Currency>, StoreError> {
     Ok(brands::table
         .select(brands::currency)
         .distinct()

@@ -3,6 +3,7 @@
 //! the customer's session. A customer's carts are its working cart (the
 //! most recently active unnamed one) and any it saved under a name.
 
+use bazaar_domain::Currency;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Uuid as SqlUuid;
@@ -21,7 +22,7 @@ pub struct Cart {
     pub id: Uuid,
     pub brand_id: Uuid,
     pub region: String,
-    pub currency: String,
+    pub currency: Currency,
     pub contact_email: Option<String>,
     pub status: String,
     pub last_activity_at: DateTime<Utc>,
@@ -53,7 +54,7 @@ pub struct PricedLine {
     pub sku: String,
     pub variant_title: String,
     pub price: Decimal,
-    pub currency: String,
+    pub currency: Currency,
     pub tax_category: String,
     pub weight_grams: Option<Decimal>,
     pub age_restricted: bool,
@@ -67,7 +68,7 @@ pub async fn create(
     conn: &mut TenantConn,
     brand_id: Uuid,
     region: &str,
-    currency: &str,
+    currency: Currency,
     contact_email: Option<&str>,
     customer: Option<Uuid>,
 ) -> Result<(Cart, String), StoreError> {
@@ -334,7 +335,7 @@ pub async fn lines(conn: &mut TenantConn, cart: &Cart) -> Result<Vec<PricedLine>
         String,
         String,
         Decimal,
-        String,
+        Currency,
         String,
         Option<Decimal>,
         bool,

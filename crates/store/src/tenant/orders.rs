@@ -24,7 +24,7 @@ use crate::sql::{coalesce_bigint, sum_int4};
 use crate::tenant::stock::{self, Available, Movement};
 use crate::tenant::{backorders, customers, loyalty, outbox};
 use crate::{StoreError, TenantConn};
-use bazaar_domain::{OrderStatus, PaymentStatus, VendorOrderStatus};
+use bazaar_domain::{Currency, OrderStatus, PaymentStatus, VendorOrderStatus};
 
 #[derive(Debug, Clone)]
 pub struct NewOrderLine {
@@ -57,7 +57,7 @@ pub struct NewOrder {
     pub brand_id: Uuid,
     pub region: String,
     pub region_version: String,
-    pub currency: String,
+    pub currency: Currency,
     pub contact_email: Option<String>,
     pub subtotal: Decimal,
     pub tax_total: Decimal,
@@ -554,7 +554,7 @@ pub struct OrderRow {
     pub status: OrderStatus,
     pub region: String,
     pub region_version: String,
-    pub currency: String,
+    pub currency: Currency,
     pub subtotal: Decimal,
     pub tax_total: Decimal,
     pub excise_total: Decimal,
@@ -721,7 +721,7 @@ pub struct VendorOrderRow {
     pub tracking_number: Option<String>,
     pub created_at: DateTime<Utc>,
     #[diesel(select_expression = vendor_order_currency(), select_expression_type = vendor_order_currency)]
-    pub currency: String,
+    pub currency: Currency,
     /// Units of this part still waiting for stock (backordered).
     #[diesel(select_expression = vendor_order_awaiting(), select_expression_type = vendor_order_awaiting)]
     pub awaiting_stock: i64,

@@ -1,5 +1,6 @@
 //! Products and their variants, owned by a vendor.
 
+use bazaar_domain::Currency;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -62,7 +63,7 @@ pub struct Variant {
     pub title: String,
     pub options: serde_json::Value,
     pub price: Decimal,
-    pub currency: String,
+    pub currency: Currency,
     pub compare_at_price: Option<Decimal>,
     pub weight_grams: Option<Decimal>,
     pub tax_category: String,
@@ -84,7 +85,7 @@ pub struct NewVariant {
     pub title: String,
     pub options: serde_json::Value,
     pub price: Decimal,
-    pub currency: String,
+    pub currency: Currency,
     pub compare_at_price: Option<Decimal>,
     pub weight_grams: Option<Decimal>,
     pub tax_category: String,
@@ -101,7 +102,7 @@ pub struct VariantChanges {
     pub title: Option<String>,
     pub options: Option<serde_json::Value>,
     pub price: Option<Decimal>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     pub compare_at_price: Option<Option<Decimal>>,
     pub weight_grams: Option<Option<Decimal>>,
     pub tax_category: Option<String>,

@@ -2,6 +2,7 @@
 //! vendor's part of an order is the one for the most specific region of
 //! the order's region chain (`US-CA`, then `US`) that the vendor has set.
 
+use bazaar_domain::Currency;
 use chrono::{DateTime, Utc};
 use diesel::pg::expression::functions::array_position;
 use diesel::prelude::*;
@@ -19,7 +20,7 @@ use crate::{StoreError, TenantConn};
 pub struct Rate {
     pub vendor_id: Uuid,
     pub region: String,
-    pub currency: String,
+    pub currency: Currency,
     pub flat: Decimal,
     pub per_item: Decimal,
     pub free_over: Option<Decimal>,
@@ -95,7 +96,7 @@ pub async fn for_order(
     conn: &mut TenantConn,
     vendors: &[Uuid],
     regions: &[String],
-    currency: &str,
+    currency: Currency,
 ) -> Result<Vec<Rate>, StoreError> {
     if vendors.is_empty() {
         return Ok(Vec::new());

@@ -10,7 +10,7 @@ mod params;
 
 use std::str::FromStr;
 
-use bazaar_domain::Scope;
+use bazaar_domain::{Currency, Scope};
 use bazaar_store::StoreError;
 use bazaar_store::tenant::brands;
 use bazaar_store::tenant::listings::{self as store, Browse, BrowseRow, Listing, Sort};
@@ -68,7 +68,7 @@ pub struct BrowseRequest {
 #[derive(Debug, Clone)]
 pub struct BrowsePage {
     pub rows: Vec<BrowseRow>,
-    pub currency: String,
+    pub currency: Currency,
     /// The cursor of the next page, if there is one.
     pub next_cursor: Option<String>,
 }
@@ -80,7 +80,7 @@ pub struct ProductPage {
     pub listing: Listing,
     pub product: ProductWithVariants,
     /// The brand's currency.
-    pub currency: String,
+    pub currency: Currency,
 }
 
 /// How the edge renders a page: the bytes it answers with, which the cache
@@ -179,7 +179,7 @@ pub async fn browse(
             })?;
         Ok(BrowsePage {
             rows,
-            currency: currency.trim().to_owned(),
+            currency,
             next_cursor: next.as_ref().map(params::encode_cursor),
         })
     };
@@ -224,7 +224,7 @@ pub async fn product(
         Ok(ProductPage {
             listing,
             product,
-            currency: currency.trim().to_owned(),
+            currency,
         })
     };
     cached(services, key.tenant_id, &cache_key, load, render).await

@@ -1,7 +1,7 @@
 //! Writing one checked row: find or create its product by slug, then
 //! update or add its variant by SKU, changing only what differs.
 
-use bazaar_domain::ids;
+use bazaar_domain::{Currency, ids};
 use bazaar_store::tenant::categories;
 use bazaar_store::tenant::products::{
     self as store, NewProduct, NewVariant, ProductChanges, VariantChanges,
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::rows::Checked;
 use super::{RowFailure, RowStatus};
-use crate::catalog::products::{MAX_VARIANTS, options_json};
+use crate::catalog::products::{MAX_VARIANTS, codes, options_json};
 
 /// Apply one checked row for `vendor_id`; `Ok(Err(..))` is a row-level
 /// failure. The products it touched are added to `touched`.
@@ -19,7 +19,7 @@ pub(super) async fn apply(
     conn: &mut TenantConn,
     vendor_id: Uuid,
     row: Checked,
-    currencies: &[String],
+    currencies: &[Currency],
     touched: &mut Vec<Uuid>,
 ) -> Result<Result<RowStatus, RowFailure>, StoreError> {
     let category_id = match &row.category_path {
@@ -41,7 +41,7 @@ pub(super) async fn apply(
             "currency_not_sold",
             format!(
                 "the tenant does not sell in {c}; its brands sell in [{}]",
-                currencies.join(", ")
+                codes(currencies)
             ),
         )));
     }
@@ -106,7 +106,7 @@ pub(super) async fn apply(
                 title: row.variant_title.clone().filter(|t| *t != v.title),
                 options: (!row.options.is_empty() && options != v.options).then_some(options),
                 price: row.price.filter(|p| *p != v.price),
-                currency: row.currency.clone().filter(|c| *c != v.currency.trim()),
+                currency: row.currency.filter(|c| *c != v.currency),
                 compare_at_price: row
                     .compare_at_price
                     .filter(|p| Some(*p) != v.compare_at_price)
@@ -130,7 +130,7 @@ pub(super) async fn apply(
             Ok(Ok(status))
         }
         None => {
-            let (Some(price), Some(currency)) = (row.price, row.currency.clone()) else {
+            let (Some(price), Some(currency)) = (row.price, row.currency) else {
                 return Ok(Err(RowFailure::new(
                     "missing_price",
                     format!(

@@ -50,7 +50,7 @@ pub(super) struct Checked {
     pub status: Option<String>,
     pub variant_title: Option<String>,
     pub price: Option<Decimal>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     pub compare_at_price: Option<Decimal>,
     pub weight_grams: Option<Decimal>,
     pub tax_category: Option<String>,
@@ -189,12 +189,12 @@ pub(super) fn check(row: &Row) -> Result<Checked, RowFailure> {
         .ok_or_else(|| RowFailure::new("missing_product_slug", "`product_slug` is required"))?;
     Slug::parse(&product_slug).map_err(domain)?;
     let currency = text(row, "currency")?
-        .map(|c| Currency::parse(&c).map(|c| c.code().to_owned()))
+        .map(|c| Currency::parse(&c))
         .transpose()
         .map_err(domain)?;
     let dp_check = |value: Option<Decimal>, col: &str| -> Result<Option<Decimal>, RowFailure> {
         match (value, &currency) {
-            (Some(v), Some(c)) => prices::amount(v, c, col)
+            (Some(v), Some(c)) => prices::amount(v, *c, col)
                 .map(Some)
                 .map_err(|e| RowFailure::new(e.code(), e.to_string())),
             (Some(v), None) if v.is_sign_negative() => Err(RowFailure::new(

@@ -86,19 +86,28 @@ pub(crate) fn options_json(options: &BTreeMap<String, String>) -> serde_json::Va
     )
 }
 
+/// The codes of `currencies`, for a message: "USD, EUR".
+pub(crate) fn codes(currencies: &[Currency]) -> String {
+    currencies
+        .iter()
+        .map(|c| c.code())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A checked variant ready to insert (its product id is filled in later),
 /// in a currency one of the tenant's brands sells in (`currencies`).
 pub(crate) fn new_variant(
     draft: VariantDraft,
     vendor_id: Uuid,
     position: i32,
-    currencies: &[String],
+    currencies: &[Currency],
 ) -> Result<NewVariant, ProductRefusal> {
-    let currency = Currency::parse(&draft.currency)?.code().to_owned();
+    let currency = Currency::parse(&draft.currency)?;
     if !currencies.contains(&currency) {
         return Err(ProductRefusal::CurrencyNotSold {
-            currency,
-            sold: currencies.join(", "),
+            currency: currency.code().to_owned(),
+            sold: codes(currencies),
         });
     }
     let sku = sku(&draft.sku)?;
@@ -117,10 +126,10 @@ pub(crate) fn new_variant(
         product_id: Uuid::nil(),
         vendor_id,
         options: options_json(&draft.options),
-        price: prices::amount(draft.price, &currency, "price")?,
+        price: prices::amount(draft.price, currency, "price")?,
         compare_at_price: draft
             .compare_at_price
-            .map(|p| prices::amount(p, &currency, "compare_at_price"))
+            .map(|p| prices::amount(p, currency, "compare_at_price"))
             .transpose()?,
         weight_grams: draft
             .weight_grams

@@ -21,7 +21,7 @@ use crate::prices::PriceRefusal;
 use crate::{Failure, Outcome, Services, TenantKey, catalog_cache, refusals};
 
 use checks::{attributes, images};
-pub(crate) use checks::{new_variant, options_json, sku, tax_category};
+pub(crate) use checks::{codes, new_variant, options_json, sku, tax_category};
 pub use create::{ProductDraft, create};
 pub use update::{ProductEdit, update};
 
