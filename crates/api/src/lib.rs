@@ -7,6 +7,7 @@ pub mod decimal;
 pub mod error;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi_doc;
 pub mod payload;
 pub mod request_parts;
 pub mod routes;
@@ -153,14 +154,22 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
 
 /// The OpenAPI document as the server serves it at `/openapi.json`.
 pub fn openapi_json(state: &AppState) -> String {
-    openapi_service(state).spec()
+    openapi_doc::finish(&openapi_service(state).spec())
 }
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> impl Endpoint {
     let api = openapi_service(&state);
-    let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
+    let raw = api.spec();
+    let document = openapi_doc::finish(&raw);
+    // Swagger UI embeds the document it shows: the finished one.
+    let docs_page = api.swagger_ui_html().replacen(&raw, &document, 1);
+    let spec = poem::endpoint::make_sync(move |_| {
+        poem::Response::builder()
+            .content_type("application/json")
+            .body(document.clone())
+    });
+    let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_page.clone()));
     let max_body = state.settings.max_body_bytes;
     let metrics = state.metrics.clone();
     Route::new()

@@ -155,14 +155,14 @@ impl SearchApi {
         /// A category path; includes everything below it.
         category: Query<Option<String>>,
         /// Only these vendors' products (repeatable).
-        vendor_id: Query<Vec<Uuid>>,
+        vendor_id: Query<Option<Vec<Uuid>>>,
         /// Lowest price, a decimal such as `10.00`.
         min_price: Query<Option<String>>,
         /// Highest price, a decimal such as `99.99`.
         max_price: Query<Option<String>>,
         /// Attribute filters, `name:value`, repeatable; values of one name
         /// are alternatives (`attr=colour:red&attr=colour:blue`).
-        attr: Query<Vec<String>>,
+        attr: Query<Option<Vec<String>>>,
         /// Only products with stock available (`true`).
         in_stock: Query<Option<bool>>,
         /// Order of results (default `relevance`).
@@ -179,10 +179,10 @@ impl SearchApi {
             text: q.0,
             brand_id: brand_id.0,
             category: category.0,
-            vendor_ids: vendor_id.0,
+            vendor_ids: vendor_id.0.unwrap_or_default(),
             min_price: min_price.0,
             max_price: max_price.0,
-            attributes: attr.0,
+            attributes: attr.0.unwrap_or_default(),
             in_stock: in_stock.0.unwrap_or(false),
             sort: sort.0.unwrap_or(SearchSort::Relevance).into(),
             limit: limit.0.unwrap_or(24) as usize,

@@ -134,7 +134,7 @@ impl StorefrontApi {
         /// Highest price, a decimal such as `99.99`.
         max_price: Query<Option<String>>,
         /// Attribute filters, `name:value`, repeatable (`attr=colour:red&attr=organic:true`).
-        attr: Query<Vec<String>>,
+        attr: Query<Option<Vec<String>>>,
         /// Only products with stock available (`true`).
         in_stock: Query<Option<bool>>,
         /// Order of results (default `newest`).
@@ -152,7 +152,7 @@ impl StorefrontApi {
             vendor_id: vendor_id.0,
             min_price: min_price.0,
             max_price: max_price.0,
-            attributes: attr.0,
+            attributes: attr.0.unwrap_or_default(),
             in_stock: in_stock.0.unwrap_or(false),
             sort: sort.0.unwrap_or(BrowseSort::Newest).into(),
             limit: limit.0.unwrap_or(24),
