@@ -12,6 +12,7 @@ pub mod payload;
 pub mod request_parts;
 pub mod routes;
 pub mod state;
+pub mod statuses;
 mod system;
 pub mod types;
 

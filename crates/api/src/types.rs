@@ -14,13 +14,13 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::money;
 use crate::state::Settings;
+use crate::statuses::{OrderStatus, PaymentStatus};
 
 /// An order.
 #[derive(Debug, Clone, Object)]
 pub struct Order {
     pub id: Uuid,
-    /// `pending_payment`, `paid`, `payment_failed`, `cancelled`, ...
-    pub status: String,
+    pub status: OrderStatus,
     pub region: String,
     /// The region pack version the order was priced with.
     pub region_version: String,
@@ -40,8 +40,7 @@ pub struct Order {
     pub total: String,
     /// Units sold on backorder: they ship when the vendor's stock arrives.
     pub backordered: i64,
-    /// `pending`, `succeeded` or `failed`.
-    pub payment_status: Option<String>,
+    pub payment_status: Option<PaymentStatus>,
     /// Why the payment failed: `payment_declined`, `insufficient_funds`, ...
     pub payment_failure: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -52,7 +51,7 @@ impl From<bazaar_store::tenant::orders::OrderRow> for Order {
         let c = o.currency;
         Self {
             id: o.id,
-            status: o.status.to_string(),
+            status: o.status.into(),
             region: o.region,
             region_version: o.region_version,
             subtotal: money(o.subtotal, c),
@@ -64,7 +63,7 @@ impl From<bazaar_store::tenant::orders::OrderRow> for Order {
             total: money(o.total, c),
             backordered: o.backordered,
             currency: c.code().to_owned(),
-            payment_status: o.payment_status.map(|s| s.to_string()),
+            payment_status: o.payment_status.map(PaymentStatus::from),
             payment_failure: o.failure_code,
             created_at: o.created_at,
         }

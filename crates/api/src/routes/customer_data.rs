@@ -13,13 +13,14 @@ use chrono::{DateTime, Utc};
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
-use poem_openapi::{Enum, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
 use super::{Created, NoContent, Tag, money};
 use crate::auth::ApiKey;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::statuses::OrderStatus;
 use crate::types::Order;
 
 /// An order line as bought.
@@ -47,38 +48,6 @@ pub struct OrderHistoryPage {
     pub items: Vec<Order>,
     /// Pass as `cursor` for the next (older) page.
     pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, Enum)]
-#[oai(rename_all = "snake_case")]
-pub enum OrderStatusFilter {
-    PendingPayment,
-    Paid,
-    Fulfilling,
-    PartiallyShipped,
-    Shipped,
-    Delivered,
-    Cancelled,
-    PaymentFailed,
-    Refunded,
-    PartiallyRefunded,
-}
-
-impl OrderStatusFilter {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::PendingPayment => "pending_payment",
-            Self::Paid => "paid",
-            Self::Fulfilling => "fulfilling",
-            Self::PartiallyShipped => "partially_shipped",
-            Self::Shipped => "shipped",
-            Self::Delivered => "delivered",
-            Self::Cancelled => "cancelled",
-            Self::PaymentFailed => "payment_failed",
-            Self::Refunded => "refunded",
-            Self::PartiallyRefunded => "partially_refunded",
-        }
-    }
 }
 
 /// One of the shopper's carts.
@@ -256,7 +225,7 @@ impl CustomerDataApi {
         #[oai(name = "X-Customer-Token")]
         session: Header<String>,
         /// Only orders in this status.
-        status: Query<Option<OrderStatusFilter>>,
+        status: Query<Option<OrderStatus>>,
         /// Only orders placed at or after this time (RFC 3339).
         placed_from: Query<Option<DateTime<Utc>>>,
         /// Only orders placed before this time (RFC 3339).
@@ -269,7 +238,7 @@ impl CustomerDataApi {
     ) -> ApiResult<Json<OrderHistoryPage>> {
         let key = auth.0.tenant()?;
         let query = HistoryQuery {
-            status: status.0.map(|s| s.as_str().to_owned()),
+            status: status.0.map(Into::into),
             placed_from: placed_from.0,
             placed_to: placed_to.0,
             limit: limit.0,

@@ -9,39 +9,21 @@ use bazaar_store::tenant::orders::VendorOrderRow;
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Enum, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
 use super::{Tag, money};
 use crate::auth::ApiKey;
 use crate::error::ApiResult;
 use crate::state::AppState;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "snake_case")]
-pub enum VendorOrderStatus {
-    /// Paid; waiting for the vendor.
-    Pending,
-    Packed,
-    Shipped,
-}
-
-impl From<VendorOrderStatus> for fulfilment::VendorOrderStatus {
-    fn from(s: VendorOrderStatus) -> Self {
-        match s {
-            VendorOrderStatus::Pending => fulfilment::VendorOrderStatus::Pending,
-            VendorOrderStatus::Packed => fulfilment::VendorOrderStatus::Packed,
-            VendorOrderStatus::Shipped => fulfilment::VendorOrderStatus::Shipped,
-        }
-    }
-}
+use crate::statuses::VendorOrderStatus;
 
 #[derive(Debug, Object)]
 pub struct VendorOrder {
     pub id: Uuid,
     pub order_id: Uuid,
     pub vendor_id: Uuid,
-    pub status: String,
+    pub status: VendorOrderStatus,
     /// The vendor's lines' total with its shipping, tax included.
     pub total: String,
     /// The shipping included in `total`.
@@ -61,7 +43,7 @@ impl From<VendorOrderRow> for VendorOrder {
             id: v.id,
             order_id: v.order_id,
             vendor_id: v.vendor_id,
-            status: v.status.to_string(),
+            status: v.status.into(),
             total: money(v.total, v.currency),
             shipping: money(v.shipping, v.currency),
             awaiting_stock: v.awaiting_stock,

@@ -13,8 +13,8 @@ use crate::{Outcome, Services, TenantKey, refusals};
 /// Which orders to list.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryQuery {
-    /// Only orders in this status (`paid`, `shipped`, ...).
-    pub status: Option<String>,
+    /// Only orders in this status.
+    pub status: Option<bazaar_domain::OrderStatus>,
     /// Only orders placed at or after this time.
     pub placed_from: Option<DateTime<Utc>>,
     /// Only orders placed before this time.

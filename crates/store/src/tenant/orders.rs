@@ -645,7 +645,7 @@ pub async fn opened_by(
 /// Which orders a customer's history shows.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryFilter {
-    pub status: Option<String>,
+    pub status: Option<OrderStatus>,
     pub placed_from: Option<DateTime<Utc>>,
     pub placed_to: Option<DateTime<Utc>>,
     /// Keyset: orders placed before this one (newest first).
@@ -667,7 +667,7 @@ pub async fn of_customer(
         .limit(filter.limit)
         .into_boxed();
     if let Some(status) = &filter.status {
-        query = query.filter(orders::status.eq(status.clone()));
+        query = query.filter(orders::status.eq(*status));
     }
     if let Some(from) = filter.placed_from {
         query = query.filter(orders::created_at.ge(from));
