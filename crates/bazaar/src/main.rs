@@ -162,10 +162,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let changes = manifest.apply(&database.db).await?;
             for change in &changes {
                 println!("{change}");
+                if let Some(key) = &change.key {
+                    println!("  {} key (shown once, keep it): {}", key.scope, key.secret);
+                }
             }
             let changed = changes
                 .iter()
-                .filter(|c| c.action != Action::Unchanged)
+                .filter(|c| c.action != Action::Unchanged || c.key.is_some())
                 .count();
             println!("{changed} change(s)");
             database.stop()?;

@@ -9,7 +9,8 @@ use std::path::Path;
 
 use bazaar_commerce::Failure;
 use bazaar_commerce::tenants::{self, TenantRefusal};
-use bazaar_domain::{Currency, Slug, ids, validate};
+use bazaar_domain::{Currency, Scope, Slug, ids, validate};
+use bazaar_store::control::keys::{self, NewKey};
 use bazaar_store::control::tenants::{NewTenant, find_by_slug};
 use bazaar_store::tenant::brands::{self, BrandChanges, NewBrand};
 use bazaar_store::tenant::vendors::{self, NewVendor, VendorChanges};
@@ -77,6 +78,15 @@ pub struct Change {
     pub kind: &'static str,
     pub slug: String,
     pub action: Action,
+    /// The key issued for it by this apply: its secret is shown here once.
+    pub key: Option<ManifestKey>,
+}
+
+/// A key `apply` issued because the tenant, brand or vendor had none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestKey {
+    pub scope: Scope,
+    pub secret: String,
 }
 
 impl fmt::Display for Change {
@@ -312,11 +322,13 @@ impl Manifest {
             .tenant_tx(&tenant.schema()?, move |conn| {
                 async move {
                     let mut changes = Vec::new();
+                    // (kind, slug, id) of every brand and vendor, for their keys.
+                    let mut bound = Vec::new();
                     let mut vendors_touched = Vec::new();
                     for (spec, currency) in brands_spec {
-                        let action = match brands::find_by_slug(conn, &spec.slug).await? {
+                        let (action, id) = match brands::find_by_slug(conn, &spec.slug).await? {
                             None => {
-                                brands::create(
+                                let brand = brands::create(
                                     conn,
                                     NewBrand {
                                         id: ids::new_id(),
@@ -328,7 +340,7 @@ impl Manifest {
                                     },
                                 )
                                 .await?;
-                                Action::Created
+                                (Action::Created, brand.id)
                             }
                             Some(existing) => {
                                 let diff = BrandChanges {
@@ -342,19 +354,20 @@ impl Manifest {
                                     domains: differs(&existing.domains, spec.domains),
                                 };
                                 if diff.is_empty() {
-                                    Action::Unchanged
+                                    (Action::Unchanged, existing.id)
                                 } else {
                                     brands::update(conn, existing.id, diff).await?;
-                                    Action::Updated
+                                    (Action::Updated, existing.id)
                                 }
                             }
                         };
+                        bound.push((Scope::Storefront, spec.slug.clone(), id));
                         changes.push(change("brand", &spec.slug, action));
                     }
                     for spec in vendors_spec {
-                        let action = match vendors::find_by_slug(conn, &spec.slug).await? {
+                        let (action, id) = match vendors::find_by_slug(conn, &spec.slug).await? {
                             None => {
-                                vendors::create(
+                                let vendor = vendors::create(
                                     conn,
                                     NewVendor {
                                         id: ids::new_id(),
@@ -369,7 +382,7 @@ impl Manifest {
                                     "manifest",
                                 )
                                 .await?;
-                                Action::Created
+                                (Action::Created, vendor.id)
                             }
                             Some(existing) => {
                                 let diff = VendorChanges {
@@ -382,7 +395,7 @@ impl Manifest {
                                     ..Default::default()
                                 };
                                 if diff.is_empty() {
-                                    Action::Unchanged
+                                    (Action::Unchanged, existing.id)
                                 } else {
                                     if let Some(status) = &diff.status {
                                         vendors::record(
@@ -397,10 +410,11 @@ impl Manifest {
                                     }
                                     vendors::update(conn, existing.id, diff).await?;
                                     vendors_touched.push(existing.id);
-                                    Action::Updated
+                                    (Action::Updated, existing.id)
                                 }
                             }
                         };
+                        bound.push((Scope::Vendor, spec.slug.clone(), id));
                         changes.push(change("vendor", &spec.slug, action));
                     }
                     for id in vendors_touched {
@@ -410,13 +424,75 @@ impl Manifest {
                         )
                         .await?;
                     }
-                    Ok(changes)
+                    Ok((changes, bound))
                 }
                 .boxed()
             })
             .await?;
+        let (inner, bound) = inner;
         changes.extend(inner);
+        self.issue_missing_keys(db, tenant.id, &mut changes, bound)
+            .await?;
         Ok(changes)
+    }
+
+    /// Issue a key to the tenant (tenant admin), each brand (storefront)
+    /// and each vendor that has no unrevoked key of that kind, attaching
+    /// each secret to its change so it is shown once. Keyed on "has none"
+    /// rather than "was just created", so an apply that stopped between
+    /// creating a row and issuing its key issues it on the next run.
+    async fn issue_missing_keys(
+        &self,
+        db: &Db,
+        tenant_id: uuid::Uuid,
+        changes: &mut [Change],
+        bound: Vec<(Scope, String, uuid::Uuid)>,
+    ) -> Result<(), ManifestError> {
+        let active = keys::active_bindings(db, tenant_id).await?;
+        let has = |scope: Scope, vendor: Option<uuid::Uuid>, brand: Option<uuid::Uuid>| {
+            active
+                .iter()
+                .any(|(s, v, b)| s == scope.as_str() && *v == vendor && *b == brand)
+        };
+        let mut wanted = Vec::new();
+        if !has(Scope::TenantAdmin, None, None) {
+            wanted.push((
+                "tenant",
+                self.tenant.slug.clone(),
+                Scope::TenantAdmin,
+                None,
+                None,
+            ));
+        }
+        for (scope, slug, id) in bound {
+            let (kind, vendor, brand) = match scope {
+                Scope::Vendor => ("vendor", Some(id), None),
+                _ => ("brand", None, Some(id)),
+            };
+            if !has(scope, vendor, brand) {
+                wanted.push((kind, slug, scope, vendor, brand));
+            }
+        }
+        for (kind, slug, scope, vendor_id, brand_id) in wanted {
+            let (_, secret) = keys::create(
+                db,
+                NewKey {
+                    tenant_id: Some(tenant_id),
+                    scope,
+                    vendor_id,
+                    brand_id,
+                    name: format!("{slug} ({}, from the manifest)", scope.as_str()),
+                },
+            )
+            .await?;
+            if let Some(change) = changes
+                .iter_mut()
+                .find(|c| c.kind == kind && c.slug == slug)
+            {
+                change.key = Some(ManifestKey { scope, secret });
+            }
+        }
+        Ok(())
     }
 
     fn invalid(&self, err: bazaar_domain::DomainError) -> ManifestError {
@@ -432,6 +508,7 @@ fn change(kind: &'static str, slug: &str, action: Action) -> Change {
         kind,
         slug: slug.to_owned(),
         action,
+        key: None,
     }
 }
 

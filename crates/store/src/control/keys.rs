@@ -107,6 +107,20 @@ pub async fn list(
     Ok(Page::from_overfetch(rows, page.limit, |k| k.id))
 }
 
+/// What the tenant's unrevoked keys are bound to: (scope, vendor, brand).
+pub async fn active_bindings(
+    db: &Db,
+    tenant_id: Uuid,
+) -> Result<Vec<(String, Option<Uuid>, Option<Uuid>)>, StoreError> {
+    let mut conn = db.primary().await?;
+    Ok(api_keys::table
+        .filter(api_keys::tenant_id.eq(tenant_id))
+        .filter(api_keys::revoked_at.is_null())
+        .select((api_keys::scope, api_keys::vendor_id, api_keys::brand_id))
+        .load(&mut *conn)
+        .await?)
+}
+
 /// Revoke a key of this tenant (or a platform key, with `None`). Revoking
 /// twice keeps the first revocation time.
 pub async fn revoke(db: &Db, tenant_id: Option<Uuid>, id: Uuid) -> Result<ApiKey, StoreError> {
