@@ -355,7 +355,7 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
     let csv = "sku,product_slug,price,currency,option.size\nTEE-S,tee,15.00,USD,S\nTEE-L,tee,22.00,USD,L\n";
     let resp = app
         .client
-        .post(format!("{}/v1/products/import", app.base))
+        .post(format!("{}/v1/products/import/csv", app.base))
         .bearer_auth(s.vendor_key())
         .header("content-type", "text/csv")
         .body(csv)
@@ -380,7 +380,7 @@ async fn bulk_import_upserts_by_sku_and_reports_bad_rows() {
 
     let bad_header = app
         .client
-        .post(format!("{}/v1/products/import", app.base))
+        .post(format!("{}/v1/products/import/csv", app.base))
         .bearer_auth(s.vendor_key())
         .header("content-type", "text/csv")
         .body("sku,colour\nA,red\n")

@@ -10,6 +10,7 @@ Usage: python flow.py <base URL> <platform key> (with the generated
 `bazaar_client` package importable); exits non-zero on the first failed step.
 """
 
+import datetime
 import sys
 import time
 import traceback
@@ -485,7 +486,7 @@ def flow(base: str, platform_key: str) -> None:
         verify_customer_age,
         login.customer.id,
         client=admin,
-        body=VerifyAge(date_of_birth="1980-04-01", method="id_document", reference="DL-1234"),
+        body=VerifyAge(date_of_birth=datetime.date(1980, 4, 1), method="id_document", reference="DL-1234"),
     )
     equal((str(verified.date_of_birth), verified.method), ("1980-04-01", "id_document"), "age verification")
     me = want("get_me", 200, Me, get_me, client=storefront, x_customer_token=session)

@@ -16,7 +16,8 @@
 //!   `additionalProperties: false`;
 //! - `Idempotency-Key` is required where it is declared (the server answers
 //!   400 `idempotency_key_required` without it);
-//! - an operation with a body can answer 415 (a body that is not JSON).
+//! - an operation with a body can answer 415 (a body that is not JSON);
+//! - chrono's dates have the standard `date` format, not `naive-date`.
 
 use std::collections::BTreeSet;
 
@@ -35,6 +36,7 @@ pub fn finish(raw: &str) -> String {
             finish_schema(schema, requests.contains(name));
         }
     }
+    standard_formats(&mut doc);
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
             if let Some(item) = item.as_object_mut() {
@@ -47,6 +49,26 @@ pub fn finish(raw: &str) -> String {
     let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
     text.push('\n');
     text
+}
+
+/// poem-openapi names chrono's dates and times `naive-date`/`naive-time`;
+/// the standard formats are `date` and `time` (what generators map to a
+/// date type).
+fn standard_formats(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(format)) = map.get_mut("format") {
+                match format.as_str() {
+                    "naive-date" => *format = "date".into(),
+                    "naive-time" => *format = "time".into(),
+                    _ => {}
+                }
+            }
+            map.values_mut().for_each(standard_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(standard_formats),
+        _ => {}
+    }
 }
 
 /// The component schemas a request body can hold, directly or nested.

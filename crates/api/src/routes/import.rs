@@ -1,20 +1,23 @@
-//! `POST /v1/products/import`: the edge of
+//! `POST /v1/products/import` (JSON rows) and `POST
+//! /v1/products/import/csv` (a CSV file): the edge of
 //! `bazaar_commerce::catalog::import`. Vendors moving from another
-//! platform load products and variants as JSON rows or CSV; each row is
-//! one variant, matched by SKU, and gets a result.
+//! platform load products and variants; each row is one variant, matched
+//! by SKU, and gets a result. The two bodies are two operations, not one
+//! with two content types, so a generated client has a typed method for
+//! each (generators handle a CSV body only as a file of its own).
 
 use std::collections::BTreeMap;
 
 use bazaar_commerce::catalog::import::{
     self, ImportReport, ImportSource, RowResult as Row, RowStatus as Status,
 };
-use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiRequest, Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::Tag;
 use crate::auth::ApiKey;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Rows as JSON: each an object of column name to value. Money and
@@ -27,25 +30,12 @@ pub struct ImportJson {
     pub rows: Vec<BTreeMap<String, serde_json::Value>>,
 }
 
+/// A CSV file with a header row naming the columns.
 #[derive(Debug, ApiRequest)]
-pub enum ImportBody {
-    /// `{"rows": [{"sku": "TEE-M", "product_slug": "tee", ...}]}`
-    Json(Json<ImportJson>),
-    /// A CSV file with a header row naming the columns (vendor keys only).
+pub enum CsvBody {
+    /// `sku,product_slug,price,currency,option.size` then one row per variant.
     #[oai(content_type = "text/csv")]
-    Csv(PlainText<String>),
-}
-
-impl From<ImportBody> for ImportSource {
-    fn from(body: ImportBody) -> Self {
-        match body {
-            ImportBody::Json(Json(j)) => ImportSource::Json {
-                vendor_id: j.vendor_id,
-                rows: j.rows,
-            },
-            ImportBody::Csv(PlainText(text)) => ImportSource::Csv(text),
-        }
-    }
+    Csv(Binary<Vec<u8>>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -119,16 +109,45 @@ pub struct ImportApi {
 
 #[OpenApi(prefix_path = "/v1/products", tag = "Tag::Products")]
 impl ImportApi {
-    /// Import products
+    /// Import products from JSON rows
     ///
-    /// Upserts variants by SKU from JSON rows or a CSV file (`Content-Type:
-    /// text/csv`, header row required). Applying the same file twice changes
-    /// nothing. Each row gets a result; bad rows are skipped, good rows
-    /// applied.
+    /// Upserts variants by SKU from JSON rows. Applying the same rows twice
+    /// changes nothing. Each row gets a result; bad rows are skipped, good
+    /// rows applied.
     #[oai(path = "/import", method = "post", operation_id = "import_products")]
-    async fn import(&self, auth: ApiKey, body: ImportBody) -> ApiResult<Json<ImportResult>> {
+    async fn import(&self, auth: ApiKey, body: Json<ImportJson>) -> ApiResult<Json<ImportResult>> {
         let key = auth.0.tenant()?;
-        let report = import::import(&self.state, key, body.into()).await?;
+        let source = ImportSource::Json {
+            vendor_id: body.0.vendor_id,
+            rows: body.0.rows,
+        };
+        let report = import::import(&self.state, key, source).await?;
+        Ok(Json(report.into()))
+    }
+
+    /// Import products from a CSV file
+    ///
+    /// The CSV form of `import_products` (`Content-Type: text/csv`, UTF-8,
+    /// a header row naming the columns), for vendor keys: the file's rows
+    /// are the vendor's own.
+    #[oai(
+        path = "/import/csv",
+        method = "post",
+        operation_id = "import_products_csv"
+    )]
+    async fn import_csv(&self, auth: ApiKey, body: CsvBody) -> ApiResult<Json<ImportResult>> {
+        let key = auth.0.tenant()?;
+        let CsvBody::Csv(Binary(bytes)) = body;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_csv",
+                format!(
+                    "the file is not UTF-8 text (invalid bytes at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })?;
+        let report = import::import(&self.state, key, ImportSource::Csv(text)).await?;
         Ok(Json(report.into()))
     }
 }

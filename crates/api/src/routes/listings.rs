@@ -12,7 +12,7 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
-use super::{Created, Tag, next_cursor, page_request};
+use super::{Created, Tag, money, next_cursor, page_request};
 use crate::auth::ApiKey;
 use crate::decimal::DecimalString;
 use crate::error::ApiResult;
@@ -29,6 +29,8 @@ pub struct Listing {
     pub price_override: Option<String>,
     /// The price shoppers see ("from" price), when the product has variants.
     pub price: Option<String>,
+    /// The brand's currency, which both prices are in.
+    pub currency: String,
     /// Whether the listing is switched on.
     pub active: bool,
     /// Whether shoppers can see it now: an active listing of an active
@@ -47,8 +49,9 @@ impl From<store::Listing> for Listing {
             brand_id: l.brand_id,
             product_id: l.product_id,
             vendor_id: l.vendor_id,
-            price_override: l.price_override.map(|p| p.normalize().to_string()),
-            price: l.price.map(|p| p.normalize().to_string()),
+            price_override: l.price_override.map(|p| money(p, l.currency)),
+            price: l.price.map(|p| money(p, l.currency)),
+            currency: l.currency.code().to_owned(),
             active: l.active,
             visible: l.visible,
             in_stock: l.in_stock,

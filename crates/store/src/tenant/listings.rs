@@ -7,7 +7,9 @@
 //! range scan on one partial index of `listings` plus primary-key lookups
 //! of the page's products.
 
+use bazaar_domain::Currency;
 use chrono::{DateTime, Utc};
+use diesel::dsl;
 use diesel::pg::Pg;
 use diesel::pg::sql_types::Record;
 use diesel::prelude::*;
@@ -19,7 +21,7 @@ use uuid::Uuid;
 
 use crate::page::{Page, PageRequest};
 use crate::prepared::prepared;
-use crate::schema::tenant::{listings, products};
+use crate::schema::tenant::{brands, listings, products};
 use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -38,6 +40,19 @@ pub struct Listing {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub in_stock: bool,
+    /// The brand's currency, which its prices are in.
+    #[diesel(select_expression = listing_currency(), select_expression_type = listing_currency)]
+    pub currency: Currency,
+}
+
+/// The currency of the listing's brand.
+#[dsl::auto_type]
+fn listing_currency() -> _ {
+    brands::table
+        .filter(brands::id.eq(listings::brand_id))
+        .select(brands::currency)
+        .single_value()
+        .assume_not_null()
 }
 
 /// Which listings to bring up to date.
