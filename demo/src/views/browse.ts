@@ -172,6 +172,8 @@ export async function browse(ctx: Ctx): Promise<void> {
       ),
     );
   const attributes = attributeChoices(catalog.items);
+  // Price buckets are in the brand's currency, which the cards carry.
+  const currency = first.items[0]?.currency ?? catalog.items[0]?.product.currency ?? "USD";
   const side = h(
     "aside",
     { class: "facets" },
@@ -201,7 +203,7 @@ export async function browse(ctx: Ctx): Promise<void> {
         .map((b) => {
           const active = f.min === b.from && f.max === (b.to ?? undefined);
           return {
-            label: b.to ? `${money(b.from, "USD")} – ${money(b.to, "USD")}` : `${money(b.from, "USD")} and up`,
+            label: b.to ? `${money(b.from, currency)} – ${money(b.to, currency)}` : `${money(b.from, currency)} and up`,
             count: b.count,
             to: active ? linkWith(q, { min: undefined, max: undefined }) : linkWith(q, { min: b.from, max: b.to ?? undefined }),
             active,
