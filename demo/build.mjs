@@ -5,8 +5,7 @@
 //      (git-ignored): the `paths` every API call in src/ is typed from.
 //   2. tsc type-checks src/ and tools/ (strict, no emit).
 //   3. esbuild bundles src/main.ts into dist/app.js (minified, no source map);
-//      src/index.html and src/app.css are copied as they are. tools/seed.ts
-//      is bundled for node into .build/seed.mjs (used by dev-server.mjs).
+//      src/index.html and src/app.css are copied as they are.
 //
 // The output depends only on the sources, openapi.json and the pinned
 // versions in package-lock.json: no timestamps, paths, hashes of the machine
@@ -70,13 +69,4 @@ if (built !== "app.css, app.js, index.html") {
   console.error(`demo build: dist/ holds ${built}, expected app.css, app.js, index.html`);
   process.exit(1);
 }
-await esbuild.build({
-  entryPoints: [at("tools", "seed.ts")],
-  outfile: at(".build", "seed.mjs"),
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  logLevel: "warning",
-});
 step("bundled dist/app.js, dist/index.html, dist/app.css");

@@ -21,6 +21,7 @@ mod catalog;
 mod checkout;
 mod config_and_cli;
 mod customers;
+mod demo;
 mod errors;
 mod isolation;
 mod keys;

@@ -4,6 +4,7 @@
 //! command line and calls in here.
 
 pub mod config;
+pub mod demo;
 pub mod logging;
 pub mod manifest;
 pub mod runtime;

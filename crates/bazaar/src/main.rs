@@ -34,6 +34,14 @@ enum Command {
         /// Do not apply pending migrations at start-up.
         #[arg(long)]
         no_migrate: bool,
+        /// Also serve the demo storefront at /demo/: applies the demo
+        /// catalog's tenant, seeds its catalog once and hands the page
+        /// fresh keys (a local sandbox: the page holds vendor and admin keys).
+        #[arg(long)]
+        demo: bool,
+        /// The demo catalog (default tenants/demo/greenleaf.yaml).
+        #[arg(long, value_name = "FILE", requires = "demo")]
+        demo_catalog: Option<std::path::PathBuf>,
     },
     /// Migrate the control plane, then every tenant schema.
     Migrate,
@@ -130,8 +138,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     logging::init(&config)?;
 
     match cli.command {
-        Command::Serve { no_migrate, .. } => {
-            runtime::serve(config, !no_migrate).await?;
+        Command::Serve {
+            no_migrate,
+            demo,
+            demo_catalog,
+            ..
+        } => {
+            let demo =
+                demo.then(|| demo_catalog.unwrap_or_else(|| "tenants/demo/greenleaf.yaml".into()));
+            runtime::serve(config, !no_migrate, demo.as_deref()).await?;
         }
         Command::Migrate => {
             let mut database = runtime::Database::open(&config).await?;

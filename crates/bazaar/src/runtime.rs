@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -343,6 +344,15 @@ impl RunningServer {
         listen: SocketAddr,
         shutdown_timeout: Duration,
     ) -> anyhow::Result<Self> {
+        Self::start_endpoint(bazaar_api::app(state), listen, shutdown_timeout).await
+    }
+
+    /// Serve `app` (the API, perhaps with more routes around it).
+    pub async fn start_endpoint(
+        app: impl poem::Endpoint + 'static,
+        listen: SocketAddr,
+        shutdown_timeout: Duration,
+    ) -> anyhow::Result<Self> {
         let acceptor = TcpListener::bind(listen)
             .into_acceptor()
             .await
@@ -353,7 +363,6 @@ impl RunningServer {
             .and_then(|a| a.as_socket_addr().copied())
             .context("listener has no socket address")?;
         let (tx, rx) = oneshot::channel::<()>();
-        let app = bazaar_api::app(state);
         let task = tokio::spawn(async move {
             poem::Server::new_with_acceptor(acceptor)
                 .run_with_graceful_shutdown(
@@ -403,7 +412,11 @@ pub async fn shutdown_signal() {
 }
 
 /// `bazaar serve`: start everything and run until SIGTERM or Ctrl-C.
-pub async fn serve(config: Config, migrate_on_start: bool) -> anyhow::Result<()> {
+pub async fn serve(
+    config: Config,
+    migrate_on_start: bool,
+    demo: Option<&Path>,
+) -> anyhow::Result<()> {
     let mut database = Database::open(&config).await?;
     if migrate_on_start {
         let report = migrate_all(&database.db, |_, _, _| {}).await?;
@@ -433,12 +446,23 @@ pub async fn serve(config: Config, migrate_on_start: bool) -> anyhow::Result<()>
     );
     let state = state_with(&config, database.db.clone(), &key, regions)?;
     let follower = spawn_search_follower(&config, &state)?;
-    let server = RunningServer::start(
-        state,
-        config.listen,
-        Duration::from_secs(config.shutdown_timeout_seconds),
-    )
-    .await?;
+    let shutdown_timeout = Duration::from_secs(config.shutdown_timeout_seconds);
+    let server = match demo {
+        None => RunningServer::start(state, config.listen, shutdown_timeout).await?,
+        Some(catalog) => {
+            let demo_config = crate::demo::prepare(&state, &database.db, catalog).await?;
+            let app = poem::Route::new()
+                .nest("/demo", crate::demo::routes(demo_config))
+                .nest("/", bazaar_api::app(state));
+            let server =
+                RunningServer::start_endpoint(app, config.listen, shutdown_timeout).await?;
+            tracing::info!(
+                demo = %format!("http://{}/demo/", server.addr),
+                "the demo storefront is served"
+            );
+            server
+        }
+    };
     tracing::info!(
         addr = %server.addr,
         docs = %format!("http://{}/docs", server.addr),
