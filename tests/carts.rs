@@ -59,7 +59,7 @@ async fn carts_are_priced_live_with_the_region_pack() {
         created["cart"]["region"], "US-CA",
         "the brand's default region"
     );
-    assert_eq!(created["cart"]["totals"]["gross"], "0.00");
+    assert_eq!(created["cart"]["totals"]["total"], "0.00");
     let post = reqwest::Method::POST;
 
     let cart = call(
@@ -89,7 +89,7 @@ async fn carts_are_priced_live_with_the_region_pack() {
     );
     // 60.00 at California's 7.25% = 4.35.
     assert_eq!(cart2["lines"][0]["tax"], "4.35");
-    assert_eq!(cart2["totals"]["gross"], "64.35");
+    assert_eq!(cart2["totals"]["total"], "64.35");
     assert_eq!(cart2["region_version"].as_str().map(str::len), Some(64));
 
     // Colorado taxes at 2.9%.

@@ -266,14 +266,14 @@ async fn shipping_rates_follow_the_region_chain_into_carts_and_orders() {
     assert_eq!(view["shipping"][0]["rate_region"], "US");
     assert_eq!(view["shipping"][0]["net"], "8.00");
     assert_eq!(view["shipping"][0]["tax"], "0.00");
-    assert_eq!(view["totals"]["shipping"], "8.00");
+    assert_eq!(view["totals"]["shipping_total"], "8.00");
     let totals = &view["totals"];
     assert_eq!(
-        dec(&totals["gross"]),
-        dec(&totals["net"])
-            + dec(&totals["shipping"])
-            + dec(&totals["tax"])
-            + dec(&totals["excise"])
+        dec(&totals["total"]),
+        dec(&totals["subtotal"])
+            + dec(&totals["shipping_total"])
+            + dec(&totals["tax_total"])
+            + dec(&totals["excise_total"])
     );
 
     // A rate for California itself wins over the US one.

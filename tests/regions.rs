@@ -90,7 +90,7 @@ async fn quote_computes_tax_delivery_and_violations() {
     assert_eq!(q["lines"][1]["tax"], "0.72");
     assert_eq!(
         q["totals"],
-        json!({ "net": "79.99", "tax": "5.80", "excise": "10.50", "gross": "96.29" })
+        json!({ "subtotal": "79.99", "tax_total": "5.80", "excise_total": "10.50", "total": "96.29" })
     );
     assert_eq!(q["delivery"]["open"], true);
     assert_eq!(q["age_verification"]["required"], true);

@@ -14,6 +14,7 @@ pub mod routes;
 pub mod state;
 pub mod statuses;
 mod system;
+pub mod timestamp;
 pub mod types;
 
 use poem::{Endpoint, EndpointExt, Route, get};

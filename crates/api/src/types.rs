@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use bazaar_domain::Scope;
 use bazaar_store::tenant::customers::{AgeVerification, Customer, SHARED_REALM};
 use bazaar_store::tenant::listings::BrowseRow;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::routes::money;
 use crate::state::Settings;
 use crate::statuses::{OrderStatus, PaymentStatus};
+use crate::timestamp::Timestamp;
 
 /// An order.
 #[derive(Debug, Clone, Object)]
@@ -43,7 +44,7 @@ pub struct Order {
     pub payment_status: Option<PaymentStatus>,
     /// Why the payment failed: `payment_declined`, `insufficient_funds`, ...
     pub payment_failure: Option<String>,
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
 }
 
 impl From<bazaar_store::tenant::orders::OrderRow> for Order {
@@ -65,7 +66,7 @@ impl From<bazaar_store::tenant::orders::OrderRow> for Order {
             currency: c.code().to_owned(),
             payment_status: o.payment_status.map(PaymentStatus::from),
             payment_failure: o.failure_code,
-            created_at: o.created_at,
+            created_at: o.created_at.into(),
         }
     }
 }
@@ -73,8 +74,8 @@ impl From<bazaar_store::tenant::orders::OrderRow> for Order {
 /// A delivery window.
 #[derive(Debug, Object)]
 pub struct QuotedWindow {
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
 }
 
 /// A rule the order breaks.
@@ -103,7 +104,7 @@ pub struct CustomerView {
     pub phone: Option<String>,
     pub date_of_birth: Option<NaiveDate>,
     pub loyalty_points: i64,
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
 }
 
 impl From<Customer> for CustomerView {
@@ -118,7 +119,7 @@ impl From<Customer> for CustomerView {
             phone: c.phone,
             date_of_birth: c.date_of_birth,
             loyalty_points: c.loyalty_balance,
-            created_at: c.created_at,
+            created_at: c.created_at.into(),
         }
     }
 }
@@ -132,9 +133,9 @@ pub struct AgeVerificationView {
     pub method: String,
     /// The checker's reference.
     pub reference: Option<String>,
-    pub verified_at: DateTime<Utc>,
+    pub verified_at: Timestamp,
     pub verified_by: String,
-    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<Timestamp>,
     pub revoked_by: Option<String>,
 }
 
@@ -145,9 +146,9 @@ impl From<AgeVerification> for AgeVerificationView {
             date_of_birth: v.date_of_birth,
             method: v.method,
             reference: v.reference,
-            verified_at: v.verified_at,
+            verified_at: v.verified_at.into(),
             verified_by: v.verified_by,
-            revoked_at: v.revoked_at,
+            revoked_at: v.revoked_at.map(Timestamp),
             revoked_by: v.revoked_by,
         }
     }
@@ -229,7 +230,7 @@ pub struct ProductCard {
     /// Whether any variant has stock available.
     pub in_stock: bool,
     pub attributes: BTreeMap<String, serde_json::Value>,
-    pub listed_at: DateTime<Utc>,
+    pub listed_at: Timestamp,
 }
 
 impl ProductCard {
@@ -250,7 +251,7 @@ impl ProductCard {
                 serde_json::Value::Object(m) => m.into_iter().collect(),
                 _ => Default::default(),
             },
-            listed_at: r.listed_at,
+            listed_at: r.listed_at.into(),
         }
     }
 }
@@ -308,9 +309,9 @@ pub struct ApiKeyInfo {
     pub vendor_id: Option<Uuid>,
     /// The brand a storefront key belongs to.
     pub brand_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// When the key was revoked; a revoked key is refused.
-    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 impl TryFrom<bazaar_store::control::keys::ApiKey> for ApiKeyInfo {
@@ -326,8 +327,8 @@ impl TryFrom<bazaar_store::control::keys::ApiKey> for ApiKeyInfo {
             tenant_id: k.tenant_id,
             vendor_id: k.vendor_id,
             brand_id: k.brand_id,
-            created_at: k.created_at,
-            revoked_at: k.revoked_at,
+            created_at: k.created_at.into(),
+            revoked_at: k.revoked_at.map(Timestamp),
         })
     }
 }

@@ -22,14 +22,14 @@ export function totals(view: CartView): HTMLElement {
     h(
       "tbody",
       {},
-      row("Subtotal", t.net),
+      row("Subtotal", t.subtotal),
       view.shipping.map((s: Schemas["CartShipping"]) =>
         row(`Shipping · ${vendorName(s.vendor_id)}`, s.net, "shipping-line"),
       ),
-      view.shipping.length === 0 ? row("Shipping", t.shipping) : null,
-      row(`Tax (${view.region})`, t.tax, "tax"),
-      isZero(t.excise) ? null : row("Cannabis excise", t.excise, "excise"),
-      row("Total", t.gross, "grand"),
+      view.shipping.length === 0 ? row("Shipping", t.shipping_total) : null,
+      row(`Tax (${view.region})`, t.tax_total, "tax"),
+      isZero(t.excise_total) ? null : row("Cannabis excise", t.excise_total, "excise"),
+      row("Total", t.total, "grand"),
     ),
   );
 }

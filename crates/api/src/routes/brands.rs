@@ -4,7 +4,6 @@
 
 use bazaar_commerce::brands;
 use bazaar_store::tenant::brands as store;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -14,6 +13,7 @@ use super::{Created, Tag, page_of, page_request};
 use crate::auth::ApiKey;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::timestamp::Timestamp;
 
 /// A storefront of the tenant.
 #[derive(Debug, Object)]
@@ -30,8 +30,8 @@ pub struct Brand {
     pub currency: String,
     /// Host names the storefront is served on.
     pub domains: Vec<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl From<store::Brand> for Brand {
@@ -43,8 +43,8 @@ impl From<store::Brand> for Brand {
             default_region: b.default_region,
             currency: b.currency.code().to_owned(),
             domains: b.domains,
-            created_at: b.created_at,
-            updated_at: b.updated_at,
+            created_at: b.created_at.into(),
+            updated_at: b.updated_at.into(),
         }
     }
 }

@@ -8,7 +8,6 @@ use bazaar_commerce::carts::change::{self, CartUpdate};
 use bazaar_commerce::carts::create::{self, CreatedCart};
 use bazaar_commerce::carts::{Credentials, PricedCart, abandoned};
 use bazaar_store::tenant::carts::Cart;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -19,6 +18,7 @@ use super::{Created, Tag, money};
 use crate::auth::ApiKey;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::timestamp::Timestamp;
 use crate::types::{QuotedWindow, RuleViolation};
 
 #[derive(Debug, Object)]
@@ -56,13 +56,15 @@ pub struct CartShipping {
 #[derive(Debug, Object)]
 pub struct CartTotals {
     /// The goods, before tax.
-    pub net: String,
+    pub subtotal: String,
     /// Shipping, before tax.
-    pub shipping: String,
+    pub shipping_total: String,
     /// Tax on goods and shipping.
-    pub tax: String,
-    pub excise: String,
-    pub gross: String,
+    pub tax_total: String,
+    pub excise_total: String,
+    /// What the shopper pays: goods, shipping, tax and excise. The names
+    /// are the order's, so a cart's totals become the order's as they are.
+    pub total: String,
 }
 
 /// A cart, priced now.
@@ -90,7 +92,7 @@ pub struct CartView {
     pub age_verification_required: bool,
     /// Rules of the region the cart breaks as it stands.
     pub violations: Vec<RuleViolation>,
-    pub last_activity_at: DateTime<Utc>,
+    pub last_activity_at: Timestamp,
 }
 
 /// A new cart and the token that opens it (keep it; it is not shown again).
@@ -149,7 +151,7 @@ pub struct AbandonedCart {
     pub id: Uuid,
     pub brand_id: Uuid,
     pub contact_email: Option<String>,
-    pub last_activity_at: DateTime<Utc>,
+    pub last_activity_at: Timestamp,
 }
 
 /// Carts newly found abandoned; each got one `cart.abandoned` event.
@@ -202,16 +204,16 @@ impl From<PricedCart> for CartView {
                 })
                 .collect(),
             totals: CartTotals {
-                net: money(p.totals.net, currency),
-                shipping: money(p.totals.shipping, currency),
-                tax: money(p.totals.tax, currency),
-                excise: money(p.totals.excise, currency),
-                gross: money(p.totals.gross, currency),
+                subtotal: money(p.totals.net, currency),
+                shipping_total: money(p.totals.shipping, currency),
+                tax_total: money(p.totals.tax, currency),
+                excise_total: money(p.totals.excise, currency),
+                total: money(p.totals.gross, currency),
             },
             delivery_open: p.delivery.open,
             next_delivery_window: p.delivery.next_window.map(|w| QuotedWindow {
-                starts_at: w.starts_at,
-                ends_at: w.ends_at,
+                starts_at: w.starts_at.into(),
+                ends_at: w.ends_at.into(),
             }),
             age_verification_required: p.age_verification_required,
             violations: p
@@ -224,7 +226,7 @@ impl From<PricedCart> for CartView {
                 })
                 .collect(),
             currency: currency.code().to_owned(),
-            last_activity_at: p.cart.last_activity_at,
+            last_activity_at: p.cart.last_activity_at.into(),
         }
     }
 }
@@ -244,7 +246,7 @@ impl From<Cart> for AbandonedCart {
             id: c.id,
             brand_id: c.brand_id,
             contact_email: c.contact_email,
-            last_activity_at: c.last_activity_at,
+            last_activity_at: c.last_activity_at.into(),
         }
     }
 }

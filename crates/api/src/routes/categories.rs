@@ -4,7 +4,6 @@
 
 use bazaar_commerce::catalog::categories::{self, CategoryEdit};
 use bazaar_store::tenant::categories as store;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -15,6 +14,7 @@ use super::{Created, Tag};
 use crate::auth::ApiKey;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::timestamp::Timestamp;
 
 /// A category in the tree.
 #[derive(Debug, Object)]
@@ -28,8 +28,8 @@ pub struct Category {
     pub path: String,
     /// 0 at the root.
     pub depth: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl From<store::Category> for Category {
@@ -41,8 +41,8 @@ impl From<store::Category> for Category {
             name: c.name,
             path: c.path,
             depth: c.depth,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
+            created_at: c.created_at.into(),
+            updated_at: c.updated_at.into(),
         }
     }
 }

@@ -21,6 +21,7 @@ use crate::auth::ApiKey;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::statuses::OrderStatus;
+use crate::timestamp::Timestamp;
 use crate::types::Order;
 
 /// An order line as bought.
@@ -60,7 +61,7 @@ pub struct CartSummary {
     pub working: bool,
     pub region: String,
     pub currency: String,
-    pub last_activity_at: DateTime<Utc>,
+    pub last_activity_at: Timestamp,
 }
 
 #[derive(Debug, Object)]
@@ -83,7 +84,7 @@ pub struct WishlistView {
     /// The read-only link token while the list is shared.
     pub share_token: Option<String>,
     pub items: i64,
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
 }
 
 impl From<Wishlist> for WishlistView {
@@ -93,7 +94,7 @@ impl From<Wishlist> for WishlistView {
             name: w.name,
             share_token: w.share_token,
             items: w.items,
-            created_at: w.created_at,
+            created_at: w.created_at.into(),
         }
     }
 }
@@ -104,7 +105,7 @@ pub struct WishlistItemView {
     pub title: String,
     /// Whether the storefront still sells it.
     pub available: bool,
-    pub added_at: DateTime<Utc>,
+    pub added_at: Timestamp,
 }
 
 /// A list with its products, most recently added first.
@@ -143,8 +144,8 @@ pub struct LoyaltyEntryView {
     pub points: i64,
     pub order_id: Option<Uuid>,
     /// For earned points: when they expire.
-    pub expires_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Object)]
@@ -166,7 +167,7 @@ fn wishlist_items(items: Vec<Item>) -> Vec<WishlistItemView> {
             product_id: i.product_id,
             title: i.title,
             available: i.available,
-            added_at: i.added_at,
+            added_at: i.added_at.into(),
         })
         .collect()
 }
@@ -188,7 +189,7 @@ impl From<MyCart> for CartSummary {
             saved_name: c.cart.saved_name,
             region: c.cart.region,
             currency: c.cart.currency.code().to_owned(),
-            last_activity_at: c.cart.last_activity_at,
+            last_activity_at: c.cart.last_activity_at.into(),
         }
     }
 }
@@ -200,8 +201,8 @@ impl From<LedgerEntry> for LoyaltyEntryView {
             kind: e.kind,
             points: e.points,
             order_id: e.order_id,
-            expires_at: e.expires_at,
-            created_at: e.created_at,
+            expires_at: e.expires_at.map(Timestamp),
+            created_at: e.created_at.into(),
         }
     }
 }

@@ -17,10 +17,10 @@ use bazaar_commerce::customers::register::{self, Registration};
 use bazaar_commerce::customers::{addresses, admin};
 use bazaar_commerce::customers::{email, password};
 use bazaar_store::tenant::customers::Address;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::MaybeUndefined;
+use poem_openapi::types::{MaybeUndefined, ToJSON};
 use poem_openapi::{Object, OpenApi};
 use serde_json::json;
 use uuid::Uuid;
@@ -30,6 +30,7 @@ use crate::auth::ApiKey;
 use crate::error::ApiResult;
 use crate::request_parts::client_address;
 use crate::state::AppState;
+use crate::timestamp::Timestamp;
 use crate::types::{AgeVerificationView, CustomerView};
 
 /// A guest cart to bring into the account at sign-in.
@@ -66,7 +67,7 @@ pub struct Login {
 #[derive(Debug, Object)]
 pub struct SessionView {
     pub token: String,
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Timestamp,
     pub customer: CustomerView,
     /// The account's working cart after bringing the guest cart in (the
     /// guest cart itself, or the cart it was merged into); absent when no
@@ -180,7 +181,7 @@ pub struct Me {
 /// Everything the account holds, for the shopper to take away.
 #[derive(Debug, Object)]
 pub struct DataExport {
-    pub exported_at: DateTime<Utc>,
+    pub exported_at: Timestamp,
     pub customer: CustomerView,
     pub addresses: Vec<AddressView>,
     pub age_verifications: Vec<AgeVerificationView>,
@@ -204,7 +205,7 @@ impl From<NewSession> for SessionView {
     fn from(s: NewSession) -> Self {
         Self {
             token: s.token,
-            expires_at: s.expires_at,
+            expires_at: s.expires_at.into(),
             customer: s.customer.into(),
             cart_id: s.cart_id,
         }
@@ -230,7 +231,7 @@ impl From<AddressInput> for addresses::AddressInput {
 impl From<AccountData> for DataExport {
     fn from(d: AccountData) -> Self {
         Self {
-            exported_at: d.exported_at,
+            exported_at: d.exported_at.into(),
             customer: d.customer.into(),
             addresses: d.addresses.into_iter().map(Into::into).collect(),
             age_verifications: d.age_verifications.into_iter().map(Into::into).collect(),
@@ -246,7 +247,7 @@ impl From<AccountData> for DataExport {
                         "total": o.total,
                         "discount_total": o.discount_total,
                         "loyalty_points": o.loyalty_points,
-                        "created_at": o.created_at,
+                        "created_at": Timestamp(o.created_at).to_json(),
                         "lines": lines.iter().map(|l| json!({
                             "sku": l.sku,
                             "title": l.title,
@@ -269,7 +270,7 @@ impl From<AccountData> for DataExport {
                         "products": items.iter().map(|i| json!({
                             "product_id": i.product_id,
                             "title": i.title,
-                            "added_at": i.added_at,
+                            "added_at": Timestamp(i.added_at).to_json(),
                         })).collect::<Vec<_>>(),
                     })
                 })
@@ -282,7 +283,7 @@ impl From<AccountData> for DataExport {
                         "kind": e.kind,
                         "points": e.points,
                         "order_id": e.order_id,
-                        "created_at": e.created_at,
+                        "created_at": Timestamp(e.created_at).to_json(),
                     })
                 })
                 .collect(),
@@ -294,7 +295,7 @@ impl From<AccountData> for DataExport {
                         "id": c.id,
                         "saved_name": c.saved_name,
                         "region": c.region,
-                        "last_activity_at": c.last_activity_at,
+                        "last_activity_at": Timestamp(c.last_activity_at).to_json(),
                     })
                 })
                 .collect(),

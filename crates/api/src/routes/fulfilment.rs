@@ -6,7 +6,6 @@
 
 use bazaar_commerce::fulfilment::{self, VendorOrderQuery};
 use bazaar_store::tenant::orders::VendorOrderRow;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -17,6 +16,7 @@ use crate::auth::ApiKey;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::statuses::VendorOrderStatus;
+use crate::timestamp::Timestamp;
 
 #[derive(Debug, Object)]
 pub struct VendorOrder {
@@ -34,7 +34,7 @@ pub struct VendorOrder {
     pub currency: String,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
 }
 
 impl From<VendorOrderRow> for VendorOrder {
@@ -50,7 +50,7 @@ impl From<VendorOrderRow> for VendorOrder {
             currency: v.currency.code().to_owned(),
             carrier: v.carrier,
             tracking_number: v.tracking_number,
-            created_at: v.created_at,
+            created_at: v.created_at.into(),
         }
     }
 }

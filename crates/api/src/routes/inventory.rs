@@ -9,7 +9,6 @@ use bazaar_commerce::inventory::stock::{self, StockChange as Change};
 use bazaar_commerce::inventory::sync::{self, StockSync as ErpSync, SyncReport, Synced};
 use bazaar_commerce::inventory::warehouses::{self, NewWarehouse};
 use bazaar_store::tenant::inventory as store;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
@@ -20,6 +19,7 @@ use super::{Created, Tag};
 use crate::auth::ApiKey;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::timestamp::Timestamp;
 
 #[derive(Debug, Object)]
 pub struct Warehouse {
@@ -31,7 +31,7 @@ pub struct Warehouse {
     /// The region it ships under.
     pub region: String,
     pub address: String,
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
 }
 
 impl From<store::Warehouse> for Warehouse {
@@ -43,7 +43,7 @@ impl From<store::Warehouse> for Warehouse {
             name: w.name,
             region: w.region,
             address: w.address,
-            created_at: w.created_at,
+            created_at: w.created_at.into(),
         }
     }
 }
@@ -89,7 +89,7 @@ pub struct StockLevel {
     pub reserved: i32,
     /// `on_hand - reserved`.
     pub available: i32,
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
 }
 
 impl From<store::StockLevel> for StockLevel {
@@ -100,7 +100,7 @@ impl From<store::StockLevel> for StockLevel {
             on_hand: l.on_hand,
             reserved: l.reserved,
             available: l.on_hand - l.reserved,
-            updated_at: l.updated_at,
+            updated_at: l.updated_at.into(),
         }
     }
 }

@@ -5,7 +5,6 @@
 
 use bazaar_commerce::catalog::listings::{self, ListingEdit, NewListing};
 use bazaar_store::tenant::listings as store;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -17,6 +16,7 @@ use crate::auth::ApiKey;
 use crate::decimal::DecimalString;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::timestamp::Timestamp;
 
 /// A product shown in a brand.
 #[derive(Debug, Object)]
@@ -38,8 +38,8 @@ pub struct Listing {
     pub visible: bool,
     /// Whether any variant has stock available.
     pub in_stock: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl From<store::Listing> for Listing {
@@ -55,8 +55,8 @@ impl From<store::Listing> for Listing {
             active: l.active,
             visible: l.visible,
             in_stock: l.in_stock,
-            created_at: l.created_at,
-            updated_at: l.updated_at,
+            created_at: l.created_at.into(),
+            updated_at: l.updated_at.into(),
         }
     }
 }

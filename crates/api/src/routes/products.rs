@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use bazaar_commerce::catalog::products::{self, ProductDraft, ProductEdit, Status};
 use bazaar_commerce::catalog::variants::{self, VariantDraft, VariantEdit};
 use bazaar_store::tenant::products::ProductWithVariants;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -21,6 +20,7 @@ use crate::auth::ApiKey;
 use crate::decimal::DecimalString;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Settings};
+use crate::timestamp::Timestamp;
 use crate::types::Variant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -72,8 +72,8 @@ pub struct Product {
     pub images: Vec<String>,
     pub status: ProductStatus,
     pub variants: Vec<Variant>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 fn product_out(p: ProductWithVariants, settings: &Settings) -> ApiResult<Product> {
@@ -97,8 +97,8 @@ fn product_out(p: ProductWithVariants, settings: &Settings) -> ApiResult<Product
             .map(|i| settings.image_url(i))
             .collect(),
         variants: variants.into_iter().map(Variant::from).collect(),
-        created_at: product.created_at,
-        updated_at: product.updated_at,
+        created_at: product.created_at.into(),
+        updated_at: product.updated_at.into(),
     })
 }
 

@@ -5,7 +5,6 @@
 use bazaar_commerce::regions::{self, LineInput, Quoted};
 use bazaar_regions::TaxCategory;
 use bazaar_regions::pack::{Region, Unit};
-use chrono::{DateTime, Utc};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
@@ -16,6 +15,7 @@ use crate::auth::{ApiKey, Principal};
 use crate::decimal::DecimalString;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::timestamp::Timestamp;
 use crate::types::{QuotedWindow, RuleViolation};
 
 /// A region in force, in brief.
@@ -250,9 +250,9 @@ pub struct RegionStatus {
     /// Active version per region.
     pub regions: Vec<RegionSummary>,
     /// When the active set was loaded.
-    pub loaded_at: DateTime<Utc>,
+    pub loaded_at: Timestamp,
     /// When the folder was last found changed and validated.
-    pub last_attempt_at: DateTime<Utc>,
+    pub last_attempt_at: Timestamp,
     /// Problems of the last attempt; empty when it succeeded. While
     /// non-empty, the previous good set keeps serving.
     pub last_errors: Vec<PackProblem>,
@@ -325,7 +325,7 @@ pub struct PriorPurchase {
 #[oai(deny_unknown_fields)]
 pub struct QuoteInput {
     /// The moment to evaluate at (default: now).
-    pub at: Option<DateTime<Utc>>,
+    pub at: Option<Timestamp>,
     /// Whether the customer's age has been verified.
     #[oai(default)]
     pub age_verified: bool,
@@ -352,10 +352,12 @@ pub struct QuotedLine {
 
 #[derive(Debug, Object)]
 pub struct QuotedTotals {
-    pub net: String,
-    pub tax: String,
-    pub excise: String,
-    pub gross: String,
+    /// The goods, before tax.
+    pub subtotal: String,
+    pub tax_total: String,
+    pub excise_total: String,
+    /// Goods, tax and excise (named as an order's totals are).
+    pub total: String,
 }
 
 #[derive(Debug, Object)]
@@ -384,7 +386,7 @@ pub struct QuoteResult {
     pub currency: String,
     /// Whether prices include tax.
     pub inclusive: bool,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     pub lines: Vec<QuotedLine>,
     pub totals: QuotedTotals,
     pub delivery: QuotedDelivery,
@@ -396,7 +398,7 @@ pub struct QuoteResult {
 impl From<QuoteInput> for regions::QuoteInput {
     fn from(body: QuoteInput) -> Self {
         Self {
-            at: body.at,
+            at: body.at.map(|t| t.0),
             age_verified: body.age_verified,
             lines: body
                 .lines
@@ -437,7 +439,7 @@ impl From<Quoted> for QuoteResult {
             version: region.version.clone(),
             currency: region.currency.code().to_owned(),
             inclusive: region.tax.inclusive,
-            at,
+            at: at.into(),
             lines: q
                 .lines
                 .iter()
@@ -452,16 +454,16 @@ impl From<Quoted> for QuoteResult {
                 })
                 .collect(),
             totals: QuotedTotals {
-                net: money(q.totals.net, dp),
-                tax: money(q.totals.tax, dp),
-                excise: money(q.totals.excise, dp),
-                gross: money(q.totals.gross, dp),
+                subtotal: money(q.totals.net, dp),
+                tax_total: money(q.totals.tax, dp),
+                excise_total: money(q.totals.excise, dp),
+                total: money(q.totals.gross, dp),
             },
             delivery: QuotedDelivery {
                 open: q.delivery.open,
                 next_window: q.delivery.next_window.map(|w| QuotedWindow {
-                    starts_at: w.starts_at,
-                    ends_at: w.ends_at,
+                    starts_at: w.starts_at.into(),
+                    ends_at: w.ends_at.into(),
                 }),
                 minimum_order: region.delivery.minimum_order.map(|m| money(m, dp)),
                 lead_time_minutes: region.delivery.lead_time_minutes,
@@ -522,8 +524,8 @@ impl RegionsApi {
                 .iter()
                 .map(|r| RegionSummary::from(r.as_ref()))
                 .collect(),
-            loaded_at: status.loaded_at,
-            last_attempt_at: status.last_attempt_at,
+            loaded_at: status.loaded_at.into(),
+            last_attempt_at: status.last_attempt_at.into(),
             last_errors: status
                 .last_errors
                 .iter()

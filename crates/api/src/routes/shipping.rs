@@ -7,7 +7,6 @@
 
 use bazaar_commerce::shipping::{self, NewRate};
 use bazaar_store::tenant::shipping::Rate;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -18,6 +17,7 @@ use crate::auth::ApiKey;
 use crate::decimal::DecimalString;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::timestamp::Timestamp;
 
 #[derive(Debug, Object)]
 pub struct ShippingRate {
@@ -31,7 +31,7 @@ pub struct ShippingRate {
     pub per_item: String,
     /// Shipping is free when the part's goods reach this amount.
     pub free_over: Option<String>,
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
 }
 
 impl From<Rate> for ShippingRate {
@@ -44,7 +44,7 @@ impl From<Rate> for ShippingRate {
             per_item: money(r.per_item, c),
             free_over: r.free_over.map(|f| money(f, c)),
             currency: c.code().to_owned(),
-            updated_at: r.updated_at,
+            updated_at: r.updated_at.into(),
         }
     }
 }

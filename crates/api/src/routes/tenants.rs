@@ -4,7 +4,6 @@
 
 use bazaar_commerce::tenants;
 use bazaar_store::control::tenants::{self as store, SUSPENDED};
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
@@ -14,6 +13,7 @@ use super::{Created, Tag, page_of, page_request};
 use crate::auth::ApiKey;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::timestamp::Timestamp;
 
 /// Whether a tenant's keys work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -42,8 +42,8 @@ pub struct Tenant {
     pub regions: Vec<String>,
     /// The database cluster holding the tenant's schema.
     pub cluster: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl From<store::Tenant> for Tenant {
@@ -60,8 +60,8 @@ impl From<store::Tenant> for Tenant {
             status_reason: t.status_reason,
             regions: t.regions,
             cluster: t.cluster,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
+            created_at: t.created_at.into(),
+            updated_at: t.updated_at.into(),
         }
     }
 }

@@ -8,7 +8,6 @@
 use bazaar_commerce::vendors;
 use bazaar_domain::vendor::VendorStatus as Status;
 use bazaar_store::tenant::vendors as store;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
@@ -18,6 +17,7 @@ use super::{Created, Tag, page_of, page_request};
 use crate::auth::ApiKey;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::timestamp::Timestamp;
 use crate::types::IssuedKey;
 
 /// Where a vendor is in onboarding.
@@ -83,8 +83,8 @@ pub struct Vendor {
     pub status: VendorStatus,
     /// Why the vendor was last rejected or suspended.
     pub status_reason: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl TryFrom<store::Vendor> for Vendor {
@@ -101,8 +101,8 @@ impl TryFrom<store::Vendor> for Vendor {
             regions_served: v.regions_served,
             payout_reference: v.payout_reference,
             status_reason: v.status_reason,
-            created_at: v.created_at,
-            updated_at: v.updated_at,
+            created_at: v.created_at.into(),
+            updated_at: v.updated_at.into(),
         })
     }
 }
@@ -169,7 +169,7 @@ pub struct StatusEvent {
     pub reason: Option<String>,
     /// The id of the API key that made the change, or `manifest`.
     pub actor: String,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
 }
 
 /// A vendor's status history, oldest first.
@@ -214,7 +214,7 @@ impl TryFrom<store::StatusEvent> for StatusEvent {
             to_status: status_of(&e.to_status)?,
             reason: e.reason,
             actor: e.actor,
-            at: e.created_at,
+            at: e.created_at.into(),
         })
     }
 }
