@@ -278,13 +278,19 @@ async fn refusals_name_the_rule_and_move_no_stock() {
         json!({ "payment_token": "tok_success" }),
     )
     .await
-    .expect_problem(422, "rule_violation");
+    .expect_problem(422, "purchase_limit_exceeded");
     assert!(
         limit["detail"]
             .as_str()
             .is_some_and(|d| d.contains("purchase_limits.cannabis_flower.day")),
         "{limit}"
     );
+    // The rule and region are fields, not only prose.
+    assert_eq!(
+        limit["details"]["rule"],
+        "purchase_limits.cannabis_flower.day"
+    );
+    assert_eq!(limit["details"]["region"], "US-CA");
 
     let too_many = cart(&app, &s, s.variant("tee"), 6).await;
     let out = checkout(
@@ -751,6 +757,8 @@ async fn checkout_outside_delivery_hours_is_refused() {
             .is_some_and(|d| d.contains("US-CA") && d.contains("delivery.hours")),
         "{refused}"
     );
+    assert_eq!(refused["details"]["region"], "US-CA");
+    assert_eq!(refused["details"]["rule"], "delivery.hours");
     assert_eq!(
         stock(&app, &s, s.variant("tee")).await,
         (5, 0),

@@ -7,6 +7,8 @@
 //! unknown route, an oversized body) are turned into the same shape by
 //! [`problem_from_error`], which the app installs around every route.
 
+use std::collections::BTreeMap;
+
 use bazaar_commerce::carts::CartRefusal;
 use bazaar_commerce::regions::RegionRefusal;
 use bazaar_commerce::sessions::SessionRefusal;
@@ -32,6 +34,13 @@ pub struct Problem {
     pub detail: String,
     /// A stable code for programs to branch on, e.g. `brand_not_found`.
     pub code: String,
+    /// The values `detail` is made of, by name, so a program need not
+    /// parse the prose: `{"sku": "TEE-M", "available": 2, "wanted": 3}` for
+    /// `out_of_stock`, `{"rule": ..., "region": ...}` for a region's rule.
+    /// Absent when there are none.
+    #[oai(skip_serializing_if_is_empty)]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub details: BTreeMap<String, serde_json::Value>,
 }
 
 /// Every error the API answers with.
@@ -133,7 +142,7 @@ impl ApiError {
     /// The problem document for a use case's refusal.
     pub fn refused(refusal: &dyn Refusal) -> Self {
         let (code, detail) = (refusal.code(), refusal.to_string());
-        match refusal.kind() {
+        let mut error = match refusal.kind() {
             Kind::Invalid => Self::bad_request(code, detail),
             Kind::Unauthenticated => Self::unauthorized(code, detail),
             Kind::Forbidden => Self::forbidden(code, detail),
@@ -142,6 +151,23 @@ impl ApiError {
             Kind::Unprocessable => Self::unprocessable(code, detail),
             Kind::TooMany { retry_after } => Self::too_many(code, detail, retry_after),
             Kind::Unavailable => Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail),
+        };
+        error.problem_mut().details = refusal.details().into_iter().collect();
+        error
+    }
+
+    fn problem_mut(&mut self) -> &mut Problem {
+        match self {
+            ApiError::BadRequest(p)
+            | ApiError::Unauthorized(p)
+            | ApiError::Forbidden(p)
+            | ApiError::NotFound(p)
+            | ApiError::Conflict(p)
+            | ApiError::PayloadTooLarge(p)
+            | ApiError::Unprocessable(p)
+            | ApiError::TooManyRequests(p, _)
+            | ApiError::Unavailable(p)
+            | ApiError::Internal(p) => &mut p.0,
         }
     }
 
@@ -225,6 +251,7 @@ fn problem(status: StatusCode, code: &str, detail: String) -> Problem {
         status: status.as_u16(),
         detail,
         code: code.to_owned(),
+        details: BTreeMap::new(),
     }
 }
 

@@ -72,12 +72,26 @@ refusals! {
         CartEmpty => Unprocessable, "cart_empty", "the cart has no lines";
         LineUnavailable { sku: String } => Unprocessable, "line_unavailable",
             "`{sku}` is no longer sold in this storefront; remove it first";
-        /// A rule of the region the cart breaks.
+        /// The cart holds a category the region restricts.
+        RestrictedCategory { message: String, rule: String, region: String } => Unprocessable,
+            "restricted_category", "{message} (rule `{rule}` of region {region})";
+        /// The cart is over one of the region's purchase limits.
+        PurchaseLimitExceeded { message: String, rule: String, region: String } => Unprocessable,
+            "purchase_limit_exceeded", "{message} (rule `{rule}` of region {region})";
+        /// The cart is below the region's minimum order.
+        BelowMinimumOrder { message: String, rule: String, region: String } => Unprocessable,
+            "below_minimum_order", "{message} (rule `{rule}` of region {region})";
+        /// Another rule of the region the cart breaks.
         RuleViolation { message: String, rule: String, region: String } => Unprocessable,
             "rule_violation", "{message} (rule `{rule}` of region {region})";
-        /// `next` is empty, or says when the next window opens.
-        DeliveryClosed { region: String, next: String } => Unprocessable, "delivery_closed",
-            "region {region} is not taking deliveries now (rule `delivery.hours`){next}";
+        /// Outside the region's delivery hours; `next_window_starts_at` is
+        /// when the next window opens (RFC 3339).
+        DeliveryClosed { region: String, rule: &'static str, next_window_starts_at: String } => Unprocessable,
+            "delivery_closed",
+            "region {region} is not taking deliveries now (rule `{rule}`); the next window opens at {next_window_starts_at}";
+        /// The region's delivery hours have no window in the coming days.
+        NoDeliveryWindow { region: String, rule: &'static str } => Unprocessable, "delivery_closed",
+            "region {region} has no delivery window in the coming days (rule `{rule}`)";
         AgeVerificationRequired { needed: String, hint: &'static str } => Unprocessable,
             "age_verification_required", "{needed}; {hint}";
         AgeRequirementNotMet { needed: String, age: u32 } => Unprocessable,
@@ -332,23 +346,42 @@ fn prepare(
         .iter()
         .find(|v| v.code != "age_verification_required")
     {
-        return Err(CheckoutRefusal::RuleViolation {
-            message: v.message.clone(),
-            rule: v.rule.clone(),
-            region: region.code.clone(),
+        let (message, rule, region) = (v.message.clone(), v.rule.clone(), region.code.clone());
+        return Err(match v.code {
+            "restricted_category" => CheckoutRefusal::RestrictedCategory {
+                message,
+                rule,
+                region,
+            },
+            "purchase_limit_exceeded" => CheckoutRefusal::PurchaseLimitExceeded {
+                message,
+                rule,
+                region,
+            },
+            "below_minimum_order" => CheckoutRefusal::BelowMinimumOrder {
+                message,
+                rule,
+                region,
+            },
+            _ => CheckoutRefusal::RuleViolation {
+                message,
+                rule,
+                region,
+            },
         });
     }
     if !priced.quote.delivery.open {
-        let next = priced
-            .quote
-            .delivery
-            .next_window
-            .as_ref()
-            .map(|w| format!("; the next window opens at {}", w.starts_at.to_rfc3339()))
-            .unwrap_or_default();
-        return Err(CheckoutRefusal::DeliveryClosed {
-            region: region.code.clone(),
-            next,
+        let region = region.code.clone();
+        let rule = "delivery.hours";
+        return Err(match &priced.quote.delivery.next_window {
+            Some(window) => CheckoutRefusal::DeliveryClosed {
+                region,
+                rule,
+                next_window_starts_at: window
+                    .starts_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            },
+            None => CheckoutRefusal::NoDeliveryWindow { region, rule },
         });
     }
     let age_required =

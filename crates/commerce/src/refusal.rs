@@ -34,6 +34,11 @@ pub trait Refusal: std::fmt::Display + std::fmt::Debug + Send + Sync + 'static {
     fn kind(&self) -> Kind;
     /// A stable code for programs to branch on, e.g. `cart_not_found`.
     fn code(&self) -> &'static str;
+    /// The values the message is made of, by name (`{"sku": "TEE-M",
+    /// "available": 2}`), so a program need not parse the message.
+    fn details(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::Map::new()
+    }
 }
 
 /// A value the domain's rules refuse (a bad slug, currency, email...) is
@@ -108,38 +113,45 @@ macro_rules! refusals {
             $($body:tt)*
         }
     ) => {
-        $crate::refusals!(@parse [$(#[$meta])*] $vis $name [] [] [] [] $($body)*);
+        $crate::refusals!(@parse [$(#[$meta])*] $vis $name [] [] [] [] [] $($body)*);
     };
     // A variant with fields.
-    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($d:tt)*]
+    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*]
         $(#[$vm:meta])* $var:ident { $($f:ident : $t:ty),* $(,)? } => $kind:ident $({ $($kf:ident : $ke:expr),* })?, $code:literal, $msg:literal ; $($rest:tt)*
     ) => {
         $crate::refusals!(@parse $m $vis $name
             [$($v)* $(#[$vm])* #[error($msg)] $var { $($f : $t),* },]
             [$($k)* Self::$var { $($f),* } => $crate::refusal::Kind::$kind $({ $($kf : $ke),* })?,]
             [$($c)* Self::$var { .. } => $code,]
+            [$($x)* Self::$var { $($f),* } => {
+                let mut details = serde_json::Map::new();
+                $(details.insert(stringify!($f).to_owned(), serde_json::json!($f));)*
+                details
+            }]
             [$($d)*]
             $($rest)*);
     };
     // A variant without fields.
-    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($d:tt)*]
+    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*]
         $(#[$vm:meta])* $var:ident => $kind:ident, $code:literal, $msg:literal ; $($rest:tt)*
     ) => {
         $crate::refusals!(@parse $m $vis $name
             [$($v)* $(#[$vm])* #[error($msg)] $var,]
             [$($k)* Self::$var => $crate::refusal::Kind::$kind,]
             [$($c)* Self::$var => $code,]
+            [$($x)* Self::$var => serde_json::Map::new(),]
             [$($d)*]
             $($rest)*);
     };
     // Another capability's refusal, passed on as it is.
-    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($d:tt)*]
+    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*]
         $(#[$vm:meta])* $var:ident ( $inner:ty ) => delegate ; $($rest:tt)*
     ) => {
         $crate::refusals!(@parse $m $vis $name
             [$($v)* $(#[$vm])* #[error("{0}")] $var($inner),]
             [$($k)* Self::$var(inner) => $crate::refusal::Refusal::kind(inner),]
             [$($c)* Self::$var(inner) => $crate::refusal::Refusal::code(inner),]
+            [$($x)* Self::$var(inner) => $crate::refusal::Refusal::details(inner),]
             [$($d)* impl From<$inner> for $name {
                 fn from(inner: $inner) -> Self {
                     Self::$var(inner)
@@ -157,7 +169,7 @@ macro_rules! refusals {
             }]
             $($rest)*);
     };
-    (@parse [$($meta:tt)*] $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($d:tt)*]) => {
+    (@parse [$($meta:tt)*] $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*]) => {
         $($meta)*
         #[derive(Debug, thiserror::Error)]
         $vis enum $name {
@@ -176,6 +188,12 @@ macro_rules! refusals {
             fn code(&self) -> &'static str {
                 match self {
                     $($c)*
+                }
+            }
+
+            fn details(&self) -> serde_json::Map<String, serde_json::Value> {
+                match self {
+                    $($x)*
                 }
             }
         }
@@ -213,6 +231,10 @@ mod tests {
         assert_eq!(r.to_string(), "only 1 of 3");
         let slow = Outer::Slow { secs: 7 };
         assert_eq!(slow.kind(), Kind::TooMany { retry_after: 7 });
+        assert_eq!(
+            serde_json::Value::Object(r.details()),
+            serde_json::json!({ "have": 1, "want": 3 })
+        );
         let wrapped: Outer = Inner::Gone.into();
         assert_eq!(wrapped.kind(), Kind::NotFound);
         assert_eq!(wrapped.code(), "gone");

@@ -22,3 +22,23 @@ pub use money::Money;
 pub use order::OrderStatus;
 pub use scope::Scope;
 pub use slug::Slug;
+
+/// Names written where a value is shown by name (a refusal's details): a
+/// scope, status or currency serializes as the name it is stored under.
+macro_rules! serialize_as_name {
+    ($($t:ty),*) => {
+        $(impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        })*
+    };
+}
+
+serialize_as_name!(
+    Scope,
+    OrderStatus,
+    VendorOrderStatus,
+    PaymentStatus,
+    Currency
+);
