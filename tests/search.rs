@@ -344,6 +344,60 @@ async fn odd_queries_answer_sensibly() {
     )
     .await
     .expect_problem(404, "brand_not_found");
+    for bad in ["nothex", "733a78", "6e7c3234"] {
+        app.get(
+            &format!("/v1/storefront/search?cursor={bad}"),
+            &c.storefront,
+        )
+        .await
+        .expect_problem(400, "invalid_cursor");
+    }
+    app.stop().await;
+}
+
+#[e2e]
+async fn search_pages_by_cursor() {
+    let app = TestApp::builder().search(None).start().await;
+    let c = catalog(&app).await;
+    for (slug, title, price) in [
+        ("lamp", "Brass lamp", "10.00"),
+        ("lantern", "Brass lantern", "11.00"),
+        ("bell", "Brass bell", "12.00"),
+    ] {
+        product(
+            &app,
+            &c,
+            slug,
+            title,
+            "Brass",
+            price,
+            &[&c.brand],
+            json!({}),
+        )
+        .await;
+    }
+    until(&app, &c.storefront, "q=brass", |p| p["total"] == 3).await;
+    let mut seen = Vec::new();
+    let mut query = "q=brass&limit=2&sort=price_asc".to_owned();
+    let mut pages = 0;
+    loop {
+        let page = search(&app, &c.storefront, &query).await;
+        pages += 1;
+        assert_eq!(page["total"], 3, "{page}");
+        seen.extend(titles(&page));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => query = format!("q=brass&limit=2&sort=price_asc&cursor={cursor}"),
+            None => break,
+        }
+        assert!(pages < 5, "the cursor must end");
+    }
+    assert_eq!(pages, 2, "two pages of two and one");
+    seen.sort();
+    assert_eq!(
+        seen,
+        ["Brass bell", "Brass lamp", "Brass lantern"],
+        "every product once"
+    );
     app.stop().await;
 }
 

@@ -38,7 +38,7 @@ pub struct Problem {
     /// parse the prose: `{"sku": "TEE-M", "available": 2, "wanted": 3}` for
     /// `out_of_stock`, `{"rule": ..., "region": ...}` for a region's rule.
     /// Absent when there are none.
-    #[oai(skip_serializing_if_is_empty)]
+    #[oai(default, skip_serializing_if_is_empty)]
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub details: BTreeMap<String, serde_json::Value>,
 }

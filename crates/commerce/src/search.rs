@@ -34,6 +34,9 @@ refusals! {
             "this server does not serve search; send searches to a node with search enabled";
         /// A price filter beyond what the index holds in minor units.
         PriceTooLarge { field: String } => Invalid, "invalid_parameter", "`{field}` is too large";
+        /// Not a `next_cursor` this search gave out.
+        InvalidCursor => Invalid, "invalid_cursor",
+            "`cursor` must be the `next_cursor` of an earlier page of this search";
     }
 }
 
@@ -56,7 +59,31 @@ pub struct SearchQuery {
     pub in_stock: bool,
     pub sort: Sort,
     pub limit: usize,
-    pub offset: usize,
+    /// The `next_cursor` of the page before.
+    pub cursor: Option<String>,
+}
+
+/// How deep a search pages: results past this many are not served (ask a
+/// narrower question instead).
+pub const MAX_DEPTH: usize = 10_000;
+
+/// A cursor is the position of the next page's first result. Results are
+/// ranked by relevance, which has no stable key to page after as a browse
+/// does, so the position is what a cursor can carry; it is opaque so the
+/// API can change what it holds.
+fn encode_cursor(position: usize) -> String {
+    hex::encode(format!("s|{position}"))
+}
+
+fn decode_cursor(raw: &str) -> Result<usize, SearchRefusal> {
+    let text = hex::decode(raw)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or(SearchRefusal::InvalidCursor)?;
+    text.strip_prefix("s|")
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n <= MAX_DEPTH)
+        .ok_or(SearchRefusal::InvalidCursor)
 }
 
 /// One product found, with the matching words highlighted.
@@ -91,6 +118,8 @@ pub struct Facets {
 pub struct Found {
     /// How many products match in all.
     pub total: u64,
+    /// The cursor of the next page, when there is one.
+    pub next_cursor: Option<String>,
     pub products: Vec<FoundProduct>,
     pub facets: Facets,
     pub currency: Currency,
@@ -154,7 +183,11 @@ pub async fn search(
     request.in_stock_only = query.in_stock;
     request.sort = query.sort;
     request.limit = query.limit;
-    request.offset = query.offset;
+    request.offset = match &query.cursor {
+        Some(cursor) => decode_cursor(cursor)?,
+        None => 0,
+    };
+    let (offset, limit) = (request.offset, request.limit);
     // The default edges are in hundredths (10.00, 25.00, ...): the same
     // amounts in this currency's minor units.
     request.price_bucket_edges_minor = bazaar_search::DEFAULT_PRICE_BUCKET_EDGES_MINOR
@@ -188,7 +221,10 @@ pub async fn search(
         })
         .collect();
     let price = |minor: i64| Decimal::new(minor, dp);
+    let next = offset + limit;
+    let next_cursor = (next < found.total && next < MAX_DEPTH).then(|| encode_cursor(next));
     Ok(Ok(Found {
+        next_cursor,
         total: found.total as u64,
         products,
         facets: Facets {
@@ -207,4 +243,26 @@ pub async fn search(
         },
         currency,
     }))
+}
+
+#[cfg(test)]
+mod cursor_tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_anything_else() {
+        assert_eq!(decode_cursor(&encode_cursor(24)).ok(), Some(24));
+        for bad in [
+            String::new(),
+            "zz".to_owned(),
+            hex::encode("s|x"),
+            hex::encode("n|24"),
+            encode_cursor(MAX_DEPTH + 1),
+        ] {
+            assert!(
+                matches!(decode_cursor(&bad), Err(SearchRefusal::InvalidCursor)),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -20,30 +20,29 @@ export async function search(ctx: Ctx): Promise<void> {
   inFlight?.abort();
   const controller = new AbortController();
   inFlight = controller;
-  const page = (offset: number): Promise<Schemas["SearchPage"]> =>
-    ok(shop().GET("/v1/storefront/search", { params: { query: { q: text, limit: PAGE, offset } }, signal: controller.signal }));
+  const page = (cursor?: string): Promise<Schemas["SearchPage"]> =>
+    ok(shop().GET("/v1/storefront/search", { params: { query: { q: text, limit: PAGE, cursor } }, signal: controller.signal }));
 
-  const results = await page(0);
+  const results = await page();
   const list = h("ul", { class: "grid results", id: "results" });
   const more = h("div", { class: "more" });
-  let shown = 0;
   const add = (p: Schemas["SearchPage"]): void => {
     for (const hit of p.items) {
       const card = productCard(hit.product, snippet(hit.title_snippet));
       if (hit.description_snippet) card.querySelector("a")?.append(h("span", { class: "snippet" }, snippet(hit.description_snippet)));
       list.append(card);
     }
-    shown += p.items.length;
+    const next = p.next_cursor;
     replace(
       more,
-      shown < p.total
+      next
         ? h(
             "button",
             {
               class: "secondary",
               onclick: async () => {
                 try {
-                  add(await page(shown));
+                  add(await page(next));
                 } catch (error) {
                   more.append(problemBox(error));
                 }

@@ -85,18 +85,22 @@ pub struct SearchPage {
     pub total: u64,
     pub items: Vec<SearchHit>,
     pub facets: SearchFacets,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
 }
 
 impl SearchPage {
     fn new(settings: &Settings, found: Found) -> Self {
         let Found {
             total,
+            next_cursor,
             products,
             facets,
             currency,
         } = found;
         Self {
             total,
+            next_cursor,
             items: products
                 .into_iter()
                 .map(|p| SearchHit {
@@ -170,9 +174,9 @@ impl SearchApi {
         /// How many products to return (1-100, default 24).
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
-        /// How many results to skip (at most 10,000).
-        #[oai(validator(maximum(value = "10000")))]
-        offset: Query<Option<u32>>,
+        /// The `next_cursor` of the previous page (search pages as deep as
+        /// 10,000 results).
+        cursor: Query<Option<String>>,
     ) -> ApiResult<Json<SearchPage>> {
         let key = auth.0.tenant()?;
         let query = SearchQuery {
@@ -186,7 +190,7 @@ impl SearchApi {
             in_stock: in_stock.0.unwrap_or(false),
             sort: sort.0.unwrap_or(SearchSort::Relevance).into(),
             limit: limit.0.unwrap_or(24) as usize,
-            offset: offset.0.unwrap_or(0) as usize,
+            cursor: cursor.0,
         };
         let found = search::search(&self.state, key, query)
             .await?
