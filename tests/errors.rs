@@ -1,6 +1,7 @@
 //! Bad input of every kind gets a 4xx problem document with a stable code,
 //! never a 5xx.
 
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{PLATFORM_KEY, TestApp, e2e};
@@ -71,7 +72,7 @@ async fn bad_inputs_get_problem_documents() {
         case("malformed json", "POST", "/v1/brands", 400, "invalid_body")
             .key(admin)
             .body(r#"{"slug": "a""#),
-        case("wrong type", "POST", "/v1/brands", 400, "invalid_body")
+        case("wrong type", "POST", "/v1/brands", 422, "invalid_field")
             .key(admin)
             .body(r#"{"slug":"wt","name":"x","currency":"USD","domains":"not-a-list"}"#),
         case("missing field", "POST", "/v1/brands", 400, "invalid_body")
@@ -214,8 +215,8 @@ async fn bad_inputs_get_problem_documents() {
             "bad vendor status",
             "POST",
             "/v1/vendors",
-            400,
-            "invalid_body",
+            422,
+            "invalid_field",
         )
         .key(admin)
         .body(r#"{"slug":"bs","name":"x","contact_email":"a@b.example","status":"vip"}"#),
@@ -323,7 +324,10 @@ async fn chunked_body_over_the_limit_is_refused() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .expect("status line");
-    assert!((400..500).contains(&status), "a 4xx, got: {response}");
+    assert_eq!(
+        status, 413,
+        "413 whether the length was declared or not, got: {response}"
+    );
     assert!(
         response.contains("2048 bytes"),
         "names the limit: {response}"
@@ -331,5 +335,105 @@ async fn chunked_body_over_the_limit_is_refused() {
     // Nothing was created.
     let brands = app.get("/v1/brands", &t.admin_key).await.expect(200);
     assert_eq!(brands["items"].as_array().map(Vec::len), Some(0));
+    app.stop().await;
+}
+
+/// Text PostgreSQL cannot store and JSON of the wrong type are refused
+/// with the field named, before any SQL (they were 500s and silent
+/// conversions), in every place a client can put them.
+#[e2e]
+async fn nul_characters_and_wrong_json_types_are_refused_with_the_field() {
+    let app = TestApp::start().await;
+    let t = app.tenant().await;
+    let admin = t.admin_key.as_str();
+    let brand = app.brand(admin, "nul-brand").await;
+    let (_, storefront) = app
+        .key(
+            admin,
+            json!({ "name": "web", "scope": "storefront", "brand_id": brand }),
+        )
+        .await;
+
+    // A NUL in a field the storefront key can reach, and in nested and
+    // free-form JSON (attribute keys and values).
+    let nul = app
+        .post(
+            "/v1/customers",
+            &storefront,
+            json!({ "email": "n@example.com", "password": "a long passphrase", "name": "N\u{0}" }),
+        )
+        .await
+        .expect_problem(422, "invalid_field");
+    assert_eq!(nul["details"]["field"], "name");
+    let vendor = app.vendor(admin, "nul-vendor").await;
+    for (attributes, field) in [
+        (json!({ "k\u{0}": "v" }), "attributes"),
+        (json!({ "k": "v\u{0}" }), "attributes.k"),
+    ] {
+        let refused = app
+            .post(
+                "/v1/products",
+                admin,
+                json!({ "vendor_id": vendor, "slug": "nul", "title": "T", "attributes": attributes,
+                        "variants": [{ "sku": "N1", "price": "1.00", "currency": "USD" }] }),
+            )
+            .await
+            .expect_problem(422, "invalid_field");
+        assert_eq!(refused["details"]["field"], field, "{refused}");
+    }
+
+    // In the URL, and in a CSV upload.
+    app.get("/v1/storefront/products?category=%00", &storefront)
+        .await
+        .expect_problem(400, "invalid_parameter");
+    app.get("/v1/brands/a%00b", admin)
+        .await
+        .expect_problem(400, "invalid_parameter");
+    let vendor_key = app
+        .key(
+            admin,
+            json!({ "name": "v", "scope": "vendor", "vendor_id": vendor }),
+        )
+        .await
+        .1;
+    let csv = app
+        .client
+        .post(format!("{}/v1/products/import/csv", app.base))
+        .bearer_auth(&vendor_key)
+        .header("content-type", "text/csv")
+        .body("sku,product_slug,price,currency\nA\0,a,1.00,USD\n")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(csv.status().as_u16(), 400);
+
+    // Wrong JSON types are refused, not converted.
+    for (body, field) in [
+        (
+            json!({ "slug": "wt1", "name": 12345, "currency": "USD" }),
+            "name",
+        ),
+        (
+            json!({ "slug": "wt2", "name": true, "currency": "USD" }),
+            "name",
+        ),
+        (
+            json!({ "slug": "wt3", "name": "x", "currency": "USD", "domains": [1] }),
+            "domains[0]",
+        ),
+    ] {
+        let refused = app
+            .post("/v1/brands", admin, body)
+            .await
+            .expect_problem(422, "invalid_field");
+        assert_eq!(refused["details"]["field"], field, "{refused}");
+    }
+    assert_eq!(
+        app.get("/v1/brands?limit=100", admin).await.expect(200)["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "nothing was created from a refused body (only nul-brand exists)"
+    );
     app.stop().await;
 }

@@ -165,7 +165,7 @@ async fn key_bindings_are_checked() {
         json!({ "name": "x", "scope": "owner" }),
     )
     .await
-    .expect_problem(400, "invalid_body");
+    .expect_problem(422, "invalid_field");
     app.stop().await;
 }
 

@@ -157,7 +157,7 @@ async fn bad_quotes_get_problem_documents() {
     let cases = [
         (line(json!("12.345"), "general", 1), 422, "invalid_amount"),
         (line(json!("-1.00"), "general", 1), 422, "invalid_amount"),
-        (line(json!(12.5), "general", 1), 400, "invalid_body"),
+        (line(json!(12.5), "general", 1), 422, "invalid_field"),
         (line(json!("twelve"), "general", 1), 400, "invalid_body"),
         (line(json!("12.00"), "weed", 1), 422, "unknown_tax_category"),
         (line(json!("12.00"), "general", 0), 400, "invalid_body"),
@@ -175,9 +175,9 @@ async fn bad_quotes_get_problem_documents() {
             .expect_problem(status, code);
         if body["lines"][0]["unit_price"] == json!(12.5) {
             assert!(
-                detail["detail"]
-                    .as_str()
-                    .is_some_and(|d| d.contains("decimal strings")),
+                detail["detail"].as_str().is_some_and(
+                    |d| d.contains("`lines[0].unit_price` must be a string (e.g. \"12.50\")")
+                ),
                 "{detail}"
             );
         }

@@ -157,8 +157,8 @@ async fn product_input_is_validated() {
         ),
         (
             with_variant(v("ok", json!(1.5), "USD")),
-            400,
-            "invalid_body",
+            422,
+            "invalid_field",
         ),
         (
             with_variant(v("ok", json!("1.00"), "EUR")),

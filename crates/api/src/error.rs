@@ -156,6 +156,11 @@ impl ApiError {
         error
     }
 
+    /// Add values to the problem's `details`.
+    pub fn set_details(&mut self, details: impl IntoIterator<Item = (String, serde_json::Value)>) {
+        self.problem_mut().details.extend(details);
+    }
+
     fn problem_mut(&mut self) -> &mut Problem {
         match self {
             ApiError::BadRequest(p)

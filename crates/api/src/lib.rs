@@ -3,6 +3,7 @@
 //! endpoints (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/docs`).
 
 pub mod auth;
+pub mod conformance;
 pub mod decimal;
 pub mod error;
 pub mod metrics;
@@ -164,6 +165,7 @@ pub fn app(state: AppState) -> impl Endpoint {
     let api = openapi_service(&state);
     let raw = api.spec();
     let document = openapi_doc::finish(&raw);
+    let schemas = std::sync::Arc::new(conformance::RequestSchemas::from_document(&document));
     // Swagger UI embeds the document it shows: the finished one.
     let docs_page = api.swagger_ui_html().replacen(&raw, &document, 1);
     let spec = poem::endpoint::make_sync(move |_| {
@@ -181,6 +183,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/healthz", get(system::healthz))
         .at("/readyz", get(system::readyz))
         .at("/metrics", get(system::metrics))
+        .around(move |ep, req| middleware::conform(schemas.clone(), ep, req))
         .around(move |ep, req| middleware::limit_body(max_body, ep, req))
         .around(middleware::problems)
         .data(state)

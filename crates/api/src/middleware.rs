@@ -14,6 +14,7 @@ use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use crate::conformance::{RequestSchemas, has_encoded_nul};
 use crate::error::{ApiError, problem_from_error, problem_response};
 use crate::metrics::Metrics;
 
@@ -138,8 +139,9 @@ pub async fn problems<E: Endpoint>(next: E, req: Request) -> poem::Result<Respon
     })
 }
 
-/// Refuse bodies over `max` bytes: at once when `Content-Length` says so,
-/// and while reading when a chunked body runs over.
+/// Read the body here, up to `max` bytes, whether its length was declared
+/// or not (a chunked body too): a larger one is 413 before any handler
+/// runs, instead of surfacing as a parse error mid-read.
 pub async fn limit_body<E: Endpoint>(
     max: usize,
     next: E,
@@ -157,23 +159,69 @@ pub async fn limit_body<E: Endpoint>(
         .get(poem::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    match declared {
-        Some(len) if len > max => return Ok(problem_response(&too_large())),
-        Some(_) => {}
-        None => {
-            let mut seen = 0usize;
-            let limited = req.take_body().into_bytes_stream().map(move |chunk| {
-                let chunk = chunk?;
-                seen += chunk.len();
-                if seen > max {
-                    return Err(std::io::Error::other(format!(
-                        "the request body is larger than the limit of {max} bytes"
-                    )));
-                }
-                Ok(chunk)
-            });
-            req.set_body(Body::from_bytes_stream(limited));
-        }
+    if declared.is_some_and(|len| len > max) {
+        return Ok(problem_response(&too_large()));
     }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    let mut stream = req.take_body().into_bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return Ok(problem_response(&ApiError::bad_request(
+                "invalid_body",
+                "the request body could not be read to its end",
+            )));
+        };
+        if body.len() + chunk.len() > max {
+            return Ok(problem_response(&too_large()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    req.set_body(Body::from_vec(body));
+    Ok(next.call(req).await?.into_response())
+}
+
+/// Hold the request to the document (see [`crate::conformance`]): no NUL
+/// in the URL or any body, and a JSON body of the types its operation's
+/// schema gives. Runs inside [`limit_body`], so the body is already read.
+pub async fn conform<E: Endpoint>(
+    schemas: Arc<RequestSchemas>,
+    next: E,
+    mut req: Request,
+) -> poem::Result<Response> {
+    let uri = req.uri();
+    if has_encoded_nul(uri.path()) || uri.query().is_some_and(has_encoded_nul) {
+        return Ok(problem_response(&ApiError::bad_request(
+            "invalid_parameter",
+            "the URL holds a NUL character (%00), which no value can contain",
+        )));
+    }
+    let is_json = req
+        .headers()
+        .get(poem::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    let schema = is_json
+        .then(|| schemas.schema_for(req.method(), req.uri().path()))
+        .flatten()
+        .cloned();
+    let body = req.take_body().into_bytes().await?;
+    if let Some(schema) = schema {
+        // A body that is not JSON at all is the parser's to refuse.
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body)
+            && let Err(violation) = schemas.check(&schema, &value)
+        {
+            return Ok(problem_response(&violation.into_error()));
+        }
+    } else if body.contains(&0) {
+        return Ok(problem_response(&ApiError::bad_request(
+            "invalid_body",
+            "the request body holds a NUL byte, which text cannot contain",
+        )));
+    }
+    req.set_body(body);
     Ok(next.call(req).await?.into_response())
 }
