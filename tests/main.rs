@@ -23,6 +23,7 @@ mod config_and_cli;
 mod customers;
 mod demo;
 mod errors;
+mod faults;
 mod isolation;
 mod keys;
 mod manifests;

@@ -72,9 +72,10 @@ pub enum ApiError {
     /// `Retry-After` says how many seconds until the next is accepted.
     #[oai(status = 429, content_type = "application/problem+json")]
     TooManyRequests(Json<Problem>, #[oai(header = "Retry-After")] u64),
-    /// The service is briefly unable to answer (database busy); retry.
+    /// The service is briefly unable to answer (the database is busy,
+    /// restarting or unreachable); retry after `Retry-After` seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] u64),
     /// A bug: the service failed unexpectedly. The detail is generic; the
     /// request id leads to the log line with the cause.
     #[oai(status = 500, content_type = "application/problem+json")]
@@ -82,6 +83,10 @@ pub enum ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// How long a client is asked to wait after a 503: a database restart or
+/// failover takes seconds.
+pub const RETRY_UNAVAILABLE_SECONDS: u64 = 2;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
@@ -95,7 +100,7 @@ impl ApiError {
             413 => ApiError::PayloadTooLarge(problem),
             422 => ApiError::Unprocessable(problem),
             429 => ApiError::TooManyRequests(problem, 1),
-            503 => ApiError::Unavailable(problem),
+            503 => ApiError::Unavailable(problem, RETRY_UNAVAILABLE_SECONDS),
             _ => ApiError::Internal(problem),
         }
     }
@@ -171,7 +176,7 @@ impl ApiError {
             | ApiError::PayloadTooLarge(p)
             | ApiError::Unprocessable(p)
             | ApiError::TooManyRequests(p, _)
-            | ApiError::Unavailable(p)
+            | ApiError::Unavailable(p, _)
             | ApiError::Internal(p) => &mut p.0,
         }
     }
@@ -187,7 +192,7 @@ impl ApiError {
             | ApiError::PayloadTooLarge(p)
             | ApiError::Unprocessable(p)
             | ApiError::TooManyRequests(p, _)
-            | ApiError::Unavailable(p)
+            | ApiError::Unavailable(p, _)
             | ApiError::Internal(p) => &p.0,
         }
     }
@@ -235,6 +240,10 @@ impl From<StoreError> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "database_busy",
                 "the database is busy; retry in a moment",
+            ),
+            StoreError::OutOfRange(cause) => Self::unprocessable(
+                "value_out_of_range",
+                format!("a value is too large for what it counts or measures ({cause})"),
             ),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
@@ -339,8 +348,14 @@ pub fn problem_from_error(err: poem::Error) -> poem::Response {
 pub fn problem_response(err: &ApiError) -> poem::Response {
     let problem = err.problem();
     let body = serde_json::to_vec(problem).unwrap_or_default();
-    poem::Response::builder()
+    let mut response = poem::Response::builder()
         .status(StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .content_type("application/problem+json")
-        .body(body)
+        .content_type("application/problem+json");
+    match err {
+        ApiError::TooManyRequests(_, after) | ApiError::Unavailable(_, after) => {
+            response = response.header("Retry-After", after.to_string());
+        }
+        _ => {}
+    }
+    response.body(body)
 }

@@ -373,12 +373,13 @@ impl Db {
         T: Send,
         F: for<'r> FnOnce(&'r mut TenantConn) -> TxFuture<'r, T> + Send,
     {
+        let (conn, _) = self.begun(false, "BEGIN").await?;
         let conn = TenantConn {
-            conn: self.primary().await?.0,
+            conn,
             schema: schema.clone(),
             from_replica: false,
         };
-        in_transaction(conn, "BEGIN", work).await
+        in_transaction(conn, work).await
     }
 
     /// Like [`Db::tenant_tx`], but read-only and on a replica when one is
@@ -388,13 +389,13 @@ impl Db {
         T: Send,
         F: for<'r> FnOnce(&'r mut TenantConn) -> TxFuture<'r, T> + Send,
     {
-        let replica = self.replica().await?;
+        let (conn, from_replica) = self.begun(true, "BEGIN READ ONLY").await?;
         let conn = TenantConn {
-            from_replica: replica.is_replica(),
-            conn: replica.conn,
+            from_replica,
+            conn,
             schema: schema.clone(),
         };
-        in_transaction(conn, "BEGIN READ ONLY", work).await
+        in_transaction(conn, work).await
     }
 
     /// Run `work` in a transaction on the primary without a tenant: for the
@@ -404,10 +405,44 @@ impl Db {
         T: Send,
         F: for<'r> FnOnce(&'r mut ControlConn) -> TxFuture<'r, T> + Send,
     {
-        let conn = ControlConn {
-            conn: self.primary().await?.0,
-        };
-        in_transaction(conn, "BEGIN", work).await
+        let (conn, _) = self.begun(false, "BEGIN").await?;
+        let conn = ControlConn { conn };
+        in_transaction(conn, work).await
+    }
+
+    /// A connection with a transaction begun (`begin_sql`): from a replica
+    /// when `read` and one is healthy, else the primary; says which.
+    ///
+    /// A pooled connection can be dead without the pool knowing (the
+    /// server restarted, a proxy dropped it): its first statement, the
+    /// BEGIN, fails. Nothing of the caller's work has run then, so the
+    /// connection is dropped (the pool discards a closed one) and the next
+    /// is tried, up to one more than the pool holds, so a restart costs no
+    /// request as long as the server is back. If PostgreSQL itself is
+    /// down, the error is `Unavailable` (a 503 with `Retry-After`).
+    async fn begun(&self, read: bool, begin_sql: &str) -> Result<(Pooled, bool), StoreError> {
+        let attempts = self.inner.max_connections as usize + 1;
+        let mut last = None;
+        for _ in 0..attempts {
+            let (mut conn, from_replica) = if read {
+                let replica = self.replica().await?;
+                let from_replica = replica.is_replica();
+                (replica.conn, from_replica)
+            } else {
+                (self.primary().await?.0, false)
+            };
+            match AnsiTransactionManager::begin_transaction_sql(&mut *conn, begin_sql).await {
+                Ok(()) => return Ok((conn, from_replica)),
+                Err(err) => match StoreError::from(err) {
+                    StoreError::Unavailable(cause) => {
+                        tracing::info!(error = %cause, "a pooled connection was dead; trying another");
+                        last = Some(StoreError::Unavailable(cause));
+                    }
+                    other => return Err(other),
+                },
+            }
+        }
+        Err(last.unwrap_or_else(|| StoreError::Unavailable("no live connection".into())))
     }
 }
 
@@ -479,16 +514,15 @@ impl Transactional for ControlConn {
     }
 }
 
-/// Begin with `begin_sql`, set the search path, run `work`, then commit, or
-/// roll back on error. If the future is dropped half-way, the connection is
+/// On a connection with its transaction begun: set the search path, run
+/// `work`, then commit, or roll back on error. If the future is dropped half-way, the connection is
 /// returned with an open transaction, which the pool recognises as broken
 /// and discards, so nothing leaks either way.
-async fn in_transaction<C, T, F>(mut conn: C, begin_sql: &str, work: F) -> Result<T, StoreError>
+async fn in_transaction<C, T, F>(mut conn: C, work: F) -> Result<T, StoreError>
 where
     C: Transactional,
     F: for<'r> FnOnce(&'r mut C) -> TxFuture<'r, T>,
 {
-    AnsiTransactionManager::begin_transaction_sql(conn.pg(), begin_sql).await?;
     let result = async {
         if let Some(schema) = conn.search_path().map(str::to_owned) {
             set_search_path(conn.pg(), &schema).await?;

@@ -180,6 +180,25 @@ impl EmbeddedPostgres {
             .ok()
     }
 
+    /// Stop the server now (fast: open connections are terminated) and
+    /// keep it stopped until [`EmbeddedPostgres::resume`]: an outage, as a
+    /// fault test makes one.
+    pub fn pause(&mut self) -> Result<(), EmbeddedError> {
+        let output = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args(["-m", "fast", "-w", "stop"])
+            .output()?;
+        check(output, "stopping the embedded PostgreSQL")
+    }
+
+    /// Start the server again after [`EmbeddedPostgres::pause`], on the same
+    /// port.
+    pub fn resume(&mut self) -> Result<(), EmbeddedError> {
+        self.pg_ctl_start()
+    }
+
     /// Stop the server if this process started it.
     pub fn stop(&mut self) -> Result<(), EmbeddedError> {
         if self.stopped || !self.started_here {

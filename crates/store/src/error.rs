@@ -20,6 +20,9 @@ pub enum StoreError {
     /// The database could not be reached or dropped the connection.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A value overflows its column (an amount or quantity too large).
+    #[error("value out of range: {0}")]
+    OutOfRange(String),
     /// A migration failed; the message names it.
     #[error("migration failed: {0}")]
     Migration(String),
@@ -27,6 +30,21 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Database(DieselError),
 }
+
+/// How PostgreSQL words "I cannot serve you now".
+const SERVER_UNAVAILABLE: &[&str] = &[
+    "terminating connection due to administrator command",
+    "terminating connection due to unexpected postmaster exit",
+    "terminating connection because of crash of another server process",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "sorry, too many clients already",
+    "connection closed",
+];
+
+/// How PostgreSQL words a numeric overflow.
+const OUT_OF_RANGE: &[&str] = &["out of range", "numeric field overflow"];
 
 impl From<DieselError> for StoreError {
     fn from(err: DieselError) -> Self {
@@ -49,8 +67,28 @@ impl From<DieselError> for StoreError {
                     .unwrap_or_else(|| format!("{kind:?}")),
                 message: info.message().to_owned(),
             },
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+            // The connection is gone (the socket closed, the server went
+            // away mid-query): no SQLSTATE reaches us, only this kind.
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => StoreError::Unavailable(info.message().to_owned()),
+            // The server is stopping, starting or full (SQLSTATE 57P01-57P03,
+            // 53300). diesel passes on the message, not the SQLSTATE: these
+            // are PostgreSQL's own messages (with the default lc_messages).
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if SERVER_UNAVAILABLE
+                    .iter()
+                    .any(|m| info.message().starts_with(m)) =>
+            {
                 StoreError::Unavailable(info.message().to_owned())
+            }
+            // A value the client sent overflows its column (SQLSTATE 22003):
+            // the caller's to fix, though inputs are bounded before this.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if OUT_OF_RANGE.iter().any(|m| info.message().contains(m)) =>
+            {
+                StoreError::OutOfRange(info.message().to_owned())
             }
             other => StoreError::Database(other),
         }

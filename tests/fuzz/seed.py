@@ -1,0 +1,371 @@
+"""Seed a Bazaar tenant for one fuzzing scope and write schemathesis's
+configuration for it (scripts/fuzz runs this once per scope).
+
+Usage: python seed.py <base URL> <platform key> <scope> <config.toml>
+
+Every scope gets a tenant of its own, seeded through the API alike: an admin
+key, a brand and its storefront key, an approved vendor and its key, a
+warehouse, products with stock, listings, a shipping rate, a category tree,
+a signed-in customer with an address, a wishlist (shared), an open cart and
+an order, a guest cart and a guest order, and the vendor's part of each
+order. So what one scope's run changes or destroys (a suspended tenant, a
+deleted listing) never reaches another scope's, and each run starts from the
+same state.
+
+The configuration gives schemathesis the scope's credentials (the key as the
+bearer token; for `customer`, also the session as `X-Customer-Token` and
+for `storefront` the guest cart's `X-Cart-Token`) and fixes the path
+parameters to the seeded objects, so the run reaches real objects instead of
+a 404 for a random id; request bodies are generated freely. An operation that
+destroys its target (a delete, a revoke, signing out, erasing an account,
+checking a cart out) is pointed at a spare object seeded for it, so the
+objects the rest of the run works on stay in place.
+
+The scopes: platform (the platform key), admin (a tenant admin key), vendor
+(the vendor's key), storefront (the brand's publishable key) and customer
+(the publishable key with a customer's session).
+"""
+
+import json
+import sys
+import uuid
+from typing import Any
+
+import requests
+
+SCOPES = ("platform", "admin", "vendor", "storefront", "customer")
+PASSWORD = "fuzzing passphrase 1"
+
+
+class SeedError(Exception):
+    pass
+
+
+class Api:
+    def __init__(self, base: str, key: str) -> None:
+        self.base = base
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {key}"
+
+    def call(self, method: str, path: str, status: int, body: Any = None, **headers: str) -> Any:
+        response = self.session.request(
+            method,
+            self.base + path,
+            json=body,
+            headers={name.replace("_", "-"): value for name, value in headers.items()},
+            timeout=60,
+        )
+        if response.status_code != status:
+            raise SeedError(f"{method} {path}: expected {status}, got {response.status_code}: {response.text[:600]}")
+        return response.json() if response.content else None
+
+
+def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
+    """One tenant with one of everything; returns the ids and secrets."""
+    run = uuid.uuid4().hex[:8]
+    platform = Api(base, platform_key)
+    w: dict[str, Any] = {"platform_key": platform_key}
+
+    tenant = platform.call(
+        "POST", "/v1/platform/tenants", 201, {"slug": f"fuzz-{scope}-{run}", "name": f"Fuzz {scope}", "regions": ["US-CA", "US-NY"]}
+    )
+    w["tenant_id"] = tenant["id"]
+    issued = platform.call("POST", f"/v1/platform/tenants/{tenant['id']}/keys", 201, {"name": "admin", "scope": "tenant_admin"})
+    w["admin_key"] = issued["secret"]
+    admin = Api(base, w["admin_key"])
+    # Spares for the revoking operations.
+    w["spare_tenant_key_id"] = platform.call(
+        "POST", f"/v1/platform/tenants/{tenant['id']}/keys", 201, {"name": "spare", "scope": "tenant_admin"}
+    )["key"]["id"]
+    w["spare_platform_key_id"] = platform.call("POST", "/v1/platform/keys", 201, {"name": f"spare {run}", "scope": "platform"})["key"]["id"]
+    w["spare_key_id"] = admin.call("POST", "/v1/keys", 201, {"name": "spare", "scope": "tenant_admin"})["key"]["id"]
+
+    brand = admin.call(
+        "POST", "/v1/brands", 201, {"slug": "web", "name": "Web shop", "currency": "USD", "default_region": "US-CA"}
+    )
+    w["brand_id"] = brand["id"]
+    w["storefront_key"] = admin.call(
+        "POST", "/v1/keys", 201, {"name": "web", "scope": "storefront", "brand_id": brand["id"]}
+    )["secret"]
+    storefront = Api(base, w["storefront_key"])
+
+    vendor = admin.call(
+        "POST", "/v1/vendors/apply", 201, {"slug": "greenhouse", "name": "Greenhouse", "contact_email": "sales@greenhouse.example"}
+    )
+    w["vendor_id"] = vendor["id"]
+    approval = admin.call("POST", f"/v1/vendors/{vendor['id']}/approve", 200, {})
+    w["vendor_key"] = approval["key"]["secret"]
+    vendor_api = Api(base, w["vendor_key"])
+    # A second vendor, pending, for the status changes (approve, reject,
+    # suspend, reinstate) so the first keeps selling.
+    w["spare_vendor_id"] = admin.call(
+        "POST", "/v1/vendors/apply", 201, {"slug": "applicant", "name": "Applicant", "contact_email": "hello@applicant.example"}
+    )["id"]
+
+    parent = admin.call("POST", "/v1/categories", 201, {"slug": "apparel", "name": "Apparel"})
+    w["category_id"] = parent["id"]
+    tees = admin.call("POST", "/v1/categories", 201, {"slug": "tees", "name": "Tees", "parent_id": parent["id"]})
+    w["spare_category_id"] = admin.call("POST", "/v1/categories", 201, {"slug": "spare", "name": "Spare"})["id"]
+
+    warehouse = vendor_api.call("POST", "/v1/warehouses", 201, {"code": "LA-1", "name": "Los Angeles", "region": "US-CA"})
+    w["warehouse_id"] = warehouse["id"]
+
+    def product(slug: str, title: str, variants: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        made = vendor_api.call(
+            "POST",
+            "/v1/products",
+            201,
+            {"slug": slug, "title": title, "description": f"{title}, seeded.", "status": "active", "variants": variants, **extra},
+        )
+        for variant in made["variants"]:
+            vendor_api.call(
+                "POST",
+                "/v1/inventory/movements",
+                201,
+                {"variant_id": variant["id"], "warehouse_id": warehouse["id"], "kind": "receive", "quantity": 100},
+            )
+        return made
+
+    tee = product(
+        "cotton-tee",
+        "Organic Cotton Tee",
+        [
+            {"sku": "TEE-S", "title": "Small", "price": "30.00", "currency": "USD", "options": {"size": "S"}},
+            {"sku": "TEE-M", "title": "Medium", "price": "32.00", "currency": "USD", "options": {"size": "M"}},
+        ],
+        attributes={"colour": "green"},
+        category_id=tees["id"],
+    )
+    mug = product("clay-mug", "Clay Mug", [{"sku": "MUG", "price": "12.00", "currency": "USD"}], attributes={"colour": "blue"})
+    # The product whose variant the delete operation targets: that variant is
+    # in a cart (an open one and an ordered one).
+    spare = product(
+        "spare-socks",
+        "Spare Socks",
+        [
+            {"sku": "SOCK-1", "price": "5.00", "currency": "USD"},
+            {"sku": "SOCK-2", "price": "6.00", "currency": "USD"},
+        ],
+    )
+    w["product_id"] = tee["id"]
+    w["product_slug"] = tee["slug"]
+    w["variant_id"] = tee["variants"][0]["id"]
+    w["mug_id"] = mug["id"]
+    w["spare_product_id"] = spare["id"]
+    w["spare_variant_id"] = spare["variants"][0]["id"]
+    listings = [
+        vendor_api.call("POST", "/v1/listings", 201, {"brand_id": brand["id"], "product_id": p["id"]})
+        for p in (tee, mug, spare)
+    ]
+    w["listing_id"] = listings[0]["id"]
+    w["spare_listing_id"] = listings[2]["id"]
+    vendor_api.call("PUT", "/v1/shipping-rates/US-CA/USD", 200, {"flat": "4.00", "per_item": "0.50"})
+
+    # A guest's carts: one open (with two lines: one the line operations
+    # keep, one that removing takes), one checked out into an order.
+    def guest_cart(*variants: str) -> tuple[str, str, list[str]]:
+        created = storefront.call("POST", "/v1/carts", 201, {"contact_email": f"guest-{run}@example.com"})
+        cart_id, token = created["cart"]["id"], created["token"]
+        lines: list[str] = []
+        for variant in variants:
+            view = storefront.call(
+                "POST", f"/v1/carts/{cart_id}/lines", 200, {"variant_id": variant, "quantity": 1}, X_Cart_Token=token
+            )
+            lines = [line["id"] for line in view["lines"]]
+        return cart_id, token, lines
+
+    w["guest_cart_id"], w["guest_cart_token"], lines = guest_cart(tee["variants"][0]["id"], spare["variants"][0]["id"])
+    w["guest_line_id"], w["guest_spare_line_id"] = lines
+    w["guest_checkout_cart_id"], w["guest_checkout_cart_token"], _ = guest_cart(mug["variants"][0]["id"])
+    w["guest_ordered_cart_id"], w["guest_ordered_cart_token"], _ = guest_cart(
+        tee["variants"][1]["id"], spare["variants"][0]["id"]
+    )
+    w["guest_order_id"] = storefront.call(
+        "POST",
+        f"/v1/carts/{w['guest_ordered_cart_id']}/checkout",
+        201,
+        {"payment_token": "tok_success"},
+        X_Cart_Token=w["guest_ordered_cart_token"],
+        Idempotency_Key=str(uuid.uuid4()),
+    )["id"]
+
+    # The customer: signed in, an address (and a spare), a shared wishlist
+    # (and a spare), an open cart with two lines, a cart for checking out,
+    # and an order.
+    def customer(name: str) -> tuple[str, str]:
+        session = storefront.call(
+            "POST",
+            "/v1/customers",
+            201,
+            {"email": f"{name}-{run}@example.com", "password": PASSWORD, "name": name.title(), "date_of_birth": "1980-04-01"},
+        )
+        return session["customer"]["id"], session["token"]
+
+    w["customer_id"], token = customer("shopper")
+    w["customer_token"] = token
+    me = {"X_Customer_Token": token}
+    address = {"name": "Sam Shopper", "line1": "1 Main St", "city": "Los Angeles", "postal_code": "90001", "region": "US-CA"}
+    w["address_id"] = storefront.call("POST", "/v1/customers/me/addresses", 201, address, **me)["id"]
+    w["spare_address_id"] = storefront.call("POST", "/v1/customers/me/addresses", 201, address, **me)["id"]
+    wishlist = storefront.call("POST", "/v1/customers/me/wishlists", 201, {"name": "Later"}, **me)
+    w["wishlist_id"] = wishlist["id"]
+    storefront.call("PUT", f"/v1/customers/me/wishlists/{wishlist['id']}/products/{mug['id']}", 200, None, **me)
+    shared = storefront.call("POST", f"/v1/customers/me/wishlists/{wishlist['id']}/share", 200, None, **me)
+    w["share_token"] = shared["share_token"]
+    w["spare_wishlist_id"] = storefront.call("POST", "/v1/customers/me/wishlists", 201, {"name": "Spare"}, **me)["id"]
+
+    def customer_cart(*variants: str) -> tuple[str, list[str]]:
+        cart_id = storefront.call("POST", "/v1/carts", 201, {}, **me)["cart"]["id"]
+        lines: list[str] = []
+        for variant in variants:
+            view = storefront.call("POST", f"/v1/carts/{cart_id}/lines", 200, {"variant_id": variant, "quantity": 1}, **me)
+            lines = [line["id"] for line in view["lines"]]
+        return cart_id, lines
+
+    w["ordered_cart_id"], _ = customer_cart(tee["variants"][0]["id"], mug["variants"][0]["id"])
+    w["order_id"] = storefront.call(
+        "POST",
+        f"/v1/carts/{w['ordered_cart_id']}/checkout",
+        201,
+        {"payment_token": "tok_success"},
+        Idempotency_Key=str(uuid.uuid4()),
+        **me,
+    )["id"]
+    w["checkout_cart_id"], _ = customer_cart(mug["variants"][0]["id"])
+    w["cart_id"], lines = customer_cart(tee["variants"][1]["id"], spare["variants"][0]["id"])
+    w["line_id"], w["spare_line_id"] = lines
+    # Customers whose session the signing-out, password and erasing
+    # operations take.
+    for what in ("delete", "logout", "everywhere", "password", "erase"):
+        w[f"{what}_customer_id"], w[f"{what}_customer_token"] = customer(what)
+
+    parts = vendor_api.call("GET", "/v1/vendor-orders?status=pending", 200)["items"]
+    by_order = {part["order_id"]: part["id"] for part in parts}
+    w["vendor_order_id"] = by_order[w["order_id"]]
+    w["guest_vendor_order_id"] = by_order[w["guest_order_id"]]
+    return w
+
+
+def config(w: dict[str, Any], scope: str) -> dict[str, Any]:
+    """schemathesis's configuration for one scope over the seeded tenant."""
+    key = {
+        "platform": w["platform_key"],
+        "admin": w["admin_key"],
+        "vendor": w["vendor_key"],
+        "storefront": w["storefront_key"],
+        "customer": w["storefront_key"],
+    }[scope]
+    customer = scope == "customer"
+    # Path parameters by name, for every operation that has one.
+    parameters: dict[str, Any] = {
+        "path.tenant_id": w["tenant_id"],
+        "path.brand_id": w["brand_id"],
+        "path.vendor_id": w["vendor_id"],
+        "path.key_id": w["spare_key_id"],
+        "path.category_id": w["category_id"],
+        "path.product_id": w["product_id"],
+        "path.variant_id": w["variant_id"],
+        "path.listing_id": w["listing_id"],
+        "path.id_or_slug": w["product_slug"],
+        "path.code": "US-CA",
+        "path.region": "US-CA",
+        "path.currency": "USD",
+        "path.cart_id": w["cart_id"] if customer else w["guest_cart_id"],
+        "path.line_id": w["line_id"] if customer else w["guest_line_id"],
+        "path.order_id": w["order_id"] if customer else w["guest_order_id"],
+        "path.vendor_order_id": w["vendor_order_id"],
+        "path.customer_id": w["customer_id"],
+        "path.address_id": w["address_id"],
+        "path.wishlist_id": w["wishlist_id"],
+        "path.share_token": w["share_token"],
+        # The one required query parameter naming an object.
+        "query.variant_id": w["variant_id"],
+    }
+    if customer:
+        parameters["header.X-Customer-Token"] = w["customer_token"]
+    elif scope == "storefront":
+        parameters["header.X-Cart-Token"] = w["guest_cart_token"]
+
+    # Operations that destroy their target, pointed at a spare.
+    spare: dict[str, dict[str, Any]] = {
+        "revoke_tenant_key": {"path.key_id": w["spare_tenant_key_id"]},
+        "revoke_platform_key": {"path.key_id": w["spare_platform_key_id"]},
+        "approve_vendor": {"path.vendor_id": w["spare_vendor_id"]},
+        "reject_vendor": {"path.vendor_id": w["spare_vendor_id"]},
+        "suspend_vendor": {"path.vendor_id": w["spare_vendor_id"]},
+        "reinstate_vendor": {"path.vendor_id": w["spare_vendor_id"]},
+        "delete_category": {"path.category_id": w["spare_category_id"]},
+        "delete_listing": {"path.listing_id": w["spare_listing_id"]},
+        "delete_variant": {"path.product_id": w["spare_product_id"], "path.variant_id": w["spare_variant_id"]},
+        "erase_customer": {"path.customer_id": w["erase_customer_id"]},
+        "remove_address": {"path.address_id": w["spare_address_id"]},
+        "delete_wishlist": {"path.wishlist_id": w["spare_wishlist_id"]},
+        "remove_cart_line": {"path.line_id": w["spare_line_id"] if customer else w["guest_spare_line_id"]},
+        "checkout_cart": {"path.cart_id": w["checkout_cart_id"] if customer else w["guest_checkout_cart_id"]},
+        "get_order": {"path.order_id": w["order_id"] if customer else w["guest_order_id"]},
+        "delete_me": {"header.X-Customer-Token": w["delete_customer_token"]},
+        "logout_customer": {"header.X-Customer-Token": w["logout_customer_token"]},
+        "logout_customer_everywhere": {"header.X-Customer-Token": w["everywhere_customer_token"]},
+        "change_password": {"header.X-Customer-Token": w["password_customer_token"]},
+    }
+    if scope == "storefront":
+        spare["checkout_cart"]["header.X-Cart-Token"] = w["guest_checkout_cart_token"]
+        spare["get_order"]["header.X-Cart-Token"] = w["guest_ordered_cart_token"]
+    if scope == "vendor":
+        # The vendor's own spare key: a vendor key revokes only keys of its
+        # vendor, if any; the tenant's spare key is as good a target.
+        pass
+    operations = [{"include-operation-id": op, "parameters": values} for op, values in spare.items()]
+    return {
+        "auth": {"openapi": {"ApiKey": {"bearer": key}}},
+        "parameters": parameters,
+        "operations": operations,
+    }
+
+
+def toml(value: Any, path: str = "") -> str:
+    """The little TOML the configuration needs: tables, arrays of tables,
+    strings, integers and booleans."""
+
+    def scalar(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(scalar(x) for x in v) + "]"
+        raise TypeError(f"no TOML for {v!r}")
+
+    def key(k: str) -> str:
+        return k if k.replace("-", "").replace("_", "").isalnum() else json.dumps(k)
+
+    lines: list[str] = []
+    tables: list[str] = []
+    for k, v in value.items():
+        name = f"{path}.{key(k)}" if path else key(k)
+        if isinstance(v, dict):
+            tables.append(f"\n[{name}]\n" + toml(v, name))
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            for item in v:
+                tables.append(f"\n[[{name}]]\n" + toml(item, name))
+        else:
+            lines.append(f"{key(k)} = {scalar(v)}\n")
+    return "".join(lines) + "".join(tables)
+
+
+def main() -> None:
+    if len(sys.argv) != 5 or sys.argv[3] not in SCOPES:
+        sys.exit(f"usage: seed.py <base URL> <platform key> <{'|'.join(SCOPES)}> <config.toml>")
+    base, platform_key, scope, out = sys.argv[1:]
+    try:
+        world = seed(base.rstrip("/"), platform_key, scope)
+    except SeedError as error:
+        sys.exit(f"seeding the {scope} tenant failed: {error}")
+    with open(out, "w") as file:
+        file.write(toml(config(world, scope)))
+
+
+if __name__ == "__main__":
+    main()
