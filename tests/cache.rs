@@ -107,7 +107,7 @@ async fn redis_cache_honours_the_contract() {
 }
 
 #[e2e]
-async fn redis_down_fails_fast_and_readyz_says_so() {
+async fn redis_down_fails_fast_and_readyz_stays_ready_but_degraded() {
     let dead = RedisCache::new("redis://127.0.0.1:1", "bazaar-e2e-dead", 2).expect("lazy pool");
     let started = std::time::Instant::now();
     assert!(dead.get("anything").await.is_err());
@@ -123,7 +123,7 @@ async fn redis_down_fails_fast_and_readyz_says_so() {
         app.db().clone(),
         Arc::new(dead),
         app.state.regions.clone(),
-        bazaar_api::Settings::new(Some(crate::support::PLATFORM_KEY), 65536, true),
+        bazaar_api::Settings::new(Some(crate::support::PLATFORM_KEY), 65536),
     );
     let server = bazaar::runtime::RunningServer::start(
         state,
@@ -136,11 +136,24 @@ async fn redis_down_fails_fast_and_readyz_says_so() {
     let ready = reqwest::get(format!("{base}/readyz"))
         .await
         .expect("readyz");
-    assert_eq!(ready.status().as_u16(), 503);
+    // Ready means "can serve": every read falls back to PostgreSQL, so a
+    // load balancer must not pull the node. The body says what is degraded.
+    assert_eq!(ready.status().as_u16(), 200);
     let body: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(body["status"], "degraded");
     assert_eq!(body["database"], "ok");
     assert_eq!(body["cache"]["backend"], "redis");
     assert_ne!(body["cache"]["status"], "ok");
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("bazaar_dependency_up{dependency=\"cache\"} 0"),
+        "the degraded cache is a metric: {metrics}"
+    );
     // The API itself keeps working: the cache is never the system of record.
     let live = reqwest::get(format!("{base}/healthz"))
         .await

@@ -550,3 +550,94 @@ async fn a_checkout_cut_off_mid_payment_is_resumed_by_its_key() {
     survivor.stop().await;
     fake.abort();
 }
+
+/// The product id of a shop's variant.
+async fn product_of(app: &TestApp, s: &Shop, variant: &str) -> String {
+    let page = app
+        .get("/v1/products?limit=200", &s.admin)
+        .await
+        .expect(200);
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| {
+            p["variants"]
+                .as_array()
+                .is_some_and(|vs| vs.iter().any(|v| v["id"] == variant))
+        })
+        .and_then(|p| p["id"].as_str())
+        .expect("the variant's product")
+        .to_owned()
+}
+
+/// Deleting a variant others depend on is a rule, not a foreign-key 500:
+/// one in carts only leaves those carts; one that was ordered stays.
+#[e2e]
+async fn deleting_a_variant_in_carts_or_orders() {
+    let app = open_all_day().await;
+    let s = Shop::stocked(&app, 10).await;
+
+    // Ordered: it stays, and the refusal says what to do instead.
+    let tee = s.variant("tee").to_owned();
+    let tee_product = product_of(&app, &s, &tee).await;
+    let bought = cart(&app, &s, &tee, 2).await;
+    checkout(
+        &app,
+        &s,
+        &bought,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect(201);
+    let refused = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/v1/products/{tee_product}/variants/{tee}"),
+            Some(&s.admin),
+            None,
+        )
+        .await
+        .expect_problem(409, "variant_ordered");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("archive")),
+        "{refused}"
+    );
+
+    // In an open cart only: the variant goes, and so does the cart's line.
+    let flower = s.variant("flower").to_owned();
+    let flower_product = product_of(&app, &s, &flower).await;
+    let c = cart(&app, &s, &flower, 1).await;
+    app.send(
+        reqwest::Method::DELETE,
+        &format!("/v1/products/{flower_product}/variants/{flower}"),
+        Some(&s.admin),
+        None,
+    )
+    .await
+    .expect(200);
+    let after = app
+        .send_with_headers(
+            reqwest::Method::GET,
+            &format!("/v1/carts/{}", c.0),
+            Some(&s.storefront),
+            &[("X-Cart-Token", &c.1)],
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(after["lines"], json!([]), "{after}");
+
+    // A movement too large for a count is refused before SQL.
+    app.post(
+        "/v1/inventory/movements",
+        &s.admin,
+        json!({ "variant_id": tee, "warehouse_id": s.warehouse(), "kind": "receive", "quantity": 2_147_483_647 }),
+    )
+    .await
+    .expect_problem(400, "invalid_body");
+    app.stop().await;
+}

@@ -48,13 +48,17 @@ impl ParseFromJSON for DecimalString {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         match value.unwrap_or_default() {
             Value::String(raw) => {
-                let trimmed = raw.trim();
-                let plain = !trimmed.is_empty()
-                    && trimmed
-                        .trim_start_matches('-')
-                        .chars()
-                        .all(|c| c.is_ascii_digit() || c == '.');
-                match Decimal::from_str(trimmed) {
+                // Exactly the documented pattern `^-?[0-9]+(\.[0-9]+)?$`: no
+                // spaces, no `1.` or `.5`, no exponent.
+                let unsigned = raw.strip_prefix('-').unwrap_or(&raw);
+                let (whole, fraction) = match unsigned.split_once('.') {
+                    Some((w, f)) => (w, Some(f)),
+                    None => (unsigned, None),
+                };
+                let digits =
+                    |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+                let plain = digits(whole) && fraction.is_none_or(digits);
+                match Decimal::from_str(&raw) {
                     Ok(d) if plain => Ok(DecimalString(d)),
                     _ => Err(ParseError::custom(format!(
                         "`{raw}` is not a decimal number; write it like \"12.50\""
@@ -89,7 +93,9 @@ mod tests {
                 .err()
                 .is_some_and(|e| e.message().contains("not JSON numbers"))
         );
-        for bad in ["", "1e3", "12,50", "abc", "1.2.3"] {
+        for bad in [
+            "", "1e3", "12,50", "abc", "1.2.3", " 1.00", "1.00 ", "1.", ".5", "-", "+1", "--1",
+        ] {
             assert!(
                 DecimalString::parse_from_json(Some(Value::String(bad.into()))).is_err(),
                 "{bad}"

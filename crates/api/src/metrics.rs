@@ -48,6 +48,8 @@ pub const POOL_MAX_CONNECTIONS: &str = "bazaar_db_pool_max_connections";
 pub const REPLICAS: &str = "bazaar_db_replicas";
 /// 1 for the cache `backend` in use.
 pub const CACHE_BACKEND: &str = "bazaar_cache_backend";
+/// Gauge: 1 when a dependency answered its last readiness check, else 0.
+pub const DEPENDENCY_UP: &str = "bazaar_dependency_up";
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
 pub const BUCKETS: [f64; 12] = [
@@ -107,6 +109,10 @@ impl Metrics {
             (POOL_MAX_CONNECTIONS, "Connection limit of each pool."),
             (REPLICAS, "Read replicas configured and healthy."),
             (CACHE_BACKEND, "The cache backend in use (always 1)."),
+            (
+                DEPENDENCY_UP,
+                "Whether a dependency (database, cache) answered the last /readyz check.",
+            ),
         ] {
             recorder.describe_gauge(name.into(), None, help.into());
         }
@@ -181,6 +187,13 @@ impl Metrics {
     }
 
     /// The exposition text for `/metrics`.
+    /// Record whether a dependency answered its last check (`/readyz`).
+    pub fn dependency_up(&self, dependency: &'static str, up: bool) -> &Self {
+        self.gauge(DEPENDENCY_UP, vec![Label::new("dependency", dependency)])
+            .set(if up { 1.0 } else { 0.0 });
+        self
+    }
+
     pub fn render(&self, db: &Db, cache_backend: &str) -> String {
         let pools = std::iter::once(("primary".to_owned(), db.primary_stats())).chain(
             db.replica_stats()

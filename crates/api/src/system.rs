@@ -19,11 +19,23 @@ pub async fn healthz() -> Json<serde_json::Value> {
 pub async fn readyz(state: Data<&AppState>) -> (StatusCode, Json<serde_json::Value>) {
     let database = state.db.check_primary().await;
     let cache = state.cache.ping().await;
-    let cache_ok = cache.is_ok() || !state.settings.cache_required;
     let (replicas, healthy_replicas) = state.db.replica_health();
-    let ready = database.is_ok() && cache_ok;
+    // Ready means "can serve": only the primary is needed. A cache or a
+    // replica that is down degrades (reads go to PostgreSQL's primary), so
+    // it is in the body and in /metrics, not in the status: a load
+    // balancer must not pull every node because Redis is away.
+    let ready = database.is_ok();
+    let degraded = cache.is_err() || healthy_replicas < replicas;
+    state
+        .metrics
+        .dependency_up("cache", cache.is_ok())
+        .dependency_up("database", database.is_ok());
     let body = json!({
-        "status": if ready { "ready" } else { "unavailable" },
+        "status": match (ready, degraded) {
+            (false, _) => "unavailable",
+            (true, true) => "degraded",
+            (true, false) => "ready",
+        },
         "database": match &database { Ok(()) => "ok".to_owned(), Err(e) => e.to_string() },
         "cache": {
             "backend": state.cache.backend(),

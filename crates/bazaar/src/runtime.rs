@@ -169,13 +169,10 @@ pub fn spawn_spare_schemas(db: Db, target: usize, every: Duration) {
 }
 
 /// The cache the configuration asks for.
-pub fn cache(config: &Config) -> anyhow::Result<(SharedCache, bool)> {
+pub fn cache(config: &Config) -> anyhow::Result<SharedCache> {
     Ok(match &config.redis_url {
-        Some(url) => (
-            Arc::new(RedisCache::new(url, &config.cache_namespace, 32)?) as SharedCache,
-            true,
-        ),
-        None => (Arc::new(MemoryCache::default()) as SharedCache, false),
+        Some(url) => Arc::new(RedisCache::new(url, &config.cache_namespace, 32)?) as SharedCache,
+        None => Arc::new(MemoryCache::default()) as SharedCache,
     })
 }
 
@@ -235,8 +232,8 @@ pub fn state_with(
     platform_key: &str,
     regions: Arc<Registry>,
 ) -> anyhow::Result<AppState> {
-    let (cache, cache_required) = cache(config)?;
-    let mut settings = Settings::new(Some(platform_key), config.max_body_bytes, cache_required)
+    let cache = cache(config)?;
+    let mut settings = Settings::new(Some(platform_key), config.max_body_bytes)
         .with_cdn_base_url(config.cdn_base_url.clone());
     settings.reservation_ttl = Duration::from_secs(config.reservation_ttl_seconds);
     settings.checkout_resume_after = Duration::from_secs(config.checkout_resume_after_seconds);

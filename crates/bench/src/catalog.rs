@@ -150,7 +150,7 @@ async fn measure(
             db.clone(),
             cache,
             regions.clone(),
-            Settings::new(Some(PLATFORM_KEY), 1 << 20, false),
+            Settings::new(Some(PLATFORM_KEY), 1 << 20),
         )
     };
     let path = "/v1/storefront/products?limit=24";

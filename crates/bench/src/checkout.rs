@@ -98,7 +98,7 @@ async fn measure(
     let regions =
         bazaar_regions::Registry::load(&regions_dir).map_err(|p| anyhow::anyhow!("{p:?}"))?;
     std::fs::remove_dir_all(&regions_dir).ok();
-    let mut settings = Settings::new(Some(PLATFORM_KEY), 1 << 20, false);
+    let mut settings = Settings::new(Some(PLATFORM_KEY), 1 << 20);
     settings.payment_retry.base_delay = Duration::from_millis(5);
     let state = AppState::new(
         db.clone(),

@@ -46,8 +46,6 @@ pub struct Settings {
     platform_key_hash: Option<[u8; 32]>,
     /// Request bodies larger than this are refused with 413.
     pub max_body_bytes: usize,
-    /// Whether `/readyz` must see the cache answer (true with Redis).
-    pub cache_required: bool,
     /// Prefix for product image paths that are not absolute URLs.
     pub cdn_base_url: Option<String>,
     /// How long checkout holds stock for a payment to complete.
@@ -97,11 +95,10 @@ impl Default for CustomerSettings {
 }
 
 impl Settings {
-    pub fn new(platform_key: Option<&str>, max_body_bytes: usize, cache_required: bool) -> Self {
+    pub fn new(platform_key: Option<&str>, max_body_bytes: usize) -> Self {
         Self {
             platform_key_hash: platform_key.map(|key| Sha256::digest(key.as_bytes()).into()),
             max_body_bytes,
-            cache_required,
             cdn_base_url: None,
             reservation_ttl: std::time::Duration::from_secs(15 * 60),
             payment_retry: bazaar_payments::RetryPolicy::default(),

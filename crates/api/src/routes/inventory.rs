@@ -137,7 +137,9 @@ pub struct StockChange {
     pub variant_id: Uuid,
     pub warehouse_id: Uuid,
     pub kind: ManualMovement,
-    /// Units added (negative for an adjustment that removes stock).
+    /// Units added (negative for an adjustment that removes stock); one
+    /// movement moves at most 1,000,000 units either way.
+    #[oai(validator(minimum(value = "-1000000"), maximum(value = "1000000")))]
     pub quantity: i32,
     /// Your reference: a delivery note, a count sheet...
     pub reference: Option<String>,
@@ -161,7 +163,9 @@ impl From<StockChange> for Change {
 pub struct SyncRow {
     pub sku: String,
     pub warehouse_code: String,
-    /// Units on hand now (absolute, not a change).
+    /// Units on hand now (absolute, not a change), at most 1,000,000,000
+    /// (a negative count fails its row).
+    #[oai(validator(maximum(value = "1000000000")))]
     pub on_hand: i32,
 }
 

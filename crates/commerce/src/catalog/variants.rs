@@ -174,7 +174,10 @@ fn changes(
     })
 }
 
-/// Remove a variant from a product.
+/// Remove a variant from a product. A variant that was ordered stays, for
+/// the orders' history (archive the product, or zero the variant's stock,
+/// to stop selling it); one that is only in carts leaves those carts (a
+/// cart would refuse it at checkout anyway).
 #[tracing::instrument(skip_all, fields(product.id = %id, variant.id = %variant_id))]
 pub async fn delete(
     services: &Services,
@@ -184,9 +187,18 @@ pub async fn delete(
 ) -> Outcome<ProductWithVariants, ProductRefusal> {
     write(services, key, id, move |conn| {
         async move {
+            if store::variant_ordered(conn, variant_id).await? {
+                return Ok(Err(ProductRefusal::VariantOrdered));
+            }
+            let carts = store::remove_from_carts(conn, variant_id).await?;
             match store::delete_variant(conn, id, variant_id).await {
-                Ok(()) => Ok(Ok(())),
+                Ok(()) => {
+                    tracing::info!(carts, "variant deleted and taken out of carts");
+                    Ok(Ok(()))
+                }
                 Err(StoreError::NotFound) => Ok(Err(ProductRefusal::VariantNotFound)),
+                // Ordered between the check and the delete.
+                Err(StoreError::Constraint { .. }) => Ok(Err(ProductRefusal::VariantOrdered)),
                 Err(e) => Err(e),
             }
         }

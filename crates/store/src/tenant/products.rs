@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::page::{Page, PageRequest};
-use crate::schema::tenant::{products, variants};
+use crate::schema::tenant::{backorders, cart_lines, order_lines, products, variants};
 use crate::{StoreError, TenantConn};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -254,6 +254,33 @@ pub async fn delete_variant(
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// Whether an order (or a backorder) holds the variant: it is then part
+/// of order history and stays.
+pub async fn variant_ordered(conn: &mut TenantConn, id: Uuid) -> Result<bool, StoreError> {
+    let in_orders: bool = diesel::select(diesel::dsl::exists(
+        order_lines::table.filter(order_lines::variant_id.eq(id)),
+    ))
+    .get_result(conn.pg())
+    .await?;
+    if in_orders {
+        return Ok(true);
+    }
+    Ok(diesel::select(diesel::dsl::exists(
+        backorders::table.filter(backorders::variant_id.eq(id)),
+    ))
+    .get_result(conn.pg())
+    .await?)
+}
+
+/// Take the variant out of every cart holding it; returns how many lines.
+pub async fn remove_from_carts(conn: &mut TenantConn, id: Uuid) -> Result<usize, StoreError> {
+    Ok(
+        diesel::delete(cart_lines::table.filter(cart_lines::variant_id.eq(id)))
+            .execute(conn.pg())
+            .await?,
+    )
 }
 
 pub async fn variant_count(conn: &mut TenantConn, product_id: Uuid) -> Result<i64, StoreError> {

@@ -62,6 +62,8 @@ refusals! {
         Price(PriceRefusal) => delegate;
         NotFound => NotFound, "product_not_found", "no product with that id is visible to this key";
         VariantNotFound => NotFound, "variant_not_found", "no variant with that id in this product";
+        VariantOrdered => Conflict, "variant_ordered",
+            "this variant has been ordered and stays for the orders' history; archive the product or set its stock to zero to stop selling it";
         VariantsRequired => Unprocessable, "variants_required", "a product needs at least one variant";
         /// A new product with more variants than allowed.
         TooManyVariants { max: usize, have: usize } => Unprocessable, "too_many_variants",
