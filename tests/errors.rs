@@ -428,6 +428,21 @@ async fn nul_characters_and_wrong_json_types_are_refused_with_the_field() {
             .expect_problem(422, "invalid_field");
         assert_eq!(refused["details"]["field"], field, "{refused}");
     }
+    // A 405 names what the path does take (RFC 9110), and a missing
+    // session is 401 like a missing cart token.
+    let wrong = app
+        .send(reqwest::Method::DELETE, "/v1/brands", Some(admin), None)
+        .await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(
+        wrong.headers.get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET, POST"),
+        "{:?}",
+        wrong.headers
+    );
+    app.get("/v1/customers/me", &storefront)
+        .await
+        .expect_problem(401, "session_required");
     assert_eq!(
         app.get("/v1/brands?limit=100", admin).await.expect(200)["items"]
             .as_array()

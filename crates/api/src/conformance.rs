@@ -22,6 +22,8 @@ use crate::error::ApiError;
 /// The request body schema of every operation that takes JSON.
 pub struct RequestSchemas {
     routes: Vec<Route>,
+    /// Every operation's method and path, for `Allow` on a 405.
+    operations: Vec<(Method, Vec<Segment>)>,
     components: BTreeMap<String, Value>,
 }
 
@@ -69,6 +71,7 @@ impl RequestSchemas {
     pub fn from_document(document: &str) -> Self {
         let doc: Value = serde_json::from_str(document).expect("the document is JSON");
         let mut routes = Vec::new();
+        let mut operations = Vec::new();
         if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
             for (path, item) in paths {
                 let Some(item) = item.as_object() else {
@@ -79,6 +82,7 @@ impl RequestSchemas {
                     else {
                         continue;
                     };
+                    operations.push((method.clone(), segments(path)));
                     let Some(schema) = operation
                         .pointer("/requestBody/content")
                         .and_then(Value::as_object)
@@ -104,7 +108,25 @@ impl RequestSchemas {
             .and_then(Value::as_object)
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default();
-        RequestSchemas { routes, components }
+        RequestSchemas {
+            routes,
+            operations,
+            components,
+        }
+    }
+
+    /// The methods the document has for `path` (for a 405's `Allow`).
+    pub fn allowed_methods(&self, path: &str) -> Vec<Method> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut methods: Vec<Method> = self
+            .operations
+            .iter()
+            .filter(|(_, segments)| matches(segments, &parts))
+            .map(|(m, _)| m.clone())
+            .collect();
+        methods.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        methods.dedup();
+        methods
     }
 
     /// The body schema of the operation at `method` `path`, if it takes
@@ -113,13 +135,7 @@ impl RequestSchemas {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
         self.routes
             .iter()
-            .filter(|r| r.method == method && r.segments.len() == parts.len())
-            .find(|r| {
-                r.segments.iter().zip(&parts).all(|(s, p)| match s {
-                    Segment::Literal(l) => l == p,
-                    Segment::Param => !p.is_empty(),
-                })
-            })
+            .find(|r| r.method == method && matches(&r.segments, &parts))
             .map(|r| &r.schema)
     }
 
@@ -287,6 +303,14 @@ fn nul_free(value: &Value, at: &mut String) -> Result<(), Violation> {
     }
 }
 
+fn matches(segments: &[Segment], parts: &[&str]) -> bool {
+    segments.len() == parts.len()
+        && segments.iter().zip(parts).all(|(s, p)| match s {
+            Segment::Literal(l) => l == p,
+            Segment::Param => !p.is_empty(),
+        })
+}
+
 fn segments(path: &str) -> Vec<Segment> {
     path.trim_matches('/')
         .split('/')
@@ -439,5 +463,7 @@ mod tests {
         assert!(s.schema_for(&Method::GET, "/v1/things/1").is_none());
         assert!(s.schema_for(&Method::POST, "/v1/things").is_none());
         assert!(s.schema_for(&Method::POST, "/v1/things/1/more").is_none());
+        assert_eq!(s.allowed_methods("/v1/things/1"), [Method::POST]);
+        assert!(s.allowed_methods("/v1/nothing").is_empty());
     }
 }

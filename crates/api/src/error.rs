@@ -291,6 +291,14 @@ pub fn problem_from_error(err: poem::Error) -> poem::Response {
             "invalid_body",
             format!("the request body is invalid: {}", e.reason),
         )
+    } else if let Some(e) = err.downcast_ref::<ParseParamError>()
+        && e.name.eq_ignore_ascii_case("X-Customer-Token")
+    {
+        // A missing credential is 401, as a missing cart token is.
+        ApiError::unauthorized(
+            "session_required",
+            "send the signed-in shopper's session token as `X-Customer-Token`",
+        )
     } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
         ApiError::bad_request(
             "invalid_parameter",

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use opentelemetry::KeyValue;
 use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::{Status, TraceContextExt};
-use poem::http::{HeaderMap, HeaderValue, StatusCode};
+use poem::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -188,6 +188,7 @@ pub async fn conform<E: Endpoint>(
     next: E,
     mut req: Request,
 ) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
     let uri = req.uri();
     if has_encoded_nul(uri.path()) || uri.query().is_some_and(has_encoded_nul) {
         return Ok(problem_response(&ApiError::bad_request(
@@ -223,5 +224,19 @@ pub async fn conform<E: Endpoint>(
         )));
     }
     req.set_body(body);
-    Ok(next.call(req).await?.into_response())
+    let mut response = match next.call(req).await {
+        Ok(output) => output.into_response(),
+        Err(err) => problem_from_error(err),
+    };
+    // RFC 9110: a 405 lists the methods the resource has.
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        let allowed = schemas.allowed_methods(&path);
+        let list: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+        if let Ok(value) = HeaderValue::from_str(&list.join(", ")) {
+            response
+                .headers_mut()
+                .insert(poem::http::header::ALLOW, value);
+        }
+    }
+    Ok(response)
 }
