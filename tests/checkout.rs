@@ -766,3 +766,49 @@ async fn checkout_outside_delivery_hours_is_refused() {
     );
     app.stop().await;
 }
+
+/// A charge the provider made but never confirmed (every attempt of the
+/// request timed out) is not settled as failed: the order stays pending
+/// with its stock held, the client is told to retry with the same key, and
+/// the retry settles it paid under the same gateway key.
+#[e2e]
+async fn an_unconfirmed_charge_stays_pending_and_a_retry_settles_it() {
+    let app = open_all_day().await;
+    let s = Shop::stocked(&app, 5).await;
+    let tee = s.variant("tee").to_owned();
+    let c = cart(&app, &s, &tee, 2).await;
+    let key = unique("k");
+    let body = json!({ "payment_token": "tok_unconfirmed" });
+
+    let first = checkout(&app, &s, &c, Some(&key), body.clone()).await;
+    assert_eq!(first.status, 503, "{}", first.body);
+    assert_eq!(first.body["code"], "payment_outcome_unknown");
+    assert!(first.headers.contains_key("retry-after"));
+    let order_id = first.body["details"]["order_id"]
+        .as_str()
+        .expect("the order is named")
+        .to_owned();
+    let pending = app
+        .get(&format!("/v1/orders/{order_id}"), &s.admin)
+        .await
+        .expect(200);
+    assert_eq!(
+        pending["status"], "pending_payment",
+        "not failed: {pending}"
+    );
+    assert_eq!(stock(&app, &s, &tee).await, (5, 2), "the stock stays held");
+
+    // The retry resumes at once (no waiting out the resume window) and
+    // finds the charge the provider made.
+    let second = checkout(&app, &s, &c, Some(&key), body.clone())
+        .await
+        .expect(201);
+    assert_eq!(second["id"], order_id.as_str());
+    assert_eq!(second["status"], "paid");
+    assert_eq!(second["payment_status"], "succeeded");
+    assert_eq!(stock(&app, &s, &tee).await, (3, 0), "sold once");
+    // From now on the key replays the outcome.
+    let third = checkout(&app, &s, &c, Some(&key), body).await.expect(201);
+    assert_eq!(third["id"], order_id.as_str());
+    app.stop().await;
+}

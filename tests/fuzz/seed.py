@@ -225,6 +225,7 @@ def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
         return session["customer"]["id"], session["token"]
 
     w["customer_id"], token = customer("shopper")
+    w["customer_email"] = f"shopper-{run}@example.com"
     w["customer_token"] = token
     me = {"X_Customer_Token": token}
     address = {"name": "Sam Shopper", "line1": "1 Main St", "city": "Los Angeles", "postal_code": "90001", "region": "US-CA"}
@@ -301,9 +302,50 @@ def config(w: dict[str, Any], scope: str) -> dict[str, Any]:
         "path.address_id": w["address_id"],
         "path.wishlist_id": w["wishlist_id"],
         "path.share_token": w["share_token"],
-        # The one required query parameter naming an object.
-        "query.variant_id": w["variant_id"],
     }
+    # Values a request body or query names an object or a code by: drawn
+    # from these (where the schema allows them) in most generated requests
+    # and left to the generator in the rest, so creating a listing, moving
+    # stock or signing in can succeed as well as be refused. The document
+    # states slugs, codes and emails in prose, which random strings seldom
+    # satisfy.
+    dictionaries: dict[str, list[Any]] = {
+        "vendor": [w["vendor_id"]],
+        "brand": [w["brand_id"]],
+        "product": [w["product_id"], w["mug_id"]],
+        "variant": [w["variant_id"]],
+        "warehouse": [w["warehouse_id"]],
+        "category": [w["category_id"]],
+        "slug": ["fuzz-a", "fuzz-b", "fuzz-c", "cotton-tee"],
+        "region": ["US-CA", "US-NY"],
+        "currency": ["USD"],
+        "email": [w["customer_email"], "someone@example.com"],
+        "password": [PASSWORD],
+    }
+    bindings = {
+        "body.vendor_id": "vendor",
+        "query.vendor_id": "vendor",
+        "body.brand_id": "brand",
+        "query.brand_id": "brand",
+        "body.product_id": "product",
+        "body.variant_id": "variant",
+        "query.variant_id": "variant",
+        "body.warehouse_id": "warehouse",
+        "body.category_id": "category",
+        "body.parent_id": "category",
+        "body.slug": "slug",
+        "body.region": "region",
+        "body.default_region": "region",
+        "body.regions[*]": "region",
+        "body.regions_served[*]": "region",
+        "body.currency": "currency",
+        "body.email": "email",
+        "body.contact_email": "email",
+        "body.password": "password",
+        "body.current_password": "password",
+    }
+    for name, dictionary in bindings.items():
+        parameters[name] = {"dictionary": dictionary, "probability": 0.75}
     if customer:
         parameters["header.X-Customer-Token"] = w["customer_token"]
     elif scope == "storefront":
@@ -341,6 +383,7 @@ def config(w: dict[str, Any], scope: str) -> dict[str, Any]:
         # Nothing carried over from an earlier run.
         "cache": {"enabled": False},
         "auth": {"openapi": {"ApiKey": {"bearer": key}}},
+        "dictionaries": {name: {"values": values} for name, values in dictionaries.items()},
         "parameters": parameters,
         "operations": operations,
     }
@@ -353,7 +396,7 @@ def toml(value: Any, path: str = "") -> str:
     def scalar(v: Any) -> str:
         if isinstance(v, bool):
             return "true" if v else "false"
-        if isinstance(v, int):
+        if isinstance(v, (int, float)):
             return str(v)
         if isinstance(v, str):
             return json.dumps(v)

@@ -105,6 +105,12 @@ refusals! {
             "{points} points are worth more than this order's total; redeem at most {most}";
         OutOfStock { sku: String, wanted: i32, available: i64 } => Conflict, "out_of_stock",
             "only {available} of `{sku}` available, {wanted} wanted";
+        /// The provider neither confirmed nor refused the charge (it timed
+        /// out, or failed after perhaps charging) on every attempt. The
+        /// order stays pending with its stock held; the same request with
+        /// the same Idempotency-Key resumes it and answers the outcome.
+        PaymentOutcomeUnknown { order_id: Uuid } => Unavailable, "payment_outcome_unknown",
+            "the payment provider did not confirm or refuse the charge for order {order_id}; retry with the same Idempotency-Key to get the outcome (it is never charged twice)";
         InsufficientPoints { balance: i64 } => Unprocessable, "insufficient_points",
             "the account holds {balance} loyalty points, fewer than the order redeems";
     }
@@ -286,7 +292,7 @@ pub async fn checkout(
         })?
         .map_err(Failure::Refused)?;
     let order = match step {
-        Step::Placed(charge, id) => pay(services, key, id, Some(charge), claim, render).await?,
+        Step::Placed(charge, id) => pay(services, key, id, Some(charge), claim, render).await,
         Step::Resume(row) => {
             // The first request placed this order and stopped (its process
             // died): charge it again under the same gateway idempotency
@@ -298,11 +304,14 @@ pub async fn checkout(
                 currency: row.currency.code().to_owned(),
                 payment_token: token_for_charge,
             });
-            pay(services, key, row.id, charge, claim, render).await?
+            pay(services, key, row.id, charge, claim, render).await
         }
         Step::Replay(body) => return Ok(Checkout::Replayed(body)),
     };
-    Ok(Checkout::Finished(Box::new(order)))
+    match order? {
+        Paid::Settled(order) => Ok(Checkout::Finished(Box::new(order))),
+        Paid::Unknown(order_id) => Err(CheckoutRefusal::PaymentOutcomeUnknown { order_id }.into()),
+    }
 }
 
 /// The amount to charge, at exactly the currency's minor units: a computed
@@ -495,6 +504,14 @@ fn prepare(
 /// key (so a retry, or a resumed checkout, never charges twice), then
 /// settle it, read it back and finish the claim in one transaction: the
 /// recorded answer is exactly the committed order.
+/// How a checkout's payment ended.
+enum Paid {
+    /// Paid or refused, and the order settled accordingly.
+    Settled(OrderRow),
+    /// The provider's answer never came: the order is left pending.
+    Unknown(Uuid),
+}
+
 async fn pay(
     services: &Services,
     key: &TenantKey,
@@ -502,7 +519,7 @@ async fn pay(
     charge: Option<ChargeRequest>,
     claim: Claim,
     render: Render,
-) -> Result<OrderRow, StoreError> {
+) -> Result<Paid, StoreError> {
     let outcome = match charge {
         // Points paid for all of it: nothing to charge.
         Some(charge) if charge.amount.is_zero() => Some(ChargeOutcome {
@@ -523,6 +540,29 @@ async fn pay(
         ),
         None => None,
     };
+    // A timeout or a provider failure on the last attempt may have charged:
+    // settling the order as failed would release its stock and keep the
+    // money. Leave it pending, its stock held, and let a retry with the
+    // same key resume it (the gateway key makes a second charge impossible).
+    if let Some(outcome) = &outcome
+        && let Err(err) = &outcome.result
+        && err.is_retryable()
+    {
+        let (scope, claim_key) = (claim.scope.clone(), claim.key.clone());
+        services
+            .db
+            .tenant_tx(&key.schema, move |conn| {
+                async move { idempotency::allow_resume(conn, &scope, &claim_key).await }.boxed()
+            })
+            .await?;
+        tracing::warn!(
+            order.id = %order_id,
+            error = %err,
+            attempts = outcome.attempts,
+            "payment outcome unknown; the order stays pending until the same key is retried"
+        );
+        return Ok(Paid::Unknown(order_id));
+    }
     let (settled, row) = services
         .db
         .tenant_tx(&key.schema, move |conn| {
@@ -553,7 +593,7 @@ async fn pay(
     }
     catalog_cache::bump(services, key.tenant_id).await;
     tracing::info!(order.id = %order_id, order.status = %row.status, "checkout finished");
-    Ok(row)
+    Ok(Paid::Settled(row))
 }
 
 #[cfg(test)]

@@ -8,11 +8,15 @@
 //! | `tok_insufficient_funds` | insufficient funds |
 //! | `tok_transient` | fails transiently on the first attempt per key, then charges |
 //! | `tok_timeout` | charges but answers with a timeout the first time; a retry finds the charge |
+//! | `tok_unconfirmed` | charges, but answers with a timeout to the first 4 calls per key (every attempt of one checkout request with the default policy); a later call finds the charge |
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::{Charge, ChargeRequest, Gateway, GatewayError};
+
+/// How many calls per key `tok_unconfirmed` answers with a timeout.
+pub const UNCONFIRMED_CALLS: u32 = 4;
 
 #[derive(Default)]
 pub struct SandboxGateway {
@@ -55,14 +59,22 @@ impl Gateway for SandboxGateway {
             *n += 1;
             *n
         };
-        if let Some(existing) = state.charges.get(&request.idempotency_key) {
-            return Ok(existing.clone());
-        }
         let charge = || Charge {
             id: format!("ch_sandbox_{}", request.idempotency_key),
             amount: request.amount,
             currency: request.currency.clone(),
         };
+        if request.payment_token == "tok_unconfirmed" && calls <= UNCONFIRMED_CALLS {
+            // Charged, but the answer is lost.
+            state
+                .charges
+                .entry(request.idempotency_key.clone())
+                .or_insert_with(charge);
+            return Err(GatewayError::Timeout);
+        }
+        if let Some(existing) = state.charges.get(&request.idempotency_key) {
+            return Ok(existing.clone());
+        }
         match request.payment_token.as_str() {
             "tok_success" => {}
             "tok_decline" => return Err(GatewayError::Declined("card_declined".into())),
@@ -71,6 +83,7 @@ impl Gateway for SandboxGateway {
                 return Err(GatewayError::Transient("sandbox: try again".into()));
             }
             "tok_transient" => {}
+            "tok_unconfirmed" => {}
             "tok_timeout" => {
                 state
                     .charges

@@ -4,6 +4,12 @@
 use diesel::sql_types::{BigInt, Int4, Nullable, SingleValue, Text};
 
 diesel::define_sql_function! {
+    /// `clock_timestamp()`: the time now, not the transaction's start
+    /// (`now()`).
+    fn clock_timestamp() -> diesel::sql_types::Timestamptz;
+}
+
+diesel::define_sql_function! {
     /// `lower(text)`.
     fn lower(x: Text) -> Text;
 }

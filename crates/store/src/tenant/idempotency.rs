@@ -107,10 +107,29 @@ pub async fn attach_order(
 ) -> Result<(), StoreError> {
     cached(
         diesel::update(keys::table.find((scope, key)))
-            .set((keys::order_id.eq(order), keys::locked_at.eq(dsl::now))),
+            // The resume window counts from now, the end of the placing
+            // transaction, not its start: time spent waiting on a stock
+            // lock must not make a live checkout look abandoned.
+            .set((
+                keys::order_id.eq(order),
+                keys::locked_at.eq(crate::sql::clock_timestamp()),
+            )),
     )
     .execute(conn.pg())
     .await?;
+    Ok(())
+}
+
+/// Let the next request with this key resume the checkout at once: its
+/// payment's outcome is unknown (the provider timed out or failed after
+/// perhaps charging), so the order stays pending and a retry charges again
+/// under the same gateway key, which cannot charge twice, and settles.
+/// (The claim is made stale by dating it to the epoch.)
+pub async fn allow_resume(conn: &mut TenantConn, scope: &str, key: &str) -> Result<(), StoreError> {
+    diesel::update(keys::table.find((scope, key)))
+        .set(keys::locked_at.eq(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH))
+        .execute(conn.pg())
+        .await?;
     Ok(())
 }
 
