@@ -16,7 +16,9 @@ The configuration gives schemathesis the scope's credentials (the key as the
 bearer token; for `customer`, also the session as `X-Customer-Token` and
 for `storefront` the guest cart's `X-Cart-Token`) and fixes the path
 parameters to the seeded objects, so the run reaches real objects instead of
-a 404 for a random id; request bodies are generated freely. An operation that
+a 404 for a random id. Bodies and query strings are generated, with ids,
+region and currency codes, slugs, emails and the password drawn from the
+seeded ones in most requests (schemathesis dictionaries). An operation that
 destroys its target (a delete, a revoke, signing out, erasing an account,
 checking a cart out) is pointed at a spare object seeded for it, so the
 objects the rest of the run works on stay in place.
@@ -87,17 +89,24 @@ def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
     w: dict[str, Any] = {"platform_key": platform_key}
 
     tenant = platform.call(
-        "POST", "/v1/platform/tenants", 201, {"slug": f"fuzz-{scope}-{run}", "name": f"Fuzz {scope}", "regions": ["US-CA", "US-NY"]}
+        "POST",
+        "/v1/platform/tenants",
+        201,
+        {"slug": f"fuzz-{scope}-{run}", "name": f"Fuzz {scope}", "regions": ["US-CA", "US-NY"]},
     )
     w["tenant_id"] = tenant["id"]
-    issued = platform.call("POST", f"/v1/platform/tenants/{tenant['id']}/keys", 201, {"name": "admin", "scope": "tenant_admin"})
+    issued = platform.call(
+        "POST", f"/v1/platform/tenants/{tenant['id']}/keys", 201, {"name": "admin", "scope": "tenant_admin"}
+    )
     w["admin_key"] = issued["secret"]
     admin = Api(base, w["admin_key"], source)
     # Spares for the revoking operations.
     w["spare_tenant_key_id"] = platform.call(
         "POST", f"/v1/platform/tenants/{tenant['id']}/keys", 201, {"name": "spare", "scope": "tenant_admin"}
     )["key"]["id"]
-    w["spare_platform_key_id"] = platform.call("POST", "/v1/platform/keys", 201, {"name": f"spare {run}", "scope": "platform"})["key"]["id"]
+    w["spare_platform_key_id"] = platform.call(
+        "POST", "/v1/platform/keys", 201, {"name": f"spare {run}", "scope": "platform"}
+    )["key"]["id"]
     w["spare_key_id"] = admin.call("POST", "/v1/keys", 201, {"name": "spare", "scope": "tenant_admin"})["key"]["id"]
 
     brand = admin.call(
@@ -110,7 +119,10 @@ def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
     storefront = Api(base, w["storefront_key"], source)
 
     vendor = admin.call(
-        "POST", "/v1/vendors/apply", 201, {"slug": "greenhouse", "name": "Greenhouse", "contact_email": "sales@greenhouse.example"}
+        "POST",
+        "/v1/vendors/apply",
+        201,
+        {"slug": "greenhouse", "name": "Greenhouse", "contact_email": "sales@greenhouse.example"},
     )
     w["vendor_id"] = vendor["id"]
     approval = admin.call("POST", f"/v1/vendors/{vendor['id']}/approve", 200, {})
@@ -122,7 +134,10 @@ def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
     # A second vendor, pending, for the status changes (approve, reject,
     # suspend, reinstate) so the first keeps selling.
     w["spare_vendor_id"] = admin.call(
-        "POST", "/v1/vendors/apply", 201, {"slug": "applicant", "name": "Applicant", "contact_email": "hello@applicant.example"}
+        "POST",
+        "/v1/vendors/apply",
+        201,
+        {"slug": "applicant", "name": "Applicant", "contact_email": "hello@applicant.example"},
     )["id"]
 
     parent = admin.call("POST", "/v1/categories", 201, {"slug": "apparel", "name": "Apparel"})
@@ -130,7 +145,9 @@ def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
     tees = admin.call("POST", "/v1/categories", 201, {"slug": "tees", "name": "Tees", "parent_id": parent["id"]})
     w["spare_category_id"] = admin.call("POST", "/v1/categories", 201, {"slug": "spare", "name": "Spare"})["id"]
 
-    warehouse = vendor_api.call("POST", "/v1/warehouses", 201, {"code": "LA-1", "name": "Los Angeles", "region": "US-CA"})
+    warehouse = vendor_api.call(
+        "POST", "/v1/warehouses", 201, {"code": "LA-1", "name": "Los Angeles", "region": "US-CA"}
+    )
     w["warehouse_id"] = warehouse["id"]
 
     def product(slug: str, title: str, variants: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -138,7 +155,14 @@ def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
             "POST",
             "/v1/products",
             201,
-            {"slug": slug, "title": title, "description": f"{title}, seeded.", "status": "active", "variants": variants, **extra},
+            {
+                "slug": slug,
+                "title": title,
+                "description": f"{title}, seeded.",
+                "status": "active",
+                "variants": variants,
+                **extra,
+            },
         )
         for variant in made["variants"]:
             vendor_api.call(
@@ -159,7 +183,9 @@ def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
         attributes={"colour": "green"},
         category_id=tees["id"],
     )
-    mug = product("clay-mug", "Clay Mug", [{"sku": "MUG", "price": "12.00", "currency": "USD"}], attributes={"colour": "blue"})
+    mug = product(
+        "clay-mug", "Clay Mug", [{"sku": "MUG", "price": "12.00", "currency": "USD"}], attributes={"colour": "blue"}
+    )
     # The product whose variant the delete operation targets: that variant is
     # in a cart (an open one and an ordered one).
     spare = product(
@@ -220,7 +246,12 @@ def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
             "POST",
             "/v1/customers",
             201,
-            {"email": f"{name}-{run}@example.com", "password": PASSWORD, "name": name.title(), "date_of_birth": "1980-04-01"},
+            {
+                "email": f"{name}-{run}@example.com",
+                "password": PASSWORD,
+                "name": name.title(),
+                "date_of_birth": "1980-04-01",
+            },
         )
         return session["customer"]["id"], session["token"]
 
@@ -228,7 +259,13 @@ def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
     w["customer_email"] = f"shopper-{run}@example.com"
     w["customer_token"] = token
     me = {"X_Customer_Token": token}
-    address = {"name": "Sam Shopper", "line1": "1 Main St", "city": "Los Angeles", "postal_code": "90001", "region": "US-CA"}
+    address = {
+        "name": "Sam Shopper",
+        "line1": "1 Main St",
+        "city": "Los Angeles",
+        "postal_code": "90001",
+        "region": "US-CA",
+    }
     w["address_id"] = storefront.call("POST", "/v1/customers/me/addresses", 201, address, **me)["id"]
     w["spare_address_id"] = storefront.call("POST", "/v1/customers/me/addresses", 201, address, **me)["id"]
     wishlist = storefront.call("POST", "/v1/customers/me/wishlists", 201, {"name": "Later"}, **me)
@@ -242,7 +279,9 @@ def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
         cart_id = storefront.call("POST", "/v1/carts", 201, {}, **me)["cart"]["id"]
         lines: list[str] = []
         for variant in variants:
-            view = storefront.call("POST", f"/v1/carts/{cart_id}/lines", 200, {"variant_id": variant, "quantity": 1}, **me)
+            view = storefront.call(
+                "POST", f"/v1/carts/{cart_id}/lines", 200, {"variant_id": variant, "quantity": 1}, **me
+            )
             lines = [line["id"] for line in view["lines"]]
         return cart_id, lines
 
@@ -265,8 +304,8 @@ def seed(base: str, platform_key: str, scope: str) -> dict[str, Any]:
 
     parts = vendor_api.call("GET", "/v1/vendor-orders?status=pending", 200)["items"]
     by_order = {part["order_id"]: part["id"] for part in parts}
+    # The customer's order's part, for packing and shipping.
     w["vendor_order_id"] = by_order[w["order_id"]]
-    w["guest_vendor_order_id"] = by_order[w["guest_order_id"]]
     return w
 
 
@@ -351,7 +390,7 @@ def config(w: dict[str, Any], scope: str) -> dict[str, Any]:
     elif scope == "storefront":
         parameters["header.X-Cart-Token"] = w["guest_cart_token"]
 
-    # Operations that destroy their target, pointed at a spare.
+    # Operations that destroy or use up their target, pointed at a spare.
     spare: dict[str, dict[str, Any]] = {
         "revoke_tenant_key": {"path.key_id": w["spare_tenant_key_id"]},
         "revoke_platform_key": {"path.key_id": w["spare_platform_key_id"]},
@@ -367,15 +406,19 @@ def config(w: dict[str, Any], scope: str) -> dict[str, Any]:
         "delete_wishlist": {"path.wishlist_id": w["spare_wishlist_id"]},
         "remove_cart_line": {"path.line_id": w["spare_line_id"] if customer else w["guest_spare_line_id"]},
         "checkout_cart": {"path.cart_id": w["checkout_cart_id"] if customer else w["guest_checkout_cart_id"]},
-        "get_order": {"path.order_id": w["order_id"] if customer else w["guest_order_id"]},
-        "delete_me": {"header.X-Customer-Token": w["delete_customer_token"]},
-        "logout_customer": {"header.X-Customer-Token": w["logout_customer_token"]},
-        "logout_customer_everywhere": {"header.X-Customer-Token": w["everywhere_customer_token"]},
-        "change_password": {"header.X-Customer-Token": w["password_customer_token"]},
     }
+    if customer:
+        # Signing out, changing the password and deleting the account end
+        # the session they are sent with: each gets a customer of its own.
+        spare["delete_me"] = {"header.X-Customer-Token": w["delete_customer_token"]}
+        spare["logout_customer"] = {"header.X-Customer-Token": w["logout_customer_token"]}
+        spare["logout_customer_everywhere"] = {"header.X-Customer-Token": w["everywhere_customer_token"]}
+        spare["change_password"] = {"header.X-Customer-Token": w["password_customer_token"]}
     if scope == "storefront":
+        # A guest's carts open with their own tokens: the checked-out one's
+        # for its order.
         spare["checkout_cart"]["header.X-Cart-Token"] = w["guest_checkout_cart_token"]
-        spare["get_order"]["header.X-Cart-Token"] = w["guest_ordered_cart_token"]
+        spare["get_order"] = {"header.X-Cart-Token": w["guest_ordered_cart_token"]}
     if scope == "vendor":
         parameters["path.key_id"] = w["spare_vendor_key_id"]
     operations = [{"include-operation-id": op, "parameters": values} for op, values in spare.items()]

@@ -91,9 +91,7 @@ def main() -> None:
         return
     groups: dict[tuple[str, ...], list[Failure]] = {}
     for failure in failures:
-        key = tuple(
-            f"{code}|{failure.status}|{METHOD.sub('', message)}" for code, _, message in failure.checks
-        )
+        key = tuple(f"{code}|{failure.status}|{METHOD.sub('', message)}" for code, _, message in failure.checks)
         groups.setdefault(key, []).append(failure)
     print(f"[{scope}] {len(failures)} failing test case(s):")
     for members in groups.values():
