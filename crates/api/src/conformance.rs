@@ -118,10 +118,13 @@ impl RequestSchemas {
     /// The methods the document has for `path` (for a 405's `Allow`).
     pub fn allowed_methods(&self, path: &str) -> Vec<Method> {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let Some(best) = self.best_match(&parts) else {
+            return Vec::new();
+        };
         let mut methods: Vec<Method> = self
             .operations
             .iter()
-            .filter(|(_, segments)| matches(segments, &parts))
+            .filter(|(_, segments)| same(segments, best))
             .map(|(m, _)| m.clone())
             .collect();
         methods.sort_by(|a, b| a.as_str().cmp(b.as_str()));
@@ -133,10 +136,22 @@ impl RequestSchemas {
     /// JSON.
     pub fn schema_for(&self, method: &Method, path: &str) -> Option<&Value> {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let best = self.best_match(&parts)?;
         self.routes
             .iter()
-            .find(|r| r.method == method && matches(&r.segments, &parts))
+            .find(|r| r.method == method && same(&r.segments, best))
             .map(|r| &r.schema)
+    }
+
+    /// The document path `parts` is: of those that match, the one with the
+    /// most literal segments, earliest (as OpenAPI resolves
+    /// `/carts/abandoned` before `/carts/{cart_id}`).
+    fn best_match(&self, parts: &[&str]) -> Option<&[Segment]> {
+        self.operations
+            .iter()
+            .map(|(_, segments)| segments.as_slice())
+            .filter(|segments| matches(segments, parts))
+            .max_by_key(|segments| literal_rank(segments))
     }
 
     /// Check `body` against `schema`.
@@ -303,6 +318,24 @@ fn nul_free(value: &Value, at: &mut String) -> Result<(), Violation> {
     }
 }
 
+/// Literal segments count first, earlier ones more: `/a/b/{x}` over
+/// `/a/{y}/c`.
+fn literal_rank(segments: &[Segment]) -> Vec<bool> {
+    segments
+        .iter()
+        .map(|s| matches!(s, Segment::Literal(_)))
+        .collect()
+}
+
+fn same(a: &[Segment], b: &[Segment]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Segment::Literal(l), Segment::Literal(r)) => l == r,
+            (Segment::Param, Segment::Param) => true,
+            _ => false,
+        })
+}
+
 fn matches(segments: &[Segment], parts: &[&str]) -> bool {
     segments.len() == parts.len()
         && segments.iter().zip(parts).all(|(s, p)| match s {
@@ -387,7 +420,9 @@ mod tests {
         let doc = json!({
             "paths": {
                 "/v1/things/{id}": { "post": { "requestBody": { "content": {
-                    "application/json; charset=utf-8": { "schema": { "$ref": "#/components/schemas/Thing" } } } } } }
+                    "application/json; charset=utf-8": { "schema": { "$ref": "#/components/schemas/Thing" } } } } },
+                    "get": {} },
+                "/v1/things/special": { "put": {} }
             },
             "components": { "schemas": {
                 "Thing": { "type": "object", "properties": {
@@ -463,7 +498,13 @@ mod tests {
         assert!(s.schema_for(&Method::GET, "/v1/things/1").is_none());
         assert!(s.schema_for(&Method::POST, "/v1/things").is_none());
         assert!(s.schema_for(&Method::POST, "/v1/things/1/more").is_none());
-        assert_eq!(s.allowed_methods("/v1/things/1"), [Method::POST]);
+        assert_eq!(
+            s.allowed_methods("/v1/things/1"),
+            [Method::GET, Method::POST]
+        );
+        // A fixed path wins over the templated one beside it.
+        assert_eq!(s.allowed_methods("/v1/things/special"), [Method::PUT]);
+        assert!(s.schema_for(&Method::POST, "/v1/things/special").is_none());
         assert!(s.allowed_methods("/v1/nothing").is_empty());
     }
 }
