@@ -812,3 +812,70 @@ async fn an_unconfirmed_charge_stays_pending_and_a_retry_settles_it() {
     assert_eq!(third["id"], order_id.as_str());
     app.stop().await;
 }
+
+/// A shopper who never retries an unconfirmed checkout still gets the
+/// order they paid for: before the hold runs out, reconciliation asks the
+/// provider for the charge made under the order's key and settles it paid
+/// (where expiry alone would have cancelled it and kept the money).
+#[e2e]
+async fn reconciliation_settles_an_unconfirmed_charge_nobody_retried() {
+    let app = open_all_day().await;
+    let s = Shop::stocked(&app, 5).await;
+    let tee = s.variant("tee").to_owned();
+    let c = cart(&app, &s, &tee, 1).await;
+    let unconfirmed = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_unconfirmed" }),
+    )
+    .await;
+    assert_eq!(unconfirmed.status, 503, "{}", unconfirmed.body);
+    let order_id: uuid::Uuid = unconfirmed.body["details"]["order_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("order id");
+
+    // Another order, refused, is the control: nothing to find for it.
+    let other = cart(&app, &s, &tee, 1).await;
+    checkout(
+        &app,
+        &s,
+        &other,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_decline" }),
+    )
+    .await
+    .expect(201);
+
+    // The hold runs out, and housekeeping reconciles before expiring.
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    app.db()
+        .tenant_tx(&schema, move |conn| {
+            bazaar_store::tenant::orders::extend_hold(conn, order_id, past).boxed()
+        })
+        .await
+        .expect("hold ran out");
+    let report = bazaar_commerce::checkout::reconcile(&app.state, &schema)
+        .await
+        .expect("reconcile");
+    assert_eq!((report.paid, report.held), (1, 0));
+    let paid = app
+        .get(&format!("/v1/orders/{order_id}"), &s.admin)
+        .await
+        .expect(200);
+    assert_eq!(paid["status"], "paid", "{paid}");
+    assert_eq!(
+        stock(&app, &s, &tee).await,
+        (4, 0),
+        "its unit sold, none held"
+    );
+    // Run again: nothing left to do.
+    let again = bazaar_commerce::checkout::reconcile(&app.state, &schema)
+        .await
+        .expect("reconcile");
+    assert_eq!(again, Default::default());
+    app.stop().await;
+}

@@ -111,8 +111,9 @@ pub async fn migrate_all(
 /// every tenant release stock held by checkouts that never finished, fill
 /// backorders from available stock, and forget idempotency keys older than
 /// a day.
-pub fn spawn_housekeeping(db: Db, every: Duration) {
+pub fn spawn_housekeeping(state: AppState, every: Duration) {
     use futures_util::FutureExt;
+    let db = state.db.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -132,6 +133,17 @@ pub fn spawn_housekeeping(db: Db, every: Duration) {
                 let Ok(schema) = tenant.schema() else {
                     continue;
                 };
+                // Orders whose payment outcome never arrived are settled
+                // with the provider before any of them expires.
+                match bazaar_commerce::checkout::reconcile(&state, &schema).await {
+                    Ok(r) if r == Default::default() => {}
+                    Ok(r) => {
+                        tracing::info!(tenant.slug = %tenant.slug, paid = r.paid, held = r.held, "housekeeping: unsettled payments reconciled")
+                    }
+                    Err(err) => {
+                        tracing::warn!(tenant.slug = %tenant.slug, error = %err, "payment reconciliation failed")
+                    }
+                }
                 let result = db
                     .tenant_tx(&schema, |conn| {
                         bazaar_store::tenant::housekeeping::run(conn, chrono::Utc::now()).boxed()
@@ -425,7 +437,6 @@ pub async fn serve(
         );
     }
     database.db.spawn_replica_monitor(Duration::from_secs(5));
-    spawn_housekeeping(database.db.clone(), Duration::from_secs(30));
     spawn_spare_schemas(database.db.clone(), 3, Duration::from_secs(10));
     let key = platform_key(&config)?;
     if config.platform_key.is_none() {
@@ -442,6 +453,7 @@ pub async fn serve(
         "region packs loaded; watching for changes"
     );
     let state = state_with(&config, database.db.clone(), &key, regions)?;
+    spawn_housekeeping(state.clone(), Duration::from_secs(30));
     let follower = spawn_search_follower(&config, &state)?;
     let shutdown_timeout = Duration::from_secs(config.shutdown_timeout_seconds);
     let server = match demo {

@@ -10,7 +10,6 @@
 
 use bazaar_domain::{Currency, OrderStatus};
 use bazaar_payments::{Charge, ChargeRequest, Outcome as ChargeOutcome, charge_with_retries};
-use bazaar_store::StoreError;
 use bazaar_store::tenant::carts::{self as cart_store, Access, PricedLine};
 use bazaar_store::tenant::customers::{self, AgeVerification};
 use bazaar_store::tenant::idempotency::{self, Begin};
@@ -18,6 +17,7 @@ use bazaar_store::tenant::orders::{
     self, NewOrder, NewOrderLine, NewShipping, OrderRow, PlaceError,
 };
 use bazaar_store::tenant::shipping::Rate;
+use bazaar_store::{StoreError, TenantSchema};
 use chrono::Utc;
 use futures_util::FutureExt;
 use rust_decimal::Decimal;
@@ -504,6 +504,81 @@ fn prepare(
 /// key (so a retry, or a resumed checkout, never charges twice), then
 /// settle it, read it back and finish the claim in one transaction: the
 /// recorded answer is exactly the committed order.
+/// What a reconciliation pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Orders the provider had charged: now paid.
+    pub paid: usize,
+    /// Orders the provider could not answer for: held longer.
+    pub held: usize,
+}
+
+/// The longest a pending order's stock is held while its provider cannot
+/// say whether it charged; after that the order expires as usual (and an
+/// error is logged: a charge found later needs a refund).
+pub const MAX_UNKNOWN_HOLD_HOURS: i64 = 24;
+
+/// Settle, before they expire, pending orders whose payment outcome never
+/// arrived (every attempt timed out, or the request's process died, and the
+/// shopper did not retry): the provider is asked for the charge made under
+/// the order's gateway key. A charge found: the order is paid. None: it is
+/// left to expire (cancelled, its stock back). The provider unreachable:
+/// its hold is extended by one reservation period, at most
+/// [`MAX_UNKNOWN_HOLD_HOURS`] after placement, so the stock of a charge that
+/// may exist is not sold to another shopper. Run by housekeeping on every
+/// node (settling is idempotent: the order's status is locked).
+pub async fn reconcile(
+    services: &Services,
+    schema: &TenantSchema,
+) -> Result<Reconciled, StoreError> {
+    let now = chrono::Utc::now();
+    let due = services
+        .db
+        .tenant_tx(schema, move |conn| {
+            orders::due_for_expiry(conn, now).boxed()
+        })
+        .await?;
+    let mut report = Reconciled::default();
+    for (order_id, placed) in due {
+        let found = services.gateway.find(&order_id.to_string()).await;
+        match found {
+            Ok(Some(charge)) => {
+                let settled = services
+                    .db
+                    .tenant_tx(schema, move |conn| {
+                        async move { orders::settle_paid(conn, order_id, &charge.id, 0).await }
+                            .boxed()
+                    })
+                    .await?;
+                if settled {
+                    report.paid += 1;
+                    tracing::warn!(order.id = %order_id, "reconciled: the provider had charged; the order is paid");
+                }
+            }
+            Ok(None) => {}
+            Err(err) => {
+                let cap = placed + chrono::Duration::hours(MAX_UNKNOWN_HOLD_HOURS);
+                if now >= cap {
+                    tracing::error!(order.id = %order_id, error = %err, "payment outcome still unknown after the longest hold; the order expires and a charge found later needs a refund");
+                    continue;
+                }
+                let ttl = chrono::Duration::from_std(services.settings.reservation_ttl)
+                    .unwrap_or(chrono::Duration::minutes(15));
+                let until = (now + ttl).min(cap);
+                services
+                    .db
+                    .tenant_tx(schema, move |conn| {
+                        orders::extend_hold(conn, order_id, until).boxed()
+                    })
+                    .await?;
+                report.held += 1;
+                tracing::warn!(order.id = %order_id, error = %err, until = %until, "payment provider unreachable; holding the order's stock longer");
+            }
+        }
+    }
+    Ok(report)
+}
+
 /// How a checkout's payment ended.
 enum Paid {
     /// Paid or refused, and the order settled accordingly.

@@ -3,7 +3,10 @@
 //! `{"amount": "12.50", "currency": "USD", "source": "<token>"}`; 200 with
 //! `{"id", "amount", "currency"}` on success, 402 with
 //! `{"error": {"code": "card_declined" | "insufficient_funds", ...}}` for a
-//! refusal, 429 and 5xx for failures that may pass.
+//! refusal, 429 and 5xx for failures that may pass. `GET
+//! {base}/v1/charges?idempotency_key=<key>` lists the charges made under a
+//! key (`{"data": [{"id", "amount", "currency"}]}`), to settle an order
+//! whose charge was never answered.
 
 use std::time::Duration;
 
@@ -84,6 +87,38 @@ impl Gateway for HttpGateway {
             ))),
             other => Err(GatewayError::Declined(format!(
                 "provider refused the request ({other})"
+            ))),
+        }
+    }
+
+    async fn find(&self, idempotency_key: &str) -> Result<Option<Charge>, GatewayError> {
+        #[derive(serde::Deserialize)]
+        struct Found {
+            data: Vec<Charge>,
+        }
+        let unavailable = |e: reqwest::Error| {
+            if e.is_timeout() {
+                GatewayError::Timeout
+            } else {
+                GatewayError::Transient(e.to_string())
+            }
+        };
+        let response = self
+            .client
+            .get(format!("{}/v1/charges", self.base_url))
+            .bearer_auth(&self.secret_key)
+            .query(&[("idempotency_key", idempotency_key)])
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match response.status().as_u16() {
+            200 => {
+                let found: Found = response.json().await.map_err(unavailable)?;
+                Ok(found.data.into_iter().next())
+            }
+            404 => Ok(None),
+            status => Err(GatewayError::Transient(format!(
+                "provider answered {status} to a charge lookup"
             ))),
         }
     }

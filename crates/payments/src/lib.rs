@@ -72,6 +72,10 @@ impl GatewayError {
 pub trait Gateway: Send + Sync {
     /// Charge once per idempotency key.
     async fn charge(&self, request: &ChargeRequest) -> Result<Charge, GatewayError>;
+    /// The charge made under `idempotency_key`, if one was: how an order
+    /// whose payment outcome never arrived is settled without the shopper.
+    /// `Err` when the provider cannot say now (try again later).
+    async fn find(&self, idempotency_key: &str) -> Result<Option<Charge>, GatewayError>;
     /// For logs and order records.
     fn name(&self) -> &'static str;
 }

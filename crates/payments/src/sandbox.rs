@@ -105,6 +105,10 @@ impl Gateway for SandboxGateway {
         Ok(made.clone())
     }
 
+    async fn find(&self, idempotency_key: &str) -> Result<Option<Charge>, GatewayError> {
+        Ok(self.lock().charges.get(idempotency_key).cloned())
+    }
+
     fn name(&self) -> &'static str {
         "sandbox"
     }

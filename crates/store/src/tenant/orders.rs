@@ -506,6 +506,54 @@ pub async fn settle_failed(
 /// those orders. Returns the orders expired; the caller gives back the
 /// points they redeemed ([`loyalty::restore`]) once it has done all its
 /// stock work, because a customer's row is locked after stock rows.
+/// Pending orders whose hold has run out (`hold_until < now`), with when
+/// each was placed: what [`expire`] would cancel.
+pub async fn due_for_expiry(
+    conn: &mut TenantConn,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct O {
+        #[diesel(sql_type = SqlUuid)]
+        order_id: Uuid,
+        #[diesel(sql_type = Timestamptz)]
+        created_at: DateTime<Utc>,
+    }
+    // Raw SQL for the partial index, as in `expire`.
+    let due: Vec<O> = prepared(
+        "SELECT id AS order_id, created_at FROM orders \
+         WHERE status = 'pending_payment' AND hold_until < $1",
+    )
+    .bind::<Timestamptz, _>(now)
+    .load(conn.pg())
+    .await?;
+    Ok(due
+        .into_iter()
+        .map(|o| (o.order_id, o.created_at))
+        .collect())
+}
+
+/// Hold a pending order's stock until `until` (its payment's outcome is
+/// not known yet).
+pub async fn extend_hold(
+    conn: &mut TenantConn,
+    order: Uuid,
+    until: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if lock_status(conn, order).await? != OrderStatus::PendingPayment {
+        return Ok(());
+    }
+    diesel::update(orders::table.filter(orders::id.eq(order)))
+        .set(orders::hold_until.eq(until))
+        .execute(conn.pg())
+        .await?;
+    diesel::update(reservations::table.filter(reservations::order_id.eq(order)))
+        .set(reservations::expires_at.eq(until))
+        .execute(conn.pg())
+        .await?;
+    Ok(())
+}
+
 pub async fn expire(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<Vec<Uuid>, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct O {
