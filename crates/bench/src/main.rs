@@ -5,6 +5,7 @@
 
 mod catalog;
 mod checkout;
+mod conformance;
 mod provision;
 mod regions;
 mod search;
@@ -75,6 +76,13 @@ enum Bench {
         #[arg(long, default_value_t = 1_000)]
         queries: usize,
     },
+    /// Request conformance: checking a JSON body against the document,
+    /// against parsing it.
+    Conformance {
+        /// Bodies per measurement.
+        #[arg(long, default_value_t = 200_000)]
+        rounds: usize,
+    },
     /// Region packs: quote evaluations per second, and checking and loading
     /// 200 packs, each against a baseline.
     Regions {
@@ -93,6 +101,12 @@ async fn main() -> anyhow::Result<()> {
     match cli.bench {
         Bench::Provision { count } => provision::run(&cli.postgres, count).await,
         Bench::Regions { quotes, loads } => regions::run(quotes, loads),
+        Bench::Conformance { rounds } => conformance::run(
+            &std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json"),
+            )?,
+            rounds,
+        ),
         Bench::Search { products, queries } => search::run(&cli.postgres, products, queries).await,
         Bench::Checkout {
             checkouts,
