@@ -205,13 +205,7 @@ impl EmbeddedPostgres {
             return Ok(());
         }
         self.stopped = true;
-        let output = self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(&self.data_dir)
-            .args(["-m", "fast", "-w", "stop"])
-            .output()?;
-        check(output, "stopping the embedded PostgreSQL")?;
+        self.pause()?;
         tracing::info!("embedded PostgreSQL stopped");
         Ok(())
     }
