@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use poem::web::{Data, Json};
 use poem::{EndpointExt, Request, Route, handler, post};
 use rust_decimal::Decimal;
@@ -640,4 +641,157 @@ async fn deleting_a_variant_in_carts_or_orders() {
     .await
     .expect_problem(400, "invalid_body");
     app.stop().await;
+}
+
+/// A card processor that takes every charge and answers 500 (the charge
+/// stands; the answer says nothing), and whose charge lookup is down until
+/// `lookups_up` is set.
+#[derive(Default)]
+struct Flaky {
+    charges: Mutex<HashMap<String, Value>>,
+    lookups_up: std::sync::atomic::AtomicBool,
+}
+
+#[handler]
+async fn flaky_charge(req: &Request, body: Json<Value>, p: Data<&Arc<Flaky>>) -> poem::Response {
+    let key = req.header("idempotency-key").unwrap_or_default().to_owned();
+    p.charges.lock().expect("lock").entry(key.clone()).or_insert_with(
+        || json!({ "id": format!("ch_{key}"), "amount": body["amount"], "currency": body["currency"] }),
+    );
+    poem::Response::builder()
+        .status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
+        .body("upstream hiccup")
+}
+
+#[derive(serde::Deserialize)]
+struct LookupQuery {
+    idempotency_key: String,
+}
+
+#[handler]
+async fn flaky_lookup(
+    query: poem::web::Query<LookupQuery>,
+    p: Data<&Arc<Flaky>>,
+) -> poem::Response {
+    if !p.lookups_up.load(std::sync::atomic::Ordering::SeqCst) {
+        return poem::Response::builder()
+            .status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
+            .body("lookups are down");
+    }
+    let found: Vec<Value> = p
+        .charges
+        .lock()
+        .expect("lock")
+        .get(&query.idempotency_key)
+        .cloned()
+        .into_iter()
+        .collect();
+    poem::Response::builder()
+        .status(poem::http::StatusCode::OK)
+        .body(json!({ "data": found }).to_string())
+}
+
+/// With a real (HTTP) processor that charged but answered 500 to every
+/// attempt, and whose lookup is down for a while: the order stays pending
+/// and its stock held while nobody can say (reconciliation extends the
+/// hold), then settles paid when the lookup finds the charge.
+#[e2e]
+async fn reconciliation_waits_out_a_processor_that_cannot_say() {
+    let processor = Arc::new(Flaky::default());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let fake = tokio::spawn(
+        poem::Server::new(poem::listener::TcpListener::bind(addr)).run(
+            Route::new()
+                .at("/v1/charges", post(flaky_charge).get(flaky_lookup))
+                .data(processor.clone()),
+        ),
+    );
+    let regions = crate::checkout::regions_with_hours("[\"00:00-24:00\"]");
+    let app = TestApp::builder()
+        .regions_dir(&regions)
+        .env("BAZAAR_PAYMENT_PROVIDER", "http")
+        .env("BAZAAR_PAYMENT_PROVIDER_URL", &format!("http://{addr}"))
+        .env("BAZAAR_PAYMENT_PROVIDER_KEY", "sk_test")
+        .env("BAZAAR_PAYMENT_TIMEOUT_MS", "500")
+        .start()
+        .await;
+    let s = Shop::stocked(&app, 10).await;
+    let tee = s.variant("tee").to_owned();
+    let c = cart(&app, &s, &tee, 2).await;
+    let refused = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_visa" }),
+    )
+    .await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.body["code"], "payment_outcome_unknown");
+    let order_id: uuid::Uuid = refused.body["details"]["order_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("order id");
+    assert_eq!(
+        processor.charges.lock().expect("lock").len(),
+        1,
+        "the processor holds the charge"
+    );
+
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
+    let ran_out = move |app: &TestApp| {
+        let schema = schema.clone();
+        let db = app.db().clone();
+        async move {
+            let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+            db.tenant_tx(&schema, move |conn| {
+                bazaar_store::tenant::orders::extend_hold(conn, order_id, past).boxed()
+            })
+            .await
+            .expect("hold ran out");
+        }
+    };
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
+    ran_out(&app).await;
+    let held = bazaar_commerce::checkout::reconcile(&app.state, &schema)
+        .await
+        .expect("reconcile");
+    assert_eq!(
+        (held.paid, held.held),
+        (0, 1),
+        "the lookup is down: hold on"
+    );
+    let pending = app
+        .get(&format!("/v1/orders/{order_id}"), &s.admin)
+        .await
+        .expect(200);
+    assert_eq!(pending["status"], "pending_payment");
+    assert_eq!(
+        crate::checkout::stock(&app, &s, &tee).await,
+        (10, 2),
+        "still held"
+    );
+
+    processor
+        .lookups_up
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    ran_out(&app).await;
+    let settled = bazaar_commerce::checkout::reconcile(&app.state, &schema)
+        .await
+        .expect("reconcile");
+    assert_eq!((settled.paid, settled.held), (1, 0));
+    let paid = app
+        .get(&format!("/v1/orders/{order_id}"), &s.admin)
+        .await
+        .expect(200);
+    assert_eq!(paid["status"], "paid", "{paid}");
+    assert_eq!(
+        crate::checkout::stock(&app, &s, &tee).await,
+        (8, 0),
+        "sold, once"
+    );
+    app.stop().await;
+    fake.abort();
 }
