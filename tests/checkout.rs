@@ -131,6 +131,36 @@ pub(crate) async fn ledger_balances(app: &TestApp, slug: &str) {
     assert_eq!(n, 0, "stock levels equal the ledger");
 }
 
+/// The order an unconfirmed checkout left pending (its 503 names it).
+pub(crate) fn unconfirmed_order(reply: &crate::support::Reply) -> uuid::Uuid {
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.body["code"], "payment_outcome_unknown");
+    reply.body["details"]["order_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("the order is named")
+}
+
+/// Let `order`'s hold run out, then run reconciliation as housekeeping
+/// does.
+pub(crate) async fn reconcile_after_hold(
+    app: &TestApp,
+    s: &Shop,
+    order: uuid::Uuid,
+) -> bazaar_commerce::checkout::Reconciled {
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    app.db()
+        .tenant_tx(&schema, move |conn| {
+            bazaar_store::tenant::orders::extend_hold(conn, order, past).boxed()
+        })
+        .await
+        .expect("hold ran out");
+    bazaar_commerce::checkout::reconcile(&app.state, &schema)
+        .await
+        .expect("reconcile")
+}
+
 #[e2e]
 async fn checkout_reserves_charges_and_commits() {
     let app = open_all_day().await;
@@ -831,11 +861,7 @@ async fn reconciliation_settles_an_unconfirmed_charge_nobody_retried() {
         json!({ "payment_token": "tok_unconfirmed" }),
     )
     .await;
-    assert_eq!(unconfirmed.status, 503, "{}", unconfirmed.body);
-    let order_id: uuid::Uuid = unconfirmed.body["details"]["order_id"]
-        .as_str()
-        .and_then(|id| id.parse().ok())
-        .expect("order id");
+    let order_id = unconfirmed_order(&unconfirmed);
 
     // Another order, refused, is the control: nothing to find for it.
     let other = cart(&app, &s, &tee, 1).await;
@@ -850,17 +876,7 @@ async fn reconciliation_settles_an_unconfirmed_charge_nobody_retried() {
     .expect(201);
 
     // The hold runs out, and housekeeping reconciles before expiring.
-    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
-    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
-    app.db()
-        .tenant_tx(&schema, move |conn| {
-            bazaar_store::tenant::orders::extend_hold(conn, order_id, past).boxed()
-        })
-        .await
-        .expect("hold ran out");
-    let report = bazaar_commerce::checkout::reconcile(&app.state, &schema)
-        .await
-        .expect("reconcile");
+    let report = reconcile_after_hold(&app, &s, order_id).await;
     assert_eq!((report.paid, report.held), (1, 0));
     let paid = app
         .get(&format!("/v1/orders/{order_id}"), &s.admin)
@@ -872,7 +888,8 @@ async fn reconciliation_settles_an_unconfirmed_charge_nobody_retried() {
         (4, 0),
         "its unit sold, none held"
     );
-    // Run again: nothing left to do.
+    // Nothing left to do on the next pass.
+    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
     let again = bazaar_commerce::checkout::reconcile(&app.state, &schema)
         .await
         .expect("reconcile");

@@ -8,7 +8,6 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use poem::web::{Data, Json};
 use poem::{EndpointExt, Request, Route, handler, post};
 use rust_decimal::Decimal;
@@ -401,6 +400,20 @@ async fn one_cart_checked_out_twice_at_once_makes_one_order() {
     app.stop().await;
 }
 
+/// Serve a fake card processor on a free loopback port.
+fn fake_processor(
+    app: impl poem::Endpoint + 'static,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let server = tokio::spawn(poem::Server::new(poem::listener::TcpListener::bind(addr)).run(app));
+    (addr, server)
+}
+
 /// A card processor that charges once per idempotency key and, for the
 /// first request, takes the charge and then never answers (as if the
 /// caller died waiting).
@@ -436,15 +449,10 @@ async fn charge(req: &Request, body: Json<Value>, p: Data<&Arc<Processor>>) -> p
 #[e2e]
 async fn a_checkout_cut_off_mid_payment_is_resumed_by_its_key() {
     let processor = Arc::new(Processor::default());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    drop(listener);
-    let fake = tokio::spawn(
-        poem::Server::new(poem::listener::TcpListener::bind(addr)).run(
-            Route::new()
-                .at("/v1/charges", post(charge))
-                .data(processor.clone()),
-        ),
+    let (addr, fake) = fake_processor(
+        Route::new()
+            .at("/v1/charges", post(charge))
+            .data(processor.clone()),
     );
     let regions = crate::checkout::regions_with_hours("[\"00:00-24:00\"]");
     let builder = move || {
@@ -698,15 +706,10 @@ async fn flaky_lookup(
 #[e2e]
 async fn reconciliation_waits_out_a_processor_that_cannot_say() {
     let processor = Arc::new(Flaky::default());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    drop(listener);
-    let fake = tokio::spawn(
-        poem::Server::new(poem::listener::TcpListener::bind(addr)).run(
-            Route::new()
-                .at("/v1/charges", post(flaky_charge).get(flaky_lookup))
-                .data(processor.clone()),
-        ),
+    let (addr, fake) = fake_processor(
+        Route::new()
+            .at("/v1/charges", post(flaky_charge).get(flaky_lookup))
+            .data(processor.clone()),
     );
     let regions = crate::checkout::regions_with_hours("[\"00:00-24:00\"]");
     let app = TestApp::builder()
@@ -720,7 +723,7 @@ async fn reconciliation_waits_out_a_processor_that_cannot_say() {
     let s = Shop::stocked(&app, 10).await;
     let tee = s.variant("tee").to_owned();
     let c = cart(&app, &s, &tee, 2).await;
-    let refused = checkout(
+    let unconfirmed = checkout(
         &app,
         &s,
         &c,
@@ -728,36 +731,14 @@ async fn reconciliation_waits_out_a_processor_that_cannot_say() {
         json!({ "payment_token": "tok_visa" }),
     )
     .await;
-    assert_eq!(refused.status, 503, "{}", refused.body);
-    assert_eq!(refused.body["code"], "payment_outcome_unknown");
-    let order_id: uuid::Uuid = refused.body["details"]["order_id"]
-        .as_str()
-        .and_then(|id| id.parse().ok())
-        .expect("order id");
+    let order_id = crate::checkout::unconfirmed_order(&unconfirmed);
     assert_eq!(
         processor.charges.lock().expect("lock").len(),
         1,
         "the processor holds the charge"
     );
 
-    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
-    let ran_out = move |app: &TestApp| {
-        let schema = schema.clone();
-        let db = app.db().clone();
-        async move {
-            let past = chrono::Utc::now() - chrono::Duration::minutes(1);
-            db.tenant_tx(&schema, move |conn| {
-                bazaar_store::tenant::orders::extend_hold(conn, order_id, past).boxed()
-            })
-            .await
-            .expect("hold ran out");
-        }
-    };
-    let schema = bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema");
-    ran_out(&app).await;
-    let held = bazaar_commerce::checkout::reconcile(&app.state, &schema)
-        .await
-        .expect("reconcile");
+    let held = crate::checkout::reconcile_after_hold(&app, &s, order_id).await;
     assert_eq!(
         (held.paid, held.held),
         (0, 1),
@@ -768,30 +749,19 @@ async fn reconciliation_waits_out_a_processor_that_cannot_say() {
         .await
         .expect(200);
     assert_eq!(pending["status"], "pending_payment");
-    assert_eq!(
-        crate::checkout::stock(&app, &s, &tee).await,
-        (10, 2),
-        "still held"
-    );
+    assert_eq!(stock(&app, &s, &tee).await, (10, 2), "still held");
 
     processor
         .lookups_up
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    ran_out(&app).await;
-    let settled = bazaar_commerce::checkout::reconcile(&app.state, &schema)
-        .await
-        .expect("reconcile");
+    let settled = crate::checkout::reconcile_after_hold(&app, &s, order_id).await;
     assert_eq!((settled.paid, settled.held), (1, 0));
     let paid = app
         .get(&format!("/v1/orders/{order_id}"), &s.admin)
         .await
         .expect(200);
     assert_eq!(paid["status"], "paid", "{paid}");
-    assert_eq!(
-        crate::checkout::stock(&app, &s, &tee).await,
-        (8, 0),
-        "sold, once"
-    );
+    assert_eq!(stock(&app, &s, &tee).await, (8, 0), "sold, once");
     app.stop().await;
     fake.abort();
 }
