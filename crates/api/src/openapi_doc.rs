@@ -17,7 +17,9 @@
 //! - `Idempotency-Key` is required where it is declared (the server answers
 //!   400 `idempotency_key_required` without it);
 //! - an operation with a body can answer 415 (a body that is not JSON);
-//! - chrono's dates have the standard `date` format, not `naive-date`.
+//! - chrono's dates have the standard `date` format, not `naive-date`;
+//! - a slug a request sends states the domain's slug rules (pattern and
+//!   length).
 
 use std::collections::BTreeSet;
 
@@ -132,12 +134,27 @@ fn finish_schema(schema: &mut Value, is_request: bool) {
     };
     for (name, property) in properties.iter_mut() {
         unwrap_described_ref(property);
+        if is_request && name == "slug" {
+            state_slug_rules(property);
+        }
         if !required.contains(name) && property.get("default").is_none() {
             make_nullable(property);
         }
     }
     if is_request && !object.contains_key("additionalProperties") {
         object.insert("additionalProperties".into(), Value::Bool(false));
+    }
+}
+
+/// A slug field a request sends is a [`Slug`](bazaar_domain::Slug): its
+/// rules, stated where clients and the fuzzer can check them.
+fn state_slug_rules(property: &mut Value) {
+    if let Some(object) = property.as_object_mut()
+        && object.get("type") == Some(&json!("string"))
+    {
+        object.insert("pattern".into(), json!(bazaar_domain::Slug::PATTERN));
+        object.insert("minLength".into(), json!(bazaar_domain::Slug::MIN_LEN));
+        object.insert("maxLength".into(), json!(bazaar_domain::Slug::MAX_LEN));
     }
 }
 

@@ -12,6 +12,11 @@ pub struct Slug(String);
 
 impl Slug {
     pub const MAX_LEN: usize = 40;
+    pub const MIN_LEN: usize = 2;
+    /// The rules of [`Slug::parse`] as a regular expression, for the API
+    /// document: a letter, then letters and digits, in runs joined by
+    /// single `-`.
+    pub const PATTERN: &'static str = "^[a-z][a-z0-9]*(-[a-z0-9]+)*$";
 
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let fail = |why: &str| {
@@ -20,7 +25,7 @@ impl Slug {
                 format!("`{raw}` is not a valid slug: {why}"),
             ))
         };
-        if raw.len() < 2 || raw.len() > Self::MAX_LEN {
+        if raw.len() < Self::MIN_LEN || raw.len() > Self::MAX_LEN {
             return fail("it must be 2 to 40 characters long");
         }
         if !raw.starts_with(|c: char| c.is_ascii_lowercase()) {
