@@ -35,7 +35,7 @@ pub fn finish(raw: &str) -> String {
         .and_then(Value::as_object_mut)
     {
         for (name, schema) in schemas.iter_mut() {
-            finish_schema(schema, requests.contains(name));
+            finish_schema(name, schema, requests.contains(name));
         }
     }
     standard_formats(&mut doc);
@@ -115,7 +115,7 @@ fn refs_in(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-fn finish_schema(schema: &mut Value, is_request: bool) {
+fn finish_schema(schema_name: &str, schema: &mut Value, is_request: bool) {
     let Some(object) = schema.as_object_mut() else {
         return;
     };
@@ -137,12 +137,62 @@ fn finish_schema(schema: &mut Value, is_request: bool) {
         if is_request && name == "slug" {
             state_slug_rules(property);
         }
+        if let Some(pattern) = stated_pattern(schema_name, name) {
+            state_pattern(property, pattern);
+        }
         if !required.contains(name) && property.get("default").is_none() {
             make_nullable(property);
         }
     }
     if is_request && !object.contains_key("additionalProperties") {
         object.insert("additionalProperties".into(), Value::Bool(false));
+    }
+}
+
+/// Request fields whose values have a shape every valid value has (the
+/// server refuses anything else, and more: a currency must also be known,
+/// a region also enabled): (schema, field, pattern).
+const STATED_PATTERNS: &[(&str, &str, &str)] = &[
+    ("CreateBrand", "currency", bazaar_domain::Currency::PATTERN),
+    ("UpdateBrand", "currency", bazaar_domain::Currency::PATTERN),
+    ("VariantInput", "currency", bazaar_domain::Currency::PATTERN),
+    (
+        "UpdateVariant",
+        "currency",
+        bazaar_domain::Currency::PATTERN,
+    ),
+    ("CreateBrand", "default_region", REGION),
+    ("UpdateBrand", "default_region", REGION),
+    ("CreateCart", "region", REGION),
+    ("UpdateCart", "region", REGION),
+    ("CreateWarehouse", "region", REGION),
+    ("CreateTenant", "regions", REGION),
+    ("UpdateTenant", "regions", REGION),
+];
+
+const REGION: &str = bazaar_domain::validate::REGION_CODE_PATTERN;
+
+fn stated_pattern(schema: &str, field: &str) -> Option<&'static str> {
+    STATED_PATTERNS
+        .iter()
+        .find(|(s, f, _)| *s == schema && *f == field)
+        .map(|(_, _, p)| *p)
+}
+
+/// Put `pattern` on a string field, or on the strings of an array field.
+fn state_pattern(property: &mut Value, pattern: &str) {
+    let is = |v: &Value, kind: &str| match v.get("type") {
+        Some(Value::String(t)) => t == kind,
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == kind),
+        _ => false,
+    };
+    if is(property, "string") {
+        property["pattern"] = json!(pattern);
+    } else if is(property, "array")
+        && let Some(items) = property.get_mut("items")
+        && is(items, "string")
+    {
+        items["pattern"] = json!(pattern);
     }
 }
 

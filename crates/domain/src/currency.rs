@@ -178,6 +178,10 @@ pub struct Currency {
 }
 
 impl Currency {
+    /// What every code looks like (a necessary condition: the code must
+    /// also be a known one), for the API document.
+    pub const PATTERN: &'static str = "^[A-Z]{3}$";
+
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         CURRENCIES
             .iter()

@@ -3,6 +3,9 @@
 
 use crate::DomainError;
 
+/// [`region_code`]'s rule as a regular expression, for the API document.
+pub const REGION_CODE_PATTERN: &str = "^[A-Z]{2}(-[A-Z0-9]{1,3})?$";
+
 /// A region code as the region packs use it: ISO 3166-1 alpha-2 (`DE`) or
 /// ISO 3166-2 (`US-CA`, `CA-ON`).
 pub fn region_code(raw: &str) -> Result<(), DomainError> {
