@@ -140,6 +140,14 @@ fn finish_schema(schema_name: &str, schema: &mut Value, is_request: bool) {
         if let Some(pattern) = stated_pattern(schema_name, name) {
             state_pattern(property, pattern);
         }
+        // A name or title a request sends is never empty (the server trims
+        // it and refuses nothing left).
+        if is_request
+            && (name == "name" || name == "title")
+            && property.get("type").is_some_and(|t| t == "string")
+        {
+            property["minLength"] = json!(1);
+        }
         if !required.contains(name) && property.get("default").is_none() {
             make_nullable(property);
         }
