@@ -519,7 +519,8 @@ pub async fn due_for_expiry(
         #[diesel(sql_type = Timestamptz)]
         created_at: DateTime<Utc>,
     }
-    // Raw SQL for the partial index, as in `expire`.
+    // Raw SQL: `orders_pending_hold_idx` is partial on this status, which
+    // the DSL would bind and a cached plan could then not use.
     let due: Vec<O> = prepared(
         "SELECT id AS order_id, created_at FROM orders \
          WHERE status = 'pending_payment' AND hold_until < $1",
@@ -555,21 +556,8 @@ pub async fn extend_hold(
 }
 
 pub async fn expire(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<Vec<Uuid>, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct O {
-        #[diesel(sql_type = SqlUuid)]
-        order_id: Uuid,
-    }
-    // Raw SQL: `orders_pending_hold_idx` is partial on this status, which
-    // the DSL would bind and a cached plan could then not use.
-    let due: Vec<O> = prepared(
-        "SELECT id AS order_id FROM orders WHERE status = 'pending_payment' AND hold_until < $1",
-    )
-    .bind::<Timestamptz, _>(now)
-    .load(conn.pg())
-    .await?;
     let mut expired = Vec::new();
-    for O { order_id } in due {
+    for (order_id, _) in due_for_expiry(conn, now).await? {
         if lock_status(conn, order_id).await? != OrderStatus::PendingPayment {
             continue;
         }
