@@ -183,9 +183,12 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/healthz", get(system::healthz))
         .at("/readyz", get(system::readyz))
         .at("/metrics", get(system::metrics))
-        .around(move |ep, req| middleware::conform(schemas.clone(), ep, req))
+        .around({
+            let schemas = schemas.clone();
+            move |ep, req| middleware::conform(schemas.clone(), ep, req)
+        })
         .around(move |ep, req| middleware::limit_body(max_body, ep, req))
-        .around(middleware::problems)
+        .around(move |ep, req| middleware::problems(schemas.clone(), ep, req))
         .data(state)
         .around(move |ep, req| middleware::observe(metrics.clone(), ep, req))
 }

@@ -131,12 +131,29 @@ impl Extractor for HeaderExtractor<'_> {
 }
 
 /// Turn every error below into a problem document (so the layers above see
-/// a response with its final status).
-pub async fn problems<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    Ok(match next.call(req).await {
+/// a response with its final status); a 405 lists the methods the path has
+/// in the document (RFC 9110 `Allow`).
+pub async fn problems<E: Endpoint>(
+    schemas: Arc<RequestSchemas>,
+    next: E,
+    req: Request,
+) -> poem::Result<Response> {
+    // A refcount, not a copy: kept for a 405's `Allow`.
+    let uri = req.uri().clone();
+    let mut response = match next.call(req).await {
         Ok(output) => output.into_response(),
         Err(err) => problem_from_error(err),
-    })
+    };
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        let allowed = schemas.allowed_methods(uri.path());
+        let list: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+        if let Ok(value) = HeaderValue::from_str(&list.join(", ")) {
+            response
+                .headers_mut()
+                .insert(poem::http::header::ALLOW, value);
+        }
+    }
+    Ok(response)
 }
 
 /// Read the body here, up to `max` bytes, whether its length was declared
@@ -188,7 +205,6 @@ pub async fn conform<E: Endpoint>(
     next: E,
     mut req: Request,
 ) -> poem::Result<Response> {
-    let path = req.uri().path().to_owned();
     let uri = req.uri();
     if has_encoded_nul(uri.path()) || uri.query().is_some_and(has_encoded_nul) {
         return Ok(problem_response(&ApiError::bad_request(
@@ -207,13 +223,12 @@ pub async fn conform<E: Endpoint>(
         });
     let schema = is_json
         .then(|| schemas.schema_for(req.method(), req.uri().path()))
-        .flatten()
-        .cloned();
+        .flatten();
     let body = req.take_body().into_bytes().await?;
     if let Some(schema) = schema {
         // A body that is not JSON at all is the parser's to refuse.
         if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body)
-            && let Err(violation) = schemas.check(&schema, &value)
+            && let Err(violation) = schemas.check(schema, &value)
         {
             return Ok(problem_response(&violation.into_error()));
         }
@@ -224,19 +239,5 @@ pub async fn conform<E: Endpoint>(
         )));
     }
     req.set_body(body);
-    let mut response = match next.call(req).await {
-        Ok(output) => output.into_response(),
-        Err(err) => problem_from_error(err),
-    };
-    // RFC 9110: a 405 lists the methods the resource has.
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-        let allowed = schemas.allowed_methods(&path);
-        let list: Vec<&str> = allowed.iter().map(Method::as_str).collect();
-        if let Ok(value) = HeaderValue::from_str(&list.join(", ")) {
-            response
-                .headers_mut()
-                .insert(poem::http::header::ALLOW, value);
-        }
-    }
-    Ok(response)
+    Ok(next.call(req).await?.into_response())
 }

@@ -307,6 +307,8 @@ async fn serve_constant(body: Vec<u8>) -> anyhow::Result<(std::net::SocketAddr, 
     drop(listener);
     let body = Arc::new(body);
     let metrics = Arc::new(bazaar_api::metrics::Metrics::default());
+    // No documented paths: only the error mapping's cost, as the API pays it.
+    let schemas = Arc::new(bazaar_api::conformance::RequestSchemas::from_document("{}"));
     let app = Route::new()
         .at(
             "/bench/constant",
@@ -319,7 +321,7 @@ async fn serve_constant(body: Vec<u8>) -> anyhow::Result<(std::net::SocketAddr, 
                 }
             }),
         )
-        .around(bazaar_api::middleware::problems)
+        .around(move |ep, req| bazaar_api::middleware::problems(schemas.clone(), ep, req))
         .around(move |ep, req| bazaar_api::middleware::observe(metrics.clone(), ep, req));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
