@@ -218,8 +218,8 @@ pub async fn conform<E: Endpoint>(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
+                .get(.."application/json".len())
+                .is_some_and(|kind| kind.eq_ignore_ascii_case("application/json"))
         });
     let schema = is_json
         .then(|| schemas.schema_for(req.method(), req.uri().path()))
