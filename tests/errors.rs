@@ -338,6 +338,97 @@ async fn chunked_body_over_the_limit_is_refused() {
     app.stop().await;
 }
 
+/// Send `request` as raw bytes on a fresh connection and read the whole
+/// answer (the server closes after a parse error).
+async fn raw_exchange(app: &TestApp, request: &[u8]) -> (u16, String, serde_json::Value) {
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    // The server may answer and close before reading everything.
+    let _ = stream.write_all(request).await;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no complete response: {response:?}"));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let body = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {response}"));
+    (status, head.to_ascii_lowercase(), body)
+}
+
+/// Requests hyper refuses while parsing, before any route or middleware
+/// runs, still answer with a problem document and a request id.
+#[e2e]
+async fn requests_the_http_parser_refuses_get_problem_documents() {
+    let app = TestApp::start().await;
+    let long_uri = format!(
+        "GET /v1/brands?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    let big_header = format!(
+        "GET /v1/brands HTTP/1.1\r\nHost: x\r\nX-Padding: {}\r\n\r\n",
+        "b".repeat(600_000)
+    );
+    let many_headers = format!(
+        "GET /v1/brands HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        (0..150)
+            .map(|i| format!("X-H{i}: v\r\n"))
+            .collect::<String>()
+    );
+    let cases: [(&str, Vec<u8>, u16, &str); 4] = [
+        ("long URI", long_uri.into_bytes(), 414, "uri_too_long"),
+        (
+            "600 KB header",
+            big_header.into_bytes(),
+            431,
+            "headers_too_large",
+        ),
+        (
+            "150 headers",
+            many_headers.into_bytes(),
+            431,
+            "headers_too_large",
+        ),
+        (
+            "NUL in a header",
+            b"GET /v1/brands HTTP/1.1\r\nHost: x\r\nX-Bad: a\0b\r\n\r\n".to_vec(),
+            400,
+            "malformed_request",
+        ),
+    ];
+    for (name, request, status, code) in cases {
+        let (got, head, body) = raw_exchange(&app, &request).await;
+        assert_eq!(got, status, "{name}: {body}");
+        assert!(
+            head.contains("\r\ncontent-type: application/problem+json"),
+            "{name}: {head}"
+        );
+        assert!(head.contains("\r\nx-request-id: "), "{name}: {head}");
+        assert_eq!(body["code"], code, "{name}: {body}");
+        assert_eq!(body["status"], status, "{name}");
+        assert!(
+            body["detail"].as_str().is_some_and(|d| d.len() > 20),
+            "{name}"
+        );
+    }
+    // The server is unharmed, and its own 400s are untouched.
+    let (status, head, body) = raw_exchange(
+        &app,
+        b"GET /v1/brands?limit=zero HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["code"], "invalid_api_key", "{body}");
+    assert!(head.contains("\r\nx-request-id: "));
+    app.stop().await;
+}
+
 /// Text PostgreSQL cannot store and JSON of the wrong type are refused
 /// with the field named, before any SQL (they were 500s and silent
 /// conversions), in every place a client can put them.
@@ -450,5 +541,75 @@ async fn nul_characters_and_wrong_json_types_are_refused_with_the_field() {
         Some(1),
         "nothing was created from a refused body (only nul-brand exists)"
     );
+    app.stop().await;
+}
+
+/// A problem's `type` leads to its catalog entry, served without a key,
+/// and the catalog agrees with what the server answers.
+#[e2e]
+async fn problem_types_lead_to_the_catalog() {
+    let app = TestApp::start().await;
+    let t = app.tenant().await;
+    let missing = app
+        .get(
+            "/v1/brands/00000000-0000-0000-0000-000000000000",
+            &t.admin_key,
+        )
+        .await
+        .expect_problem(404, "brand_not_found");
+    assert_eq!(missing["type"], "/v1/problems/brand_not_found");
+    assert_eq!(missing["title"], "Brand not found");
+
+    // Followed without a key.
+    let entry: serde_json::Value = app
+        .client
+        .get(format!("{}{}", app.base, missing["type"].as_str().unwrap()))
+        .send()
+        .await
+        .expect("catalog entry")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(entry["code"], "brand_not_found");
+    assert_eq!(entry["status"], 404);
+    assert_eq!(entry["type"], missing["type"]);
+    assert_eq!(entry["title"], missing["title"]);
+
+    let list = app
+        .client
+        .get(format!("{}/v1/problems", app.base))
+        .send()
+        .await
+        .expect("catalog");
+    assert_eq!(list.status().as_u16(), 200);
+    let list: serde_json::Value = list.json().await.expect("json");
+    let items = list["items"].as_array().expect("items");
+    assert!(items.len() > 100, "every code: {}", items.len());
+    let out_of_stock = items
+        .iter()
+        .find(|i| i["code"] == "out_of_stock")
+        .expect("out_of_stock is listed");
+    assert_eq!(out_of_stock["status"], 409);
+    assert!(
+        out_of_stock["details"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty()),
+        "names its details: {out_of_stock}"
+    );
+    let codes: Vec<&str> = items.iter().filter_map(|i| i["code"].as_str()).collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(codes, sorted, "once each, by code");
+
+    let unknown = app
+        .client
+        .get(format!("{}/v1/problems/no_such_code", app.base))
+        .send()
+        .await
+        .expect("unknown");
+    assert_eq!(unknown.status().as_u16(), 404);
+    let unknown: serde_json::Value = unknown.json().await.expect("json");
+    assert_eq!(unknown["code"], "problem_type_not_found");
     app.stop().await;
 }

@@ -143,11 +143,11 @@ async fn key_bindings_are_checked() {
         ),
         (
             json!({ "name": "x", "scope": "vendor", "vendor_id": foreign_vendor }),
-            "vendor_not_found",
+            "unknown_vendor",
         ),
         (
             json!({ "name": "x", "scope": "storefront", "brand_id": vendor }),
-            "brand_not_found",
+            "unknown_brand",
         ),
         (
             json!({ "name": " ", "scope": "tenant_admin" }),

@@ -31,6 +31,7 @@ mod openapi;
 mod ops;
 mod orders;
 mod pools;
+mod refunds;
 mod regions;
 mod search;
 mod tenancy;

@@ -172,7 +172,7 @@ async fn vendors_only_see_their_own_products() {
         json!({ "brand_id": s.brand, "product_id": id }),
     )
     .await
-    .expect_problem(422, "product_not_found");
+    .expect_problem(422, "unknown_product");
     let listed = app.get("/v1/products", &rival_key).await.expect(200);
     assert_eq!(listed["items"], json!([]));
     let admin_view = app

@@ -522,8 +522,9 @@ def flow(base: str, platform_key: str) -> None:
     equal(replay.id, order.id, "replayed checkout's order")
 
     step("order, lines and history")
-    fetched = want("get_order", 200, Order, get_order, order.id, client=storefront, x_customer_token=session)
+    fetched = want("get_order", 200, OrderDetail, get_order, order.id, client=storefront, x_customer_token=session)
     equal((fetched.id, fetched.total), (order.id, order.total), "order read back")
+    equal(len(fetched.lines), 2, "the order's lines")
     detail = want("get_my_order", 200, OrderDetail, get_my_order, order.id, client=storefront, x_customer_token=session)
     equal(
         sorted((line.sku, line.quantity, line.unit_price) for line in detail.lines),

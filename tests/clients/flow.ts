@@ -395,6 +395,7 @@ async function flow(base: string, platformKey: string): Promise<void> {
     }),
   );
   equal([fetched.id, fetched.total], [order.id, order.total], "order read back");
+  equal(fetched.lines.length, 2, "the order's lines");
   const detail = want(
     "get_my_order",
     200,

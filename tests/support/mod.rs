@@ -15,6 +15,7 @@ use bazaar_api::AppState;
 use bazaar_store::{Db, DbConfig, migrate};
 use serde_json::{Value, json};
 
+pub mod processor;
 pub mod shop;
 
 pub use bazaar_e2e::e2e;

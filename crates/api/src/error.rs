@@ -19,14 +19,19 @@ use poem::http::StatusCode;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
+use crate::problem_types;
+
 /// A problem document (RFC 9457) with a stable, machine-readable `code`.
 #[derive(Debug, Clone, Object, serde::Serialize)]
 pub struct Problem {
-    /// A URI naming the kind of problem; `about:blank` plus `code` for now.
+    /// The problem type: `/v1/problems/{code}`, a URI reference (resolved
+    /// against the API's address) to the catalog entry that says what
+    /// `code` means.
     #[oai(rename = "type")]
     #[serde(rename = "type")]
     pub kind: String,
-    /// A short summary of the kind of problem (the HTTP reason phrase).
+    /// A short summary of the problem type, the same for every problem
+    /// with this `code`.
     pub title: String,
     /// The HTTP status code.
     pub status: u16,
@@ -224,7 +229,7 @@ refusals_convert!(AccessRefusal, CartRefusal, RegionRefusal, SessionRefusal);
 
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {
-        Self::unprocessable(err.code, err.message)
+        Self::refused(&err)
     }
 }
 
@@ -259,9 +264,21 @@ impl From<StoreError> for ApiError {
 }
 
 fn problem(status: StatusCode, code: &str, detail: String) -> Problem {
+    let known = problem_types::catalog().get(code);
+    debug_assert!(
+        known.is_some(),
+        "problem code `{code}` is not in the problem catalog (problem_types)"
+    );
+    let (kind, title) = match known {
+        Some(entry) => (problem_types::type_uri(code), entry.title()),
+        None => (
+            "about:blank".to_owned(),
+            status.canonical_reason().unwrap_or("Error").to_owned(),
+        ),
+    };
     Problem {
-        kind: "about:blank".to_owned(),
-        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        kind,
+        title,
         status: status.as_u16(),
         detail,
         code: code.to_owned(),

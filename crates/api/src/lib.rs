@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi_doc;
 pub mod payload;
+pub mod problem_types;
 pub mod request_parts;
 pub mod routes;
 pub mod state;
@@ -17,6 +18,7 @@ pub mod statuses;
 mod system;
 pub mod timestamp;
 pub mod types;
+pub mod wire;
 
 use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
@@ -36,7 +38,9 @@ use routes::import::ImportApi;
 use routes::inventory::InventoryApi;
 use routes::keys::{KeysApi, PlatformKeysApi};
 use routes::listings::ListingsApi;
+use routes::problems::ProblemsApi;
 use routes::products::ProductsApi;
+use routes::refunds::RefundsApi;
 use routes::regions::RegionsApi;
 use routes::search::SearchApi;
 use routes::shipping::ShippingApi;
@@ -71,6 +75,8 @@ type Apis = (
         CustomerDataApi,
         SharedWishlistApi,
         CustomerAdminApi,
+        RefundsApi,
+        ProblemsApi,
     ),
 );
 
@@ -143,6 +149,10 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             CustomerAdminApi {
                 state: state.clone(),
             },
+            RefundsApi {
+                state: state.clone(),
+            },
+            ProblemsApi,
         ),
     );
     OpenApiService::new(apis, "Bazaar", env!("CARGO_PKG_VERSION"))

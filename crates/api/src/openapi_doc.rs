@@ -17,6 +17,9 @@
 //! - `Idempotency-Key` is required where it is declared (the server answers
 //!   400 `idempotency_key_required` without it);
 //! - an operation with a body can answer 415 (a body that is not JSON);
+//! - an operation lists the error statuses it can answer, not every one of
+//!   `ApiError`'s: 401/403 only with a key, 413 only with a body, 409 only
+//!   for a change, 429 only where attempts are counted ([`THROTTLED`]);
 //! - chrono's dates have the standard `date` format, not `naive-date`;
 //! - a slug a request sends states the domain's slug rules (pattern and
 //!   length).
@@ -42,8 +45,8 @@ pub fn finish(raw: &str) -> String {
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
             if let Some(item) = item.as_object_mut() {
-                for operation in item.values_mut() {
-                    finish_operation(operation);
+                for (method, operation) in item.iter_mut() {
+                    finish_operation(method, operation);
                 }
             }
         }
@@ -277,10 +280,39 @@ fn make_nullable(property: &mut Value) {
     }
 }
 
-fn finish_operation(operation: &mut Value) {
+/// The operations that count attempts per address or account (sign-up,
+/// sign-in, reset requests, email changes): the only ones that answer 429.
+pub const THROTTLED: &[&str] = &[
+    "register_customer",
+    "login_customer",
+    "request_password_reset",
+    "update_me",
+];
+
+fn finish_operation(method: &str, operation: &mut Value) {
     let Some(operation) = operation.as_object_mut() else {
         return;
     };
+    // poem-openapi gives every operation every status of `ApiError`; keep
+    // those the operation can answer.
+    let public = operation
+        .get("security")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty);
+    let has_body = operation.contains_key("requestBody");
+    let throttled = operation
+        .get("operationId")
+        .and_then(Value::as_str)
+        .is_some_and(|id| THROTTLED.contains(&id));
+    if let Some(Value::Object(responses)) = operation.get_mut("responses") {
+        responses.retain(|status, _| match status.as_str() {
+            "401" | "403" => !public,
+            "413" => has_body,
+            "409" => method != "get",
+            "429" => throttled,
+            _ => true,
+        });
+    }
     if let Some(Value::Array(parameters)) = operation.get_mut("parameters") {
         for parameter in parameters.iter_mut() {
             if parameter["in"] == "header" && parameter["name"] == "Idempotency-Key" {

@@ -1,12 +1,13 @@
-//! The domain's statuses on the wire: each is a closed set of names in the
+//! The domain's statuses (and the region rules' violation codes) on the wire: each is a closed set of names in the
 //! OpenAPI document (so generated clients get a union or enum, not a
 //! string), converted to and from the domain's enum by an exhaustive match
 //! (a status added to the domain does not compile until it is named here).
 
 use bazaar_domain::{
     OrderStatus as DomainOrderStatus, PaymentStatus as DomainPaymentStatus,
-    VendorOrderStatus as DomainVendorOrderStatus,
+    RefundStatus as DomainRefundStatus, VendorOrderStatus as DomainVendorOrderStatus,
 };
+use bazaar_regions::quote::ViolationCode as RegionViolationCode;
 use poem_openapi::Enum;
 
 macro_rules! wire_status {
@@ -86,6 +87,39 @@ wire_status! {
     }
 }
 
+wire_status! {
+    /// Where a refund is.
+    RefundStatus mirrors DomainRefundStatus {
+        /// Recorded; the provider has not confirmed it yet. It is asked
+        /// again (with the same key, so it is made at most once) until it
+        /// answers.
+        Pending,
+        /// The money is back with the shopper.
+        Succeeded,
+        /// The provider refused it (`failure_code` says why); nothing was
+        /// given back.
+        Failed,
+    }
+}
+
+wire_status! {
+    /// What kind of region rule an order breaks.
+    ViolationCode mirrors RegionViolationCode {
+        /// A line's category may not be sold in the region.
+        RestrictedCategory,
+        /// The region requires a verified age for a line's category.
+        AgeVerificationRequired,
+        /// A purchase limit counts a measure (grams, millilitres) the line lacks.
+        MeasureRequired,
+        /// A purchase limit counts a measure the line's unit cannot convert to.
+        IncompatibleMeasure,
+        /// Over a purchase limit (per order or per day).
+        PurchaseLimitExceeded,
+        /// Below the region's minimum order for delivery.
+        BelowMinimumOrder,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use poem_openapi::types::ToJSON;
@@ -107,6 +141,12 @@ mod tests {
         }
         for s in DomainPaymentStatus::ALL {
             assert_eq!(PaymentStatus::from(s).to_json(), Some(s.as_str().into()));
+        }
+        for s in DomainRefundStatus::ALL {
+            assert_eq!(RefundStatus::from(s).to_json(), Some(s.as_str().into()));
+        }
+        for c in RegionViolationCode::ALL {
+            assert_eq!(ViolationCode::from(c).to_json(), Some(c.as_str().into()));
         }
     }
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::money;
 use crate::state::Settings;
-use crate::statuses::{OrderStatus, PaymentStatus};
+use crate::statuses::{OrderStatus, PaymentStatus, ViolationCode};
 use crate::timestamp::Timestamp;
 
 /// An order.
@@ -45,6 +45,62 @@ pub struct Order {
     /// Why the payment failed: `payment_declined`, `insufficient_funds`, ...
     pub payment_failure: Option<String>,
     pub created_at: Timestamp,
+}
+
+/// An order line as bought.
+#[derive(Debug, Object)]
+pub struct OrderLineView {
+    /// The line, as a refund names it.
+    pub id: Uuid,
+    pub variant_id: Uuid,
+    /// The vendor that ships it.
+    pub vendor_id: Uuid,
+    pub sku: String,
+    pub title: String,
+    pub quantity: i32,
+    pub unit_price: String,
+    /// What the line cost, tax included.
+    pub gross: String,
+}
+
+/// An order with its lines.
+#[derive(Debug, Object)]
+pub struct OrderDetail {
+    #[oai(flatten)]
+    pub order: Order,
+    pub lines: Vec<OrderLineView>,
+}
+
+impl
+    From<(
+        bazaar_store::tenant::orders::OrderRow,
+        Vec<bazaar_store::tenant::orders::LineRow>,
+    )> for OrderDetail
+{
+    fn from(
+        (row, lines): (
+            bazaar_store::tenant::orders::OrderRow,
+            Vec<bazaar_store::tenant::orders::LineRow>,
+        ),
+    ) -> Self {
+        let currency = row.currency;
+        Self {
+            lines: lines
+                .into_iter()
+                .map(|l| OrderLineView {
+                    id: l.id,
+                    variant_id: l.variant_id,
+                    vendor_id: l.vendor_id,
+                    sku: l.sku,
+                    title: l.title,
+                    quantity: l.quantity,
+                    unit_price: money(l.unit_price, currency),
+                    gross: money(l.gross, currency),
+                })
+                .collect(),
+            order: row.into(),
+        }
+    }
 }
 
 impl From<bazaar_store::tenant::orders::OrderRow> for Order {
@@ -83,11 +139,18 @@ pub struct QuotedWindow {
 pub struct RuleViolation {
     /// Where in the region pack, e.g. `purchase_limits.cannabis_flower.day`.
     pub rule: String,
-    /// Stable code: `restricted_category`, `age_verification_required`,
-    /// `purchase_limit_exceeded`, `below_minimum_order`, `measure_required`,
-    /// `incompatible_measure`.
-    pub code: String,
+    pub code: ViolationCode,
     pub message: String,
+}
+
+impl From<bazaar_regions::quote::Violation> for RuleViolation {
+    fn from(v: bazaar_regions::quote::Violation) -> Self {
+        Self {
+            rule: v.rule,
+            code: v.code.into(),
+            message: v.message,
+        }
+    }
 }
 
 /// A shopper's account.

@@ -108,9 +108,10 @@ pub async fn migrate_all(
 }
 
 /// Every `every`: forget search feed rows past their retention, and in
-/// every tenant release stock held by checkouts that never finished, fill
-/// backorders from available stock, and forget idempotency keys older than
-/// a day.
+/// every tenant settle payments whose outcome never arrived, release stock
+/// held by checkouts that never finished, fill backorders from available
+/// stock, forget idempotency keys older than a day, and give back any
+/// charge found on a cancelled order (and ask again for pending refunds).
 pub fn spawn_housekeeping(state: AppState, every: Duration) {
     use futures_util::FutureExt;
     let db = state.db.clone();
@@ -156,6 +157,18 @@ pub fn spawn_housekeeping(state: AppState, every: Duration) {
                     }
                     Err(err) => {
                         tracing::warn!(tenant.slug = %tenant.slug, error = %err, "housekeeping failed")
+                    }
+                }
+                // No money kept that is not owed: charges found on
+                // cancelled orders are given back, pending refunds asked
+                // again.
+                match bazaar_commerce::refunds::sweep(&state, &schema, tenant.id).await {
+                    Ok(s) if s == Default::default() => {}
+                    Ok(s) => {
+                        tracing::info!(tenant.slug = %tenant.slug, late_charges = s.late_charges, not_charged = s.not_charged, refunds.settled = s.settled, "housekeeping: payments and refunds settled")
+                    }
+                    Err(err) => {
+                        tracing::warn!(tenant.slug = %tenant.slug, error = %err, "refund sweep failed")
                     }
                 }
             }
@@ -366,6 +379,8 @@ impl RunningServer {
             .into_acceptor()
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
+        // Even the HTTP parser's own refusals answer with problem documents.
+        let acceptor = bazaar_api::wire::ProblemAcceptor(acceptor);
         let addr = acceptor
             .local_addr()
             .first()

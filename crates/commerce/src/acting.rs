@@ -21,7 +21,7 @@ refusals! {
         /// A tenant admin key did not name the vendor.
         VendorIdRequired => Unprocessable, "vendor_id_required",
             "a tenant admin key must say which vendor the product belongs to (`vendor_id`)";
-        VendorNotFound => Unprocessable, "vendor_not_found", "no vendor with that `vendor_id`";
+        VendorNotFound => Unprocessable, "unknown_vendor", "no vendor with that `vendor_id`";
         /// A vendor key of a vendor that is not approved (pending,
         /// suspended...).
         VendorNotApproved { status: String } => Forbidden, "vendor_not_approved",

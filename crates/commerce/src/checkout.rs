@@ -10,6 +10,7 @@
 
 use bazaar_domain::{Currency, OrderStatus};
 use bazaar_payments::{Charge, ChargeRequest, Outcome as ChargeOutcome, charge_with_retries};
+use bazaar_regions::quote::ViolationCode;
 use bazaar_store::tenant::carts::{self as cart_store, Access, PricedLine};
 use bazaar_store::tenant::customers::{self, AgeVerification};
 use bazaar_store::tenant::idempotency::{self, Begin};
@@ -26,7 +27,7 @@ use uuid::Uuid;
 
 use crate::carts::{CartRefusal, contents, price_cart};
 use crate::context::AccessRefusal;
-use crate::{Failure, Outcome, Services, TenantKey, catalog_cache, from_now, refusals};
+use crate::{Failure, Outcome, Services, TenantKey, catalog_cache, from_now, refunds, refusals};
 
 /// A checkout as the shopper asked for it.
 #[derive(Debug, Clone)]
@@ -81,6 +82,12 @@ refusals! {
         /// The cart is below the region's minimum order.
         BelowMinimumOrder { message: String, rule: String, region: String } => Unprocessable,
             "below_minimum_order", "{message} (rule `{rule}` of region {region})";
+        /// A purchase limit counts a measure a line lacks.
+        MeasureRequired { message: String, rule: String, region: String } => Unprocessable,
+            "measure_required", "{message} (rule `{rule}` of region {region})";
+        /// A purchase limit counts a measure a line's unit cannot convert to.
+        IncompatibleMeasure { message: String, rule: String, region: String } => Unprocessable,
+            "incompatible_measure", "{message} (rule `{rule}` of region {region})";
         /// Another rule of the region the cart breaks.
         RuleViolation { message: String, rule: String, region: String } => Unprocessable,
             "rule_violation", "{message} (rule `{rule}` of region {region})";
@@ -353,26 +360,37 @@ fn prepare(
         .quote
         .violations
         .iter()
-        .find(|v| v.code != "age_verification_required")
+        .find(|v| v.code != ViolationCode::AgeVerificationRequired)
     {
         let (message, rule, region) = (v.message.clone(), v.rule.clone(), region.code.clone());
         return Err(match v.code {
-            "restricted_category" => CheckoutRefusal::RestrictedCategory {
+            ViolationCode::RestrictedCategory => CheckoutRefusal::RestrictedCategory {
                 message,
                 rule,
                 region,
             },
-            "purchase_limit_exceeded" => CheckoutRefusal::PurchaseLimitExceeded {
+            ViolationCode::PurchaseLimitExceeded => CheckoutRefusal::PurchaseLimitExceeded {
                 message,
                 rule,
                 region,
             },
-            "below_minimum_order" => CheckoutRefusal::BelowMinimumOrder {
+            ViolationCode::BelowMinimumOrder => CheckoutRefusal::BelowMinimumOrder {
                 message,
                 rule,
                 region,
             },
-            _ => CheckoutRefusal::RuleViolation {
+            ViolationCode::MeasureRequired => CheckoutRefusal::MeasureRequired {
+                message,
+                rule,
+                region,
+            },
+            ViolationCode::IncompatibleMeasure => CheckoutRefusal::IncompatibleMeasure {
+                message,
+                rule,
+                region,
+            },
+            // Checked below, against the account's verified age.
+            ViolationCode::AgeVerificationRequired => CheckoutRefusal::RuleViolation {
                 message,
                 rule,
                 region,
@@ -499,11 +517,6 @@ fn prepare(
     })
 }
 
-/// Charge a placed order (`charge`, when it still awaits payment) outside
-/// any transaction, retried with the order id as the gateway's idempotency
-/// key (so a retry, or a resumed checkout, never charges twice), then
-/// settle it, read it back and finish the claim in one transaction: the
-/// recorded answer is exactly the committed order.
 /// What a reconciliation pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reconciled {
@@ -543,16 +556,20 @@ pub async fn reconcile(
         let found = services.gateway.find(&order_id.to_string()).await;
         match found {
             Ok(Some(charge)) => {
+                let charge_id = charge.id.clone();
                 let settled = services
                     .db
                     .tenant_tx(schema, move |conn| {
-                        async move { orders::settle_paid(conn, order_id, &charge.id, 0).await }
+                        async move { orders::settle_paid(conn, order_id, &charge_id, 0).await }
                             .boxed()
                     })
                     .await?;
                 if settled {
                     report.paid += 1;
                     tracing::warn!(order.id = %order_id, "reconciled: the provider had charged; the order is paid");
+                } else {
+                    // Cancelled meanwhile (by another node's expiry).
+                    refunds::refund_late_charge(services, schema, order_id, charge.id, 0).await?;
                 }
             }
             Ok(None) => {}
@@ -587,6 +604,13 @@ enum Paid {
     Unknown(Uuid),
 }
 
+/// Charge a placed order (`charge`, when it still awaits payment) outside
+/// any transaction, retried with the order id as the gateway's idempotency
+/// key (so a retry, or a resumed checkout, never charges twice), then
+/// settle it, read it back and finish the claim in one transaction: the
+/// recorded answer is exactly the committed order. A charge that comes
+/// back for an order already cancelled (its reservation expired first) is
+/// recorded and given back in full.
 async fn pay(
     services: &Services,
     key: &TenantKey,
@@ -638,33 +662,35 @@ async fn pay(
         );
         return Ok(Paid::Unknown(order_id));
     }
-    let (settled, row) = services
+    let (late_charge, row) = services
         .db
         .tenant_tx(&key.schema, move |conn| {
             async move {
-                let settled = match outcome {
-                    None => true,
-                    Some(outcome) => {
-                        let attempts = i32::try_from(outcome.attempts).unwrap_or(i32::MAX);
-                        match outcome.result {
-                            Ok(charge) => {
-                                orders::settle_paid(conn, order_id, &charge.id, attempts).await?
-                            }
-                            Err(err) => {
-                                orders::settle_failed(conn, order_id, err.code(), attempts).await?
+                let mut late_charge = None;
+                if let Some(outcome) = outcome {
+                    let attempts = i32::try_from(outcome.attempts).unwrap_or(i32::MAX);
+                    match outcome.result {
+                        Ok(charge) => {
+                            if !orders::settle_paid(conn, order_id, &charge.id, attempts).await?
+                                && charge.id != "no_charge"
+                            {
+                                late_charge = Some((charge.id, attempts));
                             }
                         }
+                        Err(err) => {
+                            orders::settle_failed(conn, order_id, err.code(), attempts).await?;
+                        }
                     }
-                };
+                }
                 let row = orders::get(conn, order_id, None).await?;
                 idempotency::finish(conn, &claim.scope, &claim.key, 201, &render(&row)).await?;
-                Ok((settled, row))
+                Ok((late_charge, row))
             }
             .boxed()
         })
         .await?;
-    if !settled {
-        tracing::error!(order.id = %order_id, "payment settled after the reservation expired; the order needs a refund");
+    if let Some((charge_id, attempts)) = late_charge {
+        refunds::refund_late_charge(services, &key.schema, order_id, charge_id, attempts).await?;
     }
     catalog_cache::bump(services, key.tenant_id).await;
     tracing::info!(order.id = %order_id, order.status = %row.status, "checkout finished");

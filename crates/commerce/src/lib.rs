@@ -22,6 +22,7 @@ pub mod inventory;
 pub mod keys;
 pub mod orders;
 pub mod prices;
+pub mod refunds;
 pub mod refusal;
 pub mod regions;
 pub mod search;

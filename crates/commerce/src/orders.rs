@@ -3,7 +3,7 @@
 use bazaar_domain::Scope;
 use bazaar_store::StoreError;
 use bazaar_store::tenant::carts::Access;
-use bazaar_store::tenant::orders::{self, OrderRow};
+use bazaar_store::tenant::orders::{self, LineRow, OrderRow};
 use futures_util::FutureExt;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ refusals! {
     }
 }
 
-/// One order. A tenant admin key sees every order; a storefront key sees
+/// One order with its lines. A tenant admin key sees every order; a storefront key sees
 /// an order of its brand only when `access` opens it (the token of the cart
 /// it was placed from, or its customer's session): the publishable key
 /// alone is public.
@@ -27,7 +27,7 @@ pub async fn get(
     key: &TenantKey,
     id: Uuid,
     access: Option<Access>,
-) -> Outcome<OrderRow, OrderRefusal> {
+) -> Outcome<(OrderRow, Vec<LineRow>), OrderRefusal> {
     key.require(&[Scope::Storefront, Scope::TenantAdmin])?;
     let brand = key.brand_id;
     let found = services
@@ -43,13 +43,14 @@ pub async fn get(
                         return Err(StoreError::NotFound);
                     }
                 }
-                Ok(row)
+                let lines = orders::lines(conn, id).await?;
+                Ok((row, lines))
             }
             .boxed()
         })
         .await;
     match found {
-        Ok(row) => Ok(row),
+        Ok(found) => Ok(found),
         Err(StoreError::NotFound) => Err(OrderRefusal::NotFound.into()),
         Err(other) => Err(other.into()),
     }

@@ -29,6 +29,95 @@ pub enum Kind {
     Unavailable,
 }
 
+/// One code a refusal can answer with, as the problem catalog lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    /// How the edge classifies it (a `TooMany`'s delay is per request).
+    pub kind: Kind,
+    /// The message, with the fields it names in braces.
+    pub message: &'static str,
+    /// The names of the values in the problem's `details`.
+    pub details: &'static [&'static str],
+}
+
+/// Each [`Kind`] by the name [`refusals!`] writes, as a constant.
+#[allow(non_upper_case_globals)]
+pub mod kind_of {
+    use super::Kind;
+    pub const Invalid: Kind = Kind::Invalid;
+    pub const Unauthenticated: Kind = Kind::Unauthenticated;
+    pub const Forbidden: Kind = Kind::Forbidden;
+    pub const NotFound: Kind = Kind::NotFound;
+    pub const Conflict: Kind = Kind::Conflict;
+    pub const Unprocessable: Kind = Kind::Unprocessable;
+    pub const TooMany: Kind = Kind::TooMany { retry_after: 0 };
+    pub const Unavailable: Kind = Kind::Unavailable;
+}
+
+/// Every refusal enum's own codes, by the enum's name: what the problem
+/// catalog is made of. A refusal declared with [`refusals!`] (or by a hand
+/// `impl Refusal`) and not named here fails the catalog's completeness
+/// test.
+pub fn catalog() -> Vec<(&'static str, &'static [CodeInfo])> {
+    macro_rules! named {
+        ($($path:path => $name:ident),* $(,)?) => {
+            vec![$((stringify!($name), {
+                use $path as $name;
+                $name::CODES
+            })),*]
+        };
+    }
+    named![
+        crate::acting::ActingRefusal => ActingRefusal,
+        crate::brands::BrandRefusal => BrandRefusal,
+        crate::carts::CartRefusal => CartRefusal,
+        crate::carts::OpenRefusal => OpenRefusal,
+        crate::carts::change::ChangeRefusal => ChangeRefusal,
+        crate::carts::create::CreateRefusal => CreateRefusal,
+        crate::catalog::browse::BrowseRefusal => BrowseRefusal,
+        crate::catalog::categories::CategoryRefusal => CategoryRefusal,
+        crate::catalog::import::ImportRefusal => ImportRefusal,
+        crate::catalog::listings::ListingRefusal => ListingRefusal,
+        crate::catalog::products::ProductRefusal => ProductRefusal,
+        crate::checkout::CheckoutRefusal => CheckoutRefusal,
+        crate::context::AccessRefusal => AccessRefusal,
+        crate::customers::CustomerRefusal => CustomerRefusal,
+        crate::customers::addresses::AddressRefusal => AddressRefusal,
+        crate::customers::admin::AdminRefusal => AdminRefusal,
+        crate::customers::auth::PasswordRefusal => PasswordRefusal,
+        crate::customers::carts::SaveCartRefusal => SaveCartRefusal,
+        crate::customers::email::ResendRefusal => ResendRefusal,
+        crate::customers::fields::FieldRefusal => FieldRefusal,
+        crate::customers::email::TokenRefusal => TokenRefusal,
+        crate::customers::email::VerifyEmailRefusal => VerifyEmailRefusal,
+        crate::customers::login::LoginRefusal => LoginRefusal,
+        crate::customers::orders::HistoryRefusal => HistoryRefusal,
+        crate::customers::password::PasswordChangeRefusal => PasswordChangeRefusal,
+        crate::customers::password::ResetRefusal => ResetRefusal,
+        crate::customers::password::ResetRequestRefusal => ResetRequestRefusal,
+        crate::customers::profile::ProfileRefusal => ProfileRefusal,
+        crate::customers::register::RegisterRefusal => RegisterRefusal,
+        crate::customers::settings::SettingsRefusal => SettingsRefusal,
+        crate::customers::throttle::ThrottleRefusal => ThrottleRefusal,
+        crate::customers::wishlists::SharedWishlistRefusal => SharedWishlistRefusal,
+        crate::customers::wishlists::WishlistRefusal => WishlistRefusal,
+        crate::fulfilment::FulfilmentRefusal => FulfilmentRefusal,
+        crate::inventory::InventoryRefusal => InventoryRefusal,
+        crate::keys::AuthRefusal => AuthRefusal,
+        crate::keys::KeyRefusal => KeyRefusal,
+        crate::orders::OrderRefusal => OrderRefusal,
+        crate::prices::PriceRefusal => PriceRefusal,
+        crate::refunds::RefundRefusal => RefundRefusal,
+        crate::regions::RegionRefusal => RegionRefusal,
+        crate::search::SearchRefusal => SearchRefusal,
+        crate::sessions::SessionRefusal => SessionRefusal,
+        crate::shipping::ShippingRefusal => ShippingRefusal,
+        crate::tenants::TenantRefusal => TenantRefusal,
+        crate::vendors::VendorRefusal => VendorRefusal,
+    ]
+}
+
 /// A use case's typed refusal.
 pub trait Refusal: std::fmt::Display + std::fmt::Debug + Send + Sync + 'static {
     fn kind(&self) -> Kind;
@@ -42,10 +131,15 @@ pub trait Refusal: std::fmt::Display + std::fmt::Debug + Send + Sync + 'static {
 }
 
 /// A value the domain's rules refuse (a bad slug, currency, email...) is
-/// refused as unprocessable with the rule's own code.
+/// refused as unprocessable with the rule's own code; a change the
+/// object's state does not allow, as a conflict.
 impl Refusal for bazaar_domain::DomainError {
     fn kind(&self) -> Kind {
-        Kind::Unprocessable
+        if Self::is_state_conflict(self.code) {
+            Kind::Conflict
+        } else {
+            Kind::Unprocessable
+        }
     }
 
     fn code(&self) -> &'static str {
@@ -113,10 +207,10 @@ macro_rules! refusals {
             $($body:tt)*
         }
     ) => {
-        $crate::refusals!(@parse [$(#[$meta])*] $vis $name [] [] [] [] [] $($body)*);
+        $crate::refusals!(@parse [$(#[$meta])*] $vis $name [] [] [] [] [] [] $($body)*);
     };
     // A variant with fields.
-    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*]
+    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*] [$($e:tt)*]
         $(#[$vm:meta])* $var:ident { $($f:ident : $t:ty),* $(,)? } => $kind:ident $({ $($kf:ident : $ke:expr),* })?, $code:literal, $msg:literal ; $($rest:tt)*
     ) => {
         $crate::refusals!(@parse $m $vis $name
@@ -129,10 +223,16 @@ macro_rules! refusals {
                 details
             }]
             [$($d)*]
+            [$($e)* $crate::refusal::CodeInfo {
+                code: $code,
+                kind: $crate::refusal::kind_of::$kind,
+                message: $msg,
+                details: &[$(stringify!($f)),*],
+            },]
             $($rest)*);
     };
     // A variant without fields.
-    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*]
+    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*] [$($e:tt)*]
         $(#[$vm:meta])* $var:ident => $kind:ident, $code:literal, $msg:literal ; $($rest:tt)*
     ) => {
         $crate::refusals!(@parse $m $vis $name
@@ -141,10 +241,16 @@ macro_rules! refusals {
             [$($c)* Self::$var => $code,]
             [$($x)* Self::$var => serde_json::Map::new(),]
             [$($d)*]
+            [$($e)* $crate::refusal::CodeInfo {
+                code: $code,
+                kind: $crate::refusal::kind_of::$kind,
+                message: $msg,
+                details: &[],
+            },]
             $($rest)*);
     };
     // Another capability's refusal, passed on as it is.
-    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*]
+    (@parse $m:tt $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*] [$($e:tt)*]
         $(#[$vm:meta])* $var:ident ( $inner:ty ) => delegate ; $($rest:tt)*
     ) => {
         $crate::refusals!(@parse $m $vis $name
@@ -167,9 +273,10 @@ macro_rules! refusals {
                     failure.map($name::$var)
                 }
             }]
+            [$($e)*]
             $($rest)*);
     };
-    (@parse [$($meta:tt)*] $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*]) => {
+    (@parse [$($meta:tt)*] $vis:vis $name:ident [$($v:tt)*] [$($k:tt)*] [$($c:tt)*] [$($x:tt)*] [$($d:tt)*] [$($e:tt)*]) => {
         $($meta)*
         #[derive(Debug, thiserror::Error)]
         $vis enum $name {
@@ -196,6 +303,12 @@ macro_rules! refusals {
                     $($x)*
                 }
             }
+        }
+
+        impl $name {
+            /// The codes this refusal answers with itself (not those of
+            /// the refusals it passes on), for the problem catalog.
+            pub const CODES: &'static [$crate::refusal::CodeInfo] = &[$($e)*];
         }
 
         $($d)*
@@ -239,6 +352,10 @@ mod tests {
         assert_eq!(wrapped.kind(), Kind::NotFound);
         assert_eq!(wrapped.code(), "gone");
         assert_eq!(wrapped.to_string(), "it is gone");
+        assert_eq!(Outer::CODES.len(), 2, "own codes only");
+        assert_eq!(Outer::CODES[0].details, ["have", "want"]);
+        assert_eq!(Outer::CODES[1].kind, Kind::TooMany { retry_after: 0 });
+        assert_eq!(Inner::CODES[0].code, "gone");
         let failure: Failure<Outer> = Failure::<Inner>::Refused(Inner::Gone).into();
         assert!(matches!(
             failure,

@@ -17,4 +17,46 @@ impl DomainError {
             message: message.into(),
         }
     }
+
+    /// Whether `code` refuses a change because of the object's current
+    /// state (a conflict) rather than because of the value asked for.
+    pub fn is_state_conflict(code: &str) -> bool {
+        code == "illegal_transition"
+    }
 }
+
+/// Every code a [`DomainError`] carries, with what it means: the domain's
+/// part of the API's problem catalog (each is answered as 422).
+pub const CODES: &[(&str, &str)] = &[
+    (
+        "illegal_transition",
+        "the object's status cannot move to the one asked for from where it is",
+    ),
+    (
+        "invalid_currency",
+        "not an ISO 4217 currency code Bazaar knows",
+    ),
+    (
+        "invalid_domain",
+        "not a host name a storefront can be served on",
+    ),
+    ("invalid_email", "not an email address"),
+    (
+        "invalid_name",
+        "a name that is empty, too long or holds control characters",
+    ),
+    (
+        "invalid_region",
+        "not a region code such as `US-CA` or `DE`",
+    ),
+    ("invalid_scope", "not a key scope"),
+    (
+        "invalid_slug",
+        "not a slug: 2-40 characters of `a-z`, `0-9` and `-`, starting with a letter",
+    ),
+    ("invalid_status", "not one of the status names"),
+    (
+        "too_many_decimals",
+        "an amount with more decimal places than its currency's minor unit",
+    ),
+];

@@ -127,6 +127,50 @@ impl fmt::Display for PaymentStatus {
     }
 }
 
+/// Where a refund is: asked of the provider, made, or refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
+)]
+#[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
+pub enum RefundStatus {
+    /// Recorded; the provider has not confirmed it yet (asked, or to be
+    /// asked again with the same key).
+    Pending,
+    /// The provider gave the money back.
+    Succeeded,
+    /// The provider refused it; nothing was given back.
+    Failed,
+}
+
+impl RefundStatus {
+    pub const ALL: [RefundStatus; 3] = [Self::Pending, Self::Succeeded, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| {
+                DomainError::new("invalid_status", format!("`{raw}` is not a refund status"))
+            })
+    }
+}
+
+impl fmt::Display for RefundStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

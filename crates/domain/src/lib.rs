@@ -17,7 +17,7 @@ pub mod vendor;
 
 pub use currency::Currency;
 pub use error::DomainError;
-pub use fulfilment::{PaymentStatus, VendorOrderStatus};
+pub use fulfilment::{PaymentStatus, RefundStatus, VendorOrderStatus};
 pub use money::Money;
 pub use order::OrderStatus;
 pub use scope::Scope;
@@ -40,5 +40,6 @@ serialize_as_name!(
     OrderStatus,
     VendorOrderStatus,
     PaymentStatus,
+    RefundStatus,
     Currency
 );

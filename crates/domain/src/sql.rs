@@ -8,7 +8,7 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::currency::Currency;
-use crate::fulfilment::{PaymentStatus, VendorOrderStatus};
+use crate::fulfilment::{PaymentStatus, RefundStatus, VendorOrderStatus};
 use crate::order::OrderStatus;
 
 macro_rules! stored_as_text {
@@ -31,4 +31,10 @@ macro_rules! stored_as_text {
     };
 }
 
-stored_as_text!(OrderStatus, VendorOrderStatus, PaymentStatus, Currency);
+stored_as_text!(
+    OrderStatus,
+    VendorOrderStatus,
+    PaymentStatus,
+    RefundStatus,
+    Currency
+);

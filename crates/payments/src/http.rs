@@ -6,11 +6,15 @@
 //! refusal, 429 and 5xx for failures that may pass. `GET
 //! {base}/v1/charges?idempotency_key=<key>` lists the charges made under a
 //! key (`{"data": [{"id", "amount", "currency"}]}`), to settle an order
-//! whose charge was never answered.
+//! whose charge was never answered. `POST {base}/v1/refunds` with an
+//! `Idempotency-Key` and `{"charge": "<id>", "amount": "5.00", "currency":
+//! "USD"}` gives money back: 200 with `{"id", "amount", "currency"}`, 402
+//! or 400 with an error code when the provider refuses it (more than is
+//! left, a charge already refunded).
 
 use std::time::Duration;
 
-use crate::{Charge, ChargeRequest, Gateway, GatewayError};
+use crate::{Charge, ChargeRequest, Gateway, GatewayError, RefundMade, RefundRequest};
 
 pub struct HttpGateway {
     client: reqwest::Client,
@@ -34,6 +38,30 @@ impl HttpGateway {
     }
 }
 
+impl HttpGateway {
+    /// `POST {base}/v1/{resource}` under an idempotency key: the status
+    /// and the body, or why no answer came.
+    async fn post(
+        &self,
+        resource: &str,
+        idempotency_key: &str,
+        body: &serde_json::Value,
+    ) -> Result<(u16, Vec<u8>), GatewayError> {
+        let response = self
+            .client
+            .post(format!("{}/v1/{resource}", self.base_url))
+            .bearer_auth(&self.secret_key)
+            .header("Idempotency-Key", idempotency_key)
+            .json(body)
+            .send()
+            .await
+            .map_err(unanswered)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(unanswered)?;
+        Ok((status, body.to_vec()))
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct ErrorBody {
     error: ErrorDetail,
@@ -44,43 +72,40 @@ struct ErrorDetail {
     code: String,
 }
 
+/// A request that got no usable answer: a timeout may have been acted on.
+fn unanswered(e: reqwest::Error) -> GatewayError {
+    if e.is_timeout() {
+        GatewayError::Timeout
+    } else {
+        GatewayError::Transient(e.to_string())
+    }
+}
+
+/// The provider's refusal code in an error body, if it gave one.
+fn refusal_code(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .map(|b| b.error.code)
+}
+
 #[async_trait::async_trait]
 impl Gateway for HttpGateway {
     async fn charge(&self, request: &ChargeRequest) -> Result<Charge, GatewayError> {
-        let response = self
-            .client
-            .post(format!("{}/v1/charges", self.base_url))
-            .bearer_auth(&self.secret_key)
-            .header("Idempotency-Key", &request.idempotency_key)
-            .json(&serde_json::json!({
-                "amount": request.amount.to_string(),
-                "currency": request.currency,
-                "source": request.payment_token,
-            }))
-            .send()
-            .await
-            .map_err(|e| {
-                if e.is_timeout() {
-                    GatewayError::Timeout
-                } else {
-                    GatewayError::Transient(e.to_string())
-                }
-            })?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|e| {
-            if e.is_timeout() {
-                GatewayError::Timeout
-            } else {
-                GatewayError::Transient(e.to_string())
-            }
-        })?;
+        let body = serde_json::json!({
+            "amount": request.amount.to_string(),
+            "currency": request.currency,
+            "source": request.payment_token,
+        });
+        let (status, body) = self
+            .post("charges", &request.idempotency_key, &body)
+            .await?;
         match status {
             200 | 201 => serde_json::from_slice::<Charge>(&body)
                 .map_err(|e| GatewayError::Transient(format!("unreadable charge: {e}"))),
-            402 => match serde_json::from_slice::<ErrorBody>(&body).map(|b| b.error.code) {
-                Ok(code) if code == "insufficient_funds" => Err(GatewayError::InsufficientFunds),
-                Ok(code) => Err(GatewayError::Declined(code)),
-                Err(_) => Err(GatewayError::Declined("payment_refused".into())),
+            402 => match refusal_code(&body) {
+                Some(code) if code == "insufficient_funds" => Err(GatewayError::InsufficientFunds),
+                Some(code) => Err(GatewayError::Declined(code)),
+                None => Err(GatewayError::Declined("payment_refused".into())),
             },
             429 | 500..=599 => Err(GatewayError::Transient(format!(
                 "provider answered {status}"
@@ -96,13 +121,6 @@ impl Gateway for HttpGateway {
         struct Found {
             data: Vec<Charge>,
         }
-        let unavailable = |e: reqwest::Error| {
-            if e.is_timeout() {
-                GatewayError::Timeout
-            } else {
-                GatewayError::Transient(e.to_string())
-            }
-        };
         let response = self
             .client
             .get(format!("{}/v1/charges", self.base_url))
@@ -110,16 +128,37 @@ impl Gateway for HttpGateway {
             .query(&[("idempotency_key", idempotency_key)])
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(unanswered)?;
         match response.status().as_u16() {
             200 => {
-                let found: Found = response.json().await.map_err(unavailable)?;
+                let found: Found = response.json().await.map_err(unanswered)?;
                 Ok(found.data.into_iter().next())
             }
             404 => Ok(None),
             status => Err(GatewayError::Transient(format!(
                 "provider answered {status} to a charge lookup"
             ))),
+        }
+    }
+
+    async fn refund(&self, request: &RefundRequest) -> Result<RefundMade, GatewayError> {
+        let body = serde_json::json!({
+            "charge": request.charge_id,
+            "amount": request.amount.to_string(),
+            "currency": request.currency,
+        });
+        let (status, body) = self
+            .post("refunds", &request.idempotency_key, &body)
+            .await?;
+        match status {
+            200 | 201 => serde_json::from_slice::<RefundMade>(&body)
+                .map_err(|e| GatewayError::Transient(format!("unreadable refund: {e}"))),
+            429 | 500..=599 => Err(GatewayError::Transient(format!(
+                "provider answered {status} to a refund"
+            ))),
+            other => Err(GatewayError::Declined(
+                refusal_code(&body).unwrap_or_else(|| format!("refund_refused_{other}")),
+            )),
         }
     }
 

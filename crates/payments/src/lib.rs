@@ -35,6 +35,27 @@ pub struct Charge {
     pub currency: String,
 }
 
+/// Money to give back from a charge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundRequest {
+    /// Sent as the provider's idempotency key: the same key never refunds
+    /// twice (Bazaar's refund id).
+    pub idempotency_key: String,
+    /// The charge the money came from.
+    pub charge_id: String,
+    /// In the currency's minor-unit precision (see `ChargeRequest`).
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+/// A refund the provider made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RefundMade {
+    pub id: String,
+    pub amount: Decimal,
+    pub currency: String,
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GatewayError {
     /// The card or account refused; do not retry.
@@ -76,6 +97,11 @@ pub trait Gateway: Send + Sync {
     /// whose payment outcome never arrived is settled without the shopper.
     /// `Err` when the provider cannot say now (try again later).
     async fn find(&self, idempotency_key: &str) -> Result<Option<Charge>, GatewayError>;
+    /// Give back (part of) a charge, once per idempotency key. A refusal
+    /// (`Declined`: more than is left, a charge already refunded) is final;
+    /// `Transient`/`Timeout` may have refunded, and the same key retried
+    /// later finds out.
+    async fn refund(&self, request: &RefundRequest) -> Result<RefundMade, GatewayError>;
     /// For logs and order records.
     fn name(&self) -> &'static str;
 }

@@ -9,11 +9,16 @@
 //! | `tok_transient` | fails transiently on the first attempt per key, then charges |
 //! | `tok_timeout` | charges but answers with a timeout the first time; a retry finds the charge |
 //! | `tok_unconfirmed` | charges, but answers with a timeout to the first 4 calls per key (every attempt of one checkout request with the default policy); a later call finds the charge |
+//!
+//! Refunds are made once per idempotency key, and refused beyond what is
+//! left of the charge (`amount_too_large`) or for an unknown charge.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::{Charge, ChargeRequest, Gateway, GatewayError};
+use rust_decimal::Decimal;
+
+use crate::{Charge, ChargeRequest, Gateway, GatewayError, RefundMade, RefundRequest};
 
 /// How many calls per key `tok_unconfirmed` answers with a timeout.
 pub const UNCONFIRMED_CALLS: u32 = 4;
@@ -29,12 +34,23 @@ struct State {
     charges: HashMap<String, Charge>,
     /// Calls by idempotency key.
     calls: HashMap<String, u32>,
+    /// Refunds by idempotency key, with the charge each came from.
+    refunds: HashMap<String, (String, RefundMade)>,
 }
 
 impl SandboxGateway {
     /// How many distinct charges were made for `key` (0 or 1).
     pub fn charges_for(&self, key: &str) -> usize {
         self.lock().charges.get(key).map_or(0, |_| 1)
+    }
+
+    /// What has been refunded of the charge made under `key`.
+    pub fn refunded_for(&self, key: &str) -> Decimal {
+        let state = self.lock();
+        let Some(charge) = state.charges.get(key) else {
+            return Decimal::ZERO;
+        };
+        refunded_of(&state, &charge.id)
     }
 
     /// How many times `key` was presented.
@@ -109,7 +125,46 @@ impl Gateway for SandboxGateway {
         Ok(self.lock().charges.get(idempotency_key).cloned())
     }
 
+    async fn refund(&self, request: &RefundRequest) -> Result<RefundMade, GatewayError> {
+        let mut state = self.lock();
+        if let Some((_, made)) = state.refunds.get(&request.idempotency_key) {
+            return Ok(made.clone());
+        }
+        let Some(charge) = state
+            .charges
+            .values()
+            .find(|c| c.id == request.charge_id)
+            .cloned()
+        else {
+            return Err(GatewayError::Declined("no_such_charge".into()));
+        };
+        if request.amount <= Decimal::ZERO
+            || refunded_of(&state, &charge.id) + request.amount > charge.amount
+        {
+            return Err(GatewayError::Declined("amount_too_large".into()));
+        }
+        let made = RefundMade {
+            id: format!("re_sandbox_{}", request.idempotency_key),
+            amount: request.amount,
+            currency: request.currency.clone(),
+        };
+        state
+            .refunds
+            .insert(request.idempotency_key.clone(), (charge.id, made.clone()));
+        Ok(made)
+    }
+
     fn name(&self) -> &'static str {
         "sandbox"
     }
+}
+
+/// What has been refunded of charge `charge_id`.
+fn refunded_of(state: &State, charge_id: &str) -> Decimal {
+    state
+        .refunds
+        .values()
+        .filter(|(charge, _)| charge == charge_id)
+        .map(|(_, made)| made.amount)
+        .sum()
 }

@@ -193,3 +193,38 @@ async fn http_adapter_against_a_fake_provider() {
     );
     server.abort();
 }
+
+#[tokio::test]
+async fn sandbox_refunds_once_per_key_and_never_more_than_was_charged() {
+    let sandbox = SandboxGateway::default();
+    let charge = sandbox
+        .charge(&request("o9", "tok_success"))
+        .await
+        .expect("charged");
+    let refund = |key: &str, cents: i64| RefundRequest {
+        idempotency_key: key.to_owned(),
+        charge_id: charge.id.clone(),
+        amount: Decimal::new(cents, 2),
+        currency: "USD".into(),
+    };
+    let first = sandbox.refund(&refund("r1", 1000)).await.expect("refund");
+    assert_eq!(first.amount, Decimal::new(1000, 2));
+    // The same key again: the same refund, not a second.
+    assert_eq!(sandbox.refund(&refund("r1", 1000)).await, Ok(first));
+    assert_eq!(sandbox.refunded_for("o9"), Decimal::new(1000, 2));
+    // 49.99 charged, 10.00 back: 39.99 is left, 40.00 is too much.
+    assert_eq!(
+        sandbox.refund(&refund("r2", 4000)).await,
+        Err(GatewayError::Declined("amount_too_large".into()))
+    );
+    sandbox.refund(&refund("r3", 3999)).await.expect("the rest");
+    assert_eq!(sandbox.refunded_for("o9"), Decimal::new(4999, 2));
+    let unknown = RefundRequest {
+        charge_id: "ch_nope".into(),
+        ..refund("r4", 1)
+    };
+    assert_eq!(
+        sandbox.refund(&unknown).await,
+        Err(GatewayError::Declined("no_such_charge".into()))
+    );
+}

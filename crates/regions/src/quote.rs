@@ -77,8 +77,48 @@ pub struct Violation {
     /// Where in the pack: `age_verification`, `purchase_limits.cannabis_flower.day`,
     /// `restricted_categories`, `delivery.minimum_order`.
     pub rule: String,
-    pub code: &'static str,
+    pub code: ViolationCode,
     pub message: String,
+}
+
+/// What kind of rule an order breaks: a closed set, so a program can
+/// branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViolationCode {
+    /// A line's category may not be sold in the region.
+    RestrictedCategory,
+    /// The region requires a verified age for a line's category.
+    AgeVerificationRequired,
+    /// A purchase limit counts a measure (grams, millilitres) the line lacks.
+    MeasureRequired,
+    /// A purchase limit counts a measure the line's unit cannot convert to.
+    IncompatibleMeasure,
+    /// Over a purchase limit (per order or per day).
+    PurchaseLimitExceeded,
+    /// Below the region's minimum order for delivery.
+    BelowMinimumOrder,
+}
+
+impl ViolationCode {
+    pub const ALL: [ViolationCode; 6] = [
+        Self::RestrictedCategory,
+        Self::AgeVerificationRequired,
+        Self::MeasureRequired,
+        Self::IncompatibleMeasure,
+        Self::PurchaseLimitExceeded,
+        Self::BelowMinimumOrder,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RestrictedCategory => "restricted_category",
+            Self::AgeVerificationRequired => "age_verification_required",
+            Self::MeasureRequired => "measure_required",
+            Self::IncompatibleMeasure => "incompatible_measure",
+            Self::PurchaseLimitExceeded => "purchase_limit_exceeded",
+            Self::BelowMinimumOrder => "below_minimum_order",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,7 +263,7 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
         {
             violations.push(Violation {
                 rule: "restricted_categories".into(),
-                code: "restricted_category",
+                code: ViolationCode::RestrictedCategory,
                 message: format!(
                     "{} cannot be sold in {code} (restricted category `{rule}`)",
                     line.category
@@ -242,7 +282,7 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
     if age_verification_required && !request.age_verified {
         violations.push(Violation {
             rule: "age_verification".into(),
-            code: "age_verification_required",
+            code: ViolationCode::AgeVerificationRequired,
             message: format!(
                 "{code} requires verified age {}+ for {}",
                 age.minimum_age,
@@ -268,7 +308,7 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
                 (Some((amount, unit)), _) => unit.to_base(amount),
                 (None, _) => {
                     problem = Some((
-                        "measure_required",
+                        ViolationCode::MeasureRequired,
                         format!(
                             "{code} limits {} by {}; the line needs its measure per item",
                             limit.category,
@@ -280,7 +320,7 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
             };
             if per_item.1 != base {
                 problem = Some((
-                    "incompatible_measure",
+                    ViolationCode::IncompatibleMeasure,
                     format!(
                         "{code} limits {} in {}, but the line is measured in {}",
                         limit.category,
@@ -311,7 +351,7 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
         if total > max {
             violations.push(Violation {
                 rule,
-                code: "purchase_limit_exceeded",
+                code: ViolationCode::PurchaseLimitExceeded,
                 message: format!(
                     "{code} allows at most {} {} of {} per {}; this is {} {base}",
                     limit.max_quantity.normalize(),
@@ -332,7 +372,7 @@ pub fn quote(region: &Region, request: &QuoteRequest) -> Quote {
         if !request.lines.is_empty() && subtotal < minimum {
             violations.push(Violation {
                 rule: "delivery.minimum_order".into(),
-                code: "below_minimum_order",
+                code: ViolationCode::BelowMinimumOrder,
                 message: format!(
                     "{code} delivers orders of at least {minimum} {}; this one is {subtotal}",
                     region.currency.code()

@@ -308,7 +308,10 @@ fn california_cannabis_quote_matches_hand_arithmetic() {
         },
     );
     assert_eq!(unverified.violations[0].rule, "age_verification");
-    assert_eq!(unverified.violations[0].code, "age_verification_required");
+    assert_eq!(
+        unverified.violations[0].code,
+        crate::quote::ViolationCode::AgeVerificationRequired
+    );
 
     let too_much = QuoteRequest {
         lines: vec![QuoteLine {

@@ -216,15 +216,7 @@ impl From<PricedCart> for CartView {
                 ends_at: w.ends_at.into(),
             }),
             age_verification_required: p.age_verification_required,
-            violations: p
-                .violations
-                .into_iter()
-                .map(|v| RuleViolation {
-                    rule: v.rule,
-                    code: v.code.to_owned(),
-                    message: v.message,
-                })
-                .collect(),
+            violations: p.violations.into_iter().map(RuleViolation::from).collect(),
             currency: currency.code().to_owned(),
             last_activity_at: p.cart.last_activity_at.into(),
         }

@@ -13,7 +13,7 @@ use super::{Created, Tag};
 use crate::auth::ApiKey;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::types::Order;
+use crate::types::{Order, OrderDetail};
 
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
@@ -89,7 +89,7 @@ impl CheckoutApi {
 
     /// Get an order
     ///
-    /// Tenant admin keys see every order. A storefront key sees an order
+    /// The order with its lines. Tenant admin keys see every order. A storefront key sees an order
     /// only with the token of the cart it was placed from, or the session
     /// of the customer it belongs to (the publishable key alone is public).
     #[oai(
@@ -107,14 +107,14 @@ impl CheckoutApi {
         /// The session of the customer the order belongs to.
         #[oai(name = "X-Customer-Token")]
         session: Header<Option<String>>,
-    ) -> ApiResult<Json<Order>> {
+    ) -> ApiResult<Json<OrderDetail>> {
         let key = auth.0.tenant()?;
         let access = if key.brand_id.is_some() {
             Some(crate::request_parts::cart_access(&self.state, key, token.0, session.0).await?)
         } else {
             None
         };
-        let row = orders::get(&self.state, key, order_id.0, access).await?;
-        Ok(Json(row.into()))
+        let found = orders::get(&self.state, key, order_id.0, access).await?;
+        Ok(Json(found.into()))
     }
 }

@@ -16,32 +16,13 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
-use super::{Created, NoContent, Tag, money};
+use super::{Created, NoContent, Tag};
 use crate::auth::ApiKey;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::statuses::OrderStatus;
 use crate::timestamp::Timestamp;
-use crate::types::Order;
-
-/// An order line as bought.
-#[derive(Debug, Object)]
-pub struct OrderLineView {
-    pub variant_id: Uuid,
-    pub sku: String,
-    pub title: String,
-    pub quantity: i32,
-    pub unit_price: String,
-    pub gross: String,
-}
-
-/// An order with its lines.
-#[derive(Debug, Object)]
-pub struct OrderDetail {
-    #[oai(flatten)]
-    pub order: Order,
-    pub lines: Vec<OrderLineView>,
-}
+use crate::types::{Order, OrderDetail};
 
 #[derive(Debug, Object)]
 pub struct OrderHistoryPage {
@@ -268,21 +249,7 @@ impl CustomerDataApi {
     ) -> ApiResult<Json<OrderDetail>> {
         let key = auth.0.tenant()?;
         let (row, lines) = history::order(&self.state, key, &session.0, order_id.0).await?;
-        let currency = row.currency;
-        Ok(Json(OrderDetail {
-            lines: lines
-                .into_iter()
-                .map(|l| OrderLineView {
-                    variant_id: l.variant_id,
-                    sku: l.sku,
-                    title: l.title,
-                    quantity: l.quantity,
-                    unit_price: money(l.unit_price, currency),
-                    gross: money(l.gross, currency),
-                })
-                .collect(),
-            order: row.into(),
-        }))
+        Ok(Json((row, lines).into()))
     }
 
     /// The shopper's carts

@@ -13,7 +13,9 @@ pub mod import;
 pub mod inventory;
 pub mod keys;
 pub mod listings;
+pub mod problems;
 pub mod products;
+pub mod refunds;
 pub mod regions;
 pub mod search;
 pub mod shipping;
@@ -57,6 +59,10 @@ pub enum Tag {
     Customers,
     /// Vendors' parts of orders, packed and shipped, and their shipping rates.
     Fulfilment,
+    /// Money given back from paid orders.
+    Refunds,
+    /// The problem catalog: every error `code`, its status and meaning.
+    Problems,
 }
 
 /// The object was created.

@@ -472,15 +472,7 @@ impl From<Quoted> for QuoteResult {
                 required: q.age_verification_required,
                 minimum_age: region.age_verification.minimum_age,
             },
-            violations: q
-                .violations
-                .into_iter()
-                .map(|v| RuleViolation {
-                    rule: v.rule,
-                    code: v.code.to_owned(),
-                    message: v.message,
-                })
-                .collect(),
+            violations: q.violations.into_iter().map(RuleViolation::from).collect(),
         }
     }
 }

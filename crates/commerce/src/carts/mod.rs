@@ -27,7 +27,7 @@ refusals! {
         NotFound => NotFound, "cart_not_found",
             "no cart with that id and token in this storefront";
         /// The cart's region has no pack in force.
-        RegionNotFound { region: String } => Unprocessable, "region_not_found",
+        RegionNotFound { region: String } => Unprocessable, "unknown_region",
             "region `{region}` has no pack in force";
     }
 }

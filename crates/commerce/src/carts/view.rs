@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use bazaar_regions::Region;
-use bazaar_regions::quote::{DeliveryStatus, LineTax, Totals, Violation};
+use bazaar_regions::quote::{DeliveryStatus, LineTax, Totals, Violation, ViolationCode};
 use bazaar_store::tenant::carts::{Cart, PricedLine};
 use bazaar_store::tenant::shipping::Rate;
 use uuid::Uuid;
@@ -100,7 +100,7 @@ pub fn priced(
         violations: quote
             .violations
             .into_iter()
-            .filter(|v| v.code != "age_verification_required")
+            .filter(|v| v.code != ViolationCode::AgeVerificationRequired)
             .collect(),
     })
 }

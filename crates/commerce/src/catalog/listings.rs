@@ -20,8 +20,8 @@ refusals! {
     pub enum ListingRefusal {
         Access(AccessRefusal) => delegate;
         Price(PriceRefusal) => delegate;
-        BrandNotFound => Unprocessable, "brand_not_found", "no brand with that `brand_id`";
-        ProductNotFound => Unprocessable, "product_not_found",
+        BrandNotFound => Unprocessable, "unknown_brand", "no brand with that `brand_id`";
+        ProductNotFound => Unprocessable, "unknown_product",
             "no product with that `product_id` visible to this key";
         /// The brand and product are unique together
         /// (`listings_brand_id_product_id_key`).

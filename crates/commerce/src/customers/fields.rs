@@ -4,6 +4,7 @@
 use bazaar_domain::DomainError;
 use chrono::{NaiveDate, Utc};
 
+use crate::refusal::CodeInfo;
 use crate::{Kind, Refusal};
 
 /// A text field a shopper fills in.
@@ -63,6 +64,34 @@ impl Refusal for FieldRefusal {
             FieldRefusal::DateOfBirth => "invalid_date_of_birth",
             FieldRefusal::Email(err) => err.code(),
         }
+    }
+}
+
+impl FieldRefusal {
+    /// Its codes, for the problem catalog (an email's are the domain's).
+    pub const CODES: &'static [CodeInfo] = &[
+        text_code("invalid_name", "`name` needs 1 to {max} characters"),
+        text_code("invalid_line1", "`line1` needs 1 to {max} characters"),
+        text_code("invalid_line2", "`line2` needs 1 to {max} characters"),
+        text_code("invalid_city", "`city` needs 1 to {max} characters"),
+        text_code(
+            "invalid_postal_code",
+            "`postal_code` needs 1 to {max} characters",
+        ),
+        text_code("invalid_phone", "`phone` needs 1 to {max} characters"),
+        text_code(
+            "invalid_date_of_birth",
+            "`date_of_birth` must be a real past date (YYYY-MM-DD, after 1900)",
+        ),
+    ];
+}
+
+const fn text_code(code: &'static str, message: &'static str) -> CodeInfo {
+    CodeInfo {
+        code,
+        kind: Kind::Unprocessable,
+        message,
+        details: &[],
     }
 }
 

@@ -33,7 +33,7 @@ refusals! {
         WarehouseNotFound => Unprocessable, "warehouse_not_found",
             "no warehouse with that `warehouse_id` visible to this key";
         /// The variant of a stock change is not the warehouse vendor's.
-        VariantNotFound => Unprocessable, "variant_not_found",
+        VariantNotFound => Unprocessable, "unknown_variant",
             "no variant with that `variant_id` belongs to the warehouse's vendor";
         /// The variant whose stock is asked for is not visible.
         UnknownVariant => NotFound, "variant_not_found",

@@ -43,10 +43,10 @@ refusals! {
         UnexpectedBinding => Unprocessable, "unexpected_binding",
             "only vendor keys take `vendor_id` and only storefront keys take `brand_id`";
         /// The vendor a vendor key would act for is not in the tenant.
-        VendorNotFound => Unprocessable, "vendor_not_found",
+        VendorNotFound => Unprocessable, "unknown_vendor",
             "no vendor with that `vendor_id` in this tenant";
         /// The brand a storefront key would belong to is not in the tenant.
-        BrandNotFound => Unprocessable, "brand_not_found",
+        BrandNotFound => Unprocessable, "unknown_brand",
             "no brand with that `brand_id` in this tenant";
     }
 }

@@ -330,6 +330,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    refund_lines (refund_id, order_line_id) {
+        refund_id -> Uuid,
+        order_line_id -> Uuid,
+        quantity -> Int4,
+        amount -> Numeric,
+    }
+}
+
+diesel::table! {
+    refunds (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        amount -> Numeric,
+        #[max_length = 3]
+        currency -> Bpchar,
+        reason -> Text,
+        restock -> Bool,
+        status -> Text,
+        provider_refund_id -> Nullable<Text>,
+        failure_code -> Nullable<Text>,
+        attempts -> Int4,
+        requested_by -> Text,
+        request_hash -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     reservations (id) {
         id -> Uuid,
         order_id -> Uuid,
@@ -504,6 +533,9 @@ diesel::joinable!(orders -> customers (customer_id));
 diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(products -> categories (category_id));
 diesel::joinable!(products -> vendors (vendor_id));
+diesel::joinable!(refund_lines -> order_lines (order_line_id));
+diesel::joinable!(refund_lines -> refunds (refund_id));
+diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(reservations -> orders (order_id));
 diesel::joinable!(shipping_rates -> vendors (vendor_id));
 diesel::joinable!(stock_levels -> variants (variant_id));
@@ -544,6 +576,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     payments,
     products,
+    refund_lines,
+    refunds,
     reservations,
     shipping_rates,
     stock_levels,

@@ -15,6 +15,7 @@ pub mod loyalty;
 pub mod orders;
 pub mod outbox;
 pub mod products;
+pub mod refunds;
 pub mod shipping;
 mod stock;
 pub mod vendors;

@@ -316,7 +316,10 @@ struct Held {
 }
 
 /// The order's status, locked for the rest of the transaction.
-async fn lock_status(conn: &mut TenantConn, order: Uuid) -> Result<OrderStatus, StoreError> {
+pub(crate) async fn lock_status(
+    conn: &mut TenantConn,
+    order: Uuid,
+) -> Result<OrderStatus, StoreError> {
     Ok(orders::table
         .find(order)
         .select(orders::status)
@@ -371,7 +374,7 @@ async fn settle_reservations(
     Ok(())
 }
 
-async fn set_status(
+pub(crate) async fn set_status(
     conn: &mut TenantConn,
     order: Uuid,
     from: OrderStatus,
@@ -725,7 +728,9 @@ pub async fn of_customer(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = order_lines, check_for_backend(diesel::pg::Pg))]
 pub struct LineRow {
+    pub id: Uuid,
     pub variant_id: Uuid,
+    pub vendor_id: Uuid,
     pub sku: String,
     pub title: String,
     pub quantity: i32,

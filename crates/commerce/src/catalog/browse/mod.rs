@@ -29,7 +29,7 @@ refusals! {
         Access(AccessRefusal) => delegate;
         /// A storefront key named another brand.
         OtherBrand => NotFound, "brand_not_found", "a storefront key browses its own brand only";
-        BrandIdRequired => Invalid, "brand_id_required",
+        BrandIdRequired => Unprocessable, "brand_id_required",
             "a tenant admin key must name the brand to preview (`brand_id`)";
         InvalidCursor => Invalid, "invalid_cursor",
             "the cursor is not one this endpoint gave out for this sort; start again without it";

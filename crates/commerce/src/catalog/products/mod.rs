@@ -71,7 +71,7 @@ refusals! {
         /// A product that already has as many variants as allowed.
         VariantLimit { max: usize } => Unprocessable, "too_many_variants",
             "a product has at most {max} variants";
-        CategoryNotFound => Unprocessable, "category_not_found", "no category with that `category_id`";
+        CategoryNotFound => Unprocessable, "unknown_category", "no category with that `category_id`";
         CurrencyNotSold { currency: String, sold: String } => Unprocessable, "currency_not_sold",
             "the tenant does not sell in {currency}; its brands sell in [{sold}]";
         InvalidSku { sku: String } => Unprocessable, "invalid_sku",

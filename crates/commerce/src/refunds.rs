@@ -1,0 +1,571 @@
+//! Refunds: a tenant admin gives money back from a paid order, by lines
+//! (with or without putting the units back on hand) or by amount; and
+//! Bazaar gives back by itself any charge that landed on an order already
+//! cancelled.
+//!
+//! A refund is recorded pending in one transaction (the order's row
+//! locked, so refunds of one order are decided one at a time and never
+//! exceed the charge), then asked of the provider with the refund's id as
+//! its idempotency key, then settled in a second transaction. An answer
+//! that never comes leaves it pending; [`sweep`] asks again, and the same
+//! key cannot refund twice. The refund's id is derived from the order and
+//! the caller's `Idempotency-Key`, so a retried request finds its refund
+//! (and a different request under the same key is refused).
+
+use bazaar_domain::{Currency, Money, OrderStatus, RefundStatus, Scope};
+use bazaar_payments::{GatewayError, RefundRequest};
+use bazaar_store::tenant::refunds::{
+    self as store, Answer, LATE_CHARGE, NewRefund, RefundLineRow, RefundRow, Refundable,
+};
+use bazaar_store::{StoreError, TenantSchema};
+use futures_util::FutureExt;
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::context::AccessRefusal;
+use crate::{Outcome, Services, TenantKey, catalog_cache, refusals};
+
+refusals! {
+    /// Why a refund was not recorded. Nothing was given back.
+    pub enum RefundRefusal {
+        Access(AccessRefusal) => delegate;
+        Amount(bazaar_domain::DomainError) => delegate;
+        IdempotencyKeyRequired => Invalid, "idempotency_key_required",
+            "send a unique `Idempotency-Key` header (e.g. a UUID) with every refund";
+        IdempotencyKeyReused => Unprocessable, "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request; use a new key";
+        OrderNotFound => NotFound, "order_not_found", "no order with that id is visible to this key";
+        /// The order took no money (not paid, or paid with points alone).
+        NotRefundable { status: OrderStatus } => Conflict, "order_not_refundable",
+            "an order that is {status} has no charge to give money back from";
+        NothingLeft => Conflict, "nothing_left_to_refund",
+            "everything this order was charged has been refunded (or is being refunded)";
+        UnknownLine { line_id: Uuid } => Unprocessable, "unknown_order_line",
+            "the order has no line {line_id}";
+        DuplicateLine { line_id: Uuid } => Unprocessable, "duplicate_order_line",
+            "line {line_id} is named twice; name each line once with its quantity";
+        OverQuantity { line_id: Uuid, asked: i32, left: i32 } => Unprocessable,
+            "refund_exceeds_quantity",
+            "{left} unit(s) of line {line_id} are left to refund; {asked} asked";
+        OverAmount { asked: String, left: String } => Unprocessable, "refund_exceeds_payment",
+            "{left} is left to refund of this order; {asked} asked";
+        NotPositive => Unprocessable, "invalid_refund_amount",
+            "a refund gives back more than zero";
+        InvalidReason => Unprocessable, "invalid_reason",
+            "a refund needs a `reason` of 1 to 200 characters";
+    }
+}
+
+/// What a tenant admin asks to give back.
+#[derive(Debug, Clone, Default)]
+pub struct RefundAsk {
+    /// Order lines and units; their share of what was paid is given back
+    /// (a line's last units get exactly what is left of it).
+    pub lines: Vec<(Uuid, i32)>,
+    /// An amount instead (goodwill, a price adjustment), or the amount to
+    /// give for the lines. With neither, everything left is refunded.
+    pub amount: Option<Decimal>,
+    /// Put the refunded lines' units back on hand when the refund is made.
+    pub restock: bool,
+    pub reason: String,
+}
+
+impl RefundAsk {
+    /// What identifies the request, stable across versions: a retried
+    /// request has the same one.
+    fn fingerprint(&self) -> String {
+        let lines: Vec<String> = self
+            .lines
+            .iter()
+            .map(|(line, quantity)| format!("{line}x{quantity}"))
+            .collect();
+        format!(
+            "lines={};amount={};restock={};reason={}",
+            lines.join(","),
+            self.amount
+                .map(|a| a.normalize().to_string())
+                .unwrap_or_default(),
+            self.restock,
+            self.reason
+        )
+    }
+}
+
+/// A refund with its lines, as the caller sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundView {
+    pub refund: RefundRow,
+    pub lines: Vec<RefundLineRow>,
+}
+
+/// Record a refund of `order` and ask the provider for it. The answer is
+/// the refund as it stands: `succeeded`, `failed` (the provider refused),
+/// or `pending` (no answer yet; it is asked again until it answers). A
+/// retry with the same `Idempotency-Key` answers the same refund.
+pub async fn refund(
+    services: &Services,
+    key: &TenantKey,
+    order: Uuid,
+    ask: RefundAsk,
+    idempotency_key: Option<&str>,
+) -> Outcome<RefundView, RefundRefusal> {
+    key.require(&[Scope::TenantAdmin])?;
+    let mut ask = ask;
+    ask.reason = ask.reason.trim().to_owned();
+    if ask.reason.is_empty() || ask.reason.chars().count() > 200 {
+        return Err(RefundRefusal::InvalidReason.into());
+    }
+    let idempotency_key = idempotency_key
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or(RefundRefusal::IdempotencyKeyRequired)?;
+    let id = refund_id(key, order, idempotency_key);
+    let hash = hex::encode(Sha256::digest(ask.fingerprint()));
+    let requested_by = key.key_id.to_string();
+    let opened = services
+        .db
+        .tenant_tx(&key.schema, move |conn| {
+            async move {
+                let refundable = match store::refundable(conn, order).await {
+                    Ok(r) => r,
+                    Err(StoreError::NotFound) => return Ok(Err(RefundRefusal::OrderNotFound)),
+                    Err(e) => return Err(e),
+                };
+                match store::get(conn, id).await {
+                    Ok(existing) if existing.request_hash == hash => return Ok(Ok(existing)),
+                    Ok(_) => return Ok(Err(RefundRefusal::IdempotencyKeyReused)),
+                    Err(StoreError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+                let new = match decide(&refundable, &ask) {
+                    Ok((amount, lines)) => NewRefund {
+                        id,
+                        order_id: order,
+                        amount,
+                        currency: refundable.currency,
+                        reason: ask.reason.clone(),
+                        restock: ask.restock && !lines.is_empty(),
+                        requested_by,
+                        request_hash: hash,
+                        lines,
+                    },
+                    Err(refusal) => return Ok(Err(refusal)),
+                };
+                store::open(conn, &new).await.map(Ok)
+            }
+            .boxed()
+        })
+        .await??;
+    if opened.status == RefundStatus::Pending
+        && let Some(settled) = settle_with_provider(services, &key.schema, opened.id).await?
+        && settled.restock
+        && settled.status == RefundStatus::Succeeded
+    {
+        // Units back on hand change what the storefronts show.
+        catalog_cache::bump(services, key.tenant_id).await;
+    }
+    Ok(view(services, &key.schema, id).await?)
+}
+
+/// The refunds of an order, oldest first.
+pub async fn of_order(
+    services: &Services,
+    key: &TenantKey,
+    order: Uuid,
+) -> Outcome<Vec<RefundView>, RefundRefusal> {
+    key.require(&[Scope::TenantAdmin])?;
+    let found = services
+        .db
+        .tenant_read(&key.schema, move |conn| {
+            async move {
+                // 404 for an order that is not there, not an empty list.
+                bazaar_store::tenant::orders::get(conn, order, None).await?;
+                let refunds = store::of_order(conn, order).await?;
+                let ids: Vec<Uuid> = refunds.iter().map(|r| r.id).collect();
+                let lines = store::lines_of(conn, &ids).await?;
+                Ok(refunds
+                    .into_iter()
+                    .map(|refund| RefundView {
+                        lines: lines
+                            .iter()
+                            .filter(|l| l.refund_id == refund.id)
+                            .cloned()
+                            .collect(),
+                        refund,
+                    })
+                    .collect())
+            }
+            .boxed()
+        })
+        .await;
+    match found {
+        Ok(views) => Ok(views),
+        Err(StoreError::NotFound) => Err(RefundRefusal::OrderNotFound.into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The refund's id for this caller, order and key: the same request
+/// retried finds the same refund.
+fn refund_id(key: &TenantKey, order: Uuid, idempotency_key: &str) -> Uuid {
+    let digest = Sha256::digest(format!("refund|{}|{order}|{idempotency_key}", key.key_id));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// How much to give back and from which lines, or why not.
+fn decide(
+    refundable: &Refundable,
+    ask: &RefundAsk,
+) -> Result<(Decimal, Vec<(Uuid, i32, Decimal)>), RefundRefusal> {
+    use OrderStatus::*;
+    let status = refundable.status;
+    let paid = matches!(
+        status,
+        Paid | Fulfilling | PartiallyShipped | Shipped | Delivered | PartiallyRefunded
+    );
+    if !paid || refundable.charge_id.is_none() || refundable.charged.is_zero() {
+        return Err(RefundRefusal::NotRefundable { status });
+    }
+    let currency = refundable.currency;
+    let left = refundable.left();
+    if left.is_zero() {
+        return Err(RefundRefusal::NothingLeft);
+    }
+    let mut lines = Vec::new();
+    for (at, &(line_id, asked)) in ask.lines.iter().enumerate() {
+        if ask.lines[..at].iter().any(|(seen, _)| *seen == line_id) {
+            return Err(RefundRefusal::DuplicateLine { line_id });
+        }
+        let line = refundable
+            .lines
+            .iter()
+            .find(|l| l.line_id == line_id)
+            .ok_or(RefundRefusal::UnknownLine { line_id })?;
+        let units_left = line.quantity - line.refunded_quantity;
+        if asked < 1 || asked > units_left {
+            return Err(RefundRefusal::OverQuantity {
+                line_id,
+                asked,
+                left: units_left,
+            });
+        }
+        let share = if asked == units_left {
+            line.gross - line.refunded_amount
+        } else {
+            line.gross * Decimal::from(asked) / Decimal::from(line.quantity)
+        };
+        lines.push((line_id, asked, rounded(share, currency)));
+    }
+    let amount = match ask.amount {
+        Some(amount) => Money::exact(amount, currency)?.amount(),
+        None if lines.is_empty() => left,
+        None => lines.iter().map(|(_, _, share)| *share).sum(),
+    };
+    if amount <= Decimal::ZERO {
+        return Err(RefundRefusal::NotPositive);
+    }
+    if amount > left {
+        return Err(RefundRefusal::OverAmount {
+            asked: rounded(amount, currency).to_string(),
+            left: rounded(left, currency).to_string(),
+        });
+    }
+    Ok((amount, lines))
+}
+
+fn rounded(amount: Decimal, currency: Currency) -> Decimal {
+    Money::rounded(amount, currency).amount()
+}
+
+async fn view(
+    services: &Services,
+    schema: &TenantSchema,
+    id: Uuid,
+) -> Result<RefundView, StoreError> {
+    services
+        .db
+        .tenant_read(schema, move |conn| {
+            async move {
+                let refund = store::get(conn, id).await?;
+                let lines = store::lines_of(conn, &[id]).await?;
+                Ok(RefundView { refund, lines })
+            }
+            .boxed()
+        })
+        .await
+}
+
+/// Ask the provider for a pending refund and settle it with a final
+/// answer; an unknown one (timeout, provider down) leaves it pending for
+/// the sweep. Returns the refund when this call settled it.
+async fn settle_with_provider(
+    services: &Services,
+    schema: &TenantSchema,
+    id: Uuid,
+) -> Result<Option<RefundRow>, StoreError> {
+    let (refund, charge) = services
+        .db
+        .tenant_tx(schema, move |conn| {
+            async move {
+                let refund = store::get(conn, id).await?;
+                let charge = store::charge_of(conn, refund.order_id).await?;
+                if refund.status == RefundStatus::Pending {
+                    store::note_attempt(conn, id).await?;
+                }
+                Ok((refund, charge))
+            }
+            .boxed()
+        })
+        .await?;
+    if refund.status != RefundStatus::Pending {
+        return Ok(None);
+    }
+    let Some(charge_id) = charge else {
+        // Recorded against a charge that is not there: a bug, not money.
+        tracing::error!(refund.id = %id, "pending refund of an order without a recorded charge");
+        return Ok(None);
+    };
+    let request = RefundRequest {
+        idempotency_key: id.to_string(),
+        charge_id,
+        amount: rounded(refund.amount, refund.currency),
+        currency: refund.currency.code().to_owned(),
+    };
+    let answer = match services.gateway.refund(&request).await {
+        Ok(made) => Ok(made.id),
+        Err(GatewayError::Declined(code)) => Err(code),
+        Err(GatewayError::InsufficientFunds) => Err("insufficient_funds".to_owned()),
+        Err(err) => {
+            tracing::warn!(refund.id = %id, error = %err, "refund outcome unknown; it is asked again later with the same key");
+            return Ok(None);
+        }
+    };
+    let settled = services
+        .db
+        .tenant_tx(schema, move |conn| {
+            async move {
+                let answer = match &answer {
+                    Ok(provider_id) => Answer::Made(provider_id),
+                    Err(code) => Answer::Refused(code),
+                };
+                store::settle(conn, id, answer).await
+            }
+            .boxed()
+        })
+        .await?;
+    match &settled {
+        Some(row) if row.status == RefundStatus::Succeeded => {
+            tracing::info!(refund.id = %id, order.id = %row.order_id, amount = %row.amount, "refund made");
+        }
+        Some(row) => {
+            tracing::warn!(refund.id = %id, order.id = %row.order_id, code = ?row.failure_code, "the provider refused a refund");
+        }
+        None => {}
+    }
+    Ok(settled)
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Charges found on cancelled orders, now being given back.
+    pub late_charges: usize,
+    /// Cancelled orders the provider confirmed were never charged.
+    pub not_charged: usize,
+    /// Pending refunds asked again that are now settled.
+    pub settled: usize,
+}
+
+/// How long a pending refund rests before the sweep asks again (its
+/// request may still be in flight).
+const REFUND_RETRY_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+/// Make sure no money is kept that is not owed: ask the provider about
+/// every order cancelled while its payment's outcome was unknown (a charge
+/// found is given back in full), and ask again for every refund still
+/// pending. Run by housekeeping on every node; safe to repeat and to run
+/// on several nodes at once (order rows are locked, and provider keys
+/// make a refund once).
+pub async fn sweep(
+    services: &Services,
+    schema: &TenantSchema,
+    tenant: Uuid,
+) -> Result<Swept, StoreError> {
+    let mut swept = Swept::default();
+    let unsettled = services
+        .db
+        .tenant_read(schema, |conn| store::unsettled_cancelled(conn).boxed())
+        .await?;
+    for order in unsettled {
+        match services.gateway.find(&order.to_string()).await {
+            Ok(Some(charge)) => {
+                let id = services
+                    .db
+                    .tenant_tx(schema, move |conn| {
+                        async move { store::for_late_charge(conn, order, &charge.id, 0).await }
+                            .boxed()
+                    })
+                    .await?;
+                tracing::error!(order.id = %order, refund.id = %id, "a cancelled order had been charged; refunding all of it");
+                settle_with_provider(services, schema, id).await?;
+                swept.late_charges += 1;
+            }
+            Ok(None) => {
+                services
+                    .db
+                    .tenant_tx(schema, move |conn| store::not_charged(conn, order).boxed())
+                    .await?;
+                swept.not_charged += 1;
+            }
+            Err(err) => {
+                tracing::warn!(order.id = %order, error = %err, "cannot ask the provider about a cancelled order's payment yet");
+            }
+        }
+    }
+    let before = chrono::Utc::now() - REFUND_RETRY_AFTER;
+    let due = services
+        .db
+        .tenant_read(schema, move |conn| store::due(conn, before).boxed())
+        .await?;
+    let mut restocked = false;
+    for id in due {
+        if let Some(settled) = settle_with_provider(services, schema, id).await? {
+            swept.settled += 1;
+            restocked |= settled.restock && settled.status == RefundStatus::Succeeded;
+        }
+    }
+    if restocked {
+        catalog_cache::bump(services, tenant).await;
+    }
+    Ok(swept)
+}
+
+/// A charge that came back for an order no longer waiting for it (its
+/// reservation expired first): record it and give it all back. Used by
+/// checkout and reconciliation.
+pub(crate) async fn refund_late_charge(
+    services: &Services,
+    schema: &TenantSchema,
+    order: Uuid,
+    charge_id: String,
+    attempts: i32,
+) -> Result<(), StoreError> {
+    let id = services
+        .db
+        .tenant_tx(schema, move |conn| {
+            async move { store::for_late_charge(conn, order, &charge_id, attempts).await }.boxed()
+        })
+        .await?;
+    tracing::error!(order.id = %order, refund.id = %id, reason = LATE_CHARGE, "payment settled after the order was cancelled; refunding all of it");
+    settle_with_provider(services, schema, id).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use bazaar_store::tenant::refunds::LineLeft;
+
+    use super::*;
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("decimal")
+    }
+
+    fn order(lines: Vec<LineLeft>, charged: &str, committed: &str) -> Refundable {
+        Refundable {
+            status: OrderStatus::Paid,
+            currency: Currency::parse("USD").expect("usd"),
+            charge_id: Some("ch_1".into()),
+            charged: dec(charged),
+            committed: dec(committed),
+            shipping: dec("5.00"),
+            lines,
+        }
+    }
+
+    fn line(id: u128, quantity: i32, gross: &str, refunded: (i32, &str)) -> LineLeft {
+        LineLeft {
+            line_id: Uuid::from_u128(id),
+            vendor_id: Uuid::from_u128(99),
+            quantity,
+            gross: dec(gross),
+            refunded_quantity: refunded.0,
+            refunded_amount: dec(refunded.1),
+        }
+    }
+
+    #[test]
+    fn line_shares_add_up_to_the_line_exactly() {
+        // 3 units for 10.00: 3.33 + 3.33, then the last unit gets 3.34.
+        let mut r = order(vec![line(1, 3, "10.00", (0, "0"))], "15.00", "0");
+        let ask = |n| RefundAsk {
+            lines: vec![(Uuid::from_u128(1), n)],
+            ..RefundAsk::default()
+        };
+        let (amount, lines) = decide(&r, &ask(2)).expect("two units");
+        assert_eq!((amount, lines[0].2), (dec("6.67"), dec("6.67")));
+        r.lines[0].refunded_quantity = 2;
+        r.lines[0].refunded_amount = dec("6.67");
+        r.committed = dec("6.67");
+        let (last, _) = decide(&r, &ask(1)).expect("the last unit");
+        assert_eq!(last, dec("3.33"));
+        assert!(matches!(
+            decide(&r, &ask(2)),
+            Err(RefundRefusal::OverQuantity {
+                left: 1,
+                asked: 2,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn everything_left_includes_shipping_and_nothing_more() {
+        let r = order(vec![line(1, 1, "10.00", (0, "0"))], "15.00", "4.00");
+        let (amount, lines) = decide(&r, &RefundAsk::default()).expect("all");
+        assert_eq!(amount, dec("11.00"));
+        assert!(lines.is_empty());
+        let too_much = RefundAsk {
+            amount: Some(dec("11.01")),
+            ..RefundAsk::default()
+        };
+        assert!(matches!(
+            decide(&r, &too_much),
+            Err(RefundRefusal::OverAmount { .. })
+        ));
+        let sub_cent = RefundAsk {
+            amount: Some(dec("1.001")),
+            ..RefundAsk::default()
+        };
+        assert!(matches!(
+            decide(&r, &sub_cent),
+            Err(RefundRefusal::Amount(_))
+        ));
+        let spent = order(vec![], "15.00", "15.00");
+        assert!(matches!(
+            decide(&spent, &RefundAsk::default()),
+            Err(RefundRefusal::NothingLeft)
+        ));
+    }
+
+    #[test]
+    fn only_paid_orders_with_a_charge_are_refunded() {
+        let mut r = order(vec![], "15.00", "0");
+        r.status = OrderStatus::PendingPayment;
+        assert!(matches!(
+            decide(&r, &RefundAsk::default()),
+            Err(RefundRefusal::NotRefundable { .. })
+        ));
+        let mut points_only = order(vec![], "0", "0");
+        points_only.charge_id = Some("no_charge".into());
+        assert!(matches!(
+            decide(&points_only, &RefundAsk::default()),
+            Err(RefundRefusal::NotRefundable { .. })
+        ));
+    }
+}

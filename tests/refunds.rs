@@ -1,0 +1,559 @@
+//! Money after "paid": refunds by line and by amount against a processor
+//! that records what it really gives back, refunds whose answer never
+//! came, charges that land on cancelled orders, and a fault run over many
+//! checkouts proving that the money and the orders agree.
+
+use std::str::FromStr;
+
+use futures_util::FutureExt;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::checkout::{cart, checkout, ledger_balances, regions_with_hours, stock};
+use crate::support::processor::Processor;
+use crate::support::shop::Shop;
+use crate::support::{Reply, TestApp, e2e, unique};
+
+fn dec(v: &Value) -> Decimal {
+    Decimal::from_str(v.as_str().expect("decimal string")).expect("decimal")
+}
+
+async fn app_with(url: &str, timeout_ms: u64) -> TestApp {
+    let regions = regions_with_hours("[\"00:00-24:00\"]");
+    Processor::configure(TestApp::builder().regions_dir(&regions), url, timeout_ms)
+        .start()
+        .await
+}
+
+fn schema(s: &Shop) -> bazaar_store::TenantSchema {
+    bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema")
+}
+
+async fn refund(app: &TestApp, s: &Shop, order: &str, key: &str, body: Value) -> Reply {
+    app.send_with_headers(
+        reqwest::Method::POST,
+        &format!("/v1/orders/{order}/refunds"),
+        Some(&s.admin),
+        &[("Idempotency-Key", key)],
+        Some(body),
+    )
+    .await
+}
+
+async fn order(app: &TestApp, s: &Shop, id: &str) -> Value {
+    app.get(&format!("/v1/orders/{id}"), &s.admin)
+        .await
+        .expect(200)
+}
+
+/// Events of `topic` in the shop's tenant.
+async fn events(app: &TestApp, s: &Shop, topic: &'static str) -> usize {
+    app.db()
+        .tenant_tx(&schema(s), move |conn| {
+            async move { bazaar_store::tenant::outbox::of_topic(conn, topic).await }.boxed()
+        })
+        .await
+        .expect("outbox")
+        .len()
+}
+
+/// Run the refund sweep as housekeeping does, after making every pending
+/// refund old enough to be asked again.
+async fn sweep(app: &TestApp, s: &Shop) -> bazaar_commerce::refunds::Swept {
+    app.db()
+        .tenant_tx(&schema(s), |conn| {
+            async move {
+                diesel_async::RunQueryDsl::execute(
+                    diesel::sql_query(
+                        "UPDATE refunds SET updated_at = now() - interval '1 hour' WHERE status = 'pending'",
+                    ),
+                    conn.pg(),
+                )
+                .await?;
+                Ok(())
+            }
+            .boxed()
+        })
+        .await
+        .expect("age pending refunds");
+    let tenant = app.get("/v1/whoami", &s.admin).await.expect(200)["tenant_id"]
+        .as_str()
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .expect("tenant id");
+    bazaar_commerce::refunds::sweep(&app.state, &schema(s), tenant)
+        .await
+        .expect("sweep")
+}
+
+#[e2e]
+async fn refunds_by_line_restock_and_settle_the_order() {
+    let (processor, url) = Processor::start();
+    let app = app_with(&url, 2000).await;
+    let s = Shop::stocked(&app, 10).await;
+    let tee = s.variant("tee").to_owned();
+    let c = cart(&app, &s, &tee, 3).await;
+    let paid = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_ok" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(paid["status"], "paid", "{paid}");
+    let id = paid["id"].as_str().expect("id").to_owned();
+    let charged = processor.charge(&id).expect("charged").amount;
+    assert_eq!(charged, dec(&paid["total"]));
+    assert_eq!(stock(&app, &s, &tee).await, (7, 0));
+
+    let detail = order(&app, &s, &id).await;
+    let line = detail["lines"][0].clone();
+    assert_eq!(line["quantity"], 3, "{detail}");
+    let line_id = line["id"].as_str().expect("line id").to_owned();
+    let line_gross = dec(&line["gross"]);
+
+    // One of three units back, on hand again.
+    let key = unique("r");
+    let body = json!({ "lines": [{ "line_id": line_id, "quantity": 1 }], "restock": true, "reason": "damaged" });
+    let first = refund(&app, &s, &id, &key, body.clone()).await.expect(201);
+    assert_eq!(first["status"], "succeeded", "{first}");
+    let share = (line_gross / Decimal::from(3)).round_dp(2);
+    assert_eq!(dec(&first["amount"]), share);
+    assert_eq!(first["lines"][0]["quantity"], 1);
+    assert_eq!(processor.refunded(&id), share, "the processor gave it back");
+    assert_eq!(stock(&app, &s, &tee).await, (8, 0), "restocked");
+    assert_eq!(order(&app, &s, &id).await["status"], "partially_refunded");
+
+    // The same key and body: the same refund, not a second one.
+    let again = refund(&app, &s, &id, &key, body).await.expect(201);
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(processor.refunded(&id), share);
+    assert_eq!(stock(&app, &s, &tee).await, (8, 0));
+    // The same key with another request is refused.
+    refund(&app, &s, &id, &key, json!({ "reason": "other" }))
+        .await
+        .expect_problem(422, "idempotency_key_reused");
+
+    // No more units than are left; no line the order lacks; no key.
+    let over = refund(
+        &app,
+        &s,
+        &id,
+        &unique("r"),
+        json!({ "lines": [{ "line_id": line_id, "quantity": 3 }], "reason": "x" }),
+    )
+    .await
+    .expect_problem(422, "refund_exceeds_quantity");
+    assert_eq!(over["details"]["left"], 2);
+    refund(
+        &app,
+        &s,
+        &id,
+        &unique("r"),
+        json!({ "lines": [{ "line_id": Uuid::nil(), "quantity": 1 }], "reason": "x" }),
+    )
+    .await
+    .expect_problem(422, "unknown_order_line");
+    app.send_with_headers(
+        reqwest::Method::POST,
+        &format!("/v1/orders/{id}/refunds"),
+        Some(&s.admin),
+        &[],
+        Some(json!({ "reason": "x" })),
+    )
+    .await
+    .expect_problem(400, "idempotency_key_required");
+    refund(
+        &app,
+        &s,
+        &id,
+        &unique("r"),
+        json!({ "amount": "1000.00", "reason": "x" }),
+    )
+    .await
+    .expect_problem(422, "refund_exceeds_payment");
+    refund(&app, &s, &id, &unique("r"), json!({ "reason": "  " }))
+        .await
+        .expect_problem(422, "invalid_reason");
+    // Only tenant admins give money back.
+    app.send_with_headers(
+        reqwest::Method::POST,
+        &format!("/v1/orders/{id}/refunds"),
+        Some(&s.storefront),
+        &[("Idempotency-Key", "v")],
+        Some(json!({ "reason": "x" })),
+    )
+    .await
+    .expect_problem(403, "insufficient_scope");
+
+    // Everything left (the other units, shipping and tax): refunded.
+    let rest = refund(
+        &app,
+        &s,
+        &id,
+        &unique("r"),
+        json!({ "reason": "cancelled by the shopper" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(rest["status"], "succeeded");
+    assert_eq!(
+        dec(&rest["amount"]) + share,
+        charged,
+        "all of it, to the cent"
+    );
+    assert_eq!(processor.kept(&id), Decimal::ZERO);
+    assert_eq!(order(&app, &s, &id).await["status"], "refunded");
+    assert_eq!(
+        stock(&app, &s, &tee).await,
+        (8, 0),
+        "not restocked when not asked"
+    );
+    refund(&app, &s, &id, &unique("r"), json!({ "reason": "x" }))
+        .await
+        .expect_problem(409, "order_not_refundable");
+
+    let listed = app
+        .get(&format!("/v1/orders/{id}/refunds"), &s.admin)
+        .await
+        .expect(200);
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(events(&app, &s, "order.refunded").await, 2);
+    ledger_balances(&app, &s.slug).await;
+    app.stop().await;
+}
+
+#[e2e]
+async fn a_refund_the_processor_does_not_answer_is_asked_again_and_made_once() {
+    let (processor, url) = Processor::start();
+    let app = app_with(&url, 2000).await;
+    let s = Shop::stocked(&app, 10).await;
+    let tee = s.variant("tee").to_owned();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let c = cart(&app, &s, &tee, 1).await;
+        let paid = checkout(
+            &app,
+            &s,
+            &c,
+            Some(&unique("k")),
+            json!({ "payment_token": "tok_ok" }),
+        )
+        .await
+        .expect(201);
+        ids.push(paid["id"].as_str().expect("id").to_owned());
+    }
+
+    processor.set_refunds_down(true);
+    let key = unique("r");
+    let pending = refund(
+        &app,
+        &s,
+        &ids[0],
+        &key,
+        json!({ "reason": "late delivery" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(pending["status"], "pending", "{pending}");
+    let other = refund(
+        &app,
+        &s,
+        &ids[1],
+        &unique("r"),
+        json!({ "amount": "5.00", "reason": "goodwill" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(other["status"], "pending");
+    assert_eq!(processor.refunded(&ids[0]), Decimal::ZERO);
+    assert_eq!(
+        order(&app, &s, &ids[0]).await["status"],
+        "paid",
+        "nothing given back yet"
+    );
+    // A pending refund still counts against what is left.
+    refund(
+        &app,
+        &s,
+        &ids[0],
+        &unique("r"),
+        json!({ "amount": "0.01", "reason": "x" }),
+    )
+    .await
+    .expect_problem(409, "nothing_left_to_refund");
+
+    processor.set_refunds_down(false);
+    // The shopper's agent retries with the same key: asked again, made.
+    let made = refund(
+        &app,
+        &s,
+        &ids[0],
+        &key,
+        json!({ "reason": "late delivery" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(made["status"], "succeeded");
+    assert_eq!(made["id"], pending["id"]);
+    assert_eq!(processor.kept(&ids[0]), Decimal::ZERO);
+    // Nobody retries the other: the sweep asks again.
+    let swept = sweep(&app, &s).await;
+    assert_eq!(swept.settled, 1, "{swept:?}");
+    assert_eq!(processor.refunded(&ids[1]), Decimal::new(500, 2));
+    assert_eq!(
+        order(&app, &s, &ids[1]).await["status"],
+        "partially_refunded"
+    );
+    let again = sweep(&app, &s).await;
+    assert_eq!(again, Default::default(), "nothing left to do");
+    assert_eq!(
+        processor.refunds.lock().expect("lock").len(),
+        2,
+        "each made once"
+    );
+    app.stop().await;
+}
+
+/// Expire `order` as housekeeping does once its longest hold has passed
+/// while the processor could not say whether it charged.
+async fn expire_unknown(app: &TestApp, s: &Shop, order: Uuid) {
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(25);
+    app.db()
+        .tenant_tx(&schema(s), move |conn| {
+            async move {
+                diesel_async::RunQueryDsl::execute(
+                    diesel::sql_query("UPDATE orders SET created_at = $1 WHERE id = $2")
+                        .bind::<diesel::sql_types::Timestamptz, _>(long_ago)
+                        .bind::<diesel::sql_types::Uuid, _>(order),
+                    conn.pg(),
+                )
+                .await?;
+                Ok(())
+            }
+            .boxed()
+        })
+        .await
+        .expect("placed long ago");
+    crate::checkout::reconcile_after_hold(app, s, order).await;
+    app.db()
+        .tenant_tx(&schema(s), |conn| {
+            bazaar_store::tenant::housekeeping::run(conn, chrono::Utc::now()).boxed()
+        })
+        .await
+        .expect("housekeeping");
+}
+
+#[e2e]
+async fn a_charge_that_lands_on_a_cancelled_order_is_given_back() {
+    let (processor, url) = Processor::start();
+    let app = app_with(&url, 300).await;
+    let s = Shop::stocked(&app, 10).await;
+    let tee = s.variant("tee").to_owned();
+    let c = cart(&app, &s, &tee, 2).await;
+    // The processor loses the request, then cannot be asked about it.
+    let unknown = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_lost" }),
+    )
+    .await;
+    let id = crate::checkout::unconfirmed_order(&unknown);
+    processor.set_lookups_down(true);
+    expire_unknown(&app, &s, id).await;
+    let cancelled = order(&app, &s, &id.to_string()).await;
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert_eq!(
+        cancelled["payment_status"], "pending",
+        "outcome still unknown"
+    );
+    assert_eq!(
+        stock(&app, &s, &tee).await,
+        (10, 0),
+        "the stock is back on sale"
+    );
+
+    // Asked while the processor still cannot say: nothing decided.
+    assert_eq!(sweep(&app, &s).await, Default::default());
+    // The lost request lands after all: the money is given back, in full.
+    assert_eq!(processor.land_in_flight(), 1);
+    processor.set_lookups_down(false);
+    let swept = sweep(&app, &s).await;
+    assert_eq!(swept.late_charges, 1, "{swept:?}");
+    let charged = processor.charge(&id.to_string()).expect("charged").amount;
+    assert_eq!(processor.refunded(&id.to_string()), charged);
+    let after = order(&app, &s, &id.to_string()).await;
+    assert_eq!(
+        after["status"], "cancelled",
+        "a cancelled order stays cancelled"
+    );
+    assert_eq!(
+        after["payment_status"], "succeeded",
+        "the charge is on record"
+    );
+    let refunds = app
+        .get(&format!("/v1/orders/{id}/refunds"), &s.admin)
+        .await
+        .expect(200);
+    assert_eq!(refunds["items"][0]["reason"], "charged_after_cancellation");
+    assert_eq!(refunds["items"][0]["status"], "succeeded");
+    assert_eq!(sweep(&app, &s).await, Default::default(), "once");
+    app.stop().await;
+}
+
+/// Many checkouts against a processor that answers, hangs after charging,
+/// fails after charging, declines, or loses the request and charges later;
+/// shoppers retry some of them; then every hold runs out and housekeeping
+/// runs. Afterwards the money and the orders agree: every paid order was
+/// charged exactly its total, no charge is kept for an order that is not
+/// paid, no key was reused with another amount, and the stock ledger is
+/// whole.
+#[e2e]
+async fn under_every_processor_fault_paid_orders_equal_kept_charges() {
+    let (processor, url) = Processor::start();
+    let app = app_with(&url, 300).await;
+    let s = Shop::stocked(&app, 200).await;
+    let tee = s.variant("tee").to_owned();
+    let tokens = ["tok_ok", "tok_hang", "tok_500", "tok_decline", "tok_lost"];
+    let mut orders: Vec<(String, &str)> = Vec::new();
+    for round in 0..8 {
+        let batch: Vec<_> = tokens
+            .iter()
+            .map(|token| {
+                let (app, s, tee) = (&app, &s, tee.clone());
+                async move {
+                    let c = cart(app, s, &tee, 1 + round % 3).await;
+                    let key = unique("k");
+                    let body = json!({ "payment_token": token });
+                    let mut reply = checkout(app, s, &c, Some(&key), body.clone()).await;
+                    // Every other unknown outcome is retried by the shopper.
+                    if reply.status == 503 && round % 2 == 0 {
+                        reply = checkout(app, s, &c, Some(&key), body).await;
+                    }
+                    let id = match reply.status {
+                        201 => reply.body["id"].as_str().expect("id").to_owned(),
+                        503 => crate::checkout::unconfirmed_order(&reply).to_string(),
+                        other => panic!("{token}: unexpected {other}: {}", reply.body),
+                    };
+                    (id, *token)
+                }
+            })
+            .collect();
+        orders.extend(futures_util::future::join_all(batch).await);
+    }
+    assert_eq!(orders.len(), 40);
+
+    // Some lost requests land before the holds run out, the rest after.
+    let early = processor.land_in_flight();
+    assert!(early > 0);
+    for (id, _) in &orders {
+        let id = Uuid::parse_str(id).expect("uuid");
+        let status = order(&app, &s, &id.to_string()).await["status"].clone();
+        if status == "pending_payment" {
+            crate::checkout::reconcile_after_hold(&app, &s, id).await;
+        }
+    }
+    // Lost again: requests of the later rounds that had not landed yet are
+    // simulated by a second batch of lost checkouts that land only after
+    // their orders were cancelled.
+    let mut late = Vec::new();
+    for _ in 0..4 {
+        let c = cart(&app, &s, &tee, 1).await;
+        let reply = checkout(
+            &app,
+            &s,
+            &c,
+            Some(&unique("k")),
+            json!({ "payment_token": "tok_lost" }),
+        )
+        .await;
+        late.push(crate::checkout::unconfirmed_order(&reply));
+    }
+    processor.set_lookups_down(true);
+    for id in &late {
+        expire_unknown(&app, &s, *id).await;
+    }
+    processor.set_lookups_down(false);
+    assert_eq!(processor.land_in_flight(), late.len());
+    sweep(&app, &s).await;
+    app.db()
+        .tenant_tx(&schema(&s), |conn| {
+            bazaar_store::tenant::housekeeping::run(conn, chrono::Utc::now()).boxed()
+        })
+        .await
+        .expect("housekeeping");
+    orders.extend(late.iter().map(|id| (id.to_string(), "tok_lost (late)")));
+
+    let mut paid_units = 0;
+    let mut paid_orders = 0;
+    for (id, token) in &orders {
+        let o = order(&app, &s, id).await;
+        let status = o["status"].as_str().expect("status");
+        let kept = processor.kept(id);
+        match status {
+            "paid" => {
+                paid_orders += 1;
+                assert_eq!(
+                    kept,
+                    dec(&o["total"]),
+                    "{token} {id}: paid orders keep exactly their total"
+                );
+                paid_units += o["lines"][0]["quantity"].as_i64().expect("quantity");
+            }
+            "cancelled" | "payment_failed" => {
+                assert_eq!(
+                    kept,
+                    Decimal::ZERO,
+                    "{token} {id}: {status} but the processor keeps {kept}"
+                );
+            }
+            other => panic!("{token} {id}: left {other}"),
+        }
+        if *token == "tok_decline" {
+            assert_eq!(status, "payment_failed");
+        }
+        if *token == "tok_ok" {
+            assert_eq!(status, "paid");
+        }
+    }
+    let effective = orders
+        .iter()
+        .filter(|(id, _)| processor.kept(id) > Decimal::ZERO)
+        .count();
+    assert_eq!(
+        paid_orders, effective,
+        "paid orders = charges the processor keeps"
+    );
+    let charged_keys: Vec<String> = processor
+        .charges
+        .lock()
+        .expect("lock")
+        .keys()
+        .cloned()
+        .collect();
+    for key in &charged_keys {
+        assert!(
+            orders.iter().any(|(id, _)| id == key),
+            "a charge under an unknown key {key}"
+        );
+    }
+    assert!(
+        processor.mismatches.lock().expect("lock").is_empty(),
+        "a key reused with another amount"
+    );
+    assert!(
+        paid_orders >= 16,
+        "ok and hang (and found) orders are paid: {paid_orders}"
+    );
+    assert_eq!(
+        stock(&app, &s, &tee).await,
+        (200 - paid_units, 0),
+        "sold exactly what was paid"
+    );
+    ledger_balances(&app, &s.slug).await;
+    app.stop().await;
+}

@@ -1,0 +1,262 @@
+//! A card processor on loopback that follows the HTTP adapter's documented
+//! shape (charges and refunds with idempotency keys, a charge lookup) and
+//! misbehaves on demand, recording every charge and refund it really
+//! makes so a test can compare the money with the orders.
+//!
+//! How a charge behaves is chosen by its payment token:
+//!
+//! | token | behaviour |
+//! |---|---|
+//! | `tok_ok` | charges, answers 200 |
+//! | `tok_decline` | 402 `card_declined`, no charge |
+//! | `tok_hang` | charges, then answers only after [`HANG`] (longer than the adapter waits) |
+//! | `tok_500` | charges, then answers 500 |
+//! | `tok_lost` | answers 500 without charging; the charge lands later, when the test calls [`Processor::land_in_flight`] (a request stuck in the processor's queue) |
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use poem::http::StatusCode;
+use poem::web::{Data, Json, Query};
+use poem::{EndpointExt, Request, Route, handler, post};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use super::TestAppBuilder;
+
+/// How long `tok_hang` keeps the caller waiting.
+pub const HANG: Duration = Duration::from_millis(1500);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Made {
+    pub id: String,
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+#[derive(Default)]
+pub struct Processor {
+    /// Charges by idempotency key.
+    pub charges: Mutex<HashMap<String, Made>>,
+    /// Refunds by idempotency key, with the charge id each came from.
+    pub refunds: Mutex<HashMap<String, (String, Made)>>,
+    /// `tok_lost` charges not made yet, with their amount and currency.
+    in_flight: Mutex<HashMap<String, (Decimal, String)>>,
+    /// Keys `tok_lost` answered for (so a retry does not charge either).
+    lost: Mutex<HashSet<String>>,
+    /// Keys presented again with different parameters (a real processor
+    /// refuses them; Bazaar must never send one).
+    pub mismatches: Mutex<Vec<String>>,
+    lookups_down: AtomicBool,
+    refunds_down: AtomicBool,
+}
+
+impl Processor {
+    /// Serve it on a free loopback port; the server stops with the test.
+    pub fn start() -> (Arc<Self>, String) {
+        let processor = Arc::new(Self::default());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        drop(listener);
+        let app = Route::new()
+            .at("/v1/charges", post(take_charge).get(lookup))
+            .at("/v1/refunds", post(give_back))
+            .data(processor.clone());
+        tokio::spawn(poem::Server::new(poem::listener::TcpListener::bind(addr)).run(app));
+        (processor, format!("http://{addr}"))
+    }
+
+    /// A Bazaar using this processor, waiting `timeout_ms` per attempt.
+    pub fn configure(builder: TestAppBuilder, url: &str, timeout_ms: u64) -> TestAppBuilder {
+        builder
+            .env("BAZAAR_PAYMENT_PROVIDER", "http")
+            .env("BAZAAR_PAYMENT_PROVIDER_URL", url)
+            .env("BAZAAR_PAYMENT_PROVIDER_KEY", "sk_test_fake")
+            .env("BAZAAR_PAYMENT_TIMEOUT_MS", &timeout_ms.to_string())
+    }
+
+    pub fn set_lookups_down(&self, down: bool) {
+        self.lookups_down.store(down, Ordering::SeqCst);
+    }
+
+    pub fn set_refunds_down(&self, down: bool) {
+        self.refunds_down.store(down, Ordering::SeqCst);
+    }
+
+    /// The `tok_lost` charges land now.
+    pub fn land_in_flight(&self) -> usize {
+        let landing: Vec<_> = self.in_flight.lock().expect("lock").drain().collect();
+        let mut charges = self.charges.lock().expect("lock");
+        for (key, (amount, currency)) in &landing {
+            charges.entry(key.clone()).or_insert_with(|| Made {
+                id: format!("ch_{key}"),
+                amount: *amount,
+                currency: currency.clone(),
+            });
+        }
+        landing.len()
+    }
+
+    /// The charge made under `key`.
+    pub fn charge(&self, key: &str) -> Option<Made> {
+        self.charges.lock().expect("lock").get(key).cloned()
+    }
+
+    /// What has been refunded of the charge made under `key`.
+    pub fn refunded(&self, key: &str) -> Decimal {
+        let Some(charge) = self.charge(key) else {
+            return Decimal::ZERO;
+        };
+        self.refunds
+            .lock()
+            .expect("lock")
+            .values()
+            .filter(|(from, _)| *from == charge.id)
+            .map(|(_, made)| made.amount)
+            .sum()
+    }
+
+    /// What the processor holds of `key`'s charge after refunds.
+    pub fn kept(&self, key: &str) -> Decimal {
+        self.charge(key).map_or(Decimal::ZERO, |c| c.amount) - self.refunded(key)
+    }
+}
+
+fn amount_of(body: &Value) -> Decimal {
+    body["amount"]
+        .as_str()
+        .and_then(|a| Decimal::from_str(a).ok())
+        .expect("the adapter sends the amount as a decimal string")
+}
+
+fn answer(status: StatusCode, body: Value) -> poem::Response {
+    poem::Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+fn made(m: &Made) -> Value {
+    json!({ "id": m.id, "amount": m.amount.to_string(), "currency": m.currency })
+}
+
+#[handler]
+async fn take_charge(req: &Request, body: Json<Value>, p: Data<&Arc<Processor>>) -> poem::Response {
+    let key = req.header("idempotency-key").unwrap_or_default().to_owned();
+    let amount = amount_of(&body);
+    let currency = body["currency"].as_str().unwrap_or_default().to_owned();
+    let token = body["source"].as_str().unwrap_or_default().to_owned();
+    if let Some(existing) = p.charge(&key) {
+        // The same key answers the first charge: never a second one.
+        if existing.amount != amount {
+            p.mismatches
+                .lock()
+                .expect("lock")
+                .push(format!("{key}: {} then {amount}", existing.amount));
+            return answer(
+                StatusCode::BAD_REQUEST,
+                json!({ "error": { "code": "idempotency_key_in_use" } }),
+            );
+        }
+        return answer(StatusCode::OK, made(&existing));
+    }
+    match token.as_str() {
+        "tok_decline" => {
+            return answer(
+                StatusCode::PAYMENT_REQUIRED,
+                json!({ "error": { "code": "card_declined" } }),
+            );
+        }
+        "tok_lost" => {
+            if p.lost.lock().expect("lock").insert(key.clone()) {
+                p.in_flight
+                    .lock()
+                    .expect("lock")
+                    .insert(key, (amount, currency));
+            }
+            return answer(StatusCode::INTERNAL_SERVER_ERROR, json!({}));
+        }
+        _ => {}
+    }
+    let charged = p
+        .charges
+        .lock()
+        .expect("lock")
+        .entry(key.clone())
+        .or_insert_with(|| Made {
+            id: format!("ch_{key}"),
+            amount,
+            currency,
+        })
+        .clone();
+    match token.as_str() {
+        "tok_hang" => {
+            tokio::time::sleep(HANG).await;
+            answer(StatusCode::OK, made(&charged))
+        }
+        "tok_500" => answer(StatusCode::INTERNAL_SERVER_ERROR, json!({})),
+        _ => answer(StatusCode::OK, made(&charged)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct LookupQuery {
+    idempotency_key: String,
+}
+
+#[handler]
+async fn lookup(query: Query<LookupQuery>, p: Data<&Arc<Processor>>) -> poem::Response {
+    if p.lookups_down.load(Ordering::SeqCst) {
+        return answer(StatusCode::SERVICE_UNAVAILABLE, json!({}));
+    }
+    let found: Vec<Value> = p.charge(&query.idempotency_key).iter().map(made).collect();
+    answer(StatusCode::OK, json!({ "data": found }))
+}
+
+#[handler]
+async fn give_back(req: &Request, body: Json<Value>, p: Data<&Arc<Processor>>) -> poem::Response {
+    if p.refunds_down.load(Ordering::SeqCst) {
+        return answer(StatusCode::SERVICE_UNAVAILABLE, json!({}));
+    }
+    let key = req.header("idempotency-key").unwrap_or_default().to_owned();
+    if let Some((_, existing)) = p.refunds.lock().expect("lock").get(&key) {
+        return answer(StatusCode::OK, made(existing));
+    }
+    let amount = amount_of(&body);
+    let charge_id = body["charge"].as_str().unwrap_or_default().to_owned();
+    let Some(charge) = p
+        .charges
+        .lock()
+        .expect("lock")
+        .values()
+        .find(|c| c.id == charge_id)
+        .cloned()
+    else {
+        return answer(
+            StatusCode::NOT_FOUND,
+            json!({ "error": { "code": "no_such_charge" } }),
+        );
+    };
+    let mut refunds = p.refunds.lock().expect("lock");
+    let refunded: Decimal = refunds
+        .values()
+        .filter(|(from, _)| *from == charge_id)
+        .map(|(_, m)| m.amount)
+        .sum();
+    if amount <= Decimal::ZERO || refunded + amount > charge.amount {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            json!({ "error": { "code": "amount_too_large" } }),
+        );
+    }
+    let made_now = Made {
+        id: format!("re_{key}"),
+        amount,
+        currency: charge.currency.clone(),
+    };
+    refunds.insert(key, (charge_id, made_now.clone()));
+    answer(StatusCode::OK, made(&made_now))
+}
