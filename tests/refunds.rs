@@ -528,6 +528,12 @@ async fn under_every_processor_fault_paid_orders_equal_kept_charges() {
         paid_orders, effective,
         "paid orders = charges the processor keeps"
     );
+    let kept: Decimal = orders.iter().map(|(id, _)| processor.kept(id)).sum();
+    assert_eq!(
+        ledger_and_payouts(&app, &s).await,
+        (kept, Decimal::ZERO),
+        "the money ledger holds exactly what the processor kept"
+    );
     let charged_keys: Vec<String> = processor
         .charges
         .lock()
@@ -555,5 +561,190 @@ async fn under_every_processor_fault_paid_orders_equal_kept_charges() {
         "sold exactly what was paid"
     );
     ledger_balances(&app, &s.slug).await;
+    app.stop().await;
+}
+
+/// Σ of the tenant's money ledger and of its payouts.
+async fn ledger_and_payouts(app: &TestApp, s: &Shop) -> (Decimal, Decimal) {
+    #[derive(diesel::QueryableByName)]
+    struct Sums {
+        #[diesel(sql_type = diesel::sql_types::Numeric)]
+        ledger: Decimal,
+        #[diesel(sql_type = diesel::sql_types::Numeric)]
+        payouts: Decimal,
+    }
+    let sums: Sums = app
+        .db()
+        .tenant_tx(&schema(s), |conn| {
+            async move {
+                Ok(diesel_async::RunQueryDsl::get_result(
+                    diesel::sql_query(
+                        "SELECT COALESCE((SELECT sum(amount) FROM money_ledger), 0) AS ledger, \
+                         COALESCE((SELECT sum(amount) FROM payouts), 0) AS payouts",
+                    ),
+                    conn.pg(),
+                )
+                .await?)
+            }
+            .boxed()
+        })
+        .await
+        .expect("sums");
+    (sums.ledger, sums.payouts)
+}
+
+async fn payout(app: &TestApp, s: &Shop, key: &str, body: Value) -> Reply {
+    app.send_with_headers(
+        reqwest::Method::POST,
+        &format!("/v1/vendors/{}/payouts", s.vendor()),
+        Some(&s.admin),
+        &[("Idempotency-Key", key)],
+        Some(body),
+    )
+    .await
+}
+
+#[e2e]
+async fn commission_balances_and_payouts_follow_the_money() {
+    let (processor, url) = Processor::start();
+    let app = app_with(&url, 2000).await;
+    let s = Shop::stocked(&app, 10).await;
+    let vendor = s.vendor().to_owned();
+
+    let set = app
+        .put("/v1/commission", &s.admin, json!({ "rate": "0.10" }))
+        .await
+        .expect(200);
+    assert_eq!(set["rate"], "0.1");
+    for (body, code) in [
+        (json!({ "rate": "1.5" }), "invalid_commission_rate"),
+        (json!({ "rate": "0.1234567" }), "invalid_commission_rate"),
+        (
+            json!({ "vendor_id": Uuid::nil(), "rate": "0.2" }),
+            "unknown_vendor",
+        ),
+        (json!({ "rate": null }), "commission_rate_required"),
+    ] {
+        app.put("/v1/commission", &s.admin, body)
+            .await
+            .expect_problem(422, code);
+    }
+    let own = app
+        .put(
+            "/v1/commission",
+            &s.admin,
+            json!({ "vendor_id": vendor, "rate": "0.20" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(own["vendors"][0]["rate"], "0.2");
+
+    let c = cart(&app, &s, s.variant("tee"), 2).await;
+    let paid = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_ok" }),
+    )
+    .await
+    .expect(201);
+    let id = paid["id"].as_str().expect("id").to_owned();
+    let total = dec(&paid["total"]);
+    let goods = dec(&paid["subtotal"]);
+    let commission = (goods * Decimal::new(20, 2)).round_dp(2);
+    let balance_path = format!("/v1/vendors/{vendor}/balance");
+    let balance = app.get(&balance_path, &s.admin).await.expect(200)["items"][0].clone();
+    assert_eq!(balance["currency"], "USD");
+    assert_eq!(dec(&balance["sales"]), total, "{balance}");
+    assert_eq!(
+        dec(&balance["commission"]),
+        commission,
+        "the vendor's own rate"
+    );
+    assert_eq!(dec(&balance["available"]), total - commission);
+    assert_eq!(ledger_and_payouts(&app, &s).await, (total, Decimal::ZERO));
+
+    // A refund of one of the two tees takes back its share, and the
+    // commission on it.
+    let detail = order(&app, &s, &id).await;
+    let line = detail["lines"][0]["id"].as_str().expect("line").to_owned();
+    let refunded = refund(
+        &app,
+        &s,
+        &id,
+        &unique("r"),
+        json!({ "lines": [{ "line_id": line, "quantity": 1 }], "reason": "damaged" }),
+    )
+    .await
+    .expect(201);
+    let share = dec(&refunded["amount"]);
+    let balance = app.get(&balance_path, &s.admin).await.expect(200)["items"][0].clone();
+    assert_eq!(dec(&balance["refunds"]), share);
+    let commission_back = (share * commission / total).round_dp(2);
+    assert_eq!(dec(&balance["commission"]), commission - commission_back);
+    let available = total - share - (commission - commission_back);
+    assert_eq!(dec(&balance["available"]), available);
+    assert_eq!(
+        ledger_and_payouts(&app, &s).await.0,
+        processor.kept(&id),
+        "the ledger holds exactly what the processor kept"
+    );
+
+    // Payouts: never more than is available; once per key.
+    let over = payout(
+        &app,
+        &s,
+        &unique("p"),
+        json!({ "currency": "USD", "amount": "100000.00" }),
+    )
+    .await
+    .expect_problem(409, "payout_exceeds_balance");
+    assert_eq!(dec(&over["details"]["available"]), available);
+    let key = unique("p");
+    let all = payout(
+        &app,
+        &s,
+        &key,
+        json!({ "currency": "USD", "reference": "TRF-1" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(dec(&all["amount"]), available);
+    let again = payout(
+        &app,
+        &s,
+        &key,
+        json!({ "currency": "USD", "reference": "TRF-1" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(again["id"], all["id"], "the same payout");
+    payout(
+        &app,
+        &s,
+        &key,
+        json!({ "currency": "USD", "reference": "TRF-2" }),
+    )
+    .await
+    .expect_problem(422, "idempotency_key_reused");
+    payout(&app, &s, &unique("p"), json!({ "currency": "USD" }))
+        .await
+        .expect_problem(409, "nothing_to_pay_out");
+    let balance = app.get(&balance_path, &s.admin).await.expect(200)["items"][0].clone();
+    assert_eq!(dec(&balance["available"]), Decimal::ZERO);
+    assert_eq!(dec(&balance["payouts"]), available);
+    let listed = app
+        .get(&format!("/v1/vendors/{vendor}/payouts"), &s.admin)
+        .await
+        .expect(200);
+    assert_eq!(listed["items"][0]["reference"], "TRF-1");
+
+    // captures − refunds = Σ vendor balances + Σ payouts + commission.
+    let (ledger, paid_out) = ledger_and_payouts(&app, &s).await;
+    assert_eq!(ledger + paid_out, processor.kept(&id));
+    app.get(&balance_path, &s.storefront)
+        .await
+        .expect_problem(403, "insufficient_scope");
     app.stop().await;
 }

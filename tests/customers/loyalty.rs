@@ -241,3 +241,96 @@ async fn loyalty_points_are_earned_redeemed_restored_and_expire() {
     assert_eq!(sum, 0, "the entries sum to the balance");
     app.stop().await;
 }
+
+/// A refund takes back the points its share of the order earned (rounded
+/// down), never more than the shopper still holds; the kept balance stays
+/// the ledger's sum.
+#[e2e]
+async fn refunds_take_back_the_points_their_share_earned() {
+    let app = open_all_day().await;
+    let s = Shop::stocked(&app, 20).await;
+    app.send(
+        Method::PUT,
+        "/v1/customer-settings",
+        Some(&s.admin),
+        Some(
+            json!({ "account_scope": "brand", "loyalty_points_per_unit": "10",
+                     "loyalty_point_value": "0.01" }),
+        ),
+    )
+    .await
+    .expect(200);
+    let view = register(&app, &s.storefront, "refunded@shoppers.example").await;
+    let (id, me) = (customer_id(&view), session(&view));
+    let c = customer_cart(&app, &s, &me, s.variant("tee"), 2).await;
+    let order = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(balances(&app, &s, &id).await, (600, 600));
+    let order_id = order["id"].as_str().expect("id");
+    let refund = |amount: &str| {
+        let app = &app;
+        let admin = s.admin.clone();
+        let body = json!({ "amount": amount, "reason": "price adjustment" });
+        async move {
+            app.send_with_headers(
+                Method::POST,
+                &format!("/v1/orders/{order_id}/refunds"),
+                Some(&admin),
+                &[("Idempotency-Key", unique("r").as_str())],
+                Some(body),
+            )
+            .await
+            .expect(201)
+        }
+    };
+    // A quarter of what was charged: a quarter of the 600 points.
+    let total: rust_decimal::Decimal = order["total"]
+        .as_str()
+        .expect("total")
+        .parse()
+        .expect("dec");
+    let quarter = (total / rust_decimal::Decimal::from(4)).round_dp(2);
+    let made = refund(&quarter.to_string()).await;
+    assert_eq!(made["status"], "succeeded", "{made}");
+    let expected = 600
+        - (rust_decimal::Decimal::from(600) * quarter / total)
+            .floor()
+            .to_string()
+            .parse::<i64>()
+            .expect("points");
+    assert_eq!(balances(&app, &s, &id).await, (expected, expected));
+    // The shopper spends points down to 100; the rest of the refund can
+    // take back only what is left, never below zero.
+    let spent = expected - 100;
+    let c = customer_cart(&app, &s, &me, s.variant("tee"), 1).await;
+    app.send_with_headers(
+        Method::POST,
+        &format!("/v1/carts/{}/checkout", c.0),
+        Some(&s.storefront),
+        &[
+            ("X-Customer-Token", me.as_str()),
+            ("Idempotency-Key", unique("k").as_str()),
+        ],
+        Some(json!({ "payment_token": "tok_success", "redeem_points": spent })),
+    )
+    .await
+    .expect(201);
+    let (kept, ledger) = balances(&app, &s, &id).await;
+    assert_eq!(kept, ledger);
+    let before = kept;
+    refund(&(total - quarter).to_string()).await;
+    let (kept, ledger) = balances(&app, &s, &id).await;
+    assert_eq!(
+        (kept, ledger),
+        (0, 0),
+        "took back what was left ({before}), no more"
+    );
+    app.stop().await;
+}

@@ -477,6 +477,11 @@ impl TestApp {
             .await
     }
 
+    pub async fn put(&self, path: &str, key: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::PUT, path, Some(key), Some(body))
+            .await
+    }
+
     pub async fn patch(&self, path: &str, key: &str, body: Value) -> Reply {
         self.send(reqwest::Method::PATCH, path, Some(key), Some(body))
             .await

@@ -38,6 +38,7 @@ use routes::import::ImportApi;
 use routes::inventory::InventoryApi;
 use routes::keys::{KeysApi, PlatformKeysApi};
 use routes::listings::ListingsApi;
+use routes::payouts::PayoutsApi;
 use routes::problems::ProblemsApi;
 use routes::products::ProductsApi;
 use routes::refunds::RefundsApi;
@@ -76,6 +77,7 @@ type Apis = (
         SharedWishlistApi,
         CustomerAdminApi,
         RefundsApi,
+        PayoutsApi,
         ProblemsApi,
     ),
 );
@@ -150,6 +152,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
                 state: state.clone(),
             },
             RefundsApi {
+                state: state.clone(),
+            },
+            PayoutsApi {
                 state: state.clone(),
             },
             ProblemsApi,

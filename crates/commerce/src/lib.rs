@@ -21,6 +21,7 @@ pub mod fulfilment;
 pub mod inventory;
 pub mod keys;
 pub mod orders;
+pub mod payouts;
 pub mod prices;
 pub mod refunds;
 pub mod refusal;

@@ -13,6 +13,7 @@ pub mod import;
 pub mod inventory;
 pub mod keys;
 pub mod listings;
+pub mod payouts;
 pub mod problems;
 pub mod products;
 pub mod refunds;
@@ -59,8 +60,9 @@ pub enum Tag {
     Customers,
     /// Vendors' parts of orders, packed and shipped, and their shipping rates.
     Fulfilment,
-    /// Money given back from paid orders.
-    Refunds,
+    /// Money after payment: refunds, the marketplace's commission, vendors'
+    /// balances and payouts.
+    Money,
     /// The problem catalog: every error `code`, its status and meaning.
     Problems,
 }

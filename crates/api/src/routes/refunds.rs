@@ -114,7 +114,7 @@ pub struct RefundsApi {
     pub state: AppState,
 }
 
-#[OpenApi(tag = "Tag::Refunds")]
+#[OpenApi(tag = "Tag::Money")]
 impl RefundsApi {
     /// Refund an order
     ///

@@ -85,6 +85,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    commission_rates (id) {
+        id -> Int8,
+        vendor_id -> Nullable<Uuid>,
+        rate -> Numeric,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     customer_addresses (id) {
         id -> Uuid,
         customer_id -> Uuid,
@@ -222,6 +231,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    money_ledger (id) {
+        id -> Int8,
+        vendor_id -> Nullable<Uuid>,
+        order_id -> Nullable<Uuid>,
+        kind -> Text,
+        amount -> Numeric,
+        #[max_length = 3]
+        currency -> Bpchar,
+        reference -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     order_events (id) {
         id -> Int8,
         order_id -> Uuid,
@@ -310,6 +333,20 @@ diesel::table! {
         attempts -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payouts (id) {
+        id -> Uuid,
+        vendor_id -> Uuid,
+        amount -> Numeric,
+        #[max_length = 3]
+        currency -> Bpchar,
+        reference -> Nullable<Text>,
+        requested_by -> Text,
+        request_hash -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -510,6 +547,7 @@ diesel::joinable!(cart_lines -> carts (cart_id));
 diesel::joinable!(cart_lines -> variants (variant_id));
 diesel::joinable!(carts -> brands (brand_id));
 diesel::joinable!(carts -> customers (customer_id));
+diesel::joinable!(commission_rates -> vendors (vendor_id));
 diesel::joinable!(customer_addresses -> customers (customer_id));
 diesel::joinable!(customer_sessions -> brands (brand_id));
 diesel::joinable!(customer_sessions -> customers (customer_id));
@@ -522,6 +560,8 @@ diesel::joinable!(listings -> products (product_id));
 diesel::joinable!(loyalty_entries -> customers (customer_id));
 diesel::joinable!(loyalty_lots -> customers (customer_id));
 diesel::joinable!(loyalty_lots -> loyalty_entries (entry_id));
+diesel::joinable!(money_ledger -> orders (order_id));
+diesel::joinable!(money_ledger -> vendors (vendor_id));
 diesel::joinable!(order_events -> orders (order_id));
 diesel::joinable!(order_lines -> orders (order_id));
 diesel::joinable!(order_lines -> variants (variant_id));
@@ -531,6 +571,7 @@ diesel::joinable!(order_shipping -> vendors (vendor_id));
 diesel::joinable!(orders -> brands (brand_id));
 diesel::joinable!(orders -> customers (customer_id));
 diesel::joinable!(payments -> orders (order_id));
+diesel::joinable!(payouts -> vendors (vendor_id));
 diesel::joinable!(products -> categories (category_id));
 diesel::joinable!(products -> vendors (vendor_id));
 diesel::joinable!(refund_lines -> order_lines (order_line_id));
@@ -559,6 +600,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cart_lines,
     carts,
     categories,
+    commission_rates,
     customer_addresses,
     customer_sessions,
     customer_settings,
@@ -569,12 +611,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     listings,
     loyalty_entries,
     loyalty_lots,
+    money_ledger,
     order_events,
     order_lines,
     order_shipping,
     orders,
     outbox,
     payments,
+    payouts,
     products,
     refund_lines,
     refunds,

@@ -26,7 +26,7 @@ use crate::{StoreError, TenantConn};
 #[diesel(table_name = loyalty_entries, check_for_backend(diesel::pg::Pg))]
 pub struct Entry {
     pub id: i64,
-    /// `earn`, `redeem`, `restore`, `expire` or `forfeit`.
+    /// `earn`, `redeem`, `restore`, `expire`, `forfeit` or `reverse`.
     pub kind: String,
     pub points: i64,
     pub order_id: Option<Uuid>,
@@ -228,6 +228,50 @@ pub async fn restore(conn: &mut TenantConn, order: Uuid) -> Result<(), StoreErro
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Take back the points an order earned, in the share `refunded / charged`
+/// of it a refund gave back (rounded down, in the shopper's favour), and
+/// never more than the shopper still holds. The entry names the order and
+/// refund in its note (an order has one `earn`, but may have many refunds).
+pub async fn reverse(
+    conn: &mut TenantConn,
+    order: Uuid,
+    refund: Uuid,
+    refunded: Decimal,
+    charged: Decimal,
+) -> Result<(), StoreError> {
+    if charged <= Decimal::ZERO {
+        return Ok(());
+    }
+    let earned: Option<(Uuid, i64)> = loyalty_entries::table
+        .filter(loyalty_entries::order_id.eq(order))
+        .filter(loyalty_entries::kind.eq("earn"))
+        .select((loyalty_entries::customer_id, loyalty_entries::points))
+        .first(conn.pg())
+        .await
+        .optional()?;
+    let Some((customer, earned)) = earned else {
+        return Ok(());
+    };
+    let Some(held) = lock(conn, customer).await? else {
+        return Ok(());
+    };
+    let share = (Decimal::from(earned) * refunded.min(charged) / charged).floor();
+    let points = i64::try_from(share).unwrap_or(0).min(held);
+    if points <= 0 {
+        return Ok(());
+    }
+    spend(conn, customer, points, None).await?;
+    let note = format!("order {order} refund {refund}");
+    append(conn, customer, "reverse", -points, None, None, Some(&note)).await?;
+    outbox::publish(
+        conn,
+        "loyalty.reversed",
+        serde_json::json!({ "customer_id": customer, "order_id": order, "refund_id": refund, "points": points }),
+    )
+    .await?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod listings;
 pub mod loyalty;
+pub mod money;
 pub mod orders;
 pub mod outbox;
 pub mod products;

@@ -22,7 +22,7 @@ use crate::schema::tenant::{
 };
 use crate::sql::{coalesce_bigint, sum_int4};
 use crate::tenant::stock::{self, Available, Movement};
-use crate::tenant::{backorders, customers, loyalty, outbox};
+use crate::tenant::{backorders, customers, loyalty, money, outbox};
 use crate::{StoreError, TenantConn};
 use bazaar_domain::{Currency, OrderStatus, PaymentStatus, VendorOrderStatus};
 
@@ -395,8 +395,8 @@ pub(crate) async fn set_status(
     event(conn, order, Some(from.as_str()), to.as_str(), note).await
 }
 
-/// The payment went through: commit the stock, mark the order paid and
-/// split it into vendor orders. Returns false when the order was no longer
+/// The payment went through: commit the stock, mark the order paid, split
+/// it into vendor orders and record where its money goes. Returns false when the order was no longer
 /// pending (its reservation expired first).
 pub async fn settle_paid(
     conn: &mut TenantConn,
@@ -432,6 +432,7 @@ pub async fn settle_paid(
     .get_result(conn.pg())
     .await?;
     earn_points(conn, order, basis).await?;
+    money::record_sale(conn, order).await?;
     Ok(true)
 }
 

@@ -18,10 +18,10 @@ use uuid::Uuid;
 
 use crate::prepared::prepared;
 use crate::schema::tenant::{orders, payments, refund_lines, refunds, reservations};
-use crate::tenant::inventory;
 use crate::tenant::orders::{lock_status, set_status};
 use crate::tenant::outbox;
 use crate::tenant::stock::Movement;
+use crate::tenant::{inventory, loyalty, money};
 use crate::{StoreError, TenantConn};
 use bazaar_domain::{Currency, OrderStatus, PaymentStatus, RefundStatus};
 
@@ -275,8 +275,10 @@ pub enum Answer<'a> {
 
 /// Settle a pending refund once. A refund made puts restocked units back
 /// on hand (a `return` movement into the warehouse the units were
-/// committed from), moves the order to `refunded` (everything charged is
-/// back) or `partially_refunded`, and publishes `order.refunded`; a
+/// committed from), records where its money comes from (the vendors'
+/// ledger), takes back its share of the loyalty points the order earned,
+/// moves the order to `refunded` (everything charged is back) or
+/// `partially_refunded`, and publishes `order.refunded`; a
 /// refused one publishes `order.refund_failed`. `None` when the refund
 /// was no longer pending.
 pub async fn settle(
@@ -328,15 +330,25 @@ pub async fn settle(
     if row.restock {
         restock(conn, order, id).await?;
     }
+    let charged: Decimal = payments::table
+        .filter(payments::order_id.eq(order))
+        .select(payments::amount)
+        .get_result(conn.pg())
+        .await?;
+    if row.reason != LATE_CHARGE {
+        let refund = money::RefundMade {
+            id,
+            order_id: order,
+            amount: row.amount,
+            currency: row.currency,
+        };
+        money::record_refund(conn, refund).await?;
+        loyalty::reverse(conn, order, id, row.amount, charged).await?;
+    }
     let made: Option<Decimal> = refunds::table
         .filter(refunds::order_id.eq(order))
         .filter(refunds::status.eq(RefundStatus::Succeeded))
         .select(dsl::sum(refunds::amount))
-        .get_result(conn.pg())
-        .await?;
-    let charged: Decimal = payments::table
-        .filter(payments::order_id.eq(order))
-        .select(payments::amount)
         .get_result(conn.pg())
         .await?;
     let to = if made.unwrap_or_default() >= charged {

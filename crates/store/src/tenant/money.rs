@@ -1,0 +1,510 @@
+//! Marketplace money: where the money of each paid order goes. A ledger of
+//! entries per account (each vendor's, and the marketplace's own for its
+//! commission), written in the same transaction as the change it records:
+//! the sale when an order is paid, the refund when one is made, the payout
+//! when a vendor is paid. So, always, per currency:
+//!
+//! charges − refunds = Σ entries + Σ payouts
+//!
+//! (the entries of a payout cancel its payout row). A vendor's balance is
+//! the sum of its entries; it can go below zero when a refund comes after a
+//! payout, and is then owed back by the vendor.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl;
+use diesel::prelude::*;
+use diesel::sql_types::{Numeric, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::prepared::prepared;
+use crate::schema::tenant::{commission_rates, money_ledger, orders, payouts, vendors};
+use crate::{StoreError, TenantConn};
+use bazaar_domain::{Currency, Money};
+
+/// One ledger entry to write: the account (a vendor, or `None` for the
+/// marketplace), what it records and the signed amount.
+struct Entry {
+    vendor: Option<Uuid>,
+    kind: &'static str,
+    amount: Decimal,
+}
+
+async fn write(
+    conn: &mut TenantConn,
+    order: Option<Uuid>,
+    currency: Currency,
+    reference: Option<Uuid>,
+    entries: Vec<Entry>,
+) -> Result<(), StoreError> {
+    let rows: Vec<_> = entries
+        .into_iter()
+        .filter(|e| !e.amount.is_zero())
+        .map(|e| {
+            (
+                money_ledger::vendor_id.eq(e.vendor),
+                money_ledger::order_id.eq(order),
+                money_ledger::kind.eq(e.kind),
+                money_ledger::amount.eq(e.amount),
+                money_ledger::currency.eq(currency),
+                money_ledger::reference.eq(reference),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(money_ledger::table)
+            .values(rows)
+            .execute(conn.pg())
+            .await?;
+    }
+    Ok(())
+}
+
+/// A refund of a paid order that was made.
+#[derive(Debug, Clone, Copy)]
+pub struct RefundMade {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub amount: Decimal,
+    pub currency: Currency,
+}
+
+/// A vendor's part of an order as the ledger shares it.
+#[derive(QueryableByName)]
+struct Part {
+    #[diesel(sql_type = SqlUuid)]
+    vendor_id: Uuid,
+    /// What the vendor's part cost the shopper (goods and shipping, taxed).
+    #[diesel(sql_type = Numeric)]
+    total: Decimal,
+    /// Its goods before tax: what commission is taken on.
+    #[diesel(sql_type = Numeric)]
+    goods: Decimal,
+    #[diesel(sql_type = Numeric)]
+    rate: Decimal,
+}
+
+/// Record a paid order: each vendor is credited its part, the commission
+/// on its goods moves to the marketplace, and a loyalty discount is the
+/// marketplace's cost. Called once, when the order becomes paid (its
+/// vendor orders exist).
+pub async fn record_sale(conn: &mut TenantConn, order: Uuid) -> Result<(), StoreError> {
+    let (currency, discount): (Currency, Decimal) = orders::table
+        .find(order)
+        .select((orders::currency, orders::discount_total))
+        .get_result(conn.pg())
+        .await?;
+    let parts: Vec<Part> = prepared(
+        "SELECT vo.vendor_id, vo.total, \
+         COALESCE((SELECT sum(l.net) FROM order_lines l \
+                   WHERE l.order_id = vo.order_id AND l.vendor_id = vo.vendor_id), 0) AS goods, \
+         COALESCE((SELECT r.rate FROM commission_rates r WHERE r.vendor_id = vo.vendor_id), \
+                  (SELECT r.rate FROM commission_rates r WHERE r.vendor_id IS NULL), 0) AS rate \
+         FROM vendor_orders vo WHERE vo.order_id = $1 ORDER BY vo.vendor_id",
+    )
+    .bind::<SqlUuid, _>(order)
+    .load(conn.pg())
+    .await?;
+    let mut entries = Vec::new();
+    for part in parts {
+        let commission = Money::rounded(part.goods * part.rate, currency).amount();
+        entries.push(Entry {
+            vendor: Some(part.vendor_id),
+            kind: "sale",
+            amount: part.total,
+        });
+        entries.push(Entry {
+            vendor: Some(part.vendor_id),
+            kind: "commission",
+            amount: -commission,
+        });
+        entries.push(Entry {
+            vendor: None,
+            kind: "commission",
+            amount: commission,
+        });
+    }
+    entries.push(Entry {
+        vendor: None,
+        kind: "discount",
+        amount: -discount,
+    });
+    write(conn, Some(order), currency, None, entries).await
+}
+
+/// Record a refund that was made: the vendors whose lines it gives back
+/// are debited their lines' share; the rest of it (a refund by amount, or
+/// more or less than the lines' share) is shared among the order's vendors
+/// in proportion to their parts; each vendor gets back the commission on
+/// what it gives back. (A charge given back from a cancelled order was
+/// never a sale: its refund is not recorded here.)
+pub async fn record_refund(conn: &mut TenantConn, refund: RefundMade) -> Result<(), StoreError> {
+    #[derive(QueryableByName)]
+    struct Sold {
+        #[diesel(sql_type = SqlUuid)]
+        vendor_id: Uuid,
+        #[diesel(sql_type = Numeric)]
+        total: Decimal,
+        #[diesel(sql_type = Numeric)]
+        commission: Decimal,
+        #[diesel(sql_type = Numeric)]
+        lines: Decimal,
+    }
+    let sold: Vec<Sold> = prepared(
+        "SELECT m.vendor_id, \
+         COALESCE(sum(m.amount) FILTER (WHERE m.kind = 'sale'), 0) AS total, \
+         -COALESCE(sum(m.amount) FILTER (WHERE m.kind = 'commission'), 0) AS commission, \
+         COALESCE((SELECT sum(rl.amount) FROM refund_lines rl JOIN order_lines l ON l.id = rl.order_line_id \
+                   WHERE rl.refund_id = $2 AND l.vendor_id = m.vendor_id), 0) AS lines \
+         FROM money_ledger m WHERE m.order_id = $1 AND m.vendor_id IS NOT NULL \
+         GROUP BY m.vendor_id ORDER BY m.vendor_id",
+    )
+    .bind::<SqlUuid, _>(refund.order_id)
+    .bind::<SqlUuid, _>(refund.id)
+    .load(conn.pg())
+    .await?;
+    let currency = refund.currency;
+    let shares = share(
+        refund.amount,
+        currency,
+        &sold.iter().map(|s| (s.lines, s.total)).collect::<Vec<_>>(),
+    );
+    let mut entries = Vec::new();
+    for (part, given) in sold.iter().zip(shares) {
+        let commission = if part.total.is_zero() {
+            Decimal::ZERO
+        } else {
+            Money::rounded(given * part.commission / part.total, currency).amount()
+        };
+        entries.push(Entry {
+            vendor: Some(part.vendor_id),
+            kind: "refund",
+            amount: -given,
+        });
+        entries.push(Entry {
+            vendor: Some(part.vendor_id),
+            kind: "commission_refund",
+            amount: commission,
+        });
+        entries.push(Entry {
+            vendor: None,
+            kind: "commission_refund",
+            amount: -commission,
+        });
+    }
+    write(
+        conn,
+        Some(refund.order_id),
+        currency,
+        Some(refund.id),
+        entries,
+    )
+    .await
+}
+
+/// Share `amount` among parts given as (their lines' share, their total):
+/// each part first takes its lines' share; what remains is spread in
+/// proportion to the totals when it is more (shipping, goodwill), or taken
+/// off the lines' shares in proportion when it is less (a partial refund
+/// of a line), the last part taking the rounding so the shares add up to
+/// `amount` exactly.
+fn share(amount: Decimal, currency: Currency, parts: &[(Decimal, Decimal)]) -> Vec<Decimal> {
+    let mut shares: Vec<Decimal> = parts.iter().map(|(lines, _)| *lines).collect();
+    let remainder = amount - shares.iter().copied().sum::<Decimal>();
+    if remainder.is_zero() || shares.is_empty() {
+        return shares;
+    }
+    let weights: Vec<Decimal> = if remainder < Decimal::ZERO {
+        shares.clone()
+    } else {
+        parts.iter().map(|(_, total)| *total).collect()
+    };
+    let total: Decimal = weights.iter().copied().sum();
+    // The last part with weight takes the rounding.
+    let last = weights
+        .iter()
+        .rposition(|w| !w.is_zero())
+        .unwrap_or(shares.len() - 1);
+    let mut spread = Decimal::ZERO;
+    for (at, weight) in weights.iter().enumerate() {
+        let part = if at == last {
+            remainder - spread
+        } else if total.is_zero() {
+            Decimal::ZERO
+        } else {
+            Money::rounded(remainder * *weight / total, currency).amount()
+        };
+        spread += part;
+        shares[at] += part;
+    }
+    shares
+}
+
+/// The commission rates: the tenant's, and the vendors' that override it.
+pub async fn rates(conn: &mut TenantConn) -> Result<(Decimal, Vec<(Uuid, Decimal)>), StoreError> {
+    let all: Vec<(Option<Uuid>, Decimal)> = commission_rates::table
+        .order(commission_rates::vendor_id.asc().nulls_first())
+        .select((commission_rates::vendor_id, commission_rates::rate))
+        .load(conn.pg())
+        .await?;
+    let tenant = all
+        .iter()
+        .find(|(v, _)| v.is_none())
+        .map_or(Decimal::ZERO, |(_, r)| *r);
+    let vendors = all
+        .into_iter()
+        .filter_map(|(v, r)| v.map(|v| (v, r)))
+        .collect();
+    Ok((tenant, vendors))
+}
+
+/// Set the tenant's rate (`vendor` None) or a vendor's; a vendor's `None`
+/// removes its override. Applies to orders paid from now on.
+pub async fn set_rate(
+    conn: &mut TenantConn,
+    vendor: Option<Uuid>,
+    rate: Option<Decimal>,
+) -> Result<(), StoreError> {
+    match rate {
+        Some(rate) => {
+            diesel::insert_into(commission_rates::table)
+                .values((
+                    commission_rates::vendor_id.eq(vendor),
+                    commission_rates::rate.eq(rate),
+                ))
+                .on_conflict(commission_rates::vendor_id)
+                .do_update()
+                .set((
+                    commission_rates::rate.eq(rate),
+                    commission_rates::updated_at.eq(dsl::now),
+                ))
+                .execute(conn.pg())
+                .await?;
+        }
+        None => {
+            diesel::delete(commission_rates::table.filter(commission_rates::vendor_id.eq(vendor)))
+                .execute(conn.pg())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A vendor's money in one currency, by kind of entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Balance {
+    pub currency: Currency,
+    /// What its parts of paid orders cost the shoppers.
+    pub sales: Decimal,
+    /// The marketplace's commission, net of what refunds gave back.
+    pub commission: Decimal,
+    /// What refunds took back.
+    pub refunds: Decimal,
+    pub payouts: Decimal,
+    /// What can be paid out (below zero: owed by the vendor).
+    pub available: Decimal,
+}
+
+/// A vendor's balances, one per currency it has sold in.
+pub async fn balances(conn: &mut TenantConn, vendor: Uuid) -> Result<Vec<Balance>, StoreError> {
+    let sums: Vec<(Currency, String, Option<Decimal>)> = money_ledger::table
+        .filter(money_ledger::vendor_id.eq(vendor))
+        .group_by((money_ledger::currency, money_ledger::kind))
+        .select((
+            money_ledger::currency,
+            money_ledger::kind,
+            dsl::sum(money_ledger::amount),
+        ))
+        .order((money_ledger::currency, money_ledger::kind))
+        .load(conn.pg())
+        .await?;
+    let mut out: Vec<Balance> = Vec::new();
+    for (currency, kind, sum) in sums {
+        let sum = sum.unwrap_or_default();
+        let at = match out.iter().position(|b| b.currency == currency) {
+            Some(at) => at,
+            None => {
+                out.push(Balance {
+                    currency,
+                    sales: Decimal::ZERO,
+                    commission: Decimal::ZERO,
+                    refunds: Decimal::ZERO,
+                    payouts: Decimal::ZERO,
+                    available: Decimal::ZERO,
+                });
+                out.len() - 1
+            }
+        };
+        let b = &mut out[at];
+        match kind.as_str() {
+            "sale" => b.sales += sum,
+            "commission" | "commission_refund" => b.commission -= sum,
+            "refund" => b.refunds -= sum,
+            "payout" => b.payouts -= sum,
+            _ => {}
+        }
+        b.available += sum;
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = payouts, check_for_backend(diesel::pg::Pg))]
+pub struct PayoutRow {
+    pub id: Uuid,
+    pub vendor_id: Uuid,
+    pub amount: Decimal,
+    pub currency: Currency,
+    pub reference: Option<String>,
+    pub requested_by: String,
+    pub request_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPayout {
+    pub id: Uuid,
+    pub vendor_id: Uuid,
+    /// `None`: everything available.
+    pub amount: Option<Decimal>,
+    pub currency: Currency,
+    pub reference: Option<String>,
+    pub requested_by: String,
+    pub request_hash: String,
+}
+
+/// Why a payout was not recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PayoutShort {
+    /// More than is available (which is given).
+    Over(Decimal),
+    /// Nothing is available.
+    Nothing,
+}
+
+/// Pay a vendor from its balance: the payout and its ledger entry, with
+/// the vendor's row locked so two payouts cannot both spend one balance.
+/// The existing payout when `new.id` was recorded before.
+pub async fn pay_out(
+    conn: &mut TenantConn,
+    new: &NewPayout,
+) -> Result<Result<PayoutRow, PayoutShort>, StoreError> {
+    vendors::table
+        .find(new.vendor_id)
+        .select(vendors::id)
+        .for_update()
+        .get_result::<Uuid>(conn.pg())
+        .await?;
+    if let Some(existing) = payouts::table
+        .find(new.id)
+        .select(PayoutRow::as_select())
+        .first(conn.pg())
+        .await
+        .optional()?
+    {
+        return Ok(Ok(existing));
+    }
+    let available: Option<Decimal> = money_ledger::table
+        .filter(money_ledger::vendor_id.eq(new.vendor_id))
+        .filter(money_ledger::currency.eq(new.currency))
+        .select(dsl::sum(money_ledger::amount))
+        .get_result(conn.pg())
+        .await?;
+    let available = available.unwrap_or_default();
+    let amount = new.amount.unwrap_or(available);
+    if available <= Decimal::ZERO && new.amount.is_none() {
+        return Ok(Err(PayoutShort::Nothing));
+    }
+    if amount > available {
+        return Ok(Err(PayoutShort::Over(available.max(Decimal::ZERO))));
+    }
+    let row = diesel::insert_into(payouts::table)
+        .values((
+            payouts::id.eq(new.id),
+            payouts::vendor_id.eq(new.vendor_id),
+            payouts::amount.eq(amount),
+            payouts::currency.eq(new.currency),
+            payouts::reference.eq(&new.reference),
+            payouts::requested_by.eq(&new.requested_by),
+            payouts::request_hash.eq(&new.request_hash),
+        ))
+        .returning(PayoutRow::as_returning())
+        .get_result(conn.pg())
+        .await?;
+    write(
+        conn,
+        None,
+        new.currency,
+        Some(new.id),
+        vec![Entry {
+            vendor: Some(new.vendor_id),
+            kind: "payout",
+            amount: -amount,
+        }],
+    )
+    .await?;
+    Ok(Ok(row))
+}
+
+/// A vendor's payouts, newest first.
+pub async fn payouts_of(conn: &mut TenantConn, vendor: Uuid) -> Result<Vec<PayoutRow>, StoreError> {
+    Ok(payouts::table
+        .filter(payouts::vendor_id.eq(vendor))
+        .order((payouts::created_at.desc(), payouts::id))
+        .select(PayoutRow::as_select())
+        .load(conn.pg())
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("decimal")
+    }
+
+    #[test]
+    fn shares_add_up_to_the_refund_exactly() {
+        let usd = Currency::parse("USD").expect("usd");
+        // Lines only.
+        assert_eq!(
+            share(
+                d("10.00"),
+                usd,
+                &[(d("10.00"), d("30.00")), (d("0"), d("20.00"))]
+            ),
+            [d("10.00"), d("0")]
+        );
+        // By amount: in proportion to the parts, the last takes the cents.
+        let by_amount = share(
+            d("10.00"),
+            usd,
+            &[(d("0"), d("10.00")), (d("0"), d("20.00"))],
+        );
+        assert_eq!(by_amount, [d("3.33"), d("6.67")]);
+        // Less than the lines' share: taken off the lines' vendors only.
+        let less = share(
+            d("8.00"),
+            usd,
+            &[(d("10.00"), d("10.00")), (d("0"), d("10.00"))],
+        );
+        assert_eq!(less, [d("8.00"), d("0")]);
+        let split = share(
+            d("3.00"),
+            usd,
+            &[(d("2.00"), d("9.00")), (d("2.00"), d("9.00"))],
+        );
+        assert_eq!(split, [d("1.50"), d("1.50")]);
+        // More than the lines' share: the rest by the parts' totals.
+        let more = share(
+            d("12.00"),
+            usd,
+            &[(d("10.00"), d("30.00")), (d("0"), d("10.00"))],
+        );
+        assert_eq!(more, [d("11.50"), d("0.50")]);
+    }
+}
