@@ -748,3 +748,129 @@ async fn commission_balances_and_payouts_follow_the_money() {
         .expect_problem(403, "insufficient_scope");
     app.stop().await;
 }
+
+/// The provider each of the tenant's payments is recorded with.
+async fn providers(app: &TestApp, s: &Shop) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct P {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        gateway: String,
+    }
+    let found: Vec<P> = app
+        .db()
+        .tenant_tx(&schema(s), |conn| {
+            async move {
+                Ok(diesel_async::RunQueryDsl::load(
+                    diesel::sql_query("SELECT gateway FROM payments ORDER BY created_at"),
+                    conn.pg(),
+                )
+                .await?)
+            }
+            .boxed()
+        })
+        .await
+        .expect("payments");
+    found.into_iter().map(|p| p.gateway).collect()
+}
+
+#[e2e]
+async fn an_unreachable_provider_fails_over_and_its_breaker_opens() {
+    let (fallback, url) = Processor::start();
+    // A primary nobody listens on: every connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    let regions = regions_with_hours("[\"00:00-24:00\"]");
+    let app = Processor::configure(
+        TestApp::builder().regions_dir(&regions),
+        &format!("http://{closed}"),
+        300,
+    )
+    .env("BAZAAR_PAYMENT_FALLBACK_URL", &url)
+    .env("BAZAAR_PAYMENT_FALLBACK_KEY", "sk_fallback")
+    .start()
+    .await;
+    let s = Shop::stocked(&app, 20).await;
+    let tee = s.variant("tee").to_owned();
+    let ready = |app: &TestApp| {
+        let url = format!("{}/readyz", app.base);
+        let client = app.client.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .expect("readyz")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    assert_eq!(ready(&app).await["payments"][0]["breaker"], "closed");
+
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        let c = cart(&app, &s, &tee, 1).await;
+        let paid = checkout(
+            &app,
+            &s,
+            &c,
+            Some(&unique("k")),
+            json!({ "payment_token": "tok_ok" }),
+        )
+        .await
+        .expect(201);
+        assert_eq!(paid["status"], "paid", "{paid}");
+        let id = paid["id"].as_str().expect("id").to_owned();
+        assert!(fallback.charge(&id).is_some(), "charged by the fallback");
+        ids.push(id);
+    }
+    // Five orders that could not reach the primary opened its breaker:
+    // the sixth was placed with the fallback straight away.
+    let state = ready(&app).await;
+    assert_eq!(state["status"], "degraded", "{state}");
+    assert_eq!(state["payments"][0]["provider"], "http");
+    assert_eq!(state["payments"][0]["breaker"], "open");
+    assert_eq!(state["payments"][1]["breaker"], "closed");
+    assert_eq!(providers(&app, &s).await, vec!["http_fallback"; 6]);
+
+    // Everything after payment goes to the provider that charged.
+    let made = refund(
+        &app,
+        &s,
+        &ids[0],
+        &unique("r"),
+        json!({ "reason": "damaged" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(made["status"], "succeeded", "{made}");
+    assert_eq!(fallback.kept(&ids[0]), Decimal::ZERO);
+    assert_eq!(stock(&app, &s, &tee).await, (14, 0));
+    app.stop().await;
+}
+
+/// With no provider to fail over to, an order none of whose attempts
+/// reached the provider was certainly not charged: it fails at once and
+/// its stock is released, instead of being held for reconciliation.
+#[e2e]
+async fn an_order_that_reached_no_provider_fails_and_releases_its_stock() {
+    let app = crate::checkout::open_all_day().await;
+    let s = Shop::stocked(&app, 5).await;
+    let tee = s.variant("tee").to_owned();
+    let c = cart(&app, &s, &tee, 2).await;
+    let failed = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_unreachable" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(failed["status"], "payment_failed", "{failed}");
+    assert_eq!(failed["payment_failure"], "payment_provider_unreachable");
+    assert_eq!(stock(&app, &s, &tee).await, (5, 0));
+    app.stop().await;
+}

@@ -25,7 +25,9 @@ pub async fn readyz(state: Data<&AppState>) -> (StatusCode, Json<serde_json::Val
     // it is in the body and in /metrics, not in the status: a load
     // balancer must not pull every node because Redis is away.
     let ready = database.is_ok();
-    let degraded = cache.is_err() || healthy_replicas < replicas;
+    let breakers = state.gateways.breakers();
+    let degraded =
+        cache.is_err() || healthy_replicas < replicas || breakers.iter().any(|(_, open)| *open);
     state
         .metrics
         .dependency_up("cache", cache.is_ok())
@@ -42,6 +44,11 @@ pub async fn readyz(state: Data<&AppState>) -> (StatusCode, Json<serde_json::Val
             "status": match &cache { Ok(()) => "ok".to_owned(), Err(e) => e.to_string() },
         },
         "replicas": { "configured": replicas, "healthy": healthy_replicas },
+        // A provider whose breaker is open gets no new orders for a while.
+        "payments": breakers
+            .iter()
+            .map(|(provider, open)| json!({ "provider": provider, "breaker": if *open { "open" } else { "closed" } }))
+            .collect::<Vec<_>>(),
     });
     let status = if ready {
         StatusCode::OK

@@ -85,6 +85,14 @@ pub struct Config {
     /// Secret key for the `http` payment provider.
     #[serde(default)]
     pub payment_provider_key: Option<String>,
+    /// Base URL of an `http` provider to fail over to: new orders go there
+    /// while the primary's circuit breaker is open, and so does an order no
+    /// attempt of which reached the primary. Unset: no fallback.
+    #[serde(default)]
+    pub payment_fallback_url: Option<String>,
+    /// Secret key for the fallback provider.
+    #[serde(default)]
+    pub payment_fallback_key: Option<String>,
     /// How long one payment attempt may take before it counts as a timeout
     /// (retried with the same idempotency key).
     #[serde(default = "defaults::payment_timeout_ms")]
@@ -234,6 +242,8 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("BAZAAR_PAYMENT_PROVIDER", "payment_provider"),
     ("BAZAAR_PAYMENT_PROVIDER_URL", "payment_provider_url"),
     ("BAZAAR_PAYMENT_PROVIDER_KEY", "payment_provider_key"),
+    ("BAZAAR_PAYMENT_FALLBACK_URL", "payment_fallback_url"),
+    ("BAZAAR_PAYMENT_FALLBACK_KEY", "payment_fallback_key"),
     ("BAZAAR_PAYMENT_TIMEOUT_MS", "payment_timeout_ms"),
     ("BAZAAR_RESERVATION_TTL_SECONDS", "reservation_ttl_seconds"),
     (
@@ -497,6 +507,30 @@ impl Config {
                 return invalid(
                     "payment_provider_key",
                     "is required when payment_provider is http".into(),
+                );
+            }
+        }
+        match (&self.payment_fallback_url, &self.payment_fallback_key) {
+            (None, None) => {}
+            (Some(url), Some(key))
+                if (url.starts_with("https://") || url.starts_with("http://"))
+                    && !key.is_empty() => {}
+            (Some(url), _) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+                return invalid(
+                    "payment_fallback_url",
+                    "must start with https:// or http://".into(),
+                );
+            }
+            (Some(_), _) => {
+                return invalid(
+                    "payment_fallback_key",
+                    "is required when payment_fallback_url is set".into(),
+                );
+            }
+            (None, Some(_)) => {
+                return invalid(
+                    "payment_fallback_url",
+                    "is required when payment_fallback_key is set".into(),
                 );
             }
         }

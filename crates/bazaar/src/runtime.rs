@@ -272,21 +272,30 @@ pub fn state_with(
         ..bazaar_api::CustomerSettings::default()
     };
     let mut state = AppState::new(db, cache, regions, settings);
-    if config.payment_provider == PaymentProvider::Http {
+    let timeout = Duration::from_millis(config.payment_timeout_ms);
+    let primary: Arc<dyn bazaar_payments::Gateway> = if config.payment_provider
+        == PaymentProvider::Http
+    {
         let (Some(url), Some(key)) = (&config.payment_provider_url, &config.payment_provider_key)
         else {
             anyhow::bail!(
                 "payment_provider http needs payment_provider_url and payment_provider_key"
             );
         };
-        let gateway = bazaar_payments::HttpGateway::new(
-            url,
-            key,
-            Duration::from_millis(config.payment_timeout_ms),
+        Arc::new(
+            bazaar_payments::HttpGateway::new(url, key, timeout)
+                .map_err(|e| anyhow::anyhow!("cannot set up the payment provider: {e}"))?,
         )
-        .map_err(|e| anyhow::anyhow!("cannot set up the payment provider: {e}"))?;
-        state.gateway = Arc::new(gateway);
+    } else {
+        Arc::new(bazaar_payments::SandboxGateway::default())
+    };
+    let mut gateways = bazaar_payments::Gateways::new(primary);
+    if let (Some(url), Some(key)) = (&config.payment_fallback_url, &config.payment_fallback_key) {
+        let fallback = bazaar_payments::HttpGateway::named("http_fallback", url, key, timeout)
+            .map_err(|e| anyhow::anyhow!("cannot set up the fallback payment provider: {e}"))?;
+        gateways = gateways.with_fallback(Arc::new(fallback));
     }
+    state.gateways = Arc::new(gateways);
     if config.search {
         let dir = config.data_dir.join("search");
         let index = bazaar_search::SearchIndex::open(&dir).map_err(|e| {

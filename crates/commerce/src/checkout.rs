@@ -143,8 +143,8 @@ impl From<PlaceError> for CheckoutRefusal {
 
 /// Where the checkout's transaction left it.
 enum Step {
-    /// The order was placed; charge it.
-    Placed(ChargeRequest, Uuid),
+    /// The order was placed; charge it with this provider.
+    Placed(ChargeRequest, String, Uuid),
     /// The key's first request placed this order and died: pay it.
     Resume(OrderRow),
     /// The key's first request finished: answer what it answered.
@@ -279,6 +279,7 @@ pub async fn checkout(
                                 currency: order.currency.code().to_owned(),
                                 payment_token,
                             },
+                            order.gateway.clone(),
                             order.id,
                         )))
                     }
@@ -299,17 +300,26 @@ pub async fn checkout(
         })?
         .map_err(Failure::Refused)?;
     let order = match step {
-        Step::Placed(charge, id) => pay(services, key, id, Some(charge), claim, render).await,
+        Step::Placed(charge, provider, id) => {
+            pay(services, key, id, Some((charge, provider)), claim, render).await
+        }
         Step::Resume(row) => {
             // The first request placed this order and stopped (its process
             // died): charge it again under the same gateway idempotency
             // key, which cannot charge twice, and settle.
             tracing::warn!(order.id = %row.id, "resuming a checkout whose request did not finish");
-            let charge = (row.status == OrderStatus::PendingPayment).then(|| ChargeRequest {
-                idempotency_key: row.id.to_string(),
-                amount: charge_amount(row.total, row.currency),
-                currency: row.currency.code().to_owned(),
-                payment_token: token_for_charge,
+            let provider = row
+                .payment_gateway
+                .clone()
+                .unwrap_or_else(|| services.gateways.primary().name().to_owned());
+            let charge = (row.status == OrderStatus::PendingPayment).then(|| {
+                let request = ChargeRequest {
+                    idempotency_key: row.id.to_string(),
+                    amount: charge_amount(row.total, row.currency),
+                    currency: row.currency.code().to_owned(),
+                    payment_token: token_for_charge,
+                };
+                (request, provider)
             });
             pay(services, key, row.id, charge, claim, render).await
         }
@@ -513,7 +523,8 @@ fn prepare(
                 gross: t.gross,
             })
             .collect(),
-        gateway: services.gateway.name().to_owned(),
+        // The provider whose breaker lets new orders through.
+        gateway: services.gateways.choose().name().to_owned(),
     })
 }
 
@@ -552,8 +563,17 @@ pub async fn reconcile(
         })
         .await?;
     let mut report = Reconciled::default();
-    for (order_id, placed) in due {
-        let found = services.gateway.find(&order_id.to_string()).await;
+    for orders::Due {
+        order_id,
+        created_at: placed,
+        gateway,
+    } in due
+    {
+        let found = services
+            .gateways
+            .named(&gateway)
+            .find(&order_id.to_string())
+            .await;
         match found {
             Ok(Some(charge)) => {
                 let charge_id = charge.id.clone();
@@ -596,6 +616,40 @@ pub async fn reconcile(
     Ok(report)
 }
 
+/// Charge `order` with the provider it was placed with. When no attempt
+/// reached that provider (every connection failed: nothing was sent, so
+/// nothing was charged) and there is a provider after it, the order moves
+/// there and is charged there; otherwise an order is only ever charged by
+/// one provider. Every attempt counts towards the providers' breakers.
+async fn charge_routed(
+    services: &Services,
+    key: &TenantKey,
+    order_id: Uuid,
+    charge: &ChargeRequest,
+    provider: String,
+) -> Result<ChargeOutcome, StoreError> {
+    let gateways = &services.gateways;
+    let policy = &services.settings.payment_retry;
+    let gateway = gateways.named(&provider);
+    let mut outcome = charge_with_retries(gateway.as_ref(), charge, policy).await;
+    gateways.observe(gateway.name(), &outcome.result);
+    if !outcome.reached
+        && let Some(next) = gateways.after(gateway.name())
+    {
+        let name = next.name();
+        services
+            .db
+            .tenant_tx(&key.schema, move |conn| {
+                orders::switch_gateway(conn, order_id, name).boxed()
+            })
+            .await?;
+        tracing::warn!(order.id = %order_id, from = gateway.name(), to = name, "payment provider unreachable; charging the order with the next one");
+        outcome = charge_with_retries(next.as_ref(), charge, policy).await;
+        gateways.observe(name, &outcome.result);
+    }
+    Ok(outcome)
+}
+
 /// How a checkout's payment ended.
 enum Paid {
     /// Paid or refused, and the order settled accordingly.
@@ -615,37 +669,35 @@ async fn pay(
     services: &Services,
     key: &TenantKey,
     order_id: Uuid,
-    charge: Option<ChargeRequest>,
+    charge: Option<(ChargeRequest, String)>,
     claim: Claim,
     render: Render,
 ) -> Result<Paid, StoreError> {
     let outcome = match charge {
         // Points paid for all of it: nothing to charge.
-        Some(charge) if charge.amount.is_zero() => Some(ChargeOutcome {
+        Some((charge, _)) if charge.amount.is_zero() => Some(ChargeOutcome {
             result: Ok(Charge {
                 id: "no_charge".to_owned(),
                 amount: charge.amount,
                 currency: charge.currency,
             }),
             attempts: 0,
+            reached: true,
         }),
-        Some(charge) => Some(
-            charge_with_retries(
-                services.gateway.as_ref(),
-                &charge,
-                &services.settings.payment_retry,
-            )
-            .await,
-        ),
+        Some((charge, provider)) => {
+            Some(charge_routed(services, key, order_id, &charge, provider).await?)
+        }
         None => None,
     };
     // A timeout or a provider failure on the last attempt may have charged:
     // settling the order as failed would release its stock and keep the
     // money. Leave it pending, its stock held, and let a retry with the
     // same key resume it (the gateway key makes a second charge impossible).
+    // Only when no attempt reached any provider is the failure certain.
     if let Some(outcome) = &outcome
         && let Err(err) = &outcome.result
         && err.is_retryable()
+        && outcome.reached
     {
         let (scope, claim_key) = (claim.scope.clone(), claim.key.clone());
         services

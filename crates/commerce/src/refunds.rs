@@ -323,7 +323,7 @@ async fn settle_with_provider(
     if refund.status != RefundStatus::Pending {
         return Ok(None);
     }
-    let Some(charge_id) = charge else {
+    let Some((charge_id, provider)) = charge else {
         // Recorded against a charge that is not there: a bug, not money.
         tracing::error!(refund.id = %id, "pending refund of an order without a recorded charge");
         return Ok(None);
@@ -334,7 +334,7 @@ async fn settle_with_provider(
         amount: rounded(refund.amount, refund.currency),
         currency: refund.currency.code().to_owned(),
     };
-    let answer = match services.gateway.refund(&request).await {
+    let answer = match services.gateways.named(&provider).refund(&request).await {
         Ok(made) => Ok(made.id),
         Err(GatewayError::Declined(code)) => Err(code),
         Err(GatewayError::InsufficientFunds) => Err("insufficient_funds".to_owned()),
@@ -399,8 +399,13 @@ pub async fn sweep(
         .db
         .tenant_read(schema, |conn| store::unsettled_cancelled(conn).boxed())
         .await?;
-    for order in unsettled {
-        match services.gateway.find(&order.to_string()).await {
+    for (order, provider) in unsettled {
+        match services
+            .gateways
+            .named(&provider)
+            .find(&order.to_string())
+            .await
+        {
             Ok(Some(charge)) => {
                 let id = services
                     .db

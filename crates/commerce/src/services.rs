@@ -1,5 +1,5 @@
 //! What every use case runs with: the database, the cache, the region
-//! packs, the payment gateway, the search index and the settings, built
+//! packs, the payment providers, the search index and the settings, built
 //! once at start-up and shared by reference (cheap to clone).
 
 use std::sync::Arc;
@@ -14,8 +14,9 @@ pub struct Services {
     pub db: Db,
     pub cache: SharedCache,
     pub regions: Arc<Registry>,
-    /// Where checkouts charge (the sandbox unless configured otherwise).
-    pub gateway: Arc<dyn bazaar_payments::Gateway>,
+    /// Where checkouts charge: a primary provider (the sandbox unless
+    /// configured otherwise) and perhaps a fallback, behind breakers.
+    pub gateways: Arc<bazaar_payments::Gateways>,
     pub settings: Arc<Settings>,
     /// This node's product search index (`None` on a node configured not
     /// to serve search).
@@ -28,7 +29,9 @@ impl Services {
             db,
             cache,
             regions,
-            gateway: Arc::new(bazaar_payments::SandboxGateway::default()),
+            gateways: Arc::new(bazaar_payments::Gateways::new(Arc::new(
+                bazaar_payments::SandboxGateway::default(),
+            ))),
             settings: Arc::new(settings),
             search: None,
         }

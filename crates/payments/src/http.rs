@@ -17,6 +17,7 @@ use std::time::Duration;
 use crate::{Charge, ChargeRequest, Gateway, GatewayError, RefundMade, RefundRequest};
 
 pub struct HttpGateway {
+    name: &'static str,
     client: reqwest::Client,
     base_url: String,
     secret_key: String,
@@ -26,11 +27,23 @@ impl HttpGateway {
     /// `timeout` bounds each attempt; a provider slower than that is a
     /// `Timeout` (and the retry, with the same key, finds out what happened).
     pub fn new(base_url: &str, secret_key: &str, timeout: Duration) -> Result<Self, GatewayError> {
+        Self::named("http", base_url, secret_key, timeout)
+    }
+
+    /// The same, under another name (orders record the provider they were
+    /// charged with by name: a fallback needs its own).
+    pub fn named(
+        name: &'static str,
+        base_url: &str,
+        secret_key: &str,
+        timeout: Duration,
+    ) -> Result<Self, GatewayError> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .build()
             .map_err(|e| GatewayError::Transient(e.to_string()))?;
         Ok(Self {
+            name,
             client,
             base_url: base_url.trim_end_matches('/').to_owned(),
             secret_key: secret_key.to_owned(),
@@ -72,9 +85,12 @@ struct ErrorDetail {
     code: String,
 }
 
-/// A request that got no usable answer: a timeout may have been acted on.
+/// A request that got no usable answer: a timeout may have been acted on;
+/// a failed connection sent nothing.
 fn unanswered(e: reqwest::Error) -> GatewayError {
-    if e.is_timeout() {
+    if e.is_connect() {
+        GatewayError::Unreachable(e.to_string())
+    } else if e.is_timeout() {
         GatewayError::Timeout
     } else {
         GatewayError::Transient(e.to_string())
@@ -163,6 +179,6 @@ impl Gateway for HttpGateway {
     }
 
     fn name(&self) -> &'static str {
-        "http"
+        self.name
     }
 }

@@ -6,6 +6,7 @@
 //! declines are final.
 
 mod http;
+mod routing;
 mod sandbox;
 
 use std::time::Duration;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 
 pub use http::HttpGateway;
+pub use routing::{Breaker, Gateways};
 pub use sandbox::SandboxGateway;
 
 /// A charge to make.
@@ -70,12 +72,19 @@ pub enum GatewayError {
     /// No answer in time: the charge may or may not have happened.
     #[error("the provider did not answer in time")]
     Timeout,
+    /// The provider could not be reached (the connection failed): nothing
+    /// was sent, so nothing was charged.
+    #[error("the provider cannot be reached: {0}")]
+    Unreachable(String),
 }
 
 impl GatewayError {
     /// Whether trying again (with the same idempotency key) is safe and useful.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, GatewayError::Transient(_) | GatewayError::Timeout)
+        matches!(
+            self,
+            GatewayError::Transient(_) | GatewayError::Timeout | GatewayError::Unreachable(_)
+        )
     }
 
     /// A stable code for problem documents and order events.
@@ -85,6 +94,7 @@ impl GatewayError {
             GatewayError::InsufficientFunds => "insufficient_funds",
             GatewayError::Transient(_) => "payment_provider_unavailable",
             GatewayError::Timeout => "payment_provider_timeout",
+            GatewayError::Unreachable(_) => "payment_provider_unreachable",
         }
     }
 }
@@ -143,6 +153,9 @@ impl RetryPolicy {
 pub struct Outcome {
     pub result: Result<Charge, GatewayError>,
     pub attempts: u32,
+    /// Whether any attempt reached the provider. When none did (every one
+    /// failed to connect), nothing can have been charged.
+    pub reached: bool,
 }
 
 /// Charge, retrying transient failures and timeouts with the same
@@ -153,8 +166,10 @@ pub async fn charge_with_retries(
     policy: &RetryPolicy,
 ) -> Outcome {
     let mut attempt = 1;
+    let mut reached = false;
     loop {
         let result = gateway.charge(request).await;
+        reached |= !matches!(result, Err(GatewayError::Unreachable(_)));
         match &result {
             Err(err) if err.is_retryable() && attempt < policy.max_attempts => {
                 let wait = policy.delay(attempt);
@@ -172,6 +187,7 @@ pub async fn charge_with_retries(
                 return Outcome {
                     result,
                     attempts: attempt,
+                    reached,
                 };
             }
         }

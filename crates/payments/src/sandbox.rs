@@ -8,6 +8,7 @@
 //! | `tok_insufficient_funds` | insufficient funds |
 //! | `tok_transient` | fails transiently on the first attempt per key, then charges |
 //! | `tok_timeout` | charges but answers with a timeout the first time; a retry finds the charge |
+//! | `tok_unreachable` | the provider cannot be reached (nothing is sent) |
 //! | `tok_unconfirmed` | charges, but answers with a timeout to the first 4 calls per key (every attempt of one checkout request with the default policy); a later call finds the charge |
 //!
 //! Refunds are made once per idempotency key, and refused beyond what is
@@ -23,9 +24,15 @@ use crate::{Charge, ChargeRequest, Gateway, GatewayError, RefundMade, RefundRequ
 /// How many calls per key `tok_unconfirmed` answers with a timeout.
 pub const UNCONFIRMED_CALLS: u32 = 4;
 
-#[derive(Default)]
 pub struct SandboxGateway {
+    name: &'static str,
     state: Mutex<State>,
+}
+
+impl Default for SandboxGateway {
+    fn default() -> Self {
+        Self::named("sandbox")
+    }
 }
 
 #[derive(Default)]
@@ -39,6 +46,14 @@ struct State {
 }
 
 impl SandboxGateway {
+    /// A sandbox under another name (a fallback's).
+    pub fn named(name: &'static str) -> Self {
+        Self {
+            name,
+            state: Mutex::default(),
+        }
+    }
+
     /// How many distinct charges were made for `key` (0 or 1).
     pub fn charges_for(&self, key: &str) -> usize {
         self.lock().charges.get(key).map_or(0, |_| 1)
@@ -99,6 +114,11 @@ impl Gateway for SandboxGateway {
                 return Err(GatewayError::Transient("sandbox: try again".into()));
             }
             "tok_transient" => {}
+            "tok_unreachable" => {
+                return Err(GatewayError::Unreachable(
+                    "sandbox: connection refused".into(),
+                ));
+            }
             "tok_unconfirmed" => {}
             "tok_timeout" => {
                 state
@@ -155,7 +175,7 @@ impl Gateway for SandboxGateway {
     }
 
     fn name(&self) -> &'static str {
-        "sandbox"
+        self.name
     }
 }
 

@@ -20,7 +20,7 @@ use crate::types::{Order, OrderDetail};
 pub struct CheckoutInput {
     /// The shopper's payment method, tokenised by the payment provider (the
     /// sandbox takes `tok_success`, `tok_decline`, `tok_insufficient_funds`,
-    /// `tok_transient`, `tok_timeout`).
+    /// `tok_transient`, `tok_timeout`, `tok_unconfirmed`, `tok_unreachable`).
     pub payment_token: String,
     /// Loyalty points to redeem as a discount (needs the owner's
     /// `X-Customer-Token`); at most what the order's total allows.

@@ -511,31 +511,54 @@ pub async fn settle_failed(
 /// points they redeemed ([`loyalty::restore`]) once it has done all its
 /// stock work, because a customer's row is locked after stock rows.
 /// Pending orders whose hold has run out (`hold_until < now`), with when
-/// each was placed: what [`expire`] would cancel.
+/// each was placed and the provider it is charged with: what [`expire`]
+/// would cancel.
 pub async fn due_for_expiry(
     conn: &mut TenantConn,
     now: DateTime<Utc>,
-) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct O {
-        #[diesel(sql_type = SqlUuid)]
-        order_id: Uuid,
-        #[diesel(sql_type = Timestamptz)]
-        created_at: DateTime<Utc>,
-    }
+) -> Result<Vec<Due>, StoreError> {
     // Raw SQL: `orders_pending_hold_idx` is partial on this status, which
     // the DSL would bind and a cached plan could then not use.
-    let due: Vec<O> = prepared(
-        "SELECT id AS order_id, created_at FROM orders \
-         WHERE status = 'pending_payment' AND hold_until < $1",
+    Ok(prepared(
+        "SELECT o.id AS order_id, o.created_at, p.gateway FROM orders o \
+         JOIN payments p ON p.order_id = o.id \
+         WHERE o.status = 'pending_payment' AND o.hold_until < $1",
     )
     .bind::<Timestamptz, _>(now)
     .load(conn.pg())
+    .await?)
+}
+
+/// A pending order whose hold has run out.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct Due {
+    #[diesel(sql_type = SqlUuid)]
+    pub order_id: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    pub gateway: String,
+}
+
+/// Move a pending payment to another provider (nothing reached the one it
+/// was placed with).
+pub async fn switch_gateway(
+    conn: &mut TenantConn,
+    order: Uuid,
+    gateway: &str,
+) -> Result<(), StoreError> {
+    diesel::update(
+        payments::table
+            .filter(payments::order_id.eq(order))
+            .filter(payments::status.eq(PaymentStatus::Pending)),
+    )
+    .set((
+        payments::gateway.eq(gateway),
+        payments::updated_at.eq(dsl::now),
+    ))
+    .execute(conn.pg())
     .await?;
-    Ok(due
-        .into_iter()
-        .map(|o| (o.order_id, o.created_at))
-        .collect())
+    Ok(())
 }
 
 /// Hold a pending order's stock until `until` (its payment's outcome is
@@ -561,7 +584,7 @@ pub async fn extend_hold(
 
 pub async fn expire(conn: &mut TenantConn, now: DateTime<Utc>) -> Result<Vec<Uuid>, StoreError> {
     let mut expired = Vec::new();
-    for (order_id, _) in due_for_expiry(conn, now).await? {
+    for Due { order_id, .. } in due_for_expiry(conn, now).await? {
         if lock_status(conn, order_id).await? != OrderStatus::PendingPayment {
             continue;
         }
@@ -610,6 +633,9 @@ pub struct OrderRow {
     pub payment_status: Option<PaymentStatus>,
     #[diesel(select_expression = payments::failure_code.nullable(), select_expression_type = dsl::Nullable<payments::failure_code>)]
     pub failure_code: Option<String>,
+    /// The provider the order is charged with.
+    #[diesel(select_expression = payments::gateway.nullable(), select_expression_type = dsl::Nullable<payments::gateway>)]
+    pub payment_gateway: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

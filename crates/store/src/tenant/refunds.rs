@@ -239,16 +239,19 @@ pub async fn lines_of(
         .await?)
 }
 
-/// The charge a refund comes back from.
-pub async fn charge_of(conn: &mut TenantConn, order: Uuid) -> Result<Option<String>, StoreError> {
-    Ok(payments::table
+/// The charge a refund comes back from, and the provider that made it.
+pub async fn charge_of(
+    conn: &mut TenantConn,
+    order: Uuid,
+) -> Result<Option<(String, String)>, StoreError> {
+    let found: Option<(Option<String>, String)> = payments::table
         .filter(payments::order_id.eq(order))
         .filter(payments::status.eq(PaymentStatus::Succeeded))
-        .select(payments::charge_id)
-        .first::<Option<String>>(conn.pg())
+        .select((payments::charge_id, payments::gateway))
+        .first(conn.pg())
         .await
-        .optional()?
-        .flatten())
+        .optional()?;
+    Ok(found.and_then(|(charge, gateway)| charge.map(|c| (c, gateway))))
 }
 
 /// Count an attempt at the provider (so the sweep waits before asking
@@ -431,20 +434,22 @@ pub async fn due(conn: &mut TenantConn, before: DateTime<Utc>) -> Result<Vec<Uui
 }
 
 /// Orders cancelled while their payment's outcome was unknown (the
-/// payment is still `pending`): the sweep asks their provider.
-pub async fn unsettled_cancelled(conn: &mut TenantConn) -> Result<Vec<Uuid>, StoreError> {
+/// payment is still `pending`), with their provider: the sweep asks it.
+pub async fn unsettled_cancelled(conn: &mut TenantConn) -> Result<Vec<(Uuid, String)>, StoreError> {
     #[derive(QueryableByName)]
     struct O {
         #[diesel(sql_type = SqlUuid)]
         order_id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        gateway: String,
     }
     let found: Vec<O> = prepared(
-        "SELECT p.order_id FROM payments p JOIN orders o ON o.id = p.order_id \
+        "SELECT p.order_id, p.gateway FROM payments p JOIN orders o ON o.id = p.order_id \
          WHERE p.status = 'pending' AND o.status = 'cancelled' ORDER BY p.created_at LIMIT 500",
     )
     .load(conn.pg())
     .await?;
-    Ok(found.into_iter().map(|o| o.order_id).collect())
+    Ok(found.into_iter().map(|o| (o.order_id, o.gateway)).collect())
 }
 
 /// The provider says a cancelled order was never charged: its payment
