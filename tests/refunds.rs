@@ -874,3 +874,192 @@ async fn an_order_that_reached_no_provider_fails_and_releases_its_stock() {
     assert_eq!(stock(&app, &s, &tee).await, (5, 0));
     app.stop().await;
 }
+
+const WEBHOOK_SECRET: &str = "whsec_test_secret";
+
+/// Send a provider event, signed as the provider signs it (`age` seconds
+/// ago, with `secret`).
+async fn deliver(app: &TestApp, event: &Value, secret: &str, age: i64) -> Reply {
+    let body = event.to_string();
+    let signed_at = chrono::Utc::now().timestamp() - age;
+    let signature = bazaar_payments::webhook::sign(secret, signed_at, body.as_bytes());
+    let response = app
+        .client
+        .post(format!("{}/v1/payments/events/http", app.base))
+        .header("content-type", "application/json")
+        .header("webhook-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .expect("delivered");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.json().await.unwrap_or(Value::Null);
+    Reply {
+        status,
+        body,
+        headers,
+    }
+}
+
+fn event(id: &str, kind: &str, object: &str, key: &str, amount: &str, s: &Shop) -> Value {
+    json!({ "id": id, "type": kind, "data": {
+        "id": object, "idempotency_key": key, "amount": amount, "currency": "USD",
+        "metadata": { "tenant": format!("t_{}", s.slug) } } })
+}
+
+#[e2e]
+async fn provider_events_settle_charges_and_refunds_once_in_any_order() {
+    let (processor, url) = Processor::start();
+    let regions = regions_with_hours("[\"00:00-24:00\"]");
+    let app = Processor::configure(TestApp::builder().regions_dir(&regions), &url, 300)
+        .env("BAZAAR_PAYMENT_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .start()
+        .await;
+    let s = Shop::stocked(&app, 10).await;
+    let tee = s.variant("tee").to_owned();
+
+    // The processor charged but every answer was a 500: the order waits.
+    let c = cart(&app, &s, &tee, 2).await;
+    let unknown = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_500" }),
+    )
+    .await;
+    let id = crate::checkout::unconfirmed_order(&unknown).to_string();
+    let charge = processor.charge(&id).expect("charged");
+    let amount = charge.amount.to_string();
+
+    // Its event settles it: paid, once.
+    let paid = event("evt_1", "charge.succeeded", &charge.id, &id, &amount, &s);
+    let first = deliver(&app, &paid, WEBHOOK_SECRET, 0).await.expect(200);
+    assert_eq!(first["outcome"], "paid", "{first}");
+    assert_eq!(order(&app, &s, &id).await["status"], "paid");
+    assert_eq!(stock(&app, &s, &tee).await, (8, 0));
+    let again = deliver(&app, &paid, WEBHOOK_SECRET, 0).await.expect(200);
+    assert_eq!(again["outcome"], "duplicate");
+    // A failure reported late changes nothing.
+    let failed = event("evt_0", "charge.failed", &charge.id, &id, &amount, &s);
+    let late = deliver(&app, &failed, WEBHOOK_SECRET, 0).await.expect(200);
+    assert!(
+        late["outcome"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("ignored")),
+        "{late}"
+    );
+    assert_eq!(order(&app, &s, &id).await["status"], "paid");
+    // Nor does the checkout's own retry: the order is paid, not refunded.
+    let retried = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k2")),
+        json!({ "payment_token": "tok_ok" }),
+    )
+    .await;
+    assert_eq!(retried.status, 409, "{}", retried.body);
+    assert_eq!(processor.refunded(&id), Decimal::ZERO);
+
+    // A refund whose answer was lost is settled by its event.
+    processor.set_refunds_down(true);
+    let pending = refund(&app, &s, &id, &unique("r"), json!({ "reason": "damaged" }))
+        .await
+        .expect(201);
+    assert_eq!(pending["status"], "pending");
+    let refund_id = pending["id"].as_str().expect("id");
+    let made = event("evt_2", "refund.succeeded", "re_1", refund_id, &amount, &s);
+    let settled = deliver(&app, &made, WEBHOOK_SECRET, 0).await.expect(200);
+    assert_eq!(settled["outcome"], "refund succeeded", "{settled}");
+    assert_eq!(order(&app, &s, &id).await["status"], "refunded");
+
+    // Refused: a wrong secret, an old signature, no signature, an unknown
+    // provider, a body that is not an event.
+    deliver(&app, &paid, "not_the_secret", 0)
+        .await
+        .expect_problem(401, "invalid_signature");
+    deliver(
+        &app,
+        &event("evt_3", "charge.succeeded", "x", &id, "1.00", &s),
+        WEBHOOK_SECRET,
+        3600,
+    )
+    .await
+    .expect_problem(401, "stale_signature");
+    let unsigned = app
+        .client
+        .post(format!("{}/v1/payments/events/http", app.base))
+        .body(paid.to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(unsigned.status().as_u16(), 401);
+    let unknown_provider = app
+        .client
+        .post(format!("{}/v1/payments/events/nope", app.base))
+        .body("{}")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(unknown_provider.status().as_u16(), 404);
+    deliver(&app, &json!({ "id": "evt_4" }), WEBHOOK_SECRET, 0)
+        .await
+        .expect_problem(400, "invalid_event");
+    app.stop().await;
+}
+
+#[e2e]
+async fn a_charge_event_for_a_cancelled_order_gives_the_money_back() {
+    let (processor, url) = Processor::start();
+    let regions = regions_with_hours("[\"00:00-24:00\"]");
+    let app = Processor::configure(TestApp::builder().regions_dir(&regions), &url, 300)
+        .env("BAZAAR_PAYMENT_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .start()
+        .await;
+    let s = Shop::stocked(&app, 10).await;
+    let c = cart(&app, &s, s.variant("tee"), 1).await;
+    let unknown = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_lost" }),
+    )
+    .await;
+    let id = crate::checkout::unconfirmed_order(&unknown);
+    processor.set_lookups_down(true);
+    expire_unknown(&app, &s, id).await;
+    assert_eq!(
+        order(&app, &s, &id.to_string()).await["status"],
+        "cancelled"
+    );
+    processor.land_in_flight();
+    let charge = processor.charge(&id.to_string()).expect("landed");
+    let landed = event(
+        "evt_9",
+        "charge.succeeded",
+        &charge.id,
+        &id.to_string(),
+        &charge.amount.to_string(),
+        &s,
+    );
+    let reply = deliver(&app, &landed, WEBHOOK_SECRET, 0).await.expect(200);
+    assert!(
+        reply["outcome"]
+            .as_str()
+            .is_some_and(|o| o.contains("giving it back")),
+        "{reply}"
+    );
+    assert_eq!(
+        processor.kept(&id.to_string()),
+        Decimal::ZERO,
+        "given back in full"
+    );
+    assert_eq!(
+        order(&app, &s, &id.to_string()).await["status"],
+        "cancelled"
+    );
+    app.stop().await;
+}

@@ -10,7 +10,7 @@
 //! | `tok_ok` | charges, answers 200 |
 //! | `tok_decline` | 402 `card_declined`, no charge |
 //! | `tok_hang` | charges, then answers only after [`HANG`] (longer than the adapter waits) |
-//! | `tok_500` | charges, then answers 500 |
+//! | `tok_500` | charges (once), then answers 500 to every call |
 //! | `tok_lost` | answers 500 without charging; the charge lands later, when the test calls [`Processor::land_in_flight`] (a request stuck in the processor's queue) |
 
 use std::collections::{HashMap, HashSet};
@@ -149,6 +149,18 @@ async fn take_charge(req: &Request, body: Json<Value>, p: Data<&Arc<Processor>>)
     let amount = amount_of(&body);
     let currency = body["currency"].as_str().unwrap_or_default().to_owned();
     let token = body["source"].as_str().unwrap_or_default().to_owned();
+    if token == "tok_500" {
+        p.charges
+            .lock()
+            .expect("lock")
+            .entry(key.clone())
+            .or_insert_with(|| Made {
+                id: format!("ch_{key}"),
+                amount,
+                currency,
+            });
+        return answer(StatusCode::INTERNAL_SERVER_ERROR, json!({}));
+    }
     if let Some(existing) = p.charge(&key) {
         // The same key answers the first charge: never a second one.
         if existing.amount != amount {
@@ -197,7 +209,6 @@ async fn take_charge(req: &Request, body: Json<Value>, p: Data<&Arc<Processor>>)
             tokio::time::sleep(HANG).await;
             answer(StatusCode::OK, made(&charged))
         }
-        "tok_500" => answer(StatusCode::INTERNAL_SERVER_ERROR, json!({})),
         _ => answer(StatusCode::OK, made(&charged)),
     }
 }

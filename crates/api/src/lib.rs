@@ -11,6 +11,7 @@ pub mod middleware;
 pub mod openapi_doc;
 pub mod payload;
 pub mod problem_types;
+mod provider_events;
 pub mod request_parts;
 pub mod routes;
 pub mod state;
@@ -195,6 +196,10 @@ pub fn app(state: AppState) -> impl Endpoint {
         .nest_no_strip("/v1", api)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
+        .at(
+            "/v1/payments/events/:provider",
+            poem::post(provider_events::receive),
+        )
         .at("/healthz", get(system::healthz))
         .at("/readyz", get(system::readyz))
         .at("/metrics", get(system::metrics))

@@ -93,6 +93,10 @@ pub struct Config {
     /// Secret key for the fallback provider.
     #[serde(default)]
     pub payment_fallback_key: Option<String>,
+    /// The secret providers sign their events with (`POST
+    /// /v1/payments/events/{provider}`); unset, events are refused.
+    #[serde(default)]
+    pub payment_webhook_secret: Option<String>,
     /// How long one payment attempt may take before it counts as a timeout
     /// (retried with the same idempotency key).
     #[serde(default = "defaults::payment_timeout_ms")]
@@ -244,6 +248,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("BAZAAR_PAYMENT_PROVIDER_KEY", "payment_provider_key"),
     ("BAZAAR_PAYMENT_FALLBACK_URL", "payment_fallback_url"),
     ("BAZAAR_PAYMENT_FALLBACK_KEY", "payment_fallback_key"),
+    ("BAZAAR_PAYMENT_WEBHOOK_SECRET", "payment_webhook_secret"),
     ("BAZAAR_PAYMENT_TIMEOUT_MS", "payment_timeout_ms"),
     ("BAZAAR_RESERVATION_TTL_SECONDS", "reservation_ttl_seconds"),
     (

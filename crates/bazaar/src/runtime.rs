@@ -271,6 +271,7 @@ pub fn state_with(
         client_ip_header: config.client_ip_header.clone(),
         ..bazaar_api::CustomerSettings::default()
     };
+    settings.payment_webhook_secret = config.payment_webhook_secret.clone();
     let mut state = AppState::new(db, cache, regions, settings);
     let timeout = Duration::from_millis(config.payment_timeout_ms);
     let primary: Arc<dyn bazaar_payments::Gateway> = if config.payment_provider

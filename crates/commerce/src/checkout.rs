@@ -215,6 +215,7 @@ pub async fn checkout(
     let stale_after = services.settings.checkout_resume_after;
     let hold_until = from_now(services.settings.reservation_ttl);
     let token_for_charge = request.payment_token.clone();
+    let schema_name = key.schema.as_str().to_owned();
     let (c, svc) = (claim.clone(), services.clone());
     // One short transaction: claim the key, read and price the cart, check
     // the region's rules, lock and reserve the stock and write the order
@@ -278,6 +279,7 @@ pub async fn checkout(
                                 amount: charge_amount(order.total, order.currency),
                                 currency: order.currency.code().to_owned(),
                                 payment_token,
+                                tenant: schema_name,
                             },
                             order.gateway.clone(),
                             order.id,
@@ -318,6 +320,7 @@ pub async fn checkout(
                     amount: charge_amount(row.total, row.currency),
                     currency: row.currency.code().to_owned(),
                     payment_token: token_for_charge,
+                    tenant: key.schema.as_str().to_owned(),
                 };
                 (request, provider)
             });

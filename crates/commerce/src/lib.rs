@@ -21,6 +21,7 @@ pub mod fulfilment;
 pub mod inventory;
 pub mod keys;
 pub mod orders;
+pub mod payment_events;
 pub mod payouts;
 pub mod prices;
 pub mod refunds;

@@ -333,6 +333,7 @@ async fn settle_with_provider(
         charge_id,
         amount: rounded(refund.amount, refund.currency),
         currency: refund.currency.code().to_owned(),
+        tenant: schema.as_str().to_owned(),
     };
     let answer = match services.gateways.named(&provider).refund(&request).await {
         Ok(made) => Ok(made.id),
@@ -414,9 +415,11 @@ pub async fn sweep(
                             .boxed()
                     })
                     .await?;
-                tracing::error!(order.id = %order, refund.id = %id, "a cancelled order had been charged; refunding all of it");
-                settle_with_provider(services, schema, id).await?;
-                swept.late_charges += 1;
+                if let Some(id) = id {
+                    tracing::error!(order.id = %order, refund.id = %id, "a cancelled order had been charged; refunding all of it");
+                    settle_with_provider(services, schema, id).await?;
+                    swept.late_charges += 1;
+                }
             }
             Ok(None) => {
                 services
@@ -464,6 +467,10 @@ pub(crate) async fn refund_late_charge(
             async move { store::for_late_charge(conn, order, &charge_id, attempts).await }.boxed()
         })
         .await?;
+    let Some(id) = id else {
+        // Settled paid by another request with this charge: nothing owed.
+        return Ok(());
+    };
     tracing::error!(order.id = %order, refund.id = %id, reason = LATE_CHARGE, "payment settled after the order was cancelled; refunding all of it");
     settle_with_provider(services, schema, id).await?;
     Ok(())

@@ -107,6 +107,7 @@ pub fn catalog() -> Vec<(&'static str, &'static [CodeInfo])> {
         crate::keys::AuthRefusal => AuthRefusal,
         crate::keys::KeyRefusal => KeyRefusal,
         crate::orders::OrderRefusal => OrderRefusal,
+        crate::payment_events::EventRefusal => EventRefusal,
         crate::payouts::PayoutRefusal => PayoutRefusal,
         crate::prices::PriceRefusal => PriceRefusal,
         crate::refunds::RefundRefusal => RefundRefusal,

@@ -60,6 +60,9 @@ pub struct Settings {
     pub checkout_resume_after: std::time::Duration,
     /// Customer sessions and login throttling.
     pub customers: CustomerSettings,
+    /// The secret payment providers sign their events with; without it,
+    /// events are refused.
+    pub payment_webhook_secret: Option<String>,
 }
 
 /// How customer accounts are guarded.
@@ -107,6 +110,7 @@ impl Settings {
             payment_retry: bazaar_payments::RetryPolicy::default(),
             checkout_resume_after: std::time::Duration::from_secs(120),
             customers: CustomerSettings::default(),
+            payment_webhook_secret: None,
         }
     }
 

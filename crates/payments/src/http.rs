@@ -111,6 +111,7 @@ impl Gateway for HttpGateway {
             "amount": request.amount.to_string(),
             "currency": request.currency,
             "source": request.payment_token,
+            "metadata": { "tenant": request.tenant },
         });
         let (status, body) = self
             .post("charges", &request.idempotency_key, &body)
@@ -162,6 +163,7 @@ impl Gateway for HttpGateway {
             "charge": request.charge_id,
             "amount": request.amount.to_string(),
             "currency": request.currency,
+            "metadata": { "tenant": request.tenant },
         });
         let (status, body) = self
             .post("refunds", &request.idempotency_key, &body)

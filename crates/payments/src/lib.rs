@@ -8,6 +8,7 @@
 mod http;
 mod routing;
 mod sandbox;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -27,6 +28,9 @@ pub struct ChargeRequest {
     pub currency: String,
     /// The shopper's payment method as the provider tokenised it.
     pub payment_token: String,
+    /// Which tenant it is for, sent as metadata and echoed in the
+    /// provider's events (so an event finds its order).
+    pub tenant: String,
 }
 
 /// A charge the provider made.
@@ -48,6 +52,8 @@ pub struct RefundRequest {
     /// In the currency's minor-unit precision (see `ChargeRequest`).
     pub amount: Decimal,
     pub currency: String,
+    /// As in `ChargeRequest`.
+    pub tenant: String,
 }
 
 /// A refund the provider made.

@@ -17,6 +17,7 @@ fn request(key: &str, token: &str) -> ChargeRequest {
         amount: Decimal::new(4999, 2),
         currency: "USD".into(),
         payment_token: token.to_owned(),
+        tenant: "t_test".into(),
     }
 }
 
@@ -206,6 +207,7 @@ async fn sandbox_refunds_once_per_key_and_never_more_than_was_charged() {
         charge_id: charge.id.clone(),
         amount: Decimal::new(cents, 2),
         currency: "USD".into(),
+        tenant: "t_test".into(),
     };
     let first = sandbox.refund(&refund("r1", 1000)).await.expect("refund");
     assert_eq!(first.amount, Decimal::new(1000, 2));

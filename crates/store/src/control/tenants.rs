@@ -93,6 +93,18 @@ pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>, StoreEr
         .optional()?)
 }
 
+/// The tenant whose schema is `name` (how a provider's event, which
+/// carries the schema it was made for, finds its tenant).
+pub async fn find_by_schema(db: &Db, name: &str) -> Result<Option<Tenant>, StoreError> {
+    let mut conn = db.primary().await?;
+    Ok(tenants::table
+        .filter(tenants::schema_name.eq(name))
+        .select(Tenant::as_select())
+        .get_result(&mut *conn)
+        .await
+        .optional()?)
+}
+
 pub async fn list(db: &Db, page: PageRequest) -> Result<Page<Tenant>, StoreError> {
     let mut conn = db.primary().await?;
     let mut query = tenants::table

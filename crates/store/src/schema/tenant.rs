@@ -320,6 +320,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    payment_events (provider, event_id) {
+        provider -> Text,
+        event_id -> Text,
+        kind -> Text,
+        payload -> Jsonb,
+        outcome -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     payments (id) {
         id -> Uuid,
         order_id -> Uuid,
@@ -617,6 +628,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_shipping,
     orders,
     outbox,
+    payment_events,
     payments,
     payouts,
     products,

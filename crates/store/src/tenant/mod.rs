@@ -15,6 +15,7 @@ pub mod loyalty;
 pub mod money;
 pub mod orders;
 pub mod outbox;
+pub mod payment_events;
 pub mod products;
 pub mod refunds;
 pub mod shipping;

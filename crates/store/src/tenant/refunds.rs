@@ -474,14 +474,21 @@ pub async fn not_charged(conn: &mut TenantConn, order: Uuid) -> Result<(), Store
 /// reservation expired and it was cancelled): record the charge on the
 /// payment and a pending refund of all of it, which the caller then asks
 /// the provider for. Returns the refund's id (the existing one when the
-/// charge was recorded before).
+/// charge was recorded before), or `None` when the order is not cancelled
+/// or failed after all (settled paid by another request with this charge).
 pub async fn for_late_charge(
     conn: &mut TenantConn,
     order: Uuid,
     charge_id: &str,
     attempts: i32,
-) -> Result<Uuid, StoreError> {
-    lock_status(conn, order).await?;
+) -> Result<Option<Uuid>, StoreError> {
+    // Only an order that is not paid owes the charge back: one another
+    // request (a retry, reconciliation, a provider's event) settled paid
+    // with this very charge keeps it.
+    let status = lock_status(conn, order).await?;
+    if !matches!(status, OrderStatus::Cancelled | OrderStatus::PaymentFailed) {
+        return Ok(None);
+    }
     let existing: Option<Uuid> = refunds::table
         .filter(refunds::order_id.eq(order))
         .filter(refunds::reason.eq(LATE_CHARGE))
@@ -490,7 +497,7 @@ pub async fn for_late_charge(
         .await
         .optional()?;
     if let Some(id) = existing {
-        return Ok(id);
+        return Ok(Some(id));
     }
     let (amount, currency): (Decimal, Currency) =
         diesel::update(payments::table.filter(payments::order_id.eq(order)))
@@ -520,5 +527,5 @@ pub async fn for_late_charge(
         },
     )
     .await?;
-    Ok(id)
+    Ok(Some(id))
 }
