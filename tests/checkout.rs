@@ -623,10 +623,11 @@ async fn two_hundred_buyers_for_a_hundred_units_sell_exactly_a_hundred() {
     b.stop().await;
 }
 
-#[e2e]
-async fn orders_split_by_vendor_and_follow_fulfilment() {
-    let app = open_all_day().await;
-    let s = Shop::builder(&app).brand("shop").build().await;
+/// A brand with two vendors, `north` and `south`, each with a vendor key,
+/// one product at 40.00 and 5 units in a US-CA warehouse: (shop, vendor
+/// keys, variants), in that order.
+pub(crate) async fn two_vendor_shop(app: &TestApp) -> (Shop, Vec<String>, Vec<String>) {
+    let s = Shop::builder(app).brand("shop").build().await;
     let mut vendor_keys = Vec::new();
     let mut variants = Vec::new();
     for name in ["north", "south"] {
@@ -668,6 +669,13 @@ async fn orders_split_by_vendor_and_follow_fulfilment() {
         vendor_keys.push(vkey);
         variants.push(variant);
     }
+    (s, vendor_keys, variants)
+}
+
+#[e2e]
+async fn orders_split_by_vendor_and_follow_fulfilment() {
+    let app = open_all_day().await;
+    let (s, vendor_keys, variants) = two_vendor_shop(&app).await;
     let c = cart(&app, &s, &variants[0], 1).await;
     add_line(&app, &s, &c, &variants[1], 2).await;
     let order = checkout(

@@ -1063,3 +1063,75 @@ async fn a_charge_event_for_a_cancelled_order_gives_the_money_back() {
     );
     app.stop().await;
 }
+
+#[e2e]
+async fn a_vendor_part_is_refunded_from_that_vendor_alone() {
+    let app = crate::checkout::open_all_day().await;
+    let (s, vendor_keys, variants) = crate::checkout::two_vendor_shop(&app).await;
+    let c = cart(&app, &s, &variants[0], 1).await;
+    crate::checkout::add_line(&app, &s, &c, &variants[1], 2).await;
+    let paid = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect(201);
+    let id = paid["id"].as_str().expect("id").to_owned();
+    let parts = app
+        .get("/v1/vendor-orders", &vendor_keys[1])
+        .await
+        .expect(200);
+    let south_part = parts["items"][0]["id"].as_str().expect("part").to_owned();
+    let south_total = dec(&parts["items"][0]["total"]);
+    let south = parts["items"][0]["vendor_id"]
+        .as_str()
+        .expect("vendor")
+        .to_owned();
+    let north = app
+        .get("/v1/vendor-orders", &vendor_keys[0])
+        .await
+        .expect(200)["items"][0]["vendor_id"]
+        .as_str()
+        .expect("vendor")
+        .to_owned();
+    let available = |vendor: String| {
+        let app = &app;
+        let admin = s.admin.clone();
+        async move {
+            dec(&app
+                .get(&format!("/v1/vendors/{vendor}/balance"), &admin)
+                .await
+                .expect(200)["items"][0]["available"])
+        }
+    };
+    let north_before = available(north.clone()).await;
+
+    let body =
+        json!({ "vendor_order_id": south_part, "restock": true, "reason": "lost in transit" });
+    let made = refund(&app, &s, &id, &unique("r"), body.clone())
+        .await
+        .expect(201);
+    assert_eq!(made["status"], "succeeded", "{made}");
+    assert_eq!(dec(&made["amount"]), south_total, "all of the part");
+    assert_eq!(made["vendor_order_id"], south_part.as_str());
+    assert_eq!(made["lines"][0]["quantity"], 2);
+    assert_eq!(
+        available(south).await,
+        Decimal::ZERO,
+        "the vendor gave it all back"
+    );
+    assert_eq!(
+        available(north).await,
+        north_before,
+        "the other vendor is untouched"
+    );
+    assert_eq!(order(&app, &s, &id).await["status"], "partially_refunded");
+    // Nothing is left of the part.
+    refund(&app, &s, &id, &unique("r"), body)
+        .await
+        .expect_problem(409, "nothing_left_to_refund");
+    app.stop().await;
+}

@@ -4,9 +4,10 @@
 //! the transactions that pay and refund orders (`bazaar_store::tenant::money`).
 
 use bazaar_domain::{Currency, DomainError, Money, Scope};
-use bazaar_store::StoreError;
+use bazaar_store::db::TxFuture;
 use bazaar_store::tenant::money::{self, Balance, NewPayout, PayoutRow, PayoutShort};
 use bazaar_store::tenant::vendors;
+use bazaar_store::{StoreError, TenantConn};
 use futures_util::FutureExt;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -103,21 +104,10 @@ pub async fn balances(
     key: &TenantKey,
     vendor: Uuid,
 ) -> Outcome<Vec<Balance>, PayoutRefusal> {
-    may_see(key, vendor)?;
-    let found = services
-        .db
-        .tenant_read(&key.schema, move |conn| {
-            async move {
-                vendors::get(conn, vendor).await?;
-                money::balances(conn, vendor).await
-            }
-            .boxed()
-        })
-        .await;
-    match found {
-        Err(StoreError::NotFound) => Err(PayoutRefusal::VendorNotFound.into()),
-        other => Ok(other?),
-    }
+    read_vendor(services, key, vendor, move |conn| {
+        money::balances(conn, vendor).boxed()
+    })
+    .await
 }
 
 /// A vendor's payouts, newest first.
@@ -126,13 +116,31 @@ pub async fn payouts(
     key: &TenantKey,
     vendor: Uuid,
 ) -> Outcome<Vec<PayoutRow>, PayoutRefusal> {
+    read_vendor(services, key, vendor, move |conn| {
+        money::payouts_of(conn, vendor).boxed()
+    })
+    .await
+}
+
+/// Read something of `vendor`'s money, for a key that may see it; an
+/// unknown vendor is 404.
+async fn read_vendor<T, F>(
+    services: &Services,
+    key: &TenantKey,
+    vendor: Uuid,
+    read: F,
+) -> Outcome<T, PayoutRefusal>
+where
+    T: Send + 'static,
+    F: for<'r> FnOnce(&'r mut TenantConn) -> TxFuture<'r, T> + Send + 'static,
+{
     may_see(key, vendor)?;
     let found = services
         .db
         .tenant_read(&key.schema, move |conn| {
             async move {
                 vendors::get(conn, vendor).await?;
-                money::payouts_of(conn, vendor).await
+                read(conn).await
             }
             .boxed()
         })

@@ -52,6 +52,10 @@ refusals! {
             "{left} is left to refund of this order; {asked} asked";
         NotPositive => Unprocessable, "invalid_refund_amount",
             "a refund gives back more than zero";
+        UnknownVendorOrder { vendor_order_id: Uuid } => Unprocessable, "unknown_vendor_order",
+            "the order has no vendor part {vendor_order_id}";
+        LineNotInVendorOrder { line_id: Uuid } => Unprocessable, "line_not_in_vendor_order",
+            "line {line_id} is not part of the vendor order being refunded";
         InvalidReason => Unprocessable, "invalid_reason",
             "a refund needs a `reason` of 1 to 200 characters";
     }
@@ -66,6 +70,10 @@ pub struct RefundAsk {
     /// An amount instead (goodwill, a price adjustment), or the amount to
     /// give for the lines. With neither, everything left is refunded.
     pub amount: Option<Decimal>,
+    /// Refund one vendor's part: with no lines or amount, everything left
+    /// of it (its lines' remaining units and its shipping); with lines,
+    /// they must be its own.
+    pub vendor_order: Option<Uuid>,
     /// Put the refunded lines' units back on hand when the refund is made.
     pub restock: bool,
     pub reason: String,
@@ -139,7 +147,11 @@ pub async fn refund(
                     Err(e) => return Err(e),
                 }
                 let new = match decide(&refundable, &ask) {
-                    Ok((amount, lines)) => NewRefund {
+                    Ok(Decided {
+                        amount,
+                        lines,
+                        vendor_order,
+                    }) => NewRefund {
                         id,
                         order_id: order,
                         amount,
@@ -149,6 +161,7 @@ pub async fn refund(
                         requested_by,
                         request_hash: hash,
                         lines,
+                        vendor_order,
                     },
                     Err(refusal) => return Ok(Err(refusal)),
                 };
@@ -215,11 +228,18 @@ fn refund_id(key: &TenantKey, order: Uuid, idempotency_key: &str) -> Uuid {
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
+/// What a refund gives back.
+#[derive(Debug, Clone, PartialEq)]
+struct Decided {
+    amount: Decimal,
+    /// Order line, units, their share.
+    lines: Vec<(Uuid, i32, Decimal)>,
+    /// The vendor part refunded, and its shipping in the amount.
+    vendor_order: Option<(Uuid, Decimal)>,
+}
+
 /// How much to give back and from which lines, or why not.
-fn decide(
-    refundable: &Refundable,
-    ask: &RefundAsk,
-) -> Result<(Decimal, Vec<(Uuid, i32, Decimal)>), RefundRefusal> {
+fn decide(refundable: &Refundable, ask: &RefundAsk) -> Result<Decided, RefundRefusal> {
     use OrderStatus::*;
     let status = refundable.status;
     let paid = matches!(
@@ -234,9 +254,31 @@ fn decide(
     if left.is_zero() {
         return Err(RefundRefusal::NothingLeft);
     }
+    let part = match ask.vendor_order {
+        Some(id) => Some(
+            refundable
+                .parts
+                .iter()
+                .find(|p| p.vendor_order_id == id)
+                .ok_or(RefundRefusal::UnknownVendorOrder {
+                    vendor_order_id: id,
+                })?,
+        ),
+        None => None,
+    };
+    // A whole part: every unit of its lines still to refund.
+    let asked: Vec<(Uuid, i32)> = match part {
+        Some(part) if ask.lines.is_empty() && ask.amount.is_none() => refundable
+            .lines
+            .iter()
+            .filter(|l| l.vendor_id == part.vendor_id && l.quantity > l.refunded_quantity)
+            .map(|l| (l.line_id, l.quantity - l.refunded_quantity))
+            .collect(),
+        _ => ask.lines.clone(),
+    };
     let mut lines = Vec::new();
-    for (at, &(line_id, asked)) in ask.lines.iter().enumerate() {
-        if ask.lines[..at].iter().any(|(seen, _)| *seen == line_id) {
+    for (at, &(line_id, wanted)) in asked.iter().enumerate() {
+        if asked[..at].iter().any(|(seen, _)| *seen == line_id) {
             return Err(RefundRefusal::DuplicateLine { line_id });
         }
         let line = refundable
@@ -244,28 +286,39 @@ fn decide(
             .iter()
             .find(|l| l.line_id == line_id)
             .ok_or(RefundRefusal::UnknownLine { line_id })?;
+        if part.is_some_and(|p| p.vendor_id != line.vendor_id) {
+            return Err(RefundRefusal::LineNotInVendorOrder { line_id });
+        }
         let units_left = line.quantity - line.refunded_quantity;
-        if asked < 1 || asked > units_left {
+        if wanted < 1 || wanted > units_left {
             return Err(RefundRefusal::OverQuantity {
                 line_id,
-                asked,
+                asked: wanted,
                 left: units_left,
             });
         }
-        let share = if asked == units_left {
+        let share = if wanted == units_left {
             line.gross - line.refunded_amount
         } else {
-            line.gross * Decimal::from(asked) / Decimal::from(line.quantity)
+            line.gross * Decimal::from(wanted) / Decimal::from(line.quantity)
         };
-        lines.push((line_id, asked, rounded(share, currency)));
+        lines.push((line_id, wanted, rounded(share, currency)));
     }
+    let whole_part = part.filter(|_| ask.lines.is_empty() && ask.amount.is_none());
+    let shipping = whole_part.map_or(Decimal::ZERO, |p| {
+        (p.shipping - p.shipping_refunded).max(Decimal::ZERO)
+    });
     let amount = match ask.amount {
         Some(amount) => Money::exact(amount, currency)?.amount(),
-        None if lines.is_empty() => left,
-        None => lines.iter().map(|(_, _, share)| *share).sum(),
+        None if lines.is_empty() && part.is_none() => left,
+        None => lines.iter().map(|(_, _, share)| *share).sum::<Decimal>() + shipping,
     };
     if amount <= Decimal::ZERO {
-        return Err(RefundRefusal::NotPositive);
+        return Err(if whole_part.is_some() {
+            RefundRefusal::NothingLeft
+        } else {
+            RefundRefusal::NotPositive
+        });
     }
     if amount > left {
         return Err(RefundRefusal::OverAmount {
@@ -273,7 +326,11 @@ fn decide(
             left: rounded(left, currency).to_string(),
         });
     }
-    Ok((amount, lines))
+    Ok(Decided {
+        amount,
+        lines,
+        vendor_order: part.map(|p| (p.vendor_order_id, shipping)),
+    })
 }
 
 fn rounded(amount: Decimal, currency: Currency) -> Decimal {
@@ -480,7 +537,7 @@ pub(crate) async fn refund_late_charge(
 mod tests {
     use std::str::FromStr;
 
-    use bazaar_store::tenant::refunds::LineLeft;
+    use bazaar_store::tenant::refunds::{LineLeft, PartLeft};
 
     use super::*;
 
@@ -497,6 +554,12 @@ mod tests {
             committed: dec(committed),
             shipping: dec("5.00"),
             lines,
+            parts: vec![PartLeft {
+                vendor_order_id: Uuid::from_u128(50),
+                vendor_id: Uuid::from_u128(99),
+                shipping: dec("5.00"),
+                shipping_refunded: dec("0"),
+            }],
         }
     }
 
@@ -519,13 +582,13 @@ mod tests {
             lines: vec![(Uuid::from_u128(1), n)],
             ..RefundAsk::default()
         };
-        let (amount, lines) = decide(&r, &ask(2)).expect("two units");
-        assert_eq!((amount, lines[0].2), (dec("6.67"), dec("6.67")));
+        let d = decide(&r, &ask(2)).expect("two units");
+        assert_eq!((d.amount, d.lines[0].2), (dec("6.67"), dec("6.67")));
         r.lines[0].refunded_quantity = 2;
         r.lines[0].refunded_amount = dec("6.67");
         r.committed = dec("6.67");
-        let (last, _) = decide(&r, &ask(1)).expect("the last unit");
-        assert_eq!(last, dec("3.33"));
+        let last = decide(&r, &ask(1)).expect("the last unit");
+        assert_eq!(last.amount, dec("3.33"));
         assert!(matches!(
             decide(&r, &ask(2)),
             Err(RefundRefusal::OverQuantity {
@@ -539,9 +602,9 @@ mod tests {
     #[test]
     fn everything_left_includes_shipping_and_nothing_more() {
         let r = order(vec![line(1, 1, "10.00", (0, "0"))], "15.00", "4.00");
-        let (amount, lines) = decide(&r, &RefundAsk::default()).expect("all");
-        assert_eq!(amount, dec("11.00"));
-        assert!(lines.is_empty());
+        let all = decide(&r, &RefundAsk::default()).expect("all");
+        assert_eq!(all.amount, dec("11.00"));
+        assert!(all.lines.is_empty());
         let too_much = RefundAsk {
             amount: Some(dec("11.01")),
             ..RefundAsk::default()
@@ -562,6 +625,53 @@ mod tests {
         assert!(matches!(
             decide(&spent, &RefundAsk::default()),
             Err(RefundRefusal::NothingLeft)
+        ));
+    }
+
+    #[test]
+    fn a_vendor_part_gives_back_its_lines_and_its_shipping_once() {
+        let mut r = order(
+            vec![
+                line(1, 2, "20.00", (1, "10.00")),
+                line(2, 1, "7.00", (0, "0")),
+            ],
+            "40.00",
+            "10.00",
+        );
+        r.lines[1].vendor_id = Uuid::from_u128(98);
+        let part = Uuid::from_u128(50);
+        let whole = RefundAsk {
+            vendor_order: Some(part),
+            ..RefundAsk::default()
+        };
+        let d = decide(&r, &whole).expect("the part");
+        assert_eq!(d.amount, dec("15.00"), "its last unit and its shipping");
+        assert_eq!(d.lines, [(Uuid::from_u128(1), 1, dec("10.00"))]);
+        assert_eq!(d.vendor_order, Some((part, dec("5.00"))));
+        // Another vendor's line is not part of it.
+        let foreign = RefundAsk {
+            vendor_order: Some(part),
+            lines: vec![(Uuid::from_u128(2), 1)],
+            ..RefundAsk::default()
+        };
+        assert!(matches!(
+            decide(&r, &foreign),
+            Err(RefundRefusal::LineNotInVendorOrder { .. })
+        ));
+        // Once given back, nothing is left of the part.
+        r.lines[0].refunded_quantity = 2;
+        r.parts[0].shipping_refunded = dec("5.00");
+        assert!(matches!(
+            decide(&r, &whole),
+            Err(RefundRefusal::NothingLeft)
+        ));
+        let unknown = RefundAsk {
+            vendor_order: Some(Uuid::nil()),
+            ..RefundAsk::default()
+        };
+        assert!(matches!(
+            decide(&r, &unknown),
+            Err(RefundRefusal::UnknownVendorOrder { .. })
         ));
     }
 

@@ -38,6 +38,10 @@ pub struct CreateRefund {
     /// price adjustment). Without lines or amount: everything left,
     /// shipping included.
     pub amount: Option<DecimalString>,
+    /// Refund one vendor's part of the order (a vendor order's id): with
+    /// no lines or amount, everything left of it, its shipping included;
+    /// with lines, they must be its own. The vendor alone bears it.
+    pub vendor_order_id: Option<Uuid>,
     /// Put the refunded lines' units back on hand when the refund is made
     /// (a `return` movement in the inventory ledger, into the warehouse
     /// they were sold from).
@@ -66,6 +70,10 @@ pub struct Refund {
     pub currency: String,
     pub reason: String,
     pub restock: bool,
+    /// The vendor part refunded, for a refund of one part.
+    pub vendor_order_id: Option<Uuid>,
+    /// How much of `amount` is that part's shipping.
+    pub shipping: String,
     pub lines: Vec<RefundLine>,
     /// Why the provider refused it (`failed` only).
     pub failure_code: Option<String>,
@@ -87,6 +95,8 @@ impl From<RefundView> for Refund {
             currency: currency.code().to_owned(),
             reason: r.reason,
             restock: r.restock,
+            vendor_order_id: r.vendor_order_id,
+            shipping: money(r.shipping, currency),
             lines: v
                 .lines
                 .into_iter()
@@ -145,6 +155,7 @@ impl RefundsApi {
         let ask = RefundAsk {
             lines: body.lines.iter().map(|l| (l.line_id, l.quantity)).collect(),
             amount: body.amount.map(|a| a.0),
+            vendor_order: body.vendor_order_id,
             restock: body.restock,
             reason: body.reason,
         };

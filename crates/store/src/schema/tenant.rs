@@ -403,6 +403,8 @@ diesel::table! {
         request_hash -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        vendor_order_id -> Nullable<Uuid>,
+        shipping -> Numeric,
     }
 }
 
@@ -588,6 +590,7 @@ diesel::joinable!(products -> vendors (vendor_id));
 diesel::joinable!(refund_lines -> order_lines (order_line_id));
 diesel::joinable!(refund_lines -> refunds (refund_id));
 diesel::joinable!(refunds -> orders (order_id));
+diesel::joinable!(refunds -> vendor_orders (vendor_order_id));
 diesel::joinable!(reservations -> orders (order_id));
 diesel::joinable!(shipping_rates -> vendors (vendor_id));
 diesel::joinable!(stock_levels -> variants (variant_id));

@@ -19,7 +19,9 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::prepared::prepared;
-use crate::schema::tenant::{commission_rates, money_ledger, orders, payouts, vendors};
+use crate::schema::tenant::{
+    commission_rates, money_ledger, orders, payouts, vendor_orders, vendors,
+};
 use crate::{StoreError, TenantConn};
 use bazaar_domain::{Currency, Money};
 
@@ -68,6 +70,8 @@ pub struct RefundMade {
     pub order_id: Uuid,
     pub amount: Decimal,
     pub currency: Currency,
+    /// A refund of one vendor's part is that vendor's alone.
+    pub vendor_order: Option<Uuid>,
 }
 
 /// A vendor's part of an order as the ledger shares it.
@@ -165,11 +169,25 @@ pub async fn record_refund(conn: &mut TenantConn, refund: RefundMade) -> Result<
     .load(conn.pg())
     .await?;
     let currency = refund.currency;
-    let shares = share(
-        refund.amount,
-        currency,
-        &sold.iter().map(|s| (s.lines, s.total)).collect::<Vec<_>>(),
-    );
+    let part_vendor: Option<Uuid> = match refund.vendor_order {
+        Some(part) => Some(
+            vendor_orders::table
+                .find(part)
+                .select(vendor_orders::vendor_id)
+                .get_result(conn.pg())
+                .await?,
+        ),
+        None => None,
+    };
+    // A part's refund is shared by that vendor alone.
+    let parts: Vec<(Decimal, Decimal)> = sold
+        .iter()
+        .map(|s| match part_vendor {
+            Some(v) if v != s.vendor_id => (Decimal::ZERO, Decimal::ZERO),
+            _ => (s.lines, s.total),
+        })
+        .collect();
+    let shares = share(refund.amount, currency, &parts);
     let mut entries = Vec::new();
     for (part, given) in sold.iter().zip(shares) {
         let commission = if part.total.is_zero() {

@@ -49,6 +49,10 @@ pub struct RefundRow {
     pub request_hash: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The vendor's part refunded, for a refund of one part.
+    pub vendor_order_id: Option<Uuid>,
+    /// How much of the amount was that part's shipping.
+    pub shipping: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -79,6 +83,20 @@ pub struct LineLeft {
     pub refunded_amount: Decimal,
 }
 
+/// One vendor's part of an order and how much of its shipping is already
+/// being given back.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct PartLeft {
+    #[diesel(sql_type = SqlUuid)]
+    pub vendor_order_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub vendor_id: Uuid,
+    #[diesel(sql_type = Numeric)]
+    pub shipping: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub shipping_refunded: Decimal,
+}
+
 /// What an order's refunds are decided from, read with its row locked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refundable {
@@ -93,6 +111,8 @@ pub struct Refundable {
     /// The order's shipping charges (refunded with the order's last units).
     pub shipping: Decimal,
     pub lines: Vec<LineLeft>,
+    /// Its vendors' parts (none before it is paid).
+    pub parts: Vec<PartLeft>,
 }
 
 impl Refundable {
@@ -138,6 +158,15 @@ pub async fn refundable(conn: &mut TenantConn, order: Uuid) -> Result<Refundable
     .bind::<SqlUuid, _>(order)
     .load(conn.pg())
     .await?;
+    let parts: Vec<PartLeft> = prepared(
+        "SELECT vo.id AS vendor_order_id, vo.vendor_id, vo.shipping, \
+         COALESCE((SELECT sum(r.shipping) FROM refunds r \
+                   WHERE r.vendor_order_id = vo.id AND r.status <> 'failed'), 0) AS shipping_refunded \
+         FROM vendor_orders vo WHERE vo.order_id = $1 ORDER BY vo.id",
+    )
+    .bind::<SqlUuid, _>(order)
+    .load(conn.pg())
+    .await?;
     Ok(Refundable {
         status,
         currency,
@@ -146,6 +175,7 @@ pub async fn refundable(conn: &mut TenantConn, order: Uuid) -> Result<Refundable
         committed: committed.unwrap_or_default(),
         shipping,
         lines,
+        parts,
     })
 }
 
@@ -162,6 +192,9 @@ pub struct NewRefund {
     pub request_hash: String,
     /// Order line, units, their share of the amount.
     pub lines: Vec<(Uuid, i32, Decimal)>,
+    /// For a refund of one vendor's part: the part, and how much of the
+    /// amount is its shipping.
+    pub vendor_order: Option<(Uuid, Decimal)>,
 }
 
 /// Record a refund, pending (the caller holds the order's lock from
@@ -177,6 +210,8 @@ pub async fn open(conn: &mut TenantConn, new: &NewRefund) -> Result<RefundRow, S
             refunds::restock.eq(new.restock),
             refunds::requested_by.eq(&new.requested_by),
             refunds::request_hash.eq(&new.request_hash),
+            refunds::vendor_order_id.eq(new.vendor_order.map(|(part, _)| part)),
+            refunds::shipping.eq(new.vendor_order.map_or(Decimal::ZERO, |(_, s)| s)),
         ))
         .returning(RefundRow::as_returning())
         .get_result(conn.pg())
@@ -344,6 +379,7 @@ pub async fn settle(
             order_id: order,
             amount: row.amount,
             currency: row.currency,
+            vendor_order: row.vendor_order_id,
         };
         money::record_refund(conn, refund).await?;
         loyalty::reverse(conn, order, id, row.amount, charged).await?;
@@ -524,6 +560,7 @@ pub async fn for_late_charge(
             requested_by: SYSTEM.to_owned(),
             request_hash: String::new(),
             lines: Vec::new(),
+            vendor_order: None,
         },
     )
     .await?;
