@@ -124,7 +124,9 @@ async fn refunds_by_line_restock_and_settle_the_order() {
     assert_eq!(first["lines"][0]["quantity"], 1);
     assert_eq!(processor.refunded(&id), share, "the processor gave it back");
     assert_eq!(stock(&app, &s, &tee).await, (8, 0), "restocked");
-    assert_eq!(order(&app, &s, &id).await["status"], "partially_refunded");
+    let partly = order(&app, &s, &id).await;
+    assert_eq!(partly["status"], "partially_refunded");
+    assert_eq!(dec(&partly["refunded_total"]), share);
 
     // The same key and body: the same refund, not a second one.
     let again = refund(&app, &s, &id, &key, body).await.expect(201);
@@ -205,7 +207,9 @@ async fn refunds_by_line_restock_and_settle_the_order() {
         "all of it, to the cent"
     );
     assert_eq!(processor.kept(&id), Decimal::ZERO);
-    assert_eq!(order(&app, &s, &id).await["status"], "refunded");
+    let all = order(&app, &s, &id).await;
+    assert_eq!(all["status"], "refunded");
+    assert_eq!(dec(&all["refunded_total"]), charged);
     assert_eq!(
         stock(&app, &s, &tee).await,
         (8, 0),

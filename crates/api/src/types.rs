@@ -39,6 +39,8 @@ pub struct Order {
     pub loyalty_points: i32,
     /// What the shopper pays: goods, shipping and tax, less the discount.
     pub total: String,
+    /// What refunds have given back so far.
+    pub refunded_total: String,
     /// Units sold on backorder: they ship when the vendor's stock arrives.
     pub backordered: i64,
     pub payment_status: Option<PaymentStatus>,
@@ -118,6 +120,7 @@ impl From<bazaar_store::tenant::orders::OrderRow> for Order {
             discount_total: money(o.discount_total, c),
             loyalty_points: o.loyalty_points,
             total: money(o.total, c),
+            refunded_total: money(o.refunded, c),
             backordered: o.backordered,
             currency: c.code().to_owned(),
             payment_status: o.payment_status.map(PaymentStatus::from),

@@ -39,3 +39,19 @@ diesel::define_sql_function! {
     #[sql_name = "coalesce"]
     fn coalesce_bigint(x: Nullable<BigInt>, y: BigInt) -> BigInt;
 }
+
+diesel::define_sql_function! {
+    /// `sum(numeric)`: NULL over no rows.
+    #[aggregate]
+    #[sql_name = "sum"]
+    fn sum_numeric(x: diesel::sql_types::Numeric) -> Nullable<diesel::sql_types::Numeric>;
+}
+
+diesel::define_sql_function! {
+    /// [`coalesce`] for a numeric (see [`coalesce_bigint`]).
+    #[sql_name = "coalesce"]
+    fn coalesce_numeric(
+        x: Nullable<diesel::sql_types::Numeric>,
+        y: diesel::sql_types::Numeric,
+    ) -> diesel::sql_types::Numeric;
+}

@@ -17,10 +17,10 @@ use uuid::Uuid;
 use crate::prepared::{cached, prepared};
 use crate::schema::tenant::backorders as backorder_rows;
 use crate::schema::tenant::{
-    carts, order_events, order_lines, orders, payments, products, reservations, variants,
+    carts, order_events, order_lines, orders, payments, products, refunds, reservations, variants,
     vendor_orders,
 };
-use crate::sql::{coalesce_bigint, sum_int4};
+use crate::sql::{coalesce_bigint, coalesce_numeric, sum_int4, sum_numeric};
 use crate::tenant::stock::{self, Available, Movement};
 use crate::tenant::{backorders, customers, loyalty, money, outbox};
 use crate::{StoreError, TenantConn};
@@ -636,6 +636,9 @@ pub struct OrderRow {
     /// The provider the order is charged with.
     #[diesel(select_expression = payments::gateway.nullable(), select_expression_type = dsl::Nullable<payments::gateway>)]
     pub payment_gateway: Option<String>,
+    /// What refunds have given back so far.
+    #[diesel(select_expression = order_refunded(), select_expression_type = order_refunded)]
+    pub refunded: Decimal,
     pub created_at: DateTime<Utc>,
 }
 
@@ -650,6 +653,21 @@ fn order_backordered() -> _ {
             .select(sum_int4(backorder_rows::quantity))
             .single_value(),
         0_i64,
+    )
+}
+
+/// What the order's refunds have given back.
+#[dsl::auto_type]
+fn order_refunded() -> _ {
+    let made: &'static str = "succeeded";
+    let none: Decimal = Decimal::ZERO;
+    coalesce_numeric(
+        refunds::table
+            .filter(refunds::order_id.eq(orders::id))
+            .filter(refunds::status.eq(made))
+            .select(sum_numeric(refunds::amount))
+            .single_value(),
+        none,
     )
 }
 
