@@ -838,6 +838,20 @@ async fn an_unreachable_provider_fails_over_and_its_breaker_opens() {
     assert_eq!(state["payments"][0]["breaker"], "open");
     assert_eq!(state["payments"][1]["breaker"], "closed");
     assert_eq!(providers(&app, &s).await, vec!["http_fallback"; 6]);
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("bazaar_payment_breaker_open{provider=\"http\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("bazaar_payment_breaker_open{provider=\"http_fallback\"} 0"));
 
     // Everything after payment goes to the provider that charged.
     let made = refund(

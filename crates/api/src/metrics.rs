@@ -50,6 +50,9 @@ pub const REPLICAS: &str = "bazaar_db_replicas";
 pub const CACHE_BACKEND: &str = "bazaar_cache_backend";
 /// Gauge: 1 when a dependency answered its last readiness check, else 0.
 pub const DEPENDENCY_UP: &str = "bazaar_dependency_up";
+/// 1 while a payment provider's circuit breaker is open (new orders go
+/// to the next provider), by provider.
+pub const BREAKER_OPEN: &str = "bazaar_payment_breaker_open";
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
 pub const BUCKETS: [f64; 12] = [
@@ -194,7 +197,16 @@ impl Metrics {
         self
     }
 
-    pub fn render(&self, db: &Db, cache_backend: &str) -> String {
+    pub fn render(
+        &self,
+        db: &Db,
+        cache_backend: &str,
+        breakers: &[(&'static str, bool)],
+    ) -> String {
+        for (provider, open) in breakers {
+            self.gauge(BREAKER_OPEN, vec![Label::new("provider", *provider)])
+                .set(if *open { 1.0 } else { 0.0 });
+        }
         let pools = std::iter::once(("primary".to_owned(), db.primary_stats())).chain(
             db.replica_stats()
                 .into_iter()
@@ -306,7 +318,8 @@ mod tests {
             acquire_timeout: Duration::from_millis(100),
             replica_max_lag: Duration::from_secs(30),
         });
-        let text = Metrics::new().render(&db, "memory");
+        let text =
+            Metrics::new().render(&db, "memory", &[("http", true), ("http_fallback", false)]);
         line(&text, "# TYPE bazaar_db_pool_connections gauge");
         line(
             &text,
@@ -319,5 +332,10 @@ mod tests {
         line(&text, r#"bazaar_db_pool_max_connections{pool="primary"} 4"#);
         line(&text, r#"bazaar_db_replicas{state="configured"} 1"#);
         line(&text, r#"bazaar_cache_backend{backend="memory"} 1"#);
+        line(&text, r#"bazaar_payment_breaker_open{provider="http"} 1"#);
+        line(
+            &text,
+            r#"bazaar_payment_breaker_open{provider="http_fallback"} 0"#,
+        );
     }
 }

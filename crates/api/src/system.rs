@@ -63,5 +63,9 @@ pub async fn readyz(state: Data<&AppState>) -> (StatusCode, Json<serde_json::Val
 pub async fn metrics(state: Data<&AppState>) -> poem::Response {
     poem::Response::builder()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(&state.db, state.cache.backend()))
+        .body(
+            state
+                .metrics
+                .render(&state.db, state.cache.backend(), &state.gateways.breakers()),
+        )
 }
