@@ -1153,3 +1153,135 @@ async fn a_vendor_part_is_refunded_from_that_vendor_alone() {
         .expect_problem(409, "nothing_left_to_refund");
     app.stop().await;
 }
+
+#[e2e]
+async fn commission_is_taken_at_the_vendors_the_categorys_or_the_tenants_rate() {
+    let app = crate::checkout::open_all_day().await;
+    let s = Shop::stocked(&app, 20).await;
+    let tee = s.variant("tee").to_owned();
+    let apparel = app
+        .post(
+            "/v1/categories",
+            &s.admin,
+            json!({ "slug": "apparel", "name": "Apparel" }),
+        )
+        .await
+        .expect(201);
+    let tees = app
+        .post(
+            "/v1/categories",
+            &s.admin,
+            json!({ "slug": "tees", "name": "Tees", "parent_id": apparel["id"] }),
+        )
+        .await
+        .expect(201);
+    let products = app.get("/v1/products", &s.admin).await.expect(200);
+    let product = products["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["variants"][0]["id"] == tee.as_str())
+        .expect("the tee")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.patch(
+        &format!("/v1/products/{product}"),
+        &s.admin,
+        json!({ "category_id": tees["id"] }),
+    )
+    .await
+    .expect(200);
+
+    // The tenant's rate, set twice (the second replaces the first), and a
+    // rate for the tees' parent category.
+    for rate in ["0.30", "0.10"] {
+        app.put("/v1/commission", &s.admin, json!({ "rate": rate }))
+            .await
+            .expect(200);
+    }
+    let rates = app
+        .put(
+            "/v1/commission",
+            &s.admin,
+            json!({ "category_id": apparel["id"], "rate": "0.05" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(rates["rate"], "0.1");
+    assert_eq!(rates["categories"][0]["rate"], "0.05");
+    app.put(
+        "/v1/commission",
+        &s.admin,
+        json!({ "category_id": apparel["id"], "vendor_id": s.vendor(), "rate": "0.2" }),
+    )
+    .await
+    .expect_problem(422, "commission_rate_target");
+    app.put(
+        "/v1/commission",
+        &s.admin,
+        json!({ "category_id": Uuid::nil(), "rate": "0.2" }),
+    )
+    .await
+    .expect_problem(422, "unknown_category");
+
+    let commission = || {
+        let app = &app;
+        let path = format!("/v1/vendors/{}/balance", s.vendor());
+        let admin = s.admin.clone();
+        async move { dec(&app.get(&path, &admin).await.expect(200)["items"][0]["commission"]) }
+    };
+    let buy = || {
+        let (app, s, tee) = (&app, &s, tee.clone());
+        async move {
+            let c = cart(app, s, &tee, 1).await;
+            let paid = checkout(
+                app,
+                s,
+                &c,
+                Some(&unique("k")),
+                json!({ "payment_token": "tok_success" }),
+            )
+            .await
+            .expect(201);
+            dec(&paid["subtotal"])
+        }
+    };
+    // The nearest category up the tee's path with a rate: apparel's 5%.
+    let net = buy().await;
+    let at_category = (net * Decimal::new(5, 2)).round_dp(2);
+    assert_eq!(commission().await, at_category);
+    // The vendor's own rate wins over the category's.
+    app.put(
+        "/v1/commission",
+        &s.admin,
+        json!({ "vendor_id": s.vendor(), "rate": "0.2" }),
+    )
+    .await
+    .expect(200);
+    let net2 = buy().await;
+    let at_vendor = (net2 * Decimal::new(20, 2)).round_dp(2);
+    assert_eq!(commission().await, at_category + at_vendor);
+    // Without the vendor's and the category's, the tenant's.
+    app.put(
+        "/v1/commission",
+        &s.admin,
+        json!({ "vendor_id": s.vendor(), "rate": null }),
+    )
+    .await
+    .expect(200);
+    let cleared = app
+        .put(
+            "/v1/commission",
+            &s.admin,
+            json!({ "category_id": apparel["id"], "rate": null }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(cleared["vendors"], json!([]));
+    assert_eq!(cleared["categories"], json!([]));
+    let net3 = buy().await;
+    let at_tenant = (net3 * Decimal::new(10, 2)).round_dp(2);
+    assert_eq!(commission().await, at_category + at_vendor + at_tenant);
+    app.stop().await;
+}

@@ -5,8 +5,10 @@
 
 use bazaar_domain::{Currency, DomainError, Money, Scope};
 use bazaar_store::db::TxFuture;
-use bazaar_store::tenant::money::{self, Balance, NewPayout, PayoutRow, PayoutShort};
-use bazaar_store::tenant::vendors;
+use bazaar_store::tenant::money::{
+    self, Balance, NewPayout, PayoutRow, PayoutShort, RateOf, Rates,
+};
+use bazaar_store::tenant::{categories, vendors};
 use bazaar_store::{StoreError, TenantConn};
 use futures_util::FutureExt;
 use rust_decimal::Decimal;
@@ -23,6 +25,9 @@ refusals! {
         Value(DomainError) => delegate;
         VendorNotFound => NotFound, "vendor_not_found", "no vendor with that id is visible to this key";
         UnknownVendor => Unprocessable, "unknown_vendor", "no vendor with that `vendor_id` in this tenant";
+        UnknownCategory => Unprocessable, "unknown_category", "no category with that `category_id` in this tenant";
+        TwoTargets => Unprocessable, "commission_rate_target",
+            "a rate is the tenant's, one vendor's or one category's: send `vendor_id` or `category_id`, not both";
         InvalidRate => Unprocessable, "invalid_commission_rate",
             "a commission rate is a share from 0 to 1 with at most 6 decimals (`0.15` is 15%)";
         TenantRateRequired => Unprocessable, "commission_rate_required",
@@ -39,11 +44,8 @@ refusals! {
     }
 }
 
-/// The tenant's commission rate and the vendors' overrides.
-pub async fn rates(
-    services: &Services,
-    key: &TenantKey,
-) -> Outcome<(Decimal, Vec<(Uuid, Decimal)>), PayoutRefusal> {
+/// The commission rates: the tenant's, the vendors' and the categories'.
+pub async fn rates(services: &Services, key: &TenantKey) -> Outcome<Rates, PayoutRefusal> {
     key.admin()?;
     Ok(services
         .db
@@ -51,35 +53,48 @@ pub async fn rates(
         .await?)
 }
 
-/// Set the tenant's rate (no vendor) or a vendor's (`rate` None removes a
-/// vendor's override). Orders paid from now on are shared by it.
+/// Set the tenant's rate (neither vendor nor category), a vendor's or a
+/// category's (`rate` None removes a vendor's or a category's). Orders
+/// paid from now on are shared by it: each line at its vendor's rate,
+/// else its category's (the nearest up the tree), else the tenant's.
 pub async fn set_rate(
     services: &Services,
     key: &TenantKey,
     vendor: Option<Uuid>,
+    category: Option<Uuid>,
     rate: Option<Decimal>,
-) -> Outcome<(Decimal, Vec<(Uuid, Decimal)>), PayoutRefusal> {
+) -> Outcome<Rates, PayoutRefusal> {
     key.admin()?;
     if let Some(rate) = rate
         && (rate < Decimal::ZERO || rate > Decimal::ONE || rate.normalize().scale() > 6)
     {
         return Err(PayoutRefusal::InvalidRate.into());
     }
-    if vendor.is_none() && rate.is_none() {
-        return Err(PayoutRefusal::TenantRateRequired.into());
-    }
+    let of = match (vendor, category) {
+        (Some(_), Some(_)) => return Err(PayoutRefusal::TwoTargets.into()),
+        (Some(v), None) => RateOf::Vendor(v),
+        (None, Some(c)) => RateOf::Category(c),
+        (None, None) if rate.is_none() => return Err(PayoutRefusal::TenantRateRequired.into()),
+        (None, None) => RateOf::Tenant,
+    };
     let set = services
         .db
         .tenant_tx(&key.schema, move |conn| {
             async move {
-                if let Some(vendor) = vendor {
-                    match vendors::get(conn, vendor).await {
-                        Ok(_) => {}
-                        Err(StoreError::NotFound) => return Ok(Err(PayoutRefusal::UnknownVendor)),
-                        Err(e) => return Err(e),
+                let exists = match of {
+                    RateOf::Vendor(v) => vendors::get(conn, v).await.map(|_| ()),
+                    RateOf::Category(c) => categories::get(conn, c).await.map(|_| ()),
+                    RateOf::Tenant => Ok(()),
+                };
+                match (exists, of) {
+                    (Ok(()), _) => {}
+                    (Err(StoreError::NotFound), RateOf::Category(_)) => {
+                        return Ok(Err(PayoutRefusal::UnknownCategory));
                     }
+                    (Err(StoreError::NotFound), _) => return Ok(Err(PayoutRefusal::UnknownVendor)),
+                    (Err(e), _) => return Err(e),
                 }
-                money::set_rate(conn, vendor, rate).await?;
+                money::set_rate(conn, of, rate).await?;
                 money::rates(conn).await.map(Ok)
             }
             .boxed()

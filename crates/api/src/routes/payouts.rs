@@ -3,7 +3,7 @@
 //! `bazaar_commerce::payouts`.
 
 use bazaar_commerce::payouts::{self, PayoutAsk};
-use bazaar_store::tenant::money::{Balance, PayoutRow};
+use bazaar_store::tenant::money::{Balance, PayoutRow, Rates};
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -17,44 +17,66 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::timestamp::Timestamp;
 
-/// A vendor's own rate.
+/// A vendor's or a category's own rate.
 #[derive(Debug, Object)]
 pub struct VendorRate {
     pub vendor_id: Uuid,
     pub rate: String,
 }
 
-/// The marketplace's cut of each sale, as a share of the vendor's goods
-/// before tax.
+/// A category's rate: for its products and those of the categories below
+/// it (the nearest category up the tree with a rate counts).
+#[derive(Debug, Object)]
+pub struct CategoryRate {
+    pub category_id: Uuid,
+    pub rate: String,
+}
+
+/// The marketplace's cut of each sale, as a share of the goods before
+/// tax: each line at its vendor's rate, else its category's, else the
+/// tenant's.
 #[derive(Debug, Object)]
 pub struct Commission {
     /// The tenant's rate, e.g. `0.15` for 15%.
     pub rate: String,
     /// Vendors with a rate of their own.
     pub vendors: Vec<VendorRate>,
+    /// Categories with a rate of their own.
+    pub categories: Vec<CategoryRate>,
 }
 
-impl From<(Decimal, Vec<(Uuid, Decimal)>)> for Commission {
-    fn from((rate, vendors): (Decimal, Vec<(Uuid, Decimal)>)) -> Self {
+impl From<Rates> for Commission {
+    fn from(r: Rates) -> Self {
+        let text = |rate: Decimal| rate.normalize().to_string();
         Self {
-            rate: rate.normalize().to_string(),
-            vendors: vendors
+            rate: text(r.tenant),
+            vendors: r
+                .vendors
                 .into_iter()
                 .map(|(vendor_id, rate)| VendorRate {
                     vendor_id,
-                    rate: rate.normalize().to_string(),
+                    rate: text(rate),
+                })
+                .collect(),
+            categories: r
+                .categories
+                .into_iter()
+                .map(|(category_id, rate)| CategoryRate {
+                    category_id,
+                    rate: text(rate),
                 })
                 .collect(),
         }
     }
 }
 
-/// A rate to set: the tenant's (no `vendor_id`), or a vendor's (`rate`
-/// null removes the vendor's own rate).
+/// A rate to set: the tenant's (neither `vendor_id` nor `category_id`), a
+/// vendor's or a category's (`rate` null removes it).
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct SetCommission {
     pub vendor_id: Option<Uuid>,
+    pub category_id: Option<Uuid>,
     /// A share from 0 to 1, at most 6 decimals.
     pub rate: Option<DecimalString>,
 }
@@ -158,9 +180,9 @@ impl PayoutsApi {
 
     /// Set a commission rate
     ///
-    /// Tenant admin keys. The tenant's rate, or a vendor's own; orders paid
-    /// from now on are shared by it (a paid order keeps the rate it was
-    /// sold at).
+    /// Tenant admin keys. The tenant's rate, a vendor's own or a
+    /// category's; orders paid from now on are shared by them (a paid
+    /// order keeps the rates it was sold at).
     #[oai(
         path = "/v1/commission",
         method = "put",
@@ -173,8 +195,14 @@ impl PayoutsApi {
     ) -> ApiResult<Json<Commission>> {
         let key = auth.0.tenant()?;
         let body = body.0;
-        let set =
-            payouts::set_rate(&self.state, key, body.vendor_id, body.rate.map(|r| r.0)).await?;
+        let set = payouts::set_rate(
+            &self.state,
+            key,
+            body.vendor_id,
+            body.category_id,
+            body.rate.map(|r| r.0),
+        )
+        .await?;
         Ok(Json(set.into()))
     }
 

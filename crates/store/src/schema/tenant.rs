@@ -90,6 +90,7 @@ diesel::table! {
         vendor_id -> Nullable<Uuid>,
         rate -> Numeric,
         updated_at -> Timestamptz,
+        category_id -> Nullable<Uuid>,
     }
 }
 
@@ -560,6 +561,7 @@ diesel::joinable!(cart_lines -> carts (cart_id));
 diesel::joinable!(cart_lines -> variants (variant_id));
 diesel::joinable!(carts -> brands (brand_id));
 diesel::joinable!(carts -> customers (customer_id));
+diesel::joinable!(commission_rates -> categories (category_id));
 diesel::joinable!(commission_rates -> vendors (vendor_id));
 diesel::joinable!(customer_addresses -> customers (customer_id));
 diesel::joinable!(customer_sessions -> brands (brand_id));

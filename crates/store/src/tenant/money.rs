@@ -82,15 +82,15 @@ struct Part {
     /// What the vendor's part cost the shopper (goods and shipping, taxed).
     #[diesel(sql_type = Numeric)]
     total: Decimal,
-    /// Its goods before tax: what commission is taken on.
+    /// The commission on its goods before tax, line by line at each
+    /// line's rate, not yet rounded.
     #[diesel(sql_type = Numeric)]
-    goods: Decimal,
-    #[diesel(sql_type = Numeric)]
-    rate: Decimal,
+    commission: Decimal,
 }
 
 /// Record a paid order: each vendor is credited its part, the commission
-/// on its goods moves to the marketplace, and a loyalty discount is the
+/// on its goods (each line at its vendor's, its category's or the
+/// tenant's rate) moves to the marketplace, and a loyalty discount is the
 /// marketplace's cost. Called once, when the order becomes paid (its
 /// vendor orders exist).
 pub async fn record_sale(conn: &mut TenantConn, order: Uuid) -> Result<(), StoreError> {
@@ -99,12 +99,24 @@ pub async fn record_sale(conn: &mut TenantConn, order: Uuid) -> Result<(), Store
         .select((orders::currency, orders::discount_total))
         .get_result(conn.pg())
         .await?;
+    // Each line's rate: its vendor's own, else the nearest category up
+    // the product's path that has one, else the tenant's.
     let parts: Vec<Part> = prepared(
-        "SELECT vo.vendor_id, vo.total, \
-         COALESCE((SELECT sum(l.net) FROM order_lines l \
-                   WHERE l.order_id = vo.order_id AND l.vendor_id = vo.vendor_id), 0) AS goods, \
-         COALESCE((SELECT r.rate FROM commission_rates r WHERE r.vendor_id = vo.vendor_id), \
-                  (SELECT r.rate FROM commission_rates r WHERE r.vendor_id IS NULL), 0) AS rate \
+        "SELECT vo.vendor_id, vo.total, COALESCE(( \
+           SELECT sum(l.net * COALESCE( \
+             (SELECT r.rate FROM commission_rates r WHERE r.vendor_id = l.vendor_id), \
+             (SELECT r.rate FROM commission_rates r \
+                JOIN categories c ON c.id = r.category_id \
+                JOIN variants v ON v.id = l.variant_id \
+                JOIN products p ON p.id = v.product_id \
+                JOIN categories pc ON pc.id = p.category_id \
+               WHERE pc.path = c.path OR pc.path LIKE c.path || '/%' \
+               ORDER BY c.depth DESC LIMIT 1), \
+             (SELECT r.rate FROM commission_rates r \
+               WHERE r.vendor_id IS NULL AND r.category_id IS NULL), \
+             0)) \
+           FROM order_lines l WHERE l.order_id = vo.order_id AND l.vendor_id = vo.vendor_id \
+         ), 0) AS commission \
          FROM vendor_orders vo WHERE vo.order_id = $1 ORDER BY vo.vendor_id",
     )
     .bind::<SqlUuid, _>(order)
@@ -112,7 +124,7 @@ pub async fn record_sale(conn: &mut TenantConn, order: Uuid) -> Result<(), Store
     .await?;
     let mut entries = Vec::new();
     for part in parts {
-        let commission = Money::rounded(part.goods * part.rate, currency).amount();
+        let commission = Money::rounded(part.commission, currency).amount();
         entries.push(Entry {
             vendor: Some(part.vendor_id),
             kind: "sale",
@@ -259,39 +271,65 @@ fn share(amount: Decimal, currency: Currency, parts: &[(Decimal, Decimal)]) -> V
     shares
 }
 
-/// The commission rates: the tenant's, and the vendors' that override it.
-pub async fn rates(conn: &mut TenantConn) -> Result<(Decimal, Vec<(Uuid, Decimal)>), StoreError> {
-    let all: Vec<(Option<Uuid>, Decimal)> = commission_rates::table
-        .order(commission_rates::vendor_id.asc().nulls_first())
-        .select((commission_rates::vendor_id, commission_rates::rate))
-        .load(conn.pg())
-        .await?;
-    let tenant = all
-        .iter()
-        .find(|(v, _)| v.is_none())
-        .map_or(Decimal::ZERO, |(_, r)| *r);
-    let vendors = all
-        .into_iter()
-        .filter_map(|(v, r)| v.map(|v| (v, r)))
-        .collect();
-    Ok((tenant, vendors))
+/// Whose a commission rate is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateOf {
+    Tenant,
+    Vendor(Uuid),
+    /// A category's, for its products and those of the categories below.
+    Category(Uuid),
 }
 
-/// Set the tenant's rate (`vendor` None) or a vendor's; a vendor's `None`
-/// removes its override. Applies to orders paid from now on.
+/// The commission rates: the tenant's, the vendors' and the categories'.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rates {
+    pub tenant: Decimal,
+    pub vendors: Vec<(Uuid, Decimal)>,
+    pub categories: Vec<(Uuid, Decimal)>,
+}
+
+pub async fn rates(conn: &mut TenantConn) -> Result<Rates, StoreError> {
+    let all: Vec<(Option<Uuid>, Option<Uuid>, Decimal)> = commission_rates::table
+        .order(commission_rates::id)
+        .select((
+            commission_rates::vendor_id,
+            commission_rates::category_id,
+            commission_rates::rate,
+        ))
+        .load(conn.pg())
+        .await?;
+    let mut rates = Rates::default();
+    for (vendor, category, rate) in all {
+        match (vendor, category) {
+            (Some(v), _) => rates.vendors.push((v, rate)),
+            (None, Some(c)) => rates.categories.push((c, rate)),
+            (None, None) => rates.tenant = rate,
+        }
+    }
+    Ok(rates)
+}
+
+/// Set a rate (`None` removes a vendor's or a category's). Applies to
+/// orders paid from now on.
 pub async fn set_rate(
     conn: &mut TenantConn,
-    vendor: Option<Uuid>,
+    of: RateOf,
     rate: Option<Decimal>,
 ) -> Result<(), StoreError> {
+    let (vendor, category) = match of {
+        RateOf::Tenant => (None, None),
+        RateOf::Vendor(v) => (Some(v), None),
+        RateOf::Category(c) => (None, Some(c)),
+    };
     match rate {
         Some(rate) => {
             diesel::insert_into(commission_rates::table)
                 .values((
                     commission_rates::vendor_id.eq(vendor),
+                    commission_rates::category_id.eq(category),
                     commission_rates::rate.eq(rate),
                 ))
-                .on_conflict(commission_rates::vendor_id)
+                .on_conflict((commission_rates::vendor_id, commission_rates::category_id))
                 .do_update()
                 .set((
                     commission_rates::rate.eq(rate),
@@ -301,9 +339,13 @@ pub async fn set_rate(
                 .await?;
         }
         None => {
-            diesel::delete(commission_rates::table.filter(commission_rates::vendor_id.eq(vendor)))
-                .execute(conn.pg())
-                .await?;
+            diesel::delete(
+                commission_rates::table
+                    .filter(commission_rates::vendor_id.is_not_distinct_from(vendor))
+                    .filter(commission_rates::category_id.is_not_distinct_from(category)),
+            )
+            .execute(conn.pg())
+            .await?;
         }
     }
     Ok(())
