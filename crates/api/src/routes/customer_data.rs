@@ -412,6 +412,9 @@ impl CustomerDataApi {
     }
 
     /// Remove a product from a wishlist
+    ///
+    /// Idempotent: a product that is not on the list (removed already, by
+    /// a retry whose first answer was lost) leaves it as it is.
     #[oai(
         path = "/wishlists/:wishlist_id/products/:product_id",
         method = "delete",

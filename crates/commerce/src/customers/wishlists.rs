@@ -32,7 +32,6 @@ refusals! {
         ShareTokenTaken => Conflict, "token_taken", "another wishlist already has this token";
         ProductNotAvailable => Unprocessable, "product_not_available",
             "no product with that id is sold in this storefront";
-        ProductNotOnList => NotFound, "product_not_on_list", "that product is not on this wishlist";
     }
 }
 
@@ -161,7 +160,9 @@ pub async fn add_product(
     .await
 }
 
-/// Take a product off a list.
+/// Take a product off a list. Idempotent: a product that is not on it
+/// (already removed, by a retry whose first answer was lost) leaves the
+/// list as it is.
 pub async fn remove_product(
     services: &Services,
     key: &TenantKey,
@@ -171,9 +172,7 @@ pub async fn remove_product(
 ) -> Outcome<Contents, WishlistRefusal> {
     change(services, key, session, list, move |conn, list, _| {
         async move {
-            if !wishlists::remove(conn, list, product).await? {
-                return Ok(Err(WishlistRefusal::ProductNotOnList));
-            }
+            wishlists::remove(conn, list, product).await?;
             Ok(Ok(()))
         }
         .boxed()
