@@ -8,7 +8,7 @@
 //! failures; then commit the reservation (paid) or release it
 //! (payment_failed), and record the answer under the key.
 
-use bazaar_domain::{Currency, OrderStatus};
+use bazaar_domain::OrderStatus;
 use bazaar_payments::{Charge, ChargeRequest, Outcome as ChargeOutcome, charge_with_retries};
 use bazaar_regions::quote::ViolationCode;
 use bazaar_store::tenant::carts::{self as cart_store, Access, PricedLine};
@@ -27,7 +27,10 @@ use uuid::Uuid;
 
 use crate::carts::{CartRefusal, contents, price_cart};
 use crate::context::AccessRefusal;
-use crate::{Failure, Outcome, Services, TenantKey, catalog_cache, from_now, refunds, refusals};
+use crate::{
+    Failure, Outcome, Services, TenantKey, catalog_cache, from_now, prices, refunds, refusals,
+    request_keys,
+};
 
 /// A checkout as the shopper asked for it.
 #[derive(Debug, Clone)]
@@ -188,11 +191,9 @@ pub async fn checkout(
     render: Render,
 ) -> Outcome<Checkout, CheckoutRefusal> {
     let brand = key.storefront()?;
-    let idem = request
-        .idempotency_key
-        .clone()
-        .filter(|k| !k.is_empty() && k.len() <= 255)
-        .ok_or(CheckoutRefusal::IdempotencyKeyRequired)?;
+    let idem = request_keys::usable(request.idempotency_key.as_deref())
+        .ok_or(CheckoutRefusal::IdempotencyKeyRequired)?
+        .to_owned();
     let opener = match &request.access {
         Access::Token(t) => t.clone(),
         Access::Customer(c) => c.to_string(),
@@ -276,7 +277,7 @@ pub async fn checkout(
                         Ok(Ok(Step::Placed(
                             ChargeRequest {
                                 idempotency_key: order.id.to_string(),
-                                amount: charge_amount(order.total, order.currency),
+                                amount: prices::in_minor_units(order.total, order.currency),
                                 currency: order.currency.code().to_owned(),
                                 payment_token,
                                 tenant: schema_name,
@@ -317,7 +318,7 @@ pub async fn checkout(
             let charge = (row.status == OrderStatus::PendingPayment).then(|| {
                 let request = ChargeRequest {
                     idempotency_key: row.id.to_string(),
-                    amount: charge_amount(row.total, row.currency),
+                    amount: prices::in_minor_units(row.total, row.currency),
                     currency: row.currency.code().to_owned(),
                     payment_token: token_for_charge,
                     tenant: key.schema.as_str().to_owned(),
@@ -332,14 +333,6 @@ pub async fn checkout(
         Paid::Settled(order) => Ok(Checkout::Finished(Box::new(order))),
         Paid::Unknown(order_id) => Err(CheckoutRefusal::PaymentOutcomeUnknown { order_id }.into()),
     }
-}
-
-/// The amount to charge, at exactly the currency's minor units: a computed
-/// total (`32.18`) and the same total read back from its NUMERIC(19,4)
-/// column (`32.1800`) are sent identically, so a resumed charge repeats the
-/// first request byte for byte under the same gateway idempotency key.
-fn charge_amount(total: Decimal, currency: Currency) -> Decimal {
-    bazaar_domain::Money::rounded(total, currency).amount()
 }
 
 /// Whole years from `born` to `on`.
@@ -750,25 +743,4 @@ async fn pay(
     catalog_cache::bump(services, key.tenant_id).await;
     tracing::info!(order.id = %order_id, order.status = %row.status, "checkout finished");
     Ok(Paid::Settled(row))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::str::FromStr;
-
-    use super::*;
-
-    #[test]
-    fn a_resumed_charge_sends_the_first_amount() {
-        let usd = Currency::parse("USD").expect("USD");
-        let computed = Decimal::from_str("32.18").expect("decimal");
-        let stored = Decimal::from_str("32.1800").expect("decimal");
-        assert_eq!(charge_amount(computed, usd).to_string(), "32.18");
-        assert_eq!(charge_amount(stored, usd).to_string(), "32.18");
-        let yen = Decimal::from_str("1200.0000").expect("decimal");
-        assert_eq!(
-            charge_amount(yen, Currency::parse("JPY").expect("JPY")).to_string(),
-            "1200"
-        );
-    }
 }

@@ -27,6 +27,7 @@ pub mod prices;
 pub mod refunds;
 pub mod refusal;
 pub mod regions;
+mod request_keys;
 pub mod search;
 pub mod search_feed;
 pub mod services;

@@ -55,12 +55,7 @@ pub async fn receive(
         .payment_webhook_secret
         .as_deref()
         .ok_or(EventRefusal::NotConfigured)?;
-    if !services
-        .gateways
-        .breakers()
-        .iter()
-        .any(|(name, _)| *name == provider)
-    {
+    if !services.gateways.has(provider) {
         return Err(EventRefusal::UnknownProvider {
             provider: provider.to_owned(),
         }

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::context::AccessRefusal;
-use crate::{Outcome, Services, TenantKey, refusals};
+use crate::{Outcome, Services, TenantKey, refusals, request_keys};
 
 refusals! {
     /// Why a commission rate, a balance or a payout was refused.
@@ -187,21 +187,16 @@ pub async fn pay_out(
     idempotency_key: Option<&str>,
 ) -> Outcome<PayoutRow, PayoutRefusal> {
     key.admin()?;
-    let idempotency_key = idempotency_key
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .ok_or(PayoutRefusal::IdempotencyKeyRequired)?;
+    let idempotency_key =
+        request_keys::usable(idempotency_key).ok_or(PayoutRefusal::IdempotencyKeyRequired)?;
     let currency = Currency::parse(&ask.currency)?;
     let amount = match ask.amount {
         Some(amount) if amount <= Decimal::ZERO => return Err(PayoutRefusal::NotPositive.into()),
         Some(amount) => Some(Money::exact(amount, currency)?.amount()),
         None => None,
     };
-    let digest = Sha256::digest(format!("payout|{}|{vendor}|{idempotency_key}", key.key_id));
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
     let new = NewPayout {
-        id: uuid::Builder::from_custom_bytes(bytes).into_uuid(),
+        id: request_keys::derived_id("payout", key.key_id, vendor, idempotency_key),
         vendor_id: vendor,
         amount,
         currency,

@@ -40,3 +40,34 @@ pub fn amount(value: Decimal, currency: Currency, field: &str) -> Result<Decimal
     }
     Ok(value)
 }
+
+/// `amount` at exactly the currency's minor units (`32.1800` → `32.18`):
+/// what a provider is sent, and what a refund's share is rounded to, so a
+/// computed amount and the same amount read back from a NUMERIC(19,4)
+/// column are identical.
+pub(crate) fn in_minor_units(amount: Decimal, currency: Currency) -> Decimal {
+    bazaar_domain::Money::rounded(amount, currency).amount()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    /// A resumed charge sends the first amount: the computed total and the
+    /// stored one are the same at the currency's minor units.
+    #[test]
+    fn amounts_in_minor_units_do_not_depend_on_the_stored_scale() {
+        let usd = Currency::parse("USD").expect("USD");
+        let computed = Decimal::from_str("32.18").expect("decimal");
+        let stored = Decimal::from_str("32.1800").expect("decimal");
+        assert_eq!(in_minor_units(computed, usd).to_string(), "32.18");
+        assert_eq!(in_minor_units(stored, usd).to_string(), "32.18");
+        let yen = Decimal::from_str("1200.0000").expect("decimal");
+        assert_eq!(
+            in_minor_units(yen, Currency::parse("JPY").expect("JPY")).to_string(),
+            "1200"
+        );
+    }
+}

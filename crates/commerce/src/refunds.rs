@@ -12,7 +12,7 @@
 //! the caller's `Idempotency-Key`, so a retried request finds its refund
 //! (and a different request under the same key is refused).
 
-use bazaar_domain::{Currency, Money, OrderStatus, RefundStatus, Scope};
+use bazaar_domain::{Money, OrderStatus, RefundStatus, Scope};
 use bazaar_payments::{GatewayError, RefundRequest};
 use bazaar_store::tenant::refunds::{
     self as store, Answer, LATE_CHARGE, NewRefund, RefundLineRow, RefundRow, Refundable,
@@ -24,7 +24,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::context::AccessRefusal;
-use crate::{Outcome, Services, TenantKey, catalog_cache, refusals};
+use crate::prices::in_minor_units;
+use crate::{Outcome, Services, TenantKey, catalog_cache, refusals, request_keys};
 
 refusals! {
     /// Why a refund was not recorded. Nothing was given back.
@@ -124,11 +125,9 @@ pub async fn refund(
     if ask.reason.is_empty() || ask.reason.chars().count() > 200 {
         return Err(RefundRefusal::InvalidReason.into());
     }
-    let idempotency_key = idempotency_key
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .ok_or(RefundRefusal::IdempotencyKeyRequired)?;
-    let id = refund_id(key, order, idempotency_key);
+    let idempotency_key =
+        request_keys::usable(idempotency_key).ok_or(RefundRefusal::IdempotencyKeyRequired)?;
+    let id = request_keys::derived_id("refund", key.key_id, order, idempotency_key);
     let hash = hex::encode(Sha256::digest(ask.fingerprint()));
     let requested_by = key.key_id.to_string();
     let opened = services
@@ -219,15 +218,6 @@ pub async fn of_order(
     }
 }
 
-/// The refund's id for this caller, order and key: the same request
-/// retried finds the same refund.
-fn refund_id(key: &TenantKey, order: Uuid, idempotency_key: &str) -> Uuid {
-    let digest = Sha256::digest(format!("refund|{}|{order}|{idempotency_key}", key.key_id));
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
-}
-
 /// What a refund gives back.
 #[derive(Debug, Clone, PartialEq)]
 struct Decided {
@@ -302,7 +292,7 @@ fn decide(refundable: &Refundable, ask: &RefundAsk) -> Result<Decided, RefundRef
         } else {
             line.gross * Decimal::from(wanted) / Decimal::from(line.quantity)
         };
-        lines.push((line_id, wanted, rounded(share, currency)));
+        lines.push((line_id, wanted, in_minor_units(share, currency)));
     }
     let whole_part = part.filter(|_| ask.lines.is_empty() && ask.amount.is_none());
     let shipping = whole_part.map_or(Decimal::ZERO, |p| {
@@ -322,8 +312,8 @@ fn decide(refundable: &Refundable, ask: &RefundAsk) -> Result<Decided, RefundRef
     }
     if amount > left {
         return Err(RefundRefusal::OverAmount {
-            asked: rounded(amount, currency).to_string(),
-            left: rounded(left, currency).to_string(),
+            asked: in_minor_units(amount, currency).to_string(),
+            left: in_minor_units(left, currency).to_string(),
         });
     }
     Ok(Decided {
@@ -331,10 +321,6 @@ fn decide(refundable: &Refundable, ask: &RefundAsk) -> Result<Decided, RefundRef
         lines,
         vendor_order: part.map(|p| (p.vendor_order_id, shipping)),
     })
-}
-
-fn rounded(amount: Decimal, currency: Currency) -> Decimal {
-    Money::rounded(amount, currency).amount()
 }
 
 async fn view(
@@ -388,7 +374,7 @@ async fn settle_with_provider(
     let request = RefundRequest {
         idempotency_key: id.to_string(),
         charge_id,
-        amount: rounded(refund.amount, refund.currency),
+        amount: in_minor_units(refund.amount, refund.currency),
         currency: refund.currency.code().to_owned(),
         tenant: schema.as_str().to_owned(),
     };
@@ -537,6 +523,7 @@ pub(crate) async fn refund_late_charge(
 mod tests {
     use std::str::FromStr;
 
+    use bazaar_domain::Currency;
     use bazaar_store::tenant::refunds::{LineLeft, PartLeft};
 
     use super::*;

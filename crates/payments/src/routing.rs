@@ -146,6 +146,11 @@ impl Gateways {
         }
     }
 
+    /// Whether a provider of this name is configured.
+    pub fn has(&self, name: &str) -> bool {
+        self.routes.iter().any(|r| r.gateway.name() == name)
+    }
+
     /// The provider after `name` to fail over to, if any.
     pub fn after(&self, name: &str) -> Option<Arc<dyn Gateway>> {
         let at = self.routes.iter().position(|r| r.gateway.name() == name)?;
