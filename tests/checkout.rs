@@ -477,6 +477,7 @@ async fn expired_reservations_are_released() {
         shipping_total: 0.into(),
         shipping_tax: 0.into(),
         total: 60.into(),
+        capture: bazaar_domain::CaptureMode::Immediate,
         lines: vec![NewOrderLine {
             variant_id: variant,
             vendor_id: vendor,

@@ -4,8 +4,9 @@
 //! (a status added to the domain does not compile until it is named here).
 
 use bazaar_domain::{
-    OrderStatus as DomainOrderStatus, PaymentStatus as DomainPaymentStatus,
-    RefundStatus as DomainRefundStatus, VendorOrderStatus as DomainVendorOrderStatus,
+    CaptureMode as DomainCaptureMode, OrderStatus as DomainOrderStatus,
+    PaymentStatus as DomainPaymentStatus, RefundStatus as DomainRefundStatus,
+    VendorOrderStatus as DomainVendorOrderStatus,
 };
 use bazaar_regions::quote::ViolationCode as RegionViolationCode;
 use poem_openapi::Enum;
@@ -72,6 +73,9 @@ wire_status! {
         Packed,
         /// Handed to the carrier, with a tracking number.
         Shipped,
+        /// Cancelled before it shipped: its stock is back, its money
+        /// released or given back.
+        Cancelled,
     }
 }
 
@@ -80,10 +84,28 @@ wire_status! {
     PaymentStatus mirrors DomainPaymentStatus {
         /// Not settled yet.
         Pending,
-        /// The gateway took the money.
+        /// The money is held on the card; each vendor's part is captured
+        /// when it ships (`captured_total` says how much so far).
+        Authorized,
+        /// The gateway took the money (all of it, or every part that
+        /// shipped, the rest released).
         Succeeded,
         /// The gateway refused it.
         Failed,
+        /// The hold was released before anything was captured (the order
+        /// was cancelled).
+        Voided,
+    }
+}
+
+wire_status! {
+    /// When an order's money is taken.
+    CaptureMode mirrors DomainCaptureMode {
+        /// At checkout.
+        Immediate,
+        /// Authorised at checkout; each vendor's part captured when it
+        /// ships, the rest released by the last capture or by cancelling.
+        OnShipment,
     }
 }
 

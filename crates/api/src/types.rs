@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::money;
 use crate::state::Settings;
-use crate::statuses::{OrderStatus, PaymentStatus, ViolationCode};
+use crate::statuses::{CaptureMode, OrderStatus, PaymentStatus, ViolationCode};
 use crate::timestamp::Timestamp;
 
 /// An order.
@@ -44,6 +44,12 @@ pub struct Order {
     /// Units sold on backorder: they ship when the vendor's stock arrives.
     pub backordered: i64,
     pub payment_status: Option<PaymentStatus>,
+    /// When the money is taken: at checkout, or authorised then and
+    /// captured part by part as the vendors ship.
+    pub payment_capture: Option<CaptureMode>,
+    /// What has been taken so far: the total once paid, when captured at
+    /// checkout; each shipped part's share, when authorised.
+    pub captured_total: Option<String>,
     /// Why the payment failed: `payment_declined`, `insufficient_funds`, ...
     pub payment_failure: Option<String>,
     pub created_at: Timestamp,
@@ -124,6 +130,8 @@ impl From<bazaar_store::tenant::orders::OrderRow> for Order {
             backordered: o.backordered,
             currency: c.code().to_owned(),
             payment_status: o.payment_status.map(PaymentStatus::from),
+            payment_capture: o.payment_capture.map(CaptureMode::from),
+            captured_total: o.captured.map(|m| money(m, c)),
             payment_failure: o.failure_code,
             created_at: o.created_at.into(),
         }

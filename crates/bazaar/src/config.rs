@@ -79,6 +79,12 @@ pub struct Config {
     /// process) or `http` (a card processor at `payment_provider_url`).
     #[serde(default)]
     pub payment_provider: PaymentProvider,
+    /// When an order's money is taken: `immediate` (captured at checkout)
+    /// or `on_shipment` (authorised at checkout; each vendor's part
+    /// captured when it ships, the rest released when the last part ships
+    /// or the order is cancelled).
+    #[serde(default)]
+    pub payment_capture: PaymentCapture,
     /// Base URL of the `http` payment provider.
     #[serde(default)]
     pub payment_provider_url: Option<String>,
@@ -154,6 +160,24 @@ pub enum PaymentProvider {
     #[default]
     Sandbox,
     Http,
+}
+
+/// When an order's money is taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentCapture {
+    #[default]
+    Immediate,
+    OnShipment,
+}
+
+impl From<PaymentCapture> for bazaar_domain::CaptureMode {
+    fn from(mode: PaymentCapture) -> Self {
+        match mode {
+            PaymentCapture::Immediate => Self::Immediate,
+            PaymentCapture::OnShipment => Self::OnShipment,
+        }
+    }
 }
 
 mod defaults {
@@ -244,6 +268,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("BAZAAR_CDN_BASE_URL", "cdn_base_url"),
     ("BAZAAR_REGIONS_POLL_MS", "regions_poll_ms"),
     ("BAZAAR_PAYMENT_PROVIDER", "payment_provider"),
+    ("BAZAAR_PAYMENT_CAPTURE", "payment_capture"),
     ("BAZAAR_PAYMENT_PROVIDER_URL", "payment_provider_url"),
     ("BAZAAR_PAYMENT_PROVIDER_KEY", "payment_provider_key"),
     ("BAZAAR_PAYMENT_FALLBACK_URL", "payment_fallback_url"),

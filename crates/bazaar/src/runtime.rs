@@ -171,6 +171,17 @@ pub fn spawn_housekeeping(state: AppState, every: Duration) {
                         tracing::warn!(tenant.slug = %tenant.slug, error = %err, "refund sweep failed")
                     }
                 }
+                // Captures of shipped parts and releases of holds whose
+                // outcome never arrived are asked again.
+                match bazaar_commerce::captures::sweep(&state, &schema).await {
+                    Ok(s) if s == Default::default() => {}
+                    Ok(s) => {
+                        tracing::info!(tenant.slug = %tenant.slug, captures = s.captures, voids = s.voids, "housekeeping: captures and voids settled")
+                    }
+                    Err(err) => {
+                        tracing::warn!(tenant.slug = %tenant.slug, error = %err, "capture sweep failed")
+                    }
+                }
             }
         }
     });
@@ -272,6 +283,7 @@ pub fn state_with(
         ..bazaar_api::CustomerSettings::default()
     };
     settings.payment_webhook_secret = config.payment_webhook_secret.clone();
+    settings.payment_capture = config.payment_capture.into();
     let mut state = AppState::new(db, cache, regions, settings);
     let timeout = Duration::from_millis(config.payment_timeout_ms);
     let primary: Arc<dyn bazaar_payments::Gateway> = if config.payment_provider

@@ -8,7 +8,7 @@
 //! failures; then commit the reservation (paid) or release it
 //! (payment_failed), and record the answer under the key.
 
-use bazaar_domain::OrderStatus;
+use bazaar_domain::{CaptureMode, OrderStatus};
 use bazaar_payments::{Charge, ChargeRequest, Outcome as ChargeOutcome, charge_with_retries};
 use bazaar_regions::quote::ViolationCode;
 use bazaar_store::tenant::carts::{self as cart_store, Access, PricedLine};
@@ -281,6 +281,7 @@ pub async fn checkout(
                                 currency: order.currency.code().to_owned(),
                                 payment_token,
                                 tenant: schema_name,
+                                capture: order.capture == CaptureMode::Immediate,
                             },
                             order.gateway.clone(),
                             order.id,
@@ -322,6 +323,7 @@ pub async fn checkout(
                     currency: row.currency.code().to_owned(),
                     payment_token: token_for_charge,
                     tenant: key.schema.as_str().to_owned(),
+                    capture: row.payment_capture.unwrap_or_default() == CaptureMode::Immediate,
                 };
                 (request, provider)
             });
@@ -521,6 +523,7 @@ fn prepare(
             .collect(),
         // The provider whose breaker lets new orders through.
         gateway: services.gateways.choose().name().to_owned(),
+        capture: services.settings.payment_capture,
     })
 }
 

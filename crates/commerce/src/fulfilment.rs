@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::acting::{self, ActingRefusal};
 use crate::context::AccessRefusal;
-use crate::{Failure, Outcome, Services, TenantKey, refusals};
+use crate::{Failure, Outcome, Services, TenantKey, captures, refusals};
 
 refusals! {
     /// Why a vendor's part of an order cannot be listed or moved.
@@ -161,10 +161,16 @@ async fn advance(
             StoreError::NotFound => FulfilmentRefusal::NotFound.into(),
             other => Failure::Store(other),
         })?;
-    result.map_err(|refused| {
+    let advanced = result.map_err(|refused| {
         Failure::Refused(match refused {
             AdvanceRefused::From(from) => FulfilmentRefusal::IllegalTransition { from, to },
             AdvanceRefused::AwaitingStock(units) => FulfilmentRefusal::AwaitingStock { units, to },
         })
-    })
+    })?;
+    if let Some(capture) = advanced.capture {
+        // The part has shipped and its capture is recorded: an unknown
+        // outcome here is left to the sweep, never a failed shipment.
+        captures::capture(services, &key.schema, capture).await?;
+    }
+    Ok(advanced.part)
 }

@@ -11,6 +11,7 @@
 
 pub mod acting;
 pub mod brands;
+pub mod captures;
 pub mod carts;
 pub mod catalog;
 pub mod catalog_cache;

@@ -1,14 +1,15 @@
 //! Orders as their buyers and the tenant see them.
 
-use bazaar_domain::Scope;
+use bazaar_domain::{OrderStatus, Scope};
 use bazaar_store::StoreError;
+use bazaar_store::tenant::cancellations::{self, CancelMoney, CancelRefused};
 use bazaar_store::tenant::carts::Access;
 use bazaar_store::tenant::orders::{self, LineRow, OrderRow};
 use futures_util::FutureExt;
 use uuid::Uuid;
 
 use crate::context::AccessRefusal;
-use crate::{Outcome, Services, TenantKey, refusals};
+use crate::{Failure, Outcome, Services, TenantKey, captures, catalog_cache, refunds, refusals};
 
 refusals! {
     /// Why an order cannot be shown.
@@ -54,4 +55,90 @@ pub async fn get(
         Err(StoreError::NotFound) => Err(OrderRefusal::NotFound.into()),
         Err(other) => Err(other.into()),
     }
+}
+
+refusals! {
+    /// Why an order was not cancelled. Nothing changed.
+    pub enum CancelRefusal {
+        Access(AccessRefusal) => delegate;
+        NotFound => NotFound, "order_not_found", "no order with that id is visible to this key";
+        InvalidReason => Unprocessable, "invalid_reason",
+            "give the reason for the order's record: 1-200 characters";
+        /// Not paid yet, failed, or already refunded.
+        NotCancellable { status: OrderStatus } => Conflict, "order_not_cancellable",
+            "an order that is {status} cannot be cancelled";
+        /// A vendor's part has left the warehouse.
+        PartShipped => Conflict, "order_part_shipped",
+            "a vendor part of this order has shipped; refund what comes back instead of cancelling";
+    }
+}
+
+/// Cancel a paid order before any of it ships (tenant admin): its parts
+/// are cancelled, its stock goes back on hand, points come back, and its
+/// money is released (an authorisation voided) or given back in full (a
+/// refund, recorded before the provider is asked and swept until it
+/// answers). Cancelling a cancelled order answers it unchanged.
+#[tracing::instrument(skip_all, fields(order.id = %id))]
+pub async fn cancel(
+    services: &Services,
+    key: &TenantKey,
+    id: Uuid,
+    reason: String,
+) -> Outcome<(OrderRow, Vec<LineRow>), CancelRefusal> {
+    key.require(&[Scope::TenantAdmin])?;
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(CancelRefusal::InvalidReason.into());
+    }
+    let by = key.key_id.to_string();
+    let done = services
+        .db
+        .tenant_tx(&key.schema, move |conn| {
+            async move {
+                let hash = format!("cancel {id}");
+                cancellations::cancel(conn, id, &reason, &by, &hash).await
+            }
+            .boxed()
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => Failure::Refused(CancelRefusal::NotFound),
+            other => Failure::Store(other),
+        })?
+        .map_err(|refused| {
+            Failure::Refused(match refused {
+                CancelRefused::Status(status) => CancelRefusal::NotCancellable { status },
+                CancelRefused::Shipped => CancelRefusal::PartShipped,
+            })
+        })?;
+    match done {
+        // Cancelled before: nothing changed.
+        None => {}
+        Some(money) => {
+            match money {
+                CancelMoney::Nothing => {}
+                CancelMoney::Void(to) => {
+                    captures::void(services, &key.schema, to).await?;
+                }
+                CancelMoney::Refund(refund) => {
+                    refunds::settle_with_provider(services, &key.schema, refund).await?;
+                }
+            }
+            catalog_cache::bump(services, key.tenant_id).await;
+            tracing::info!("order cancelled");
+        }
+    }
+    let found = services
+        .db
+        .tenant_read(&key.schema, move |conn| {
+            async move {
+                Ok((
+                    orders::get(conn, id, None).await?,
+                    orders::lines(conn, id).await?,
+                ))
+            }
+            .boxed()
+        })
+        .await?;
+    Ok(found)
 }

@@ -13,9 +13,9 @@
 //! (and a different request under the same key is refused).
 
 use bazaar_domain::{Money, OrderStatus, RefundStatus, Scope};
-use bazaar_payments::{GatewayError, RefundRequest};
+use bazaar_payments::RefundRequest;
 use bazaar_store::tenant::refunds::{
-    self as store, Answer, LATE_CHARGE, NewRefund, RefundLineRow, RefundRow, Refundable,
+    self as store, Answer, LATE_CHARGE, LateCharge, NewRefund, RefundLineRow, RefundRow, Refundable,
 };
 use bazaar_store::{StoreError, TenantSchema};
 use futures_util::FutureExt;
@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::context::AccessRefusal;
 use crate::prices::in_minor_units;
-use crate::{Outcome, Services, TenantKey, catalog_cache, refusals, request_keys};
+use crate::{Outcome, Services, TenantKey, captures, catalog_cache, refusals, request_keys};
 
 refusals! {
     /// Why a refund was not recorded. Nothing was given back.
@@ -57,6 +57,10 @@ refusals! {
             "the order has no vendor part {vendor_order_id}";
         LineNotInVendorOrder { line_id: Uuid } => Unprocessable, "line_not_in_vendor_order",
             "line {line_id} is not part of the vendor order being refunded";
+        /// The order is authorised and this part has not shipped: none of
+        /// its money was taken.
+        NotCaptured { vendor_order_id: Uuid } => Conflict, "part_not_captured",
+            "vendor part {vendor_order_id} has not shipped, so none of its money was taken; cancel the order rather than refund it";
         InvalidReason => Unprocessable, "invalid_reason",
             "a refund needs a `reason` of 1 to 200 characters";
     }
@@ -256,6 +260,11 @@ fn decide(refundable: &Refundable, ask: &RefundAsk) -> Result<Decided, RefundRef
         ),
         None => None,
     };
+    if let Some(part) = part.filter(|p| !p.captured) {
+        return Err(RefundRefusal::NotCaptured {
+            vendor_order_id: part.vendor_order_id,
+        });
+    }
     // A whole part: every unit of its lines still to refund.
     let asked: Vec<(Uuid, i32)> = match part {
         Some(part) if ask.lines.is_empty() && ask.amount.is_none() => refundable
@@ -278,6 +287,15 @@ fn decide(refundable: &Refundable, ask: &RefundAsk) -> Result<Decided, RefundRef
             .ok_or(RefundRefusal::UnknownLine { line_id })?;
         if part.is_some_and(|p| p.vendor_id != line.vendor_id) {
             return Err(RefundRefusal::LineNotInVendorOrder { line_id });
+        }
+        if let Some(uncaptured) = refundable
+            .parts
+            .iter()
+            .find(|p| p.vendor_id == line.vendor_id && !p.captured)
+        {
+            return Err(RefundRefusal::NotCaptured {
+                vendor_order_id: uncaptured.vendor_order_id,
+            });
         }
         let units_left = line.quantity - line.refunded_quantity;
         if wanted < 1 || wanted > units_left {
@@ -344,7 +362,7 @@ async fn view(
 /// Ask the provider for a pending refund and settle it with a final
 /// answer; an unknown one (timeout, provider down) leaves it pending for
 /// the sweep. Returns the refund when this call settled it.
-async fn settle_with_provider(
+pub(crate) async fn settle_with_provider(
     services: &Services,
     schema: &TenantSchema,
     id: Uuid,
@@ -380,24 +398,18 @@ async fn settle_with_provider(
     };
     let answer = match services.gateways.named(&provider).refund(&request).await {
         Ok(made) => Ok(made.id),
-        Err(GatewayError::Declined(code)) => Err(code),
-        Err(GatewayError::InsufficientFunds) => Err("insufficient_funds".to_owned()),
-        Err(err) => {
-            tracing::warn!(refund.id = %id, error = %err, "refund outcome unknown; it is asked again later with the same key");
-            return Ok(None);
-        }
+        Err(err) => match err.refusal() {
+            Some(code) => Err(code),
+            None => {
+                tracing::warn!(refund.id = %id, error = %err, "refund outcome unknown; it is asked again later with the same key");
+                return Ok(None);
+            }
+        },
     };
     let settled = services
         .db
         .tenant_tx(schema, move |conn| {
-            async move {
-                let answer = match &answer {
-                    Ok(provider_id) => Answer::Made(provider_id),
-                    Err(code) => Answer::Refused(code),
-                };
-                store::settle(conn, id, answer).await
-            }
-            .boxed()
+            async move { store::settle(conn, id, Answer::from(&answer)).await }.boxed()
         })
         .await?;
     match &settled {
@@ -451,16 +463,7 @@ pub async fn sweep(
             .await
         {
             Ok(Some(charge)) => {
-                let id = services
-                    .db
-                    .tenant_tx(schema, move |conn| {
-                        async move { store::for_late_charge(conn, order, &charge.id, 0).await }
-                            .boxed()
-                    })
-                    .await?;
-                if let Some(id) = id {
-                    tracing::error!(order.id = %order, refund.id = %id, "a cancelled order had been charged; refunding all of it");
-                    settle_with_provider(services, schema, id).await?;
+                if refund_late_charge(services, schema, order, charge.id, 0).await? {
                     swept.late_charges += 1;
                 }
             }
@@ -495,28 +498,36 @@ pub async fn sweep(
 }
 
 /// A charge that came back for an order no longer waiting for it (its
-/// reservation expired first): record it and give it all back. Used by
-/// checkout and reconciliation.
+/// reservation expired first): record it and undo it (give it all back,
+/// or release an authorisation's hold). Used by checkout, reconciliation,
+/// the sweep and providers' events. Returns whether anything was owed.
 pub(crate) async fn refund_late_charge(
     services: &Services,
     schema: &TenantSchema,
     order: Uuid,
     charge_id: String,
     attempts: i32,
-) -> Result<(), StoreError> {
-    let id = services
+) -> Result<bool, StoreError> {
+    let owed = services
         .db
         .tenant_tx(schema, move |conn| {
             async move { store::for_late_charge(conn, order, &charge_id, attempts).await }.boxed()
         })
         .await?;
-    let Some(id) = id else {
+    match owed {
         // Settled paid by another request with this charge: nothing owed.
-        return Ok(());
-    };
-    tracing::error!(order.id = %order, refund.id = %id, reason = LATE_CHARGE, "payment settled after the order was cancelled; refunding all of it");
-    settle_with_provider(services, schema, id).await?;
-    Ok(())
+        None => Ok(false),
+        Some(LateCharge::Refund(id)) => {
+            tracing::error!(order.id = %order, refund.id = %id, reason = LATE_CHARGE, "payment settled after the order was cancelled; refunding all of it");
+            settle_with_provider(services, schema, id).await?;
+            Ok(true)
+        }
+        Some(LateCharge::Void(to)) => {
+            tracing::error!(order.id = %order, reason = LATE_CHARGE, "payment authorised after the order was cancelled; releasing the hold");
+            captures::void(services, schema, to).await?;
+            Ok(true)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -546,6 +557,7 @@ mod tests {
                 vendor_id: Uuid::from_u128(99),
                 shipping: dec("5.00"),
                 shipping_refunded: dec("0"),
+                captured: true,
             }],
         }
     }

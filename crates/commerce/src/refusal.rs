@@ -106,6 +106,7 @@ pub fn catalog() -> Vec<(&'static str, &'static [CodeInfo])> {
         crate::inventory::InventoryRefusal => InventoryRefusal,
         crate::keys::AuthRefusal => AuthRefusal,
         crate::keys::KeyRefusal => KeyRefusal,
+        crate::orders::CancelRefusal => CancelRefusal,
         crate::orders::OrderRefusal => OrderRefusal,
         crate::payment_events::EventRefusal => EventRefusal,
         crate::payouts::PayoutRefusal => PayoutRefusal,

@@ -55,6 +55,9 @@ pub struct Settings {
     pub reservation_ttl: std::time::Duration,
     /// Retries for transient payment failures.
     pub payment_retry: bazaar_payments::RetryPolicy,
+    /// When an order's money is taken: at checkout, or authorised then and
+    /// captured part by part as the vendors ship.
+    pub payment_capture: bazaar_domain::CaptureMode,
     /// A checkout claim older than this belongs to a process that died; a
     /// retry with its Idempotency-Key resumes it.
     pub checkout_resume_after: std::time::Duration,
@@ -108,6 +111,7 @@ impl Settings {
             cdn_base_url: None,
             reservation_ttl: std::time::Duration::from_secs(15 * 60),
             payment_retry: bazaar_payments::RetryPolicy::default(),
+            payment_capture: bazaar_domain::CaptureMode::Immediate,
             checkout_resume_after: std::time::Duration::from_secs(120),
             customers: CustomerSettings::default(),
             payment_webhook_secret: None,

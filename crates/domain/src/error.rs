@@ -33,6 +33,10 @@ pub const CODES: &[(&str, &str)] = &[
         "the object's status cannot move to the one asked for from where it is",
     ),
     (
+        "invalid_capture_mode",
+        "not a capture mode: `immediate` or `on_shipment`",
+    ),
+    (
         "invalid_currency",
         "not an ISO 4217 currency code Bazaar knows",
     ),

@@ -20,16 +20,21 @@ pub enum VendorOrderStatus {
     Packed,
     /// Handed to the carrier, with a tracking number.
     Shipped,
+    /// Cancelled before it shipped (with the whole order): its stock is
+    /// back on hand and its money released or given back.
+    Cancelled,
 }
 
 impl VendorOrderStatus {
-    pub const ALL: [VendorOrderStatus; 3] = [Self::Pending, Self::Packed, Self::Shipped];
+    pub const ALL: [VendorOrderStatus; 4] =
+        [Self::Pending, Self::Packed, Self::Shipped, Self::Cancelled];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Packed => "packed",
             Self::Shipped => "shipped",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -46,12 +51,13 @@ impl VendorOrderStatus {
     }
 
     /// Whether the part may move from this status to `next`: packing is
-    /// optional, nothing moves backwards.
+    /// optional, nothing moves backwards, and only what has not shipped is
+    /// cancelled.
     pub fn can_become(self, next: VendorOrderStatus) -> bool {
         use VendorOrderStatus::*;
         matches!(
             (self, next),
-            (Pending, Packed) | (Pending | Packed, Shipped)
+            (Pending, Packed) | (Pending | Packed, Shipped | Cancelled)
         )
     }
 }
@@ -63,8 +69,9 @@ impl fmt::Display for VendorOrderStatus {
 }
 
 impl OrderStatus {
-    /// The status a paid order follows from its vendor parts: shipped when
-    /// all have shipped, partially shipped when some have, else fulfilling.
+    /// The status a paid order follows from its vendor parts (those not
+    /// cancelled): shipped when all have shipped, partially shipped when
+    /// some have, else fulfilling.
     pub fn of_parts(parts: u64, shipped: u64) -> OrderStatus {
         if parts > 0 && shipped >= parts {
             OrderStatus::Shipped
@@ -86,20 +93,35 @@ impl OrderStatus {
 pub enum PaymentStatus {
     /// Not settled yet.
     Pending,
-    /// The gateway took the money.
+    /// The money is held on the shopper's card, captured part by part as
+    /// the vendors ship.
+    Authorized,
+    /// The gateway took the money (all of it, or every part that shipped,
+    /// the rest released).
     Succeeded,
     /// The gateway refused it.
     Failed,
+    /// The authorisation was released before anything was captured (the
+    /// order was cancelled).
+    Voided,
 }
 
 impl PaymentStatus {
-    pub const ALL: [PaymentStatus; 3] = [Self::Pending, Self::Succeeded, Self::Failed];
+    pub const ALL: [PaymentStatus; 5] = [
+        Self::Pending,
+        Self::Authorized,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Voided,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::Authorized => "authorized",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
+            Self::Voided => "voided",
         }
     }
 
@@ -112,12 +134,61 @@ impl PaymentStatus {
             })
     }
 
-    /// Only a pending payment settles, once.
+    /// A pending payment settles once; an authorised one ends captured or
+    /// voided.
     pub fn can_become(self, next: PaymentStatus) -> bool {
         matches!(
             (self, next),
-            (Self::Pending, Self::Succeeded | Self::Failed)
+            (
+                Self::Pending,
+                Self::Authorized | Self::Succeeded | Self::Failed
+            ) | (Self::Authorized, Self::Succeeded | Self::Voided)
         )
+    }
+}
+
+/// When an order's money is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
+)]
+#[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
+pub enum CaptureMode {
+    /// At checkout.
+    #[default]
+    Immediate,
+    /// Authorised at checkout; each vendor's part captured when it ships,
+    /// the rest released when the last part ships or is cancelled.
+    OnShipment,
+}
+
+impl CaptureMode {
+    pub const ALL: [CaptureMode; 2] = [Self::Immediate, Self::OnShipment];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Immediate => "immediate",
+            Self::OnShipment => "on_shipment",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| {
+                DomainError::new(
+                    "invalid_capture_mode",
+                    format!("`{raw}` is not a capture mode (immediate, on_shipment)"),
+                )
+            })
+    }
+}
+
+impl fmt::Display for CaptureMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -126,6 +197,10 @@ impl fmt::Display for PaymentStatus {
         f.write_str(self.as_str())
     }
 }
+
+/// Where a capture of an authorised payment is: the same three states as
+/// a refund's (asked of the provider, made, or refused).
+pub type CaptureStatus = RefundStatus;
 
 /// Where a refund is: asked of the provider, made, or refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -17,7 +17,7 @@ pub mod vendor;
 
 pub use currency::Currency;
 pub use error::DomainError;
-pub use fulfilment::{PaymentStatus, RefundStatus, VendorOrderStatus};
+pub use fulfilment::{CaptureMode, CaptureStatus, PaymentStatus, RefundStatus, VendorOrderStatus};
 pub use money::Money;
 pub use order::OrderStatus;
 pub use scope::Scope;

@@ -8,7 +8,7 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::currency::Currency;
-use crate::fulfilment::{PaymentStatus, RefundStatus, VendorOrderStatus};
+use crate::fulfilment::{CaptureMode, PaymentStatus, RefundStatus, VendorOrderStatus};
 use crate::order::OrderStatus;
 
 macro_rules! stored_as_text {
@@ -36,5 +36,6 @@ stored_as_text!(
     VendorOrderStatus,
     PaymentStatus,
     RefundStatus,
+    CaptureMode,
     Currency
 );

@@ -11,10 +11,21 @@
 //! "USD"}` gives money back: 200 with `{"id", "amount", "currency"}`, 402
 //! or 400 with an error code when the provider refuses it (more than is
 //! left, a charge already refunded).
+//!
+//! A charge sent with `"capture": false` is only authorised. `POST
+//! {base}/v1/charges/{id}/capture` with an `Idempotency-Key` and
+//! `{"amount", "currency", "final_capture"}` takes part of it (200 with
+//! `{"id", "amount", "currency"}`; 402 or 400 with a code when refused:
+//! more than is left, the authorisation closed or expired), and `POST
+//! {base}/v1/charges/{id}/void` releases the rest (200, also when nothing
+//! was left).
 
 use std::time::Duration;
 
-use crate::{Charge, ChargeRequest, Gateway, GatewayError, RefundMade, RefundRequest};
+use crate::{
+    CaptureRequest, Captured, Charge, ChargeRequest, Gateway, GatewayError, RefundMade,
+    RefundRequest, VoidRequest,
+};
 
 pub struct HttpGateway {
     name: &'static str,
@@ -111,6 +122,7 @@ impl Gateway for HttpGateway {
             "amount": request.amount.to_string(),
             "currency": request.currency,
             "source": request.payment_token,
+            "capture": request.capture,
             "metadata": { "tenant": request.tenant },
         });
         let (status, body) = self
@@ -176,6 +188,46 @@ impl Gateway for HttpGateway {
             ))),
             other => Err(GatewayError::Declined(
                 refusal_code(&body).unwrap_or_else(|| format!("refund_refused_{other}")),
+            )),
+        }
+    }
+
+    async fn capture(&self, request: &CaptureRequest) -> Result<Captured, GatewayError> {
+        let body = serde_json::json!({
+            "amount": request.amount.to_string(),
+            "currency": request.currency,
+            "final_capture": request.final_capture,
+            "metadata": { "tenant": request.tenant },
+        });
+        let resource = format!("charges/{}/capture", request.charge_id);
+        let (status, body) = self
+            .post(&resource, &request.idempotency_key, &body)
+            .await?;
+        match status {
+            200 | 201 => serde_json::from_slice::<Captured>(&body)
+                .map_err(|e| GatewayError::Transient(format!("unreadable capture: {e}"))),
+            429 | 500..=599 => Err(GatewayError::Transient(format!(
+                "provider answered {status} to a capture"
+            ))),
+            other => Err(GatewayError::Declined(
+                refusal_code(&body).unwrap_or_else(|| format!("capture_refused_{other}")),
+            )),
+        }
+    }
+
+    async fn void(&self, request: &VoidRequest) -> Result<(), GatewayError> {
+        let resource = format!("charges/{}/void", request.charge_id);
+        let body = serde_json::json!({ "metadata": { "tenant": request.tenant } });
+        let (status, body) = self
+            .post(&resource, &request.idempotency_key, &body)
+            .await?;
+        match status {
+            200 | 201 | 204 => Ok(()),
+            429 | 500..=599 => Err(GatewayError::Transient(format!(
+                "provider answered {status} to a void"
+            ))),
+            other => Err(GatewayError::Declined(
+                refusal_code(&body).unwrap_or_else(|| format!("void_refused_{other}")),
             )),
         }
     }

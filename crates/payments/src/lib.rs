@@ -4,6 +4,11 @@
 //! the first charge instead of making a second. [`charge_with_retries`]
 //! retries transient failures with exponential backoff and full jitter;
 //! declines are final.
+//!
+//! A charge is either captured at once or only authorised
+//! ([`ChargeRequest::capture`] false): the money is held on the card and
+//! taken later in parts ([`Gateway::capture`], one per vendor order as it
+//! ships), the rest released by the last capture or a [`Gateway::void`].
 
 mod http;
 mod routing;
@@ -31,14 +36,50 @@ pub struct ChargeRequest {
     /// Which tenant it is for, sent as metadata and echoed in the
     /// provider's events (so an event finds its order).
     pub tenant: String,
+    /// Take the money now (`true`), or only authorise it, to be captured
+    /// later.
+    pub capture: bool,
 }
 
-/// A charge the provider made.
+/// A charge the provider made (or, when authorising, the authorisation).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Charge {
     pub id: String,
     pub amount: Decimal,
     pub currency: String,
+}
+
+/// Money to take from an authorised charge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureRequest {
+    /// Sent as the provider's idempotency key: the same key never
+    /// captures twice (Bazaar's capture id).
+    pub idempotency_key: String,
+    /// The authorisation to capture from.
+    pub charge_id: String,
+    /// In the currency's minor-unit precision.
+    pub amount: Decimal,
+    pub currency: String,
+    /// The last capture: the provider releases what is left of the
+    /// authorisation.
+    pub final_capture: bool,
+    pub tenant: String,
+}
+
+/// A capture the provider made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Captured {
+    pub id: String,
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+/// Release what is left uncaptured of an authorisation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoidRequest {
+    pub idempotency_key: String,
+    pub charge_id: String,
+    pub tenant: String,
 }
 
 /// Money to give back from a charge.
@@ -93,6 +134,16 @@ impl GatewayError {
         )
     }
 
+    /// The refusal code of a final "no" (a decline, no funds); `None`
+    /// when the outcome is unknown and the same key must be asked again.
+    pub fn refusal(&self) -> Option<String> {
+        match self {
+            GatewayError::Declined(code) => Some(code.clone()),
+            GatewayError::InsufficientFunds => Some("insufficient_funds".to_owned()),
+            _ => None,
+        }
+    }
+
     /// A stable code for problem documents and order events.
     pub fn code(&self) -> &'static str {
         match self {
@@ -118,6 +169,14 @@ pub trait Gateway: Send + Sync {
     /// `Transient`/`Timeout` may have refunded, and the same key retried
     /// later finds out.
     async fn refund(&self, request: &RefundRequest) -> Result<RefundMade, GatewayError>;
+    /// Take (part of) an authorised charge, once per idempotency key. A
+    /// refusal (more than is left, an authorisation expired or voided) is
+    /// final; `Transient`/`Timeout` may have captured, and the same key
+    /// retried later finds out.
+    async fn capture(&self, request: &CaptureRequest) -> Result<Captured, GatewayError>;
+    /// Release what is left uncaptured of an authorisation. Voiding one
+    /// already voided or fully captured is not an error.
+    async fn void(&self, request: &VoidRequest) -> Result<(), GatewayError>;
     /// For logs and order records.
     fn name(&self) -> &'static str;
 }
@@ -154,13 +213,13 @@ impl RetryPolicy {
     }
 }
 
-/// The outcome of a charge with retries.
+/// The outcome of a provider call with retries.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    pub result: Result<Charge, GatewayError>,
+pub struct Outcome<T = Charge> {
+    pub result: Result<T, GatewayError>,
     pub attempts: u32,
     /// Whether any attempt reached the provider. When none did (every one
-    /// failed to connect), nothing can have been charged.
+    /// failed to connect), nothing can have been done.
     pub reached: bool,
 }
 
@@ -171,20 +230,32 @@ pub async fn charge_with_retries(
     request: &ChargeRequest,
     policy: &RetryPolicy,
 ) -> Outcome {
+    retrying(gateway.name(), policy, || gateway.charge(request)).await
+}
+
+/// Make a call to a provider (a charge, a capture, a void, a refund),
+/// retrying transient failures and timeouts until the policy's attempts
+/// run out. Every call must carry the same idempotency key, so a retry
+/// after a timeout that was acted on finds the first result.
+pub async fn retrying<T, F, Fut>(provider: &str, policy: &RetryPolicy, mut call: F) -> Outcome<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, GatewayError>>,
+{
     let mut attempt = 1;
     let mut reached = false;
     loop {
-        let result = gateway.charge(request).await;
+        let result = call().await;
         reached |= !matches!(result, Err(GatewayError::Unreachable(_)));
         match &result {
             Err(err) if err.is_retryable() && attempt < policy.max_attempts => {
                 let wait = policy.delay(attempt);
                 tracing::warn!(
-                    gateway = gateway.name(),
+                    gateway = provider,
                     attempt,
                     error = %err,
                     wait_ms = wait.as_millis() as u64,
-                    "payment attempt failed; retrying with the same idempotency key"
+                    "payment provider call failed; retrying with the same idempotency key"
                 );
                 tokio::time::sleep(wait).await;
                 attempt += 1;

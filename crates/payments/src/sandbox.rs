@@ -11,15 +11,22 @@
 //! | `tok_unreachable` | the provider cannot be reached (nothing is sent) |
 //! | `tok_unconfirmed` | charges, but answers with a timeout to the first 4 calls per key (every attempt of one checkout request with the default policy); a later call finds the charge |
 //!
-//! Refunds are made once per idempotency key, and refused beyond what is
-//! left of the charge (`amount_too_large`) or for an unknown charge.
+//! A charge with `capture: false` is only authorised: captures take it in
+//! parts (refused beyond the authorisation, `amount_too_large`, or after
+//! the final capture or a void, `authorization_closed`), a void releases
+//! the rest. Refunds are made once per idempotency key, and refused beyond
+//! what was captured and not yet refunded (`amount_too_large`) or for an
+//! unknown charge.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rust_decimal::Decimal;
 
-use crate::{Charge, ChargeRequest, Gateway, GatewayError, RefundMade, RefundRequest};
+use crate::{
+    CaptureRequest, Captured, Charge, ChargeRequest, Gateway, GatewayError, RefundMade,
+    RefundRequest, VoidRequest,
+};
 
 /// How many calls per key `tok_unconfirmed` answers with a timeout.
 pub const UNCONFIRMED_CALLS: u32 = 4;
@@ -43,6 +50,17 @@ struct State {
     calls: HashMap<String, u32>,
     /// Refunds by idempotency key, with the charge each came from.
     refunds: HashMap<String, (String, RefundMade)>,
+    /// What each charge (by id) has had captured, and whether it still
+    /// takes captures.
+    holds: HashMap<String, Hold>,
+    /// Captures by idempotency key.
+    captures: HashMap<String, Captured>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Hold {
+    captured: Decimal,
+    open: bool,
 }
 
 impl SandboxGateway {
@@ -66,6 +84,17 @@ impl SandboxGateway {
             return Decimal::ZERO;
         };
         refunded_of(&state, &charge.id)
+    }
+
+    /// What has been captured of the charge made under `key` (all of it
+    /// for a charge captured at once), and whether it still takes captures.
+    pub fn captured_for(&self, key: &str) -> (Decimal, bool) {
+        let state = self.lock();
+        state
+            .charges
+            .get(key)
+            .and_then(|c| state.holds.get(&c.id))
+            .map_or((Decimal::ZERO, false), |h| (h.captured, h.open))
     }
 
     /// How many times `key` was presented.
@@ -97,10 +126,12 @@ impl Gateway for SandboxGateway {
         };
         if request.payment_token == "tok_unconfirmed" && calls <= UNCONFIRMED_CALLS {
             // Charged, but the answer is lost.
-            state
+            let made = state
                 .charges
                 .entry(request.idempotency_key.clone())
-                .or_insert_with(charge);
+                .or_insert_with(charge)
+                .clone();
+            hold(&mut state, &made, request.capture);
             return Err(GatewayError::Timeout);
         }
         if let Some(existing) = state.charges.get(&request.idempotency_key) {
@@ -121,9 +152,9 @@ impl Gateway for SandboxGateway {
             }
             "tok_unconfirmed" => {}
             "tok_timeout" => {
-                state
-                    .charges
-                    .insert(request.idempotency_key.clone(), charge());
+                let made = charge();
+                hold(&mut state, &made, request.capture);
+                state.charges.insert(request.idempotency_key.clone(), made);
                 if calls == 1 {
                     return Err(GatewayError::Timeout);
                 }
@@ -137,8 +168,10 @@ impl Gateway for SandboxGateway {
         let made = state
             .charges
             .entry(request.idempotency_key.clone())
-            .or_insert_with(charge);
-        Ok(made.clone())
+            .or_insert_with(charge)
+            .clone();
+        hold(&mut state, &made, request.capture);
+        Ok(made)
     }
 
     async fn find(&self, idempotency_key: &str) -> Result<Option<Charge>, GatewayError> {
@@ -158,8 +191,12 @@ impl Gateway for SandboxGateway {
         else {
             return Err(GatewayError::Declined("no_such_charge".into()));
         };
+        let captured = state
+            .holds
+            .get(&charge.id)
+            .map_or(charge.amount, |h| h.captured);
         if request.amount <= Decimal::ZERO
-            || refunded_of(&state, &charge.id) + request.amount > charge.amount
+            || refunded_of(&state, &charge.id) + request.amount > captured
         {
             return Err(GatewayError::Declined("amount_too_large".into()));
         }
@@ -174,9 +211,71 @@ impl Gateway for SandboxGateway {
         Ok(made)
     }
 
+    async fn capture(&self, request: &CaptureRequest) -> Result<Captured, GatewayError> {
+        let mut state = self.lock();
+        if let Some(made) = state.captures.get(&request.idempotency_key) {
+            return Ok(made.clone());
+        }
+        let Some(charge) = state
+            .charges
+            .values()
+            .find(|c| c.id == request.charge_id)
+            .cloned()
+        else {
+            return Err(GatewayError::Declined("no_such_charge".into()));
+        };
+        let held = state.holds.get(&charge.id).copied().unwrap_or_default();
+        if !held.open {
+            return Err(GatewayError::Declined("authorization_closed".into()));
+        }
+        if request.amount < Decimal::ZERO || held.captured + request.amount > charge.amount {
+            return Err(GatewayError::Declined("amount_too_large".into()));
+        }
+        state.holds.insert(
+            charge.id.clone(),
+            Hold {
+                captured: held.captured + request.amount,
+                open: !request.final_capture,
+            },
+        );
+        let made = Captured {
+            id: format!("cap_sandbox_{}", request.idempotency_key),
+            amount: request.amount,
+            currency: request.currency.clone(),
+        };
+        state
+            .captures
+            .insert(request.idempotency_key.clone(), made.clone());
+        Ok(made)
+    }
+
+    async fn void(&self, request: &VoidRequest) -> Result<(), GatewayError> {
+        let mut state = self.lock();
+        match state.holds.get_mut(&request.charge_id) {
+            Some(hold) => {
+                hold.open = false;
+                Ok(())
+            }
+            None => Err(GatewayError::Declined("no_such_charge".into())),
+        }
+    }
+
     fn name(&self) -> &'static str {
         self.name
     }
+}
+
+/// Record what a new charge holds: all of it captured, or an open
+/// authorisation. (A charge seen before keeps its record.)
+fn hold(state: &mut State, charge: &Charge, capture: bool) {
+    state.holds.entry(charge.id.clone()).or_insert(Hold {
+        captured: if capture {
+            charge.amount
+        } else {
+            Decimal::ZERO
+        },
+        open: !capture,
+    });
 }
 
 /// What has been refunded of charge `charge_id`.

@@ -18,6 +18,7 @@ fn request(key: &str, token: &str) -> ChargeRequest {
         currency: "USD".into(),
         payment_token: token.to_owned(),
         tenant: "t_test".into(),
+        capture: true,
     }
 }
 
@@ -228,5 +229,109 @@ async fn sandbox_refunds_once_per_key_and_never_more_than_was_charged() {
     assert_eq!(
         sandbox.refund(&unknown).await,
         Err(GatewayError::Declined("no_such_charge".into()))
+    );
+}
+
+#[tokio::test]
+async fn sandbox_captures_in_parts_up_to_the_authorisation_then_closes() {
+    let sandbox = SandboxGateway::default();
+    let auth = sandbox
+        .charge(&ChargeRequest {
+            capture: false,
+            ..request("o10", "tok_success")
+        })
+        .await
+        .expect("authorised");
+    assert_eq!(sandbox.captured_for("o10"), (Decimal::ZERO, true));
+    let capture = |key: &str, cents: i64, last: bool| CaptureRequest {
+        idempotency_key: key.to_owned(),
+        charge_id: auth.id.clone(),
+        amount: Decimal::new(cents, 2),
+        currency: "USD".into(),
+        final_capture: last,
+        tenant: "t_test".into(),
+    };
+    // Nothing captured yet: nothing can be refunded.
+    let refund = RefundRequest {
+        idempotency_key: "r-early".into(),
+        charge_id: auth.id.clone(),
+        amount: Decimal::new(100, 2),
+        currency: "USD".into(),
+        tenant: "t_test".into(),
+    };
+    assert_eq!(
+        sandbox.refund(&refund).await,
+        Err(GatewayError::Declined("amount_too_large".into()))
+    );
+    let first = sandbox
+        .capture(&capture("c1", 2000, false))
+        .await
+        .expect("capture");
+    // The same key is the same capture.
+    assert_eq!(
+        sandbox.capture(&capture("c1", 2000, false)).await,
+        Ok(first)
+    );
+    assert_eq!(sandbox.captured_for("o10"), (Decimal::new(2000, 2), true));
+    assert_eq!(
+        sandbox.capture(&capture("c2", 3000, false)).await,
+        Err(GatewayError::Declined("amount_too_large".into())),
+        "20.00 + 30.00 is more than the 49.99 authorised"
+    );
+    sandbox
+        .capture(&capture("c3", 1000, true))
+        .await
+        .expect("last capture");
+    assert_eq!(sandbox.captured_for("o10"), (Decimal::new(3000, 2), false));
+    assert_eq!(
+        sandbox.capture(&capture("c4", 1, false)).await,
+        Err(GatewayError::Declined("authorization_closed".into())),
+        "the final capture released the rest"
+    );
+    // Refunds reach what was captured, not what was authorised.
+    let refund = |key: &str, cents: i64| RefundRequest {
+        idempotency_key: key.to_owned(),
+        amount: Decimal::new(cents, 2),
+        ..refund.clone()
+    };
+    assert!(sandbox.refund(&refund("r1", 3001)).await.is_err());
+    sandbox
+        .refund(&refund("r2", 3000))
+        .await
+        .expect("all captured");
+}
+
+#[tokio::test]
+async fn sandbox_void_releases_an_authorisation() {
+    let sandbox = SandboxGateway::default();
+    let auth = sandbox
+        .charge(&ChargeRequest {
+            capture: false,
+            ..request("o11", "tok_success")
+        })
+        .await
+        .expect("authorised");
+    let void = VoidRequest {
+        idempotency_key: "v1".into(),
+        charge_id: auth.id.clone(),
+        tenant: "t_test".into(),
+    };
+    sandbox.void(&void).await.expect("voided");
+    sandbox
+        .void(&void)
+        .await
+        .expect("voiding again is harmless");
+    assert_eq!(sandbox.captured_for("o11"), (Decimal::ZERO, false));
+    let capture = CaptureRequest {
+        idempotency_key: "c1".into(),
+        charge_id: auth.id,
+        amount: Decimal::ONE,
+        currency: "USD".into(),
+        final_capture: true,
+        tenant: "t_test".into(),
+    };
+    assert_eq!(
+        sandbox.capture(&capture).await,
+        Err(GatewayError::Declined("authorization_closed".into()))
     );
 }

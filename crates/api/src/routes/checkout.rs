@@ -1,4 +1,5 @@
-//! `POST /v1/carts/{cart_id}/checkout` and `GET /v1/orders/{order_id}`: the
+//! `POST /v1/carts/{cart_id}/checkout`, `GET /v1/orders/{order_id}` and
+//! `POST /v1/orders/{order_id}/cancel`: the
 //! edge of `bazaar_commerce::checkout` and `bazaar_commerce::orders`.
 
 use bazaar_commerce::checkout::{self, Checkout, CheckoutRequest};
@@ -117,4 +118,38 @@ impl CheckoutApi {
         let found = orders::get(&self.state, key, order_id.0, access).await?;
         Ok(Json(found.into()))
     }
+
+    /// Cancel an order
+    ///
+    /// Before any vendor part ships (tenant admin key): every part is
+    /// cancelled, the stock goes back on hand (waiting backorders first),
+    /// redeemed points come back and earned ones are taken back. Money
+    /// authorised is released; money taken is refunded in full (a refund
+    /// in the order's `refunds`, asked of the provider until it answers).
+    /// Cancelling a cancelled order answers it unchanged; once a part has
+    /// shipped, refund instead (409 `order_part_shipped`).
+    #[oai(
+        path = "/v1/orders/:order_id/cancel",
+        method = "post",
+        operation_id = "cancel_order"
+    )]
+    async fn cancel(
+        &self,
+        auth: ApiKey,
+        order_id: Path<Uuid>,
+        body: Json<CancelInput>,
+    ) -> ApiResult<Json<OrderDetail>> {
+        let key = auth.0.tenant()?;
+        let found = orders::cancel(&self.state, key, order_id.0, body.0.reason).await?;
+        Ok(Json(found.into()))
+    }
+}
+
+/// Why an order is cancelled.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CancelInput {
+    /// For the order's record (its status timeline and the
+    /// `order.cancelled` event): 1-200 characters.
+    pub reason: String,
 }

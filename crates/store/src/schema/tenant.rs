@@ -41,6 +41,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    captures (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        vendor_order_id -> Uuid,
+        amount -> Numeric,
+        discount -> Numeric,
+        #[max_length = 3]
+        currency -> Bpchar,
+        final_capture -> Bool,
+        status -> Text,
+        provider_capture_id -> Nullable<Text>,
+        failure_code -> Nullable<Text>,
+        attempts -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     cart_lines (id) {
         id -> Uuid,
         cart_id -> Uuid,
@@ -345,6 +364,9 @@ diesel::table! {
         attempts -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        capture -> Text,
+        captured -> Numeric,
+        void_pending -> Bool,
     }
 }
 
@@ -557,6 +579,8 @@ diesel::table! {
 diesel::joinable!(age_verifications -> customers (customer_id));
 diesel::joinable!(backorders -> orders (order_id));
 diesel::joinable!(backorders -> variants (variant_id));
+diesel::joinable!(captures -> orders (order_id));
+diesel::joinable!(captures -> vendor_orders (vendor_order_id));
 diesel::joinable!(cart_lines -> carts (cart_id));
 diesel::joinable!(cart_lines -> variants (variant_id));
 diesel::joinable!(carts -> brands (brand_id));
@@ -613,6 +637,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     age_verifications,
     backorders,
     brands,
+    captures,
     cart_lines,
     carts,
     categories,

@@ -4,6 +4,8 @@
 
 pub mod backorders;
 pub mod brands;
+pub mod cancellations;
+pub mod captures;
 pub mod carts;
 pub mod categories;
 pub mod customers;

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use diesel::dsl;
 use diesel::prelude::*;
-use diesel::sql_types::{Numeric, Uuid as SqlUuid};
+use diesel::sql_types::{Nullable, Numeric, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -88,17 +88,32 @@ struct Part {
     commission: Decimal,
 }
 
-/// Record a paid order: each vendor is credited its part, the commission
-/// on its goods (each line at its vendor's, its category's or the
-/// tenant's rate) moves to the marketplace, and a loyalty discount is the
-/// marketplace's cost. Called once, when the order becomes paid (its
-/// vendor orders exist).
-pub async fn record_sale(conn: &mut TenantConn, order: Uuid) -> Result<(), StoreError> {
-    let (currency, discount): (Currency, Decimal) = orders::table
+/// One vendor's part of an authorised order, captured.
+#[derive(Debug, Clone, Copy)]
+pub struct CapturedPart {
+    /// The capture (the entries' reference).
+    pub capture: Uuid,
+    pub vendor_order: Uuid,
+    /// Its share of the order's loyalty discount.
+    pub discount: Decimal,
+}
+
+/// Record a sale: each vendor is credited its part, the commission on its
+/// goods (each line at its vendor's, its category's or the tenant's rate)
+/// moves to the marketplace, and a loyalty discount is the marketplace's
+/// cost. Called once per order when its money is taken at checkout (its
+/// vendor orders exist), or once per part (`part`) as each is captured.
+pub async fn record_sale(
+    conn: &mut TenantConn,
+    order: Uuid,
+    part: Option<CapturedPart>,
+) -> Result<(), StoreError> {
+    let (currency, order_discount): (Currency, Decimal) = orders::table
         .find(order)
         .select((orders::currency, orders::discount_total))
         .get_result(conn.pg())
         .await?;
+    let discount = part.map_or(order_discount, |p| p.discount);
     // Each line's rate: its vendor's own, else the nearest category up
     // the product's path that has one, else the tenant's.
     let parts: Vec<Part> = prepared(
@@ -117,9 +132,11 @@ pub async fn record_sale(conn: &mut TenantConn, order: Uuid) -> Result<(), Store
              0)) \
            FROM order_lines l WHERE l.order_id = vo.order_id AND l.vendor_id = vo.vendor_id \
          ), 0) AS commission \
-         FROM vendor_orders vo WHERE vo.order_id = $1 ORDER BY vo.vendor_id",
+         FROM vendor_orders vo WHERE vo.order_id = $1 AND ($2::uuid IS NULL OR vo.id = $2) \
+         ORDER BY vo.vendor_id",
     )
     .bind::<SqlUuid, _>(order)
+    .bind::<Nullable<SqlUuid>, _>(part.map(|p| p.vendor_order))
     .load(conn.pg())
     .await?;
     let mut entries = Vec::new();
@@ -146,7 +163,42 @@ pub async fn record_sale(conn: &mut TenantConn, order: Uuid) -> Result<(), Store
         kind: "discount",
         amount: -discount,
     });
-    write(conn, Some(order), currency, None, entries).await
+    write(
+        conn,
+        Some(order),
+        currency,
+        part.map(|p| p.capture),
+        entries,
+    )
+    .await
+}
+
+/// Share an order's loyalty discount among its vendor parts (given as id
+/// and total, in a stable order) in proportion to their totals, the last
+/// part taking the rounding, so the shares add up to the discount exactly
+/// and each part's capture is its total less its share.
+pub fn discount_shares(
+    discount: Decimal,
+    currency: Currency,
+    parts: &[(Uuid, Decimal)],
+) -> Vec<(Uuid, Decimal)> {
+    let total: Decimal = parts.iter().map(|(_, t)| *t).sum();
+    let mut given = Decimal::ZERO;
+    parts
+        .iter()
+        .enumerate()
+        .map(|(at, (id, part))| {
+            let share = if at + 1 == parts.len() {
+                discount - given
+            } else if total.is_zero() {
+                Decimal::ZERO
+            } else {
+                Money::rounded(discount * *part / total, currency).amount()
+            };
+            given += share;
+            (*id, share)
+        })
+        .collect()
 }
 
 /// Record a refund that was made: the vendors whose lines it gives back
@@ -515,6 +567,25 @@ pub async fn payouts_of(conn: &mut TenantConn, vendor: Uuid) -> Result<Vec<Payou
         .select(PayoutRow::as_select())
         .load(conn.pg())
         .await?)
+}
+
+/// A provider's final answer to a money request (a refund or a capture).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer<'a> {
+    /// Made, with the provider's id for it.
+    Made(&'a str),
+    /// Refused, with the provider's code.
+    Refused(&'a str),
+}
+
+impl<'a> From<&'a Result<String, String>> for Answer<'a> {
+    /// `Ok(provider id)` is made, `Err(code)` refused.
+    fn from(answer: &'a Result<String, String>) -> Self {
+        match answer {
+            Ok(provider_id) => Answer::Made(provider_id),
+            Err(code) => Answer::Refused(code),
+        }
+    }
 }
 
 #[cfg(test)]

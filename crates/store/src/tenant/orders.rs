@@ -22,9 +22,9 @@ use crate::schema::tenant::{
 };
 use crate::sql::{coalesce_bigint, coalesce_numeric, sum_int4, sum_numeric};
 use crate::tenant::stock::{self, Available, Movement};
-use crate::tenant::{backorders, customers, loyalty, money, outbox};
+use crate::tenant::{backorders, captures, customers, loyalty, money, outbox};
 use crate::{StoreError, TenantConn};
-use bazaar_domain::{Currency, OrderStatus, PaymentStatus, VendorOrderStatus};
+use bazaar_domain::{CaptureMode, Currency, OrderStatus, PaymentStatus, VendorOrderStatus};
 
 #[derive(Debug, Clone)]
 pub struct NewOrderLine {
@@ -70,6 +70,8 @@ pub struct NewOrder {
     pub lines: Vec<NewOrderLine>,
     pub shipping: Vec<NewShipping>,
     pub gateway: String,
+    /// When the money is taken.
+    pub capture: CaptureMode,
     /// The signed-in customer the order belongs to.
     pub customer_id: Option<Uuid>,
     /// Loyalty points redeemed, and what they take off the total.
@@ -247,7 +249,7 @@ pub async fn place(
          r AS (INSERT INTO reservations (id, order_id, variant_id, warehouse_id, quantity, expires_at) \
          SELECT id, $1, variant_id, warehouse_id, quantity, $14 \
          FROM unnest($38::uuid[], $39::uuid[], $40::uuid[], $41::int4[]) AS t (id, variant_id, warehouse_id, quantity)), \
-         p AS (INSERT INTO payments (id, order_id, gateway, status, amount, currency) VALUES ($42, $1, $43, 'pending', $13, $6)), \
+         p AS (INSERT INTO payments (id, order_id, gateway, status, amount, currency, capture) VALUES ($42, $1, $43, 'pending', $13, $6, $45)), \
          e AS (INSERT INTO order_events (order_id, from_status, to_status, note) VALUES ($1, NULL, 'pending_payment', 'stock reserved')) \
          INSERT INTO outbox (topic, payload) VALUES ('order.placed', $44)",
     )
@@ -295,6 +297,7 @@ pub async fn place(
     .bind::<SqlUuid, _>(bazaar_domain::ids::new_id())
     .bind::<Text, _>(&order.gateway)
     .bind::<Jsonb, _>(serde_json::json!({ "order_id": order.id }))
+    .bind::<Text, _>(order.capture)
     .execute(conn.pg())
     .await?;
     Ok(Ok(()))
@@ -309,10 +312,10 @@ async fn reopen(conn: &mut TenantConn, cart: Uuid) -> Result<(), StoreError> {
 }
 
 #[derive(Queryable)]
-struct Held {
-    variant_id: Uuid,
-    warehouse_id: Uuid,
-    quantity: i32,
+pub(crate) struct Held {
+    pub(crate) variant_id: Uuid,
+    pub(crate) warehouse_id: Uuid,
+    pub(crate) quantity: i32,
 }
 
 /// The order's status, locked for the rest of the transaction.
@@ -396,8 +399,10 @@ pub(crate) async fn set_status(
 }
 
 /// The payment went through: commit the stock, mark the order paid, split
-/// it into vendor orders and record where its money goes. Returns false when the order was no longer
-/// pending (its reservation expired first).
+/// it into vendor orders and, for money taken now, record where it goes
+/// (an authorisation's money is recorded part by part as each is
+/// captured). Returns false when the order was no longer pending (its
+/// reservation expired first).
 pub async fn settle_paid(
     conn: &mut TenantConn,
     order: Uuid,
@@ -414,16 +419,19 @@ pub async fn settle_paid(
     let basis: Basis = prepared(
         "WITH o AS (UPDATE orders SET status = 'paid', updated_at = now() WHERE id = $1 \
          RETURNING customer_id, subtotal, discount_total), \
+         p AS (UPDATE payments SET status = CASE capture WHEN 'immediate' THEN 'succeeded' ELSE 'authorized' END, \
+         captured = CASE capture WHEN 'immediate' THEN amount ELSE 0 END, \
+         charge_id = $2, attempts = $3, updated_at = now() WHERE order_id = $1 RETURNING capture), \
          e AS (INSERT INTO order_events (order_id, from_status, to_status, note) \
-         VALUES ($1, 'pending_payment', 'paid', 'payment captured')), \
-         p AS (UPDATE payments SET status = 'succeeded', charge_id = $2, attempts = $3, updated_at = now() WHERE order_id = $1), \
+         SELECT $1, 'pending_payment', 'paid', CASE capture WHEN 'immediate' THEN 'payment captured' \
+         ELSE 'payment authorised; each part is captured when it ships' END FROM p), \
          b AS (UPDATE backorders SET status = 'open' WHERE order_id = $1 AND status = 'held'), \
          v AS (INSERT INTO vendor_orders (id, order_id, vendor_id, status, total, shipping) \
          SELECT gen_random_uuid(), $1, l.vendor_id, 'pending', sum(l.gross) + COALESCE(s.gross, 0), COALESCE(s.gross, 0) \
          FROM order_lines l LEFT JOIN order_shipping s ON s.order_id = l.order_id AND s.vendor_id = l.vendor_id \
          WHERE l.order_id = $1 GROUP BY l.vendor_id, s.gross), \
          x AS (INSERT INTO outbox (topic, payload) VALUES ('order.paid', $4)) \
-         SELECT customer_id, subtotal, discount_total FROM o",
+         SELECT customer_id, subtotal, discount_total, (SELECT capture FROM p) AS capture FROM o",
     )
     .bind::<SqlUuid, _>(order)
     .bind::<Text, _>(charge_id)
@@ -431,8 +439,11 @@ pub async fn settle_paid(
     .bind::<Jsonb, _>(serde_json::json!({ "order_id": order }))
     .get_result(conn.pg())
     .await?;
+    let capture = basis.capture;
     earn_points(conn, order, basis).await?;
-    money::record_sale(conn, order).await?;
+    if capture == CaptureMode::Immediate {
+        money::record_sale(conn, order, None).await?;
+    }
     Ok(true)
 }
 
@@ -445,6 +456,8 @@ struct Basis {
     subtotal: Decimal,
     #[diesel(sql_type = Numeric)]
     discount_total: Decimal,
+    #[diesel(sql_type = Text)]
+    capture: CaptureMode,
 }
 
 /// A paid order of a customer earns points by the tenant's rule: so many
@@ -636,6 +649,13 @@ pub struct OrderRow {
     /// The provider the order is charged with.
     #[diesel(select_expression = payments::gateway.nullable(), select_expression_type = dsl::Nullable<payments::gateway>)]
     pub payment_gateway: Option<String>,
+    /// When its money is taken.
+    #[diesel(select_expression = payments::capture.nullable(), select_expression_type = dsl::Nullable<payments::capture>)]
+    pub payment_capture: Option<CaptureMode>,
+    /// What has been taken so far (all of it once paid, when captured at
+    /// once; part by part as vendors ship, when authorised).
+    #[diesel(select_expression = payments::captured.nullable(), select_expression_type = dsl::Nullable<payments::captured>)]
+    pub captured: Option<Decimal>,
     /// What refunds have given back so far.
     #[diesel(select_expression = order_refunded(), select_expression_type = order_refunded)]
     pub refunded: Decimal,
@@ -672,7 +692,7 @@ fn order_refunded() -> _ {
 }
 
 /// The statuses of a backorder still waiting for stock.
-const OUTSTANDING: [&str; 2] = ["held", "open"];
+pub(crate) const OUTSTANDING: [&str; 2] = ["held", "open"];
 
 pub async fn get(
     conn: &mut TenantConn,
@@ -889,7 +909,15 @@ pub async fn advance_vendor_order(
     to: VendorOrderStatus,
     carrier: Option<&str>,
     tracking: Option<&str>,
-) -> Result<Result<VendorOrderRow, AdvanceRefused>, StoreError> {
+) -> Result<Result<Advanced, AdvanceRefused>, StoreError> {
+    // The order first, then the part, as every path that moves both locks
+    // them (cancelling, refunding).
+    let order_id: Uuid = vendor_orders::table
+        .find(id)
+        .select(vendor_orders::order_id)
+        .get_result(conn.pg())
+        .await?;
+    let order_status = lock_status(conn, order_id).await?;
     let part = vendor_orders::table
         .find(id)
         .select(VendorOrderRow::as_select())
@@ -908,7 +936,6 @@ pub async fn advance_vendor_order(
     if current.awaiting_stock > 0 {
         return Ok(Err(AdvanceRefused::AwaitingStock(current.awaiting_stock)));
     }
-    let order_status = lock_status(conn, current.order_id).await?;
     let updated: VendorOrderRow = diesel::update(vendor_orders::table.find(id))
         .set((
             vendor_orders::status.eq(to),
@@ -939,5 +966,25 @@ pub async fn advance_vendor_order(
         )
         .await?;
     }
-    Ok(Ok(updated))
+    // An authorised order's part is captured as it ships.
+    let capture = if to == VendorOrderStatus::Shipped {
+        captures::open(conn, current.order_id, id)
+            .await?
+            .map(|c| c.id)
+    } else {
+        None
+    };
+    Ok(Ok(Advanced {
+        part: updated,
+        capture,
+    }))
+}
+
+/// A part moved forward.
+#[derive(Debug, Clone)]
+pub struct Advanced {
+    pub part: VendorOrderRow,
+    /// The capture its shipping opened (an authorised order's part), to
+    /// ask the provider for.
+    pub capture: Option<Uuid>,
 }

@@ -18,12 +18,14 @@ use uuid::Uuid;
 
 use crate::prepared::prepared;
 use crate::schema::tenant::{orders, payments, refund_lines, refunds, reservations};
+use crate::tenant::captures::{self, ToVoid};
+pub use crate::tenant::money::Answer;
 use crate::tenant::orders::{lock_status, set_status};
 use crate::tenant::outbox;
 use crate::tenant::stock::Movement;
 use crate::tenant::{inventory, loyalty, money};
 use crate::{StoreError, TenantConn};
-use bazaar_domain::{Currency, OrderStatus, PaymentStatus, RefundStatus};
+use bazaar_domain::{CaptureMode, Currency, OrderStatus, PaymentStatus, RefundStatus};
 
 /// Who asks for the refunds Bazaar makes by itself.
 pub const SYSTEM: &str = "system";
@@ -95,6 +97,10 @@ pub struct PartLeft {
     pub shipping: Decimal,
     #[diesel(sql_type = Numeric)]
     pub shipping_refunded: Decimal,
+    /// Whether its money was taken (at checkout, or captured when it
+    /// shipped): only then is there anything of it to give back.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub captured: bool,
 }
 
 /// What an order's refunds are decided from, read with its row locked.
@@ -132,12 +138,15 @@ pub async fn refundable(conn: &mut TenantConn, order: Uuid) -> Result<Refundable
         .await?;
     let payment: Option<(PaymentStatus, Decimal, Option<String>)> = payments::table
         .filter(payments::order_id.eq(order))
-        .select((payments::status, payments::amount, payments::charge_id))
+        .select((payments::status, payments::captured, payments::charge_id))
         .first(conn.pg())
         .await
         .optional()?;
+    // Only money taken comes back: an authorised order's captured parts.
     let (charge_id, charged) = match payment {
-        Some((PaymentStatus::Succeeded, amount, charge)) => (charge, amount),
+        Some((PaymentStatus::Succeeded | PaymentStatus::Authorized, captured, charge)) => {
+            (charge, captured)
+        }
         _ => (None, Decimal::ZERO),
     };
     let committed: Option<Decimal> = refunds::table
@@ -161,7 +170,9 @@ pub async fn refundable(conn: &mut TenantConn, order: Uuid) -> Result<Refundable
     let parts: Vec<PartLeft> = prepared(
         "SELECT vo.id AS vendor_order_id, vo.vendor_id, vo.shipping, \
          COALESCE((SELECT sum(r.shipping) FROM refunds r \
-                   WHERE r.vendor_order_id = vo.id AND r.status <> 'failed'), 0) AS shipping_refunded \
+                   WHERE r.vendor_order_id = vo.id AND r.status <> 'failed'), 0) AS shipping_refunded, \
+         (EXISTS (SELECT 1 FROM payments p WHERE p.order_id = vo.order_id AND p.capture = 'immediate') \
+          OR EXISTS (SELECT 1 FROM captures c WHERE c.vendor_order_id = vo.id AND c.status = 'succeeded')) AS captured \
          FROM vendor_orders vo WHERE vo.order_id = $1 ORDER BY vo.id",
     )
     .bind::<SqlUuid, _>(order)
@@ -300,15 +311,6 @@ pub async fn note_attempt(conn: &mut TenantConn, id: Uuid) -> Result<(), StoreEr
         .execute(conn.pg())
         .await?;
     Ok(())
-}
-
-/// The provider's final answer to a refund.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Answer<'a> {
-    /// Made, with the provider's id for it.
-    Made(&'a str),
-    /// Refused, with the provider's code.
-    Refused(&'a str),
 }
 
 /// Settle a pending refund once. A refund made puts restocked units back
@@ -506,18 +508,28 @@ pub async fn not_charged(conn: &mut TenantConn, order: Uuid) -> Result<(), Store
     Ok(())
 }
 
+/// What is owed back of a charge that landed on a cancelled order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LateCharge {
+    /// Money taken: this refund of all of it, recorded pending.
+    Refund(Uuid),
+    /// Only authorised: its hold is to be released.
+    Void(ToVoid),
+}
+
 /// A charge landed on an order that was no longer waiting for it (its
 /// reservation expired and it was cancelled): record the charge on the
-/// payment and a pending refund of all of it, which the caller then asks
-/// the provider for. Returns the refund's id (the existing one when the
-/// charge was recorded before), or `None` when the order is not cancelled
-/// or failed after all (settled paid by another request with this charge).
+/// payment and what undoes it (a pending refund of all of it, or, for an
+/// authorisation, a void), which the caller then asks the provider for.
+/// Returns the existing refund when the charge was recorded before, or
+/// `None` when the order is not cancelled or failed after all (settled
+/// paid by another request with this charge).
 pub async fn for_late_charge(
     conn: &mut TenantConn,
     order: Uuid,
     charge_id: &str,
     attempts: i32,
-) -> Result<Option<Uuid>, StoreError> {
+) -> Result<Option<LateCharge>, StoreError> {
     // Only an order that is not paid owes the charge back: one another
     // request (a retry, reconciliation, a provider's event) settled paid
     // with this very charge keeps it.
@@ -533,13 +545,38 @@ pub async fn for_late_charge(
         .await
         .optional()?;
     if let Some(id) = existing {
-        return Ok(Some(id));
+        return Ok(Some(LateCharge::Refund(id)));
+    }
+    let (capture, current): (CaptureMode, PaymentStatus) = payments::table
+        .filter(payments::order_id.eq(order))
+        .select((payments::capture, payments::status))
+        .get_result(conn.pg())
+        .await?;
+    if capture == CaptureMode::OnShipment {
+        if matches!(current, PaymentStatus::Authorized | PaymentStatus::Voided) {
+            // Recorded before: its void is under way or done.
+            return Ok(None);
+        }
+        diesel::update(payments::table.filter(payments::order_id.eq(order)))
+            .set((
+                payments::status.eq(PaymentStatus::Authorized),
+                payments::charge_id.eq(charge_id),
+                payments::attempts.eq(attempts),
+                payments::failure_code.eq(None::<String>),
+                payments::updated_at.eq(dsl::now),
+            ))
+            .execute(conn.pg())
+            .await?;
+        return Ok(captures::request_void(conn, order)
+            .await?
+            .map(LateCharge::Void));
     }
     let (amount, currency): (Decimal, Currency) =
         diesel::update(payments::table.filter(payments::order_id.eq(order)))
             .set((
                 payments::status.eq(PaymentStatus::Succeeded),
                 payments::charge_id.eq(charge_id),
+                payments::captured.eq(payments::amount),
                 payments::attempts.eq(attempts),
                 payments::failure_code.eq(None::<String>),
                 payments::updated_at.eq(dsl::now),
@@ -560,6 +597,53 @@ pub async fn for_late_charge(
             requested_by: SYSTEM.to_owned(),
             request_hash: String::new(),
             lines: Vec::new(),
+            vendor_order: None,
+        },
+    )
+    .await?;
+    Ok(Some(LateCharge::Refund(id)))
+}
+
+/// A paid order was cancelled (the caller holds its lock and has put its
+/// stock back): record a pending refund of everything left of its charge,
+/// line by line, so the vendors' ledger takes back each one's sale.
+/// `None` when nothing is left.
+pub async fn for_cancellation(
+    conn: &mut TenantConn,
+    order: Uuid,
+    reason: &str,
+    by: &str,
+    request_hash: &str,
+) -> Result<Option<Uuid>, StoreError> {
+    let left = refundable(conn, order).await?;
+    let amount = left.left();
+    if amount <= Decimal::ZERO {
+        return Ok(None);
+    }
+    let id = bazaar_domain::ids::new_id();
+    open(
+        conn,
+        &NewRefund {
+            id,
+            order_id: order,
+            amount,
+            currency: left.currency,
+            reason: reason.to_owned(),
+            restock: false,
+            requested_by: by.to_owned(),
+            request_hash: request_hash.to_owned(),
+            lines: left
+                .lines
+                .iter()
+                .filter(|l| l.quantity > l.refunded_quantity)
+                .map(|l| {
+                    (
+                        l.line_id,
+                        l.quantity - l.refunded_quantity,
+                        (l.gross - l.refunded_amount).max(Decimal::ZERO),
+                    )
+                })
+                .collect(),
             vendor_order: None,
         },
     )
