@@ -16,6 +16,7 @@
 mod support;
 
 mod cache;
+mod captures;
 mod carts;
 mod catalog;
 mod checkout;

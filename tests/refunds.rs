@@ -15,7 +15,7 @@ use crate::support::processor::Processor;
 use crate::support::shop::Shop;
 use crate::support::{Reply, TestApp, e2e, unique};
 
-fn dec(v: &Value) -> Decimal {
+pub(crate) fn dec(v: &Value) -> Decimal {
     Decimal::from_str(v.as_str().expect("decimal string")).expect("decimal")
 }
 
@@ -26,11 +26,11 @@ async fn app_with(url: &str, timeout_ms: u64) -> TestApp {
         .await
 }
 
-fn schema(s: &Shop) -> bazaar_store::TenantSchema {
+pub(crate) fn schema(s: &Shop) -> bazaar_store::TenantSchema {
     bazaar_store::TenantSchema::new(&format!("t_{}", s.slug)).expect("schema")
 }
 
-async fn refund(app: &TestApp, s: &Shop, order: &str, key: &str, body: Value) -> Reply {
+pub(crate) async fn refund(app: &TestApp, s: &Shop, order: &str, key: &str, body: Value) -> Reply {
     app.send_with_headers(
         reqwest::Method::POST,
         &format!("/v1/orders/{order}/refunds"),
@@ -41,14 +41,14 @@ async fn refund(app: &TestApp, s: &Shop, order: &str, key: &str, body: Value) ->
     .await
 }
 
-async fn order(app: &TestApp, s: &Shop, id: &str) -> Value {
+pub(crate) async fn order(app: &TestApp, s: &Shop, id: &str) -> Value {
     app.get(&format!("/v1/orders/{id}"), &s.admin)
         .await
         .expect(200)
 }
 
 /// Events of `topic` in the shop's tenant.
-async fn events(app: &TestApp, s: &Shop, topic: &'static str) -> usize {
+pub(crate) async fn events(app: &TestApp, s: &Shop, topic: &'static str) -> usize {
     app.db()
         .tenant_tx(&schema(s), move |conn| {
             async move { bazaar_store::tenant::outbox::of_topic(conn, topic).await }.boxed()
@@ -569,7 +569,7 @@ async fn under_every_processor_fault_paid_orders_equal_kept_charges() {
 }
 
 /// Σ of the tenant's money ledger and of its payouts.
-async fn ledger_and_payouts(app: &TestApp, s: &Shop) -> (Decimal, Decimal) {
+pub(crate) async fn ledger_and_payouts(app: &TestApp, s: &Shop) -> (Decimal, Decimal) {
     #[derive(diesel::QueryableByName)]
     struct Sums {
         #[diesel(sql_type = diesel::sql_types::Numeric)]

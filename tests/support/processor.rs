@@ -12,6 +12,11 @@
 //! | `tok_hang` | charges, then answers only after [`HANG`] (longer than the adapter waits) |
 //! | `tok_500` | charges (once), then answers 500 to every call |
 //! | `tok_lost` | answers 500 without charging; the charge lands later, when the test calls [`Processor::land_in_flight`] (a request stuck in the processor's queue) |
+//!
+//! A charge sent with `"capture": false` is an authorisation: it holds the
+//! amount and takes nothing until `POST /v1/charges/{id}/capture` takes
+//! part of it (never more than is left; `final_capture` or a void closes
+//! it), and refunds can give back only what was captured.
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -37,14 +42,32 @@ pub struct Made {
     pub currency: String,
 }
 
+/// An authorisation's or a charge's money at the processor.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Hold {
+    /// Taken so far (the whole amount for a charge captured at once).
+    pub captured: Decimal,
+    /// Closed by a final capture or a void: nothing more can be taken.
+    pub closed: bool,
+    /// Voids asked for (each key once).
+    pub voids: usize,
+}
+
 #[derive(Default)]
 pub struct Processor {
     /// Charges by idempotency key.
     pub charges: Mutex<HashMap<String, Made>>,
     /// Refunds by idempotency key, with the charge id each came from.
     pub refunds: Mutex<HashMap<String, (String, Made)>>,
+    /// What each charge (by charge id) holds and has given.
+    pub holds: Mutex<HashMap<String, Hold>>,
+    /// Captures by idempotency key, with the charge id each came from.
+    pub captures: Mutex<HashMap<String, (String, Made)>>,
+    /// Void idempotency keys seen.
+    voided_keys: Mutex<HashSet<String>>,
+    captures_down: AtomicBool,
     /// `tok_lost` charges not made yet, with their amount and currency.
-    in_flight: Mutex<HashMap<String, (Decimal, String)>>,
+    in_flight: Mutex<HashMap<String, (Decimal, String, bool)>>,
     /// Keys `tok_lost` answered for (so a retry does not charge either).
     lost: Mutex<HashSet<String>>,
     /// Keys presented again with different parameters (a real processor
@@ -64,6 +87,8 @@ impl Processor {
         let app = Route::new()
             .at("/v1/charges", post(take_charge).get(lookup))
             .at("/v1/refunds", post(give_back))
+            .at("/v1/charges/:id/capture", post(take_capture))
+            .at("/v1/charges/:id/void", post(release))
             .data(processor.clone());
         tokio::spawn(poem::Server::new(poem::listener::TcpListener::bind(addr)).run(app));
         (processor, format!("http://{addr}"))
@@ -86,16 +111,32 @@ impl Processor {
         self.refunds_down.store(down, Ordering::SeqCst);
     }
 
+    /// Captures and voids answer 503 without doing anything.
+    pub fn set_captures_down(&self, down: bool) {
+        self.captures_down.store(down, Ordering::SeqCst);
+    }
+
+    /// What the charge made under `key` holds (`None` if there is none).
+    pub fn hold(&self, key: &str) -> Option<Hold> {
+        let charge = self.charge(key)?;
+        self.holds.lock().expect("lock").get(&charge.id).cloned()
+    }
+
+    /// What has been captured of the charge made under `key`.
+    pub fn captured(&self, key: &str) -> Decimal {
+        self.hold(key).map_or(Decimal::ZERO, |h| h.captured)
+    }
+
     /// The `tok_lost` charges land now.
     pub fn land_in_flight(&self) -> usize {
         let landing: Vec<_> = self.in_flight.lock().expect("lock").drain().collect();
-        let mut charges = self.charges.lock().expect("lock");
-        for (key, (amount, currency)) in &landing {
-            charges.entry(key.clone()).or_insert_with(|| Made {
+        for (key, (amount, currency, capture)) in &landing {
+            let made = Made {
                 id: format!("ch_{key}"),
                 amount: *amount,
                 currency: currency.clone(),
-            });
+            };
+            self.record(key, made, *capture);
         }
         landing.len()
     }
@@ -119,9 +160,29 @@ impl Processor {
             .sum()
     }
 
-    /// What the processor holds of `key`'s charge after refunds.
+    /// The money the processor has taken under `key` after refunds
+    /// (an authorisation counts only what was captured of it).
     pub fn kept(&self, key: &str) -> Decimal {
-        self.charge(key).map_or(Decimal::ZERO, |c| c.amount) - self.refunded(key)
+        self.captured(key) - self.refunded(key)
+    }
+
+    fn record(&self, key: &str, made: Made, capture: bool) -> Made {
+        let mut charges = self.charges.lock().expect("lock");
+        let charge = charges.entry(key.to_owned()).or_insert(made).clone();
+        self.holds
+            .lock()
+            .expect("lock")
+            .entry(charge.id.clone())
+            .or_insert_with(|| Hold {
+                captured: if capture {
+                    charge.amount
+                } else {
+                    Decimal::ZERO
+                },
+                closed: capture,
+                voids: 0,
+            });
+        charge
     }
 }
 
@@ -149,16 +210,14 @@ async fn take_charge(req: &Request, body: Json<Value>, p: Data<&Arc<Processor>>)
     let amount = amount_of(&body);
     let currency = body["currency"].as_str().unwrap_or_default().to_owned();
     let token = body["source"].as_str().unwrap_or_default().to_owned();
+    let capture = body["capture"].as_bool().unwrap_or(true);
+    let fresh = Made {
+        id: format!("ch_{key}"),
+        amount,
+        currency: currency.clone(),
+    };
     if token == "tok_500" {
-        p.charges
-            .lock()
-            .expect("lock")
-            .entry(key.clone())
-            .or_insert_with(|| Made {
-                id: format!("ch_{key}"),
-                amount,
-                currency,
-            });
+        p.record(&key, fresh, capture);
         return answer(StatusCode::INTERNAL_SERVER_ERROR, json!({}));
     }
     if let Some(existing) = p.charge(&key) {
@@ -187,23 +246,13 @@ async fn take_charge(req: &Request, body: Json<Value>, p: Data<&Arc<Processor>>)
                 p.in_flight
                     .lock()
                     .expect("lock")
-                    .insert(key, (amount, currency));
+                    .insert(key, (amount, currency, capture));
             }
             return answer(StatusCode::INTERNAL_SERVER_ERROR, json!({}));
         }
         _ => {}
     }
-    let charged = p
-        .charges
-        .lock()
-        .expect("lock")
-        .entry(key.clone())
-        .or_insert_with(|| Made {
-            id: format!("ch_{key}"),
-            amount,
-            currency,
-        })
-        .clone();
+    let charged = p.record(&key, fresh, capture);
     match token.as_str() {
         "tok_hang" => {
             tokio::time::sleep(HANG).await;
@@ -251,13 +300,19 @@ async fn give_back(req: &Request, body: Json<Value>, p: Data<&Arc<Processor>>) -
             json!({ "error": { "code": "no_such_charge" } }),
         );
     };
+    let captured = p
+        .holds
+        .lock()
+        .expect("lock")
+        .get(&charge_id)
+        .map_or(Decimal::ZERO, |h| h.captured);
     let mut refunds = p.refunds.lock().expect("lock");
     let refunded: Decimal = refunds
         .values()
         .filter(|(from, _)| *from == charge_id)
         .map(|(_, m)| m.amount)
         .sum();
-    if amount <= Decimal::ZERO || refunded + amount > charge.amount {
+    if amount <= Decimal::ZERO || refunded + amount > captured {
         return answer(
             StatusCode::BAD_REQUEST,
             json!({ "error": { "code": "amount_too_large" } }),
@@ -270,4 +325,85 @@ async fn give_back(req: &Request, body: Json<Value>, p: Data<&Arc<Processor>>) -
     };
     refunds.insert(key, (charge_id, made_now.clone()));
     answer(StatusCode::OK, made(&made_now))
+}
+
+#[handler]
+async fn take_capture(
+    req: &Request,
+    id: poem::web::Path<String>,
+    body: Json<Value>,
+    p: Data<&Arc<Processor>>,
+) -> poem::Response {
+    if p.captures_down.load(Ordering::SeqCst) {
+        return answer(StatusCode::SERVICE_UNAVAILABLE, json!({}));
+    }
+    let key = req.header("idempotency-key").unwrap_or_default().to_owned();
+    if let Some((_, existing)) = p.captures.lock().expect("lock").get(&key) {
+        return answer(StatusCode::OK, made(existing));
+    }
+    let amount = amount_of(&body);
+    let final_capture = body["final_capture"].as_bool().unwrap_or(true);
+    let mut holds = p.holds.lock().expect("lock");
+    let (Some(hold), Some(charge)) = (
+        holds.get_mut(&id.0),
+        p.charges
+            .lock()
+            .expect("lock")
+            .values()
+            .find(|c| c.id == id.0)
+            .cloned(),
+    ) else {
+        return answer(
+            StatusCode::NOT_FOUND,
+            json!({ "error": { "code": "no_such_charge" } }),
+        );
+    };
+    if hold.closed {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            json!({ "error": { "code": "charge_closed" } }),
+        );
+    }
+    if amount <= Decimal::ZERO || hold.captured + amount > charge.amount {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            json!({ "error": { "code": "amount_too_large" } }),
+        );
+    }
+    hold.captured += amount;
+    hold.closed = final_capture;
+    let made_now = Made {
+        id: format!("cp_{key}"),
+        amount,
+        currency: charge.currency,
+    };
+    p.captures
+        .lock()
+        .expect("lock")
+        .insert(key, (id.0.clone(), made_now.clone()));
+    answer(StatusCode::OK, made(&made_now))
+}
+
+#[handler]
+async fn release(
+    req: &Request,
+    id: poem::web::Path<String>,
+    p: Data<&Arc<Processor>>,
+) -> poem::Response {
+    if p.captures_down.load(Ordering::SeqCst) {
+        return answer(StatusCode::SERVICE_UNAVAILABLE, json!({}));
+    }
+    let key = req.header("idempotency-key").unwrap_or_default().to_owned();
+    let mut holds = p.holds.lock().expect("lock");
+    let Some(hold) = holds.get_mut(&id.0) else {
+        return answer(
+            StatusCode::NOT_FOUND,
+            json!({ "error": { "code": "no_such_charge" } }),
+        );
+    };
+    if p.voided_keys.lock().expect("lock").insert(key) {
+        hold.voids += 1;
+    }
+    hold.closed = true;
+    answer(StatusCode::OK, json!({ "id": id.0, "status": "voided" }))
 }

@@ -240,8 +240,22 @@ fn decide(refundable: &Refundable, ask: &RefundAsk) -> Result<Decided, RefundRef
         status,
         Paid | Fulfilling | PartiallyShipped | Shipped | Delivered | PartiallyRefunded
     );
-    if !paid || refundable.charge_id.is_none() || refundable.charged.is_zero() {
+    if !paid || refundable.charge_id.is_none() {
         return Err(RefundRefusal::NotRefundable { status });
+    }
+    if refundable.charged.is_zero() {
+        // Authorised and nothing shipped yet: name the part asked for, or
+        // the first one, whose money is still only held.
+        let uncaptured = refundable
+            .parts
+            .iter()
+            .find(|p| !p.captured && ask.vendor_order.is_none_or(|id| id == p.vendor_order_id));
+        return Err(match uncaptured {
+            Some(part) => RefundRefusal::NotCaptured {
+                vendor_order_id: part.vendor_order_id,
+            },
+            None => RefundRefusal::NotRefundable { status },
+        });
     }
     let currency = refundable.currency;
     let left = refundable.left();

@@ -56,6 +56,12 @@ pub async fn cancel(
     if status == OrderStatus::Cancelled {
         return Ok(Ok(None));
     }
+    if matches!(
+        status,
+        OrderStatus::PartiallyShipped | OrderStatus::Shipped | OrderStatus::Delivered
+    ) {
+        return Ok(Err(CancelRefused::Shipped));
+    }
     if !matches!(status, OrderStatus::Paid | OrderStatus::Fulfilling) {
         return Ok(Err(CancelRefused::Status(status)));
     }
