@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::schema::tenant::backorders as backorder_rows;
-use crate::schema::tenant::{payments, reservations, vendor_orders};
-use crate::tenant::orders::{Held, OUTSTANDING, lock_status, set_status};
+use crate::schema::tenant::{payments, vendor_orders};
+use crate::tenant::orders::{OUTSTANDING, lock_status, move_reservations, set_status};
 use crate::tenant::refunds as refund_store;
 use crate::tenant::stock::Movement;
 use crate::tenant::{captures, inventory, loyalty, outbox};
@@ -82,21 +82,7 @@ pub async fn cancel(
         .execute(conn.pg())
         .await?;
     // The units committed to it go back where they came from.
-    let committed: Vec<Held> = diesel::update(
-        reservations::table
-            .filter(reservations::order_id.eq(order))
-            .filter(reservations::status.eq("committed")),
-    )
-    .set(reservations::status.eq("released"))
-    .returning((
-        reservations::variant_id,
-        reservations::warehouse_id,
-        reservations::quantity,
-    ))
-    .load(conn.pg())
-    .await?;
-    let mut committed = committed;
-    committed.sort_by_key(|h| (h.variant_id, h.warehouse_id));
+    let committed = move_reservations(conn, order, "committed", "released").await?;
     let reference = format!("order cancelled {order}");
     for h in committed {
         inventory::change(

@@ -331,6 +331,33 @@ pub(crate) async fn lock_status(
         .await?)
 }
 
+/// Move the order's reservations from status `from` to `to`, returning
+/// them in lock order (variant, warehouse) for the stock they move.
+pub(crate) async fn move_reservations(
+    conn: &mut TenantConn,
+    order: Uuid,
+    from: &'static str,
+    to: &'static str,
+) -> Result<Vec<Held>, StoreError> {
+    let mut moved: Vec<Held> = cached(
+        diesel::update(
+            reservations::table
+                .filter(reservations::order_id.eq(order))
+                .filter(reservations::status.eq(from)),
+        )
+        .set(reservations::status.eq(to))
+        .returning((
+            reservations::variant_id,
+            reservations::warehouse_id,
+            reservations::quantity,
+        )),
+    )
+    .load(conn.pg())
+    .await?;
+    moved.sort_by_key(|h| (h.variant_id, h.warehouse_id));
+    Ok(moved)
+}
+
 /// Turn the order's held reservations into `kind` (commit or release).
 async fn settle_reservations(
     conn: &mut TenantConn,
@@ -342,23 +369,7 @@ async fn settle_reservations(
     } else {
         ("released", Movement::Release)
     };
-    let held: Vec<Held> = cached(
-        diesel::update(
-            reservations::table
-                .filter(reservations::order_id.eq(order))
-                .filter(reservations::status.eq("held")),
-        )
-        .set(reservations::status.eq(status))
-        .returning((
-            reservations::variant_id,
-            reservations::warehouse_id,
-            reservations::quantity,
-        )),
-    )
-    .load(conn.pg())
-    .await?;
-    let mut held = held;
-    held.sort_by_key(|h| (h.variant_id, h.warehouse_id));
+    let held = move_reservations(conn, order, "held", status).await?;
     let reference = format!("order:{order}");
     for h in held {
         let on_hand = if commit { -h.quantity } else { 0 };
