@@ -31,6 +31,7 @@ mod manifests;
 mod openapi;
 mod ops;
 mod orders;
+mod payment_actions;
 mod pools;
 mod refunds;
 mod regions;

@@ -60,7 +60,7 @@ pub(crate) async fn events(app: &TestApp, s: &Shop, topic: &'static str) -> usiz
 
 /// Run the refund sweep as housekeeping does, after making every pending
 /// refund old enough to be asked again.
-async fn sweep(app: &TestApp, s: &Shop) -> bazaar_commerce::refunds::Swept {
+pub(crate) async fn sweep(app: &TestApp, s: &Shop) -> bazaar_commerce::refunds::Swept {
     app.db()
         .tenant_tx(&schema(s), |conn| {
             async move {
@@ -342,6 +342,11 @@ async fn expire_unknown(app: &TestApp, s: &Shop, order: Uuid) {
         .await
         .expect("placed long ago");
     crate::checkout::reconcile_after_hold(app, s, order).await;
+    housekeeping(app, s).await;
+}
+
+/// Expire what is due in the shop's tenant, as housekeeping does.
+pub(crate) async fn housekeeping(app: &TestApp, s: &Shop) {
     app.db()
         .tenant_tx(&schema(s), |conn| {
             bazaar_store::tenant::housekeeping::run(conn, chrono::Utc::now()).boxed()

@@ -21,9 +21,16 @@ pub async fn receive(
     body: Body,
     state: Data<&AppState>,
 ) -> Response {
+    // Each provider signs in its own header (`Webhook-Signature`,
+    // `Stripe-Signature`, ...).
+    let header = if state.gateways.has(&provider.0) {
+        state.gateways.named(&provider.0).signature_header()
+    } else {
+        "webhook-signature"
+    };
     let signature = req
         .headers()
-        .get("webhook-signature")
+        .get(header)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let bytes = match body.into_bytes().await {

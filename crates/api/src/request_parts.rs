@@ -35,6 +35,22 @@ pub async fn cart_access(
     Ok(carts::open(state, key, carts::Credentials { token, session }).await?)
 }
 
+/// How the caller opens an order: a storefront key with the token of the
+/// cart it was placed from or its customer's session (`Some`); a tenant
+/// key opens every order (`None`).
+pub async fn order_access(
+    state: &AppState,
+    key: &TenantKey,
+    token: Option<String>,
+    session: Option<String>,
+) -> ApiResult<Option<Access>> {
+    if key.brand_id.is_some() {
+        Ok(Some(cart_access(state, key, token, session).await?))
+    } else {
+        Ok(None)
+    }
+}
+
 /// The address a request comes from: the configured proxy header's last
 /// entry (the one the nearest proxy appended; earlier entries are whatever
 /// the client sent) when set and well-formed, else the peer address.

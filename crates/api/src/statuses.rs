@@ -84,6 +84,11 @@ wire_status! {
     PaymentStatus mirrors DomainPaymentStatus {
         /// Not settled yet.
         Pending,
+        /// The provider needs the shopper first: `payment_action` says what
+        /// to do (a 3-D Secure challenge, approving a wallet payment); then
+        /// `POST /v1/orders/{order_id}/payment/confirm`. Nothing is charged
+        /// yet and the order's stock is held meanwhile.
+        RequiresAction,
         /// The money is held on the card; each vendor's part is captured
         /// when it ships (`captured_total` says how much so far).
         Authorized,

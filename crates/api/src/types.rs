@@ -52,7 +52,24 @@ pub struct Order {
     pub captured_total: Option<String>,
     /// Why the payment failed: `payment_declined`, `insufficient_funds`, ...
     pub payment_failure: Option<String>,
+    /// While `payment_status` is `requires_action`: what the shopper must
+    /// do before the provider can charge. Then confirm the payment.
+    pub payment_action: Option<PaymentAction>,
     pub created_at: Timestamp,
+}
+
+/// What a shopper must do before the payment provider can charge: pass a
+/// 3-D Secure challenge, approve a wallet payment. Card data never passes
+/// through Bazaar.
+#[derive(Debug, Clone, Object, serde::Deserialize)]
+pub struct PaymentAction {
+    /// `redirect_to_url`: send the shopper to `url` (they come back to the
+    /// checkout's `return_url`); `use_sdk`: give `client_secret` to the
+    /// provider's browser library.
+    pub kind: String,
+    pub url: Option<String>,
+    /// The provider's client-side secret for this payment, when it has one.
+    pub client_secret: Option<String>,
 }
 
 /// An order line as bought.
@@ -133,6 +150,9 @@ impl From<bazaar_store::tenant::orders::OrderRow> for Order {
             payment_capture: o.payment_capture.map(CaptureMode::from),
             captured_total: o.captured.map(|m| money(m, c)),
             payment_failure: o.failure_code,
+            payment_action: o
+                .payment_action
+                .and_then(|a| serde_json::from_value(a).ok()),
             created_at: o.created_at.into(),
         }
     }

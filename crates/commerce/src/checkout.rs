@@ -8,7 +8,7 @@
 //! failures; then commit the reservation (paid) or release it
 //! (payment_failed), and record the answer under the key.
 
-use bazaar_domain::{CaptureMode, OrderStatus};
+use bazaar_domain::{CaptureMode, OrderStatus, PaymentStatus};
 use bazaar_payments::{Charge, ChargeRequest, Outcome as ChargeOutcome, charge_with_retries};
 use bazaar_regions::quote::ViolationCode;
 use bazaar_store::tenant::carts::{self as cart_store, Access, PricedLine};
@@ -17,6 +17,7 @@ use bazaar_store::tenant::idempotency::{self, Begin};
 use bazaar_store::tenant::orders::{
     self, NewOrder, NewOrderLine, NewShipping, OrderRow, PlaceError,
 };
+use bazaar_store::tenant::refunds as refund_store;
 use bazaar_store::tenant::shipping::Rate;
 use bazaar_store::{StoreError, TenantSchema};
 use chrono::Utc;
@@ -46,6 +47,9 @@ pub struct CheckoutRequest {
     pub payment_token: String,
     /// Loyalty points to redeem as a discount.
     pub redeem_points: Option<i64>,
+    /// Where the provider sends the shopper back after an action it asks
+    /// of them (a 3-D Secure challenge).
+    pub return_url: Option<String>,
 }
 
 /// What a checkout answers.
@@ -200,12 +204,13 @@ pub async fn checkout(
     };
     let hash = hex::encode(Sha256::digest(
         format!(
-            "{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}{}",
+            "{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}{}\u{0}{}",
             request.cart_id,
             opener,
             request.payment_token,
             request.signed_in,
-            request.redeem_points.unwrap_or(0)
+            request.redeem_points.unwrap_or(0),
+            request.return_url.as_deref().unwrap_or_default()
         )
         .as_bytes(),
     ));
@@ -216,6 +221,7 @@ pub async fn checkout(
     let stale_after = services.settings.checkout_resume_after;
     let hold_until = from_now(services.settings.reservation_ttl);
     let token_for_charge = request.payment_token.clone();
+    let return_url_for_resume = request.return_url.clone();
     let schema_name = key.schema.as_str().to_owned();
     let (c, svc) = (claim.clone(), services.clone());
     // One short transaction: claim the key, read and price the cart, check
@@ -232,6 +238,7 @@ pub async fn checkout(
                     signed_in,
                     payment_token,
                     redeem_points,
+                    return_url,
                     ..
                 } = request;
                 let cart = cart_store::get(conn, cart_id, brand, &access).await?;
@@ -282,6 +289,7 @@ pub async fn checkout(
                                 payment_token,
                                 tenant: schema_name,
                                 capture: order.capture == CaptureMode::Immediate,
+                                return_url,
                             },
                             order.gateway.clone(),
                             order.id,
@@ -324,6 +332,7 @@ pub async fn checkout(
                     payment_token: token_for_charge,
                     tenant: key.schema.as_str().to_owned(),
                     capture: row.payment_capture.unwrap_or_default() == CaptureMode::Immediate,
+                    return_url: return_url_for_resume,
                 };
                 (request, provider)
             });
@@ -574,6 +583,12 @@ pub async fn reconcile(
             .find(&order_id.to_string())
             .await;
         match found {
+            // Still waiting for the shopper, or the shopper's action
+            // failed: nothing was charged. The order expires; the sweep of
+            // cancelled orders cancels the charge at the provider (and
+            // gives back one the shopper completes after all).
+            Ok(Some(charge)) if charge.action.is_some() => {}
+            Err(err) if err.refusal().is_some() => {}
             Ok(Some(charge)) => {
                 let charge_id = charge.id.clone();
                 let settled = services
@@ -675,11 +690,7 @@ async fn pay(
     let outcome = match charge {
         // Points paid for all of it: nothing to charge.
         Some((charge, _)) if charge.amount.is_zero() => Some(ChargeOutcome {
-            result: Ok(Charge {
-                id: "no_charge".to_owned(),
-                amount: charge.amount,
-                currency: charge.currency,
-            }),
+            result: Ok(Charge::made("no_charge", charge.amount, charge.currency)),
             attempts: 0,
             reached: true,
         }),
@@ -721,6 +732,14 @@ async fn pay(
                 if let Some(outcome) = outcome {
                     let attempts = i32::try_from(outcome.attempts).unwrap_or(i32::MAX);
                     match outcome.result {
+                        Ok(Charge {
+                            id,
+                            action: Some(action),
+                            ..
+                        }) => {
+                            let action = serde_json::to_value(action).unwrap_or_default();
+                            orders::await_action(conn, order_id, &id, &action, attempts).await?;
+                        }
                         Ok(charge) => {
                             if !orders::settle_paid(conn, order_id, &charge.id, attempts).await?
                                 && charge.id != "no_charge"
@@ -746,4 +765,91 @@ async fn pay(
     catalog_cache::bump(services, key.tenant_id).await;
     tracing::info!(order.id = %order_id, order.status = %row.status, "checkout finished");
     Ok(Paid::Settled(row))
+}
+
+refusals! {
+    /// Why a payment's confirmation has no answer yet.
+    pub enum ConfirmRefusal {
+        Order(crate::orders::OrderRefusal) => delegate;
+        /// The provider could not say how the shopper's action ended.
+        ProviderUnavailable { order_id: Uuid } => Unavailable, "payment_confirmation_unavailable",
+            "the payment provider could not say how the shopper's action on order {order_id} ended; retry shortly (nothing is charged twice)";
+    }
+}
+
+/// Learn how the shopper's action on an order's payment ended (they are
+/// back from a 3-D Secure challenge or a wallet's approval): the provider
+/// is asked for the charge by its id, and the order settles as checkout
+/// would have settled it: paid (its stock committed), still waiting (the
+/// same `payment_action`), or failed (refused, its stock released). Any
+/// order the caller may read can be confirmed, any number of times: one
+/// already settled is answered as it is. A charge completed after the
+/// order's hold ran out is given back in full.
+#[tracing::instrument(skip_all, fields(order.id = %order_id))]
+pub async fn confirm_payment(
+    services: &Services,
+    key: &TenantKey,
+    order_id: Uuid,
+    access: Option<Access>,
+) -> Outcome<(OrderRow, Vec<orders::LineRow>), ConfirmRefusal> {
+    // Reading it first checks the caller may see it.
+    crate::orders::get(services, key, order_id, access.clone())
+        .await
+        .map_err(|f| f.map(ConfirmRefusal::from))?;
+    let payment = services
+        .db
+        .tenant_read(&key.schema, move |conn| {
+            orders::provider_ref(conn, order_id).boxed()
+        })
+        .await?;
+    // Also on an order whose hold ran out (cancelled) while the shopper
+    // acted: a charge made then is given back.
+    let waiting = payment.status == PaymentStatus::RequiresAction;
+    if let (true, Some(charge_id)) = (waiting, payment.charge_id) {
+        let gateway = services.gateways.named(&payment.gateway);
+        let found = gateway.retrieve(&charge_id, &order_id.to_string()).await;
+        services.gateways.observe(gateway.name(), &found);
+        let settled = match found {
+            Ok(Some(charge)) if charge.action.is_some() => None,
+            Ok(Some(charge)) => Some(Ok(charge.id)),
+            // Cancelled at the provider, or never completed there.
+            Ok(None) => Some(Err("payment_not_completed".to_owned())),
+            Err(err) => match err.refusal() {
+                Some(code) => Some(Err(code)),
+                None => {
+                    tracing::warn!(error = %err, "cannot learn how the shopper's action ended");
+                    return Err(ConfirmRefusal::ProviderUnavailable { order_id }.into());
+                }
+            },
+        };
+        if let Some(settled) = settled {
+            let late = services
+                .db
+                .tenant_tx(&key.schema, move |conn| {
+                    async move {
+                        Ok(match settled {
+                            Ok(charge_id) => (!orders::settle_paid(conn, order_id, &charge_id, 1)
+                                .await?)
+                                .then_some(charge_id),
+                            Err(code) => {
+                                if !orders::settle_failed(conn, order_id, &code, 1).await? {
+                                    // Cancelled meanwhile: nothing is owed.
+                                    refund_store::not_charged(conn, order_id).await?;
+                                }
+                                None
+                            }
+                        })
+                    }
+                    .boxed()
+                })
+                .await?;
+            if let Some(charge_id) = late {
+                refunds::refund_late_charge(services, &key.schema, order_id, charge_id, 1).await?;
+            }
+            catalog_cache::bump(services, key.tenant_id).await;
+        }
+    }
+    crate::orders::get(services, key, order_id, access)
+        .await
+        .map_err(|f| f.map(ConfirmRefusal::from))
 }

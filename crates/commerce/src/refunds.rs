@@ -13,7 +13,7 @@
 //! (and a different request under the same key is refused).
 
 use bazaar_domain::{Money, OrderStatus, RefundStatus, Scope};
-use bazaar_payments::RefundRequest;
+use bazaar_payments::{RefundRequest, VoidRequest};
 use bazaar_store::tenant::refunds::{
     self as store, Answer, LATE_CHARGE, LateCharge, NewRefund, RefundLineRow, RefundRow, Refundable,
 };
@@ -470,27 +470,45 @@ pub async fn sweep(
         .tenant_read(schema, |conn| store::unsettled_cancelled(conn).boxed())
         .await?;
     for (order, provider) in unsettled {
-        match services
-            .gateways
-            .named(&provider)
-            .find(&order.to_string())
-            .await
-        {
+        let gateway = services.gateways.named(&provider);
+        let nothing_charged = match gateway.find(&order.to_string()).await {
+            Ok(Some(charge)) if charge.action.is_some() => {
+                // Still waiting for the shopper, on an order already
+                // cancelled: cancel it at the provider, so it can never be
+                // charged, and record that nothing was. (Had the shopper
+                // finished first, `find` would have found a charge to give
+                // back; a refused void leaves it for the next pass.)
+                let void = VoidRequest {
+                    idempotency_key: format!("{order}:abandon"),
+                    charge_id: charge.id,
+                    tenant: schema.as_str().to_owned(),
+                };
+                let voided = gateway.void(&void).await;
+                if let Err(err) = &voided {
+                    tracing::warn!(order.id = %order, error = %err, "cannot cancel a cancelled order's unfinished payment yet");
+                }
+                voided.is_ok()
+            }
             Ok(Some(charge)) => {
                 if refund_late_charge(services, schema, order, charge.id, 0).await? {
                     swept.late_charges += 1;
                 }
+                false
             }
-            Ok(None) => {
-                services
-                    .db
-                    .tenant_tx(schema, move |conn| store::not_charged(conn, order).boxed())
-                    .await?;
-                swept.not_charged += 1;
-            }
+            // Never charged, or the shopper's action failed.
+            Ok(None) => true,
+            Err(err) if err.refusal().is_some() => true,
             Err(err) => {
                 tracing::warn!(order.id = %order, error = %err, "cannot ask the provider about a cancelled order's payment yet");
+                false
             }
+        };
+        if nothing_charged {
+            services
+                .db
+                .tenant_tx(schema, move |conn| store::not_charged(conn, order).boxed())
+                .await?;
+            swept.not_charged += 1;
         }
     }
     let before = chrono::Utc::now() - REFUND_RETRY_AFTER;

@@ -81,6 +81,7 @@ pub fn catalog() -> Vec<(&'static str, &'static [CodeInfo])> {
         crate::catalog::listings::ListingRefusal => ListingRefusal,
         crate::catalog::products::ProductRefusal => ProductRefusal,
         crate::checkout::CheckoutRefusal => CheckoutRefusal,
+        crate::checkout::ConfirmRefusal => ConfirmRefusal,
         crate::context::AccessRefusal => AccessRefusal,
         crate::customers::CustomerRefusal => CustomerRefusal,
         crate::customers::addresses::AddressRefusal => AddressRefusal,

@@ -93,6 +93,9 @@ impl OrderStatus {
 pub enum PaymentStatus {
     /// Not settled yet.
     Pending,
+    /// The provider needs the shopper first (a 3-D Secure challenge,
+    /// approving a wallet payment): nothing is charged yet.
+    RequiresAction,
     /// The money is held on the shopper's card, captured part by part as
     /// the vendors ship.
     Authorized,
@@ -107,8 +110,9 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
-    pub const ALL: [PaymentStatus; 5] = [
+    pub const ALL: [PaymentStatus; 6] = [
         Self::Pending,
+        Self::RequiresAction,
         Self::Authorized,
         Self::Succeeded,
         Self::Failed,
@@ -118,6 +122,7 @@ impl PaymentStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::RequiresAction => "requires_action",
             Self::Authorized => "authorized",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
@@ -134,13 +139,16 @@ impl PaymentStatus {
             })
     }
 
-    /// A pending payment settles once; an authorised one ends captured or
-    /// voided.
+    /// A pending payment settles once (perhaps after waiting for the
+    /// shopper); an authorised one ends captured or voided.
     pub fn can_become(self, next: PaymentStatus) -> bool {
         matches!(
             (self, next),
             (
                 Self::Pending,
+                Self::RequiresAction | Self::Authorized | Self::Succeeded | Self::Failed
+            ) | (
+                Self::RequiresAction,
                 Self::Authorized | Self::Succeeded | Self::Failed
             ) | (Self::Authorized, Self::Succeeded | Self::Voided)
         )
@@ -279,6 +287,13 @@ mod tests {
         assert!(Pending.can_become(Failed));
         assert!(!Succeeded.can_become(Failed));
         assert!(!Failed.can_become(Succeeded));
+        // Waiting for the shopper, then settled either way, never back.
+        assert!(Pending.can_become(RequiresAction));
+        assert!(RequiresAction.can_become(Authorized));
+        assert!(RequiresAction.can_become(Failed));
+        assert!(!RequiresAction.can_become(Pending));
+        assert!(!Succeeded.can_become(RequiresAction));
+        assert_eq!(PaymentStatus::parse("requires_action"), Ok(RequiresAction));
         assert_eq!(PaymentStatus::parse("succeeded"), Ok(Succeeded));
         assert!(PaymentStatus::parse("refunded").is_err());
     }

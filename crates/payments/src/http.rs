@@ -49,10 +49,7 @@ impl HttpGateway {
         secret_key: &str,
         timeout: Duration,
     ) -> Result<Self, GatewayError> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| GatewayError::Transient(e.to_string()))?;
+        let client = crate::http_client(timeout)?;
         Ok(Self {
             name,
             client,

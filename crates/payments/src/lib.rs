@@ -10,9 +10,13 @@
 //! taken later in parts ([`Gateway::capture`], one per vendor order as it
 //! ships), the rest released by the last capture or a [`Gateway::void`].
 
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 mod http;
+mod paypal;
 mod routing;
 mod sandbox;
+mod stripe;
 pub mod webhook;
 
 use std::time::Duration;
@@ -20,8 +24,10 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 
 pub use http::HttpGateway;
+pub use paypal::PayPalGateway;
 pub use routing::{Breaker, Gateways};
 pub use sandbox::SandboxGateway;
+pub use stripe::StripeGateway;
 
 /// A charge to make.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,14 +45,48 @@ pub struct ChargeRequest {
     /// Take the money now (`true`), or only authorise it, to be captured
     /// later.
     pub capture: bool,
+    /// Where the provider sends the shopper back after an action it asks
+    /// of them (a 3-D Secure challenge, approving a wallet payment).
+    pub return_url: Option<String>,
 }
 
-/// A charge the provider made (or, when authorising, the authorisation).
+/// A charge the provider made (or, when authorising, the authorisation),
+/// or, when [`Charge::action`] is set, one it cannot make until the
+/// shopper acts: nothing is charged or held yet.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Charge {
     pub id: String,
     pub amount: Decimal,
     pub currency: String,
+    /// What the shopper must do first; `None` once the charge is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<NextAction>,
+}
+
+impl Charge {
+    /// A charge made (nothing left for the shopper to do).
+    pub fn made(id: impl Into<String>, amount: Decimal, currency: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            amount,
+            currency: currency.into(),
+            action: None,
+        }
+    }
+}
+
+/// What a shopper must do before the provider can make a charge: pass a
+/// 3-D Secure challenge, approve a wallet payment. Card data never passes
+/// through Bazaar: the storefront either sends the shopper to `url` or
+/// hands `client_secret` to the provider's own browser library.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NextAction {
+    /// `redirect_to_url` (send the shopper to `url`) or `use_sdk` (give
+    /// `client_secret` to the provider's library).
+    pub kind: String,
+    pub url: Option<String>,
+    /// The provider's client-side secret for the payment, when it has one.
+    pub client_secret: Option<String>,
 }
 
 /// Money to take from an authorised charge.
@@ -162,8 +202,24 @@ pub trait Gateway: Send + Sync {
     async fn charge(&self, request: &ChargeRequest) -> Result<Charge, GatewayError>;
     /// The charge made under `idempotency_key`, if one was: how an order
     /// whose payment outcome never arrived is settled without the shopper.
-    /// `Err` when the provider cannot say now (try again later).
+    /// `Ok(None)`: nothing was charged. A charge still waiting for the
+    /// shopper comes back with its [`Charge::action`]; one the shopper's
+    /// action failed (authentication refused) is a final
+    /// `Err(Declined)`. Any other `Err`: the provider cannot say now (try
+    /// again later).
     async fn find(&self, idempotency_key: &str) -> Result<Option<Charge>, GatewayError>;
+    /// The charge `charge_id` (made under `idempotency_key`) as the
+    /// provider sees it now, answered as [`Gateway::find`] answers: how
+    /// an order learns the outcome of an action the shopper took. By
+    /// default, looked up by its key.
+    async fn retrieve(
+        &self,
+        charge_id: &str,
+        idempotency_key: &str,
+    ) -> Result<Option<Charge>, GatewayError> {
+        let _ = charge_id;
+        self.find(idempotency_key).await
+    }
     /// Give back (part of) a charge, once per idempotency key. A refusal
     /// (`Declined`: more than is left, a charge already refunded) is final;
     /// `Transient`/`Timeout` may have refunded, and the same key retried
@@ -179,6 +235,30 @@ pub trait Gateway: Send + Sync {
     async fn void(&self, request: &VoidRequest) -> Result<(), GatewayError>;
     /// For logs and order records.
     fn name(&self) -> &'static str;
+    /// The request header that carries this provider's event signature
+    /// (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, see
+    /// [`webhook`]).
+    fn signature_header(&self) -> &'static str {
+        "webhook-signature"
+    }
+    /// An event this provider sent, in Bazaar's terms; `Ok(None)` for a
+    /// type Bazaar does not act on (acknowledged and ignored). By default
+    /// the event is in Bazaar's own shape ([`webhook::Event`]).
+    fn read_event(&self, body: &[u8]) -> Result<Option<webhook::Event>, String> {
+        serde_json::from_slice(body)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The HTTP client an adapter calls its provider with: `timeout` bounds
+/// each attempt (a provider slower than that is a `Timeout`, and the retry,
+/// with the same key, finds out what happened).
+pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, GatewayError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| GatewayError::Transient(e.to_string()))
 }
 
 /// How hard to try.

@@ -10,6 +10,11 @@
 //! | `tok_timeout` | charges but answers with a timeout the first time; a retry finds the charge |
 //! | `tok_unreachable` | the provider cannot be reached (nothing is sent) |
 //! | `tok_unconfirmed` | charges, but answers with a timeout to the first 4 calls per key (every attempt of one checkout request with the default policy); a later call finds the charge |
+//! | `tok_3ds_pass` | asks for a 3-D Secure challenge (the charge comes back with an action, nothing charged); the shopper passes it as soon as the charge is looked up by id ([`Gateway::retrieve`]), which charges |
+//! | `tok_3ds_fail` | asks for a challenge the shopper fails: looked up by id, it is refused (`authentication_failed`) |
+//!
+//! A charge waiting for its challenge is found by key with its action
+//! still pending, and a void cancels it (nothing can be charged after).
 //!
 //! A charge with `capture: false` is only authorised: captures take it in
 //! parts (refused beyond the authorisation, `amount_too_large`, or after
@@ -24,7 +29,7 @@ use std::sync::Mutex;
 use rust_decimal::Decimal;
 
 use crate::{
-    CaptureRequest, Captured, Charge, ChargeRequest, Gateway, GatewayError, RefundMade,
+    CaptureRequest, Captured, Charge, ChargeRequest, Gateway, GatewayError, NextAction, RefundMade,
     RefundRequest, VoidRequest,
 };
 
@@ -55,6 +60,12 @@ struct State {
     holds: HashMap<String, Hold>,
     /// Captures by idempotency key.
     captures: HashMap<String, Captured>,
+    /// Charges waiting for the shopper's challenge, by idempotency key:
+    /// the charge (with its action), whether the shopper will pass, and
+    /// whether to capture at once.
+    challenged: HashMap<String, (Charge, bool, bool)>,
+    /// Keys whose challenge failed or was cancelled: nothing charged.
+    refused: HashMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -119,10 +130,12 @@ impl Gateway for SandboxGateway {
             *n += 1;
             *n
         };
-        let charge = || Charge {
-            id: format!("ch_sandbox_{}", request.idempotency_key),
-            amount: request.amount,
-            currency: request.currency.clone(),
+        let charge = || {
+            Charge::made(
+                format!("ch_sandbox_{}", request.idempotency_key),
+                request.amount,
+                request.currency.clone(),
+            )
         };
         if request.payment_token == "tok_unconfirmed" && calls <= UNCONFIRMED_CALLS {
             // Charged, but the answer is lost.
@@ -137,8 +150,32 @@ impl Gateway for SandboxGateway {
         if let Some(existing) = state.charges.get(&request.idempotency_key) {
             return Ok(existing.clone());
         }
+        if let Some((pending, _, _)) = state.challenged.get(&request.idempotency_key) {
+            return Ok(pending.clone());
+        }
+        if let Some(code) = state.refused.get(&request.idempotency_key) {
+            return Err(GatewayError::Declined(code.clone()));
+        }
         match request.payment_token.as_str() {
             "tok_success" => {}
+            token @ ("tok_3ds_pass" | "tok_3ds_fail") => {
+                let mut pending = charge();
+                pending.action = Some(NextAction {
+                    kind: "redirect_to_url".to_owned(),
+                    url: Some(format!(
+                        "https://sandbox.invalid/3ds/{}?return_url={}",
+                        pending.id,
+                        request.return_url.as_deref().unwrap_or_default()
+                    )),
+                    client_secret: Some(format!("{}_secret", pending.id)),
+                });
+                let pass = token == "tok_3ds_pass";
+                state.challenged.insert(
+                    request.idempotency_key.clone(),
+                    (pending.clone(), pass, request.capture),
+                );
+                return Ok(pending);
+            }
             "tok_decline" => return Err(GatewayError::Declined("card_declined".into())),
             "tok_insufficient_funds" => return Err(GatewayError::InsufficientFunds),
             "tok_transient" if calls == 1 => {
@@ -175,7 +212,41 @@ impl Gateway for SandboxGateway {
     }
 
     async fn find(&self, idempotency_key: &str) -> Result<Option<Charge>, GatewayError> {
-        Ok(self.lock().charges.get(idempotency_key).cloned())
+        let state = self.lock();
+        if let Some(code) = state.refused.get(idempotency_key) {
+            return Err(GatewayError::Declined(code.clone()));
+        }
+        Ok(state
+            .charges
+            .get(idempotency_key)
+            .or_else(|| state.challenged.get(idempotency_key).map(|(c, _, _)| c))
+            .cloned())
+    }
+
+    async fn retrieve(
+        &self,
+        _charge_id: &str,
+        idempotency_key: &str,
+    ) -> Result<Option<Charge>, GatewayError> {
+        // The shopper acts now: a pending challenge is passed or failed.
+        {
+            let mut state = self.lock();
+            if let Some((pending, pass, capture)) = state.challenged.remove(idempotency_key) {
+                if !pass {
+                    state
+                        .refused
+                        .insert(idempotency_key.to_owned(), "authentication_failed".into());
+                } else {
+                    let made = Charge {
+                        action: None,
+                        ..pending
+                    };
+                    hold(&mut state, &made, capture);
+                    state.charges.insert(idempotency_key.to_owned(), made);
+                }
+            }
+        }
+        self.find(idempotency_key).await
     }
 
     async fn refund(&self, request: &RefundRequest) -> Result<RefundMade, GatewayError> {
@@ -251,6 +322,16 @@ impl Gateway for SandboxGateway {
 
     async fn void(&self, request: &VoidRequest) -> Result<(), GatewayError> {
         let mut state = self.lock();
+        let waiting = state
+            .challenged
+            .iter()
+            .find(|(_, (c, _, _))| c.id == request.charge_id)
+            .map(|(key, _)| key.clone());
+        if let Some(key) = waiting {
+            state.challenged.remove(&key);
+            state.refused.insert(key, "payment_cancelled".into());
+            return Ok(());
+        }
         match state.holds.get_mut(&request.charge_id) {
             Some(hold) => {
                 hold.open = false;

@@ -19,6 +19,7 @@ fn request(key: &str, token: &str) -> ChargeRequest {
         payment_token: token.to_owned(),
         tenant: "t_test".into(),
         capture: true,
+        return_url: None,
     }
 }
 
@@ -238,6 +239,7 @@ async fn sandbox_captures_in_parts_up_to_the_authorisation_then_closes() {
     let auth = sandbox
         .charge(&ChargeRequest {
             capture: false,
+            return_url: None,
             ..request("o10", "tok_success")
         })
         .await
@@ -307,6 +309,7 @@ async fn sandbox_void_releases_an_authorisation() {
     let auth = sandbox
         .charge(&ChargeRequest {
             capture: false,
+            return_url: None,
             ..request("o11", "tok_success")
         })
         .await

@@ -1,4 +1,5 @@
-//! `POST /v1/carts/{cart_id}/checkout`, `GET /v1/orders/{order_id}` and
+//! `POST /v1/carts/{cart_id}/checkout`, `GET /v1/orders/{order_id}`,
+//! `POST /v1/orders/{order_id}/payment/confirm` and
 //! `POST /v1/orders/{order_id}/cancel`: the
 //! edge of `bazaar_commerce::checkout` and `bazaar_commerce::orders`.
 
@@ -21,12 +22,20 @@ use crate::types::{Order, OrderDetail};
 pub struct CheckoutInput {
     /// The shopper's payment method, tokenised by the payment provider (the
     /// sandbox takes `tok_success`, `tok_decline`, `tok_insufficient_funds`,
-    /// `tok_transient`, `tok_timeout`, `tok_unconfirmed`, `tok_unreachable`).
+    /// `tok_transient`, `tok_timeout`, `tok_unconfirmed`, `tok_unreachable`,
+    /// and `tok_3ds_pass` / `tok_3ds_fail` for a 3-D Secure challenge the
+    /// shopper passes or fails).
     pub payment_token: String,
     /// Loyalty points to redeem as a discount (needs the owner's
     /// `X-Customer-Token`); at most what the order's total allows.
     #[oai(validator(minimum(value = "1"), maximum(value = "1000000000")))]
     pub redeem_points: Option<i64>,
+    /// Where the payment provider sends the shopper back after an action
+    /// it asks of them (a 3-D Secure challenge, approving a wallet
+    /// payment): an absolute `https://` (or, for development, `http://`)
+    /// URL of the storefront, at most 2,000 characters.
+    #[oai(validator(max_length = 2000, pattern = r"^https?://[^\s]+$"))]
+    pub return_url: Option<String>,
 }
 
 pub struct CheckoutApi {
@@ -79,6 +88,7 @@ impl CheckoutApi {
             idempotency_key: idempotency_key.0,
             payment_token: body.0.payment_token,
             redeem_points: body.0.redeem_points,
+            return_url: body.0.return_url,
         };
         let order = match checkout::checkout(&self.state, key, request, render).await? {
             Checkout::Finished(row) => (*row).into(),
@@ -110,12 +120,42 @@ impl CheckoutApi {
         session: Header<Option<String>>,
     ) -> ApiResult<Json<OrderDetail>> {
         let key = auth.0.tenant()?;
-        let access = if key.brand_id.is_some() {
-            Some(crate::request_parts::cart_access(&self.state, key, token.0, session.0).await?)
-        } else {
-            None
-        };
+        let access =
+            crate::request_parts::order_access(&self.state, key, token.0, session.0).await?;
         let found = orders::get(&self.state, key, order_id.0, access).await?;
+        Ok(Json(found.into()))
+    }
+
+    /// Confirm an order's payment
+    ///
+    /// After the shopper has done what the order's `payment_action` asked
+    /// (passed a 3-D Secure challenge, approved a wallet payment) and is
+    /// back on the `return_url`: the provider is asked how it ended and the
+    /// order settles: `paid`, still `requires_action` (the same
+    /// `payment_action`), or `payment_failed` (its stock released). Opened
+    /// as `GET /v1/orders/{order_id}` is; any number of times (a settled
+    /// order is answered as it is). 503 `payment_confirmation_unavailable`
+    /// when the provider cannot say yet: retry.
+    #[oai(
+        path = "/v1/orders/:order_id/payment/confirm",
+        method = "post",
+        operation_id = "confirm_order_payment"
+    )]
+    async fn confirm_payment(
+        &self,
+        auth: ApiKey,
+        order_id: Path<Uuid>,
+        /// The token of the cart the order was placed from.
+        #[oai(name = "X-Cart-Token")]
+        token: Header<Option<String>>,
+        /// The session of the customer the order belongs to.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
+    ) -> ApiResult<Json<OrderDetail>> {
+        let key = auth.0.tenant()?;
+        let access =
+            crate::request_parts::order_access(&self.state, key, token.0, session.0).await?;
+        let found = checkout::confirm_payment(&self.state, key, order_id.0, access).await?;
         Ok(Json(found.into()))
     }
 

@@ -367,6 +367,7 @@ diesel::table! {
         capture -> Text,
         captured -> Numeric,
         void_pending -> Bool,
+        next_action -> Nullable<Jsonb>,
     }
 }
 

@@ -432,7 +432,7 @@ pub async fn settle_paid(
          RETURNING customer_id, subtotal, discount_total), \
          p AS (UPDATE payments SET status = CASE capture WHEN 'immediate' THEN 'succeeded' ELSE 'authorized' END, \
          captured = CASE capture WHEN 'immediate' THEN amount ELSE 0 END, \
-         charge_id = $2, attempts = $3, updated_at = now() WHERE order_id = $1 RETURNING capture), \
+         charge_id = $2, attempts = $3, next_action = NULL, updated_at = now() WHERE order_id = $1 RETURNING capture), \
          e AS (INSERT INTO order_events (order_id, from_status, to_status, note) \
          SELECT $1, 'pending_payment', 'paid', CASE capture WHEN 'immediate' THEN 'payment captured' \
          ELSE 'payment authorised; each part is captured when it ships' END FROM p), \
@@ -516,6 +516,7 @@ pub async fn settle_failed(
             payments::status.eq("failed"),
             payments::failure_code.eq(code),
             payments::attempts.eq(attempts),
+            payments::next_action.eq(None::<serde_json::Value>),
             payments::updated_at.eq(dsl::now),
         )),
     )
@@ -528,6 +529,59 @@ pub async fn settle_failed(
     )
     .await?;
     Ok(true)
+}
+
+/// Record that the provider needs the shopper before it can charge
+/// `order` (a 3-D Secure challenge, approving a wallet payment): the
+/// payment waits as `requires_action` with the provider's id for the
+/// charge and what the storefront must do; the order stays pending with
+/// its stock held until its hold runs out. Returns false (and changes
+/// nothing) when the order is no longer pending.
+pub async fn await_action(
+    conn: &mut TenantConn,
+    order: Uuid,
+    charge_id: &str,
+    action: &serde_json::Value,
+    attempts: i32,
+) -> Result<bool, StoreError> {
+    if lock_status(conn, order).await? != OrderStatus::PendingPayment {
+        return Ok(false);
+    }
+    diesel::update(payments::table.filter(payments::order_id.eq(order)))
+        .set((
+            payments::status.eq(PaymentStatus::RequiresAction),
+            payments::charge_id.eq(charge_id),
+            payments::next_action.eq(action),
+            payments::attempts.eq(attempts),
+            payments::updated_at.eq(dsl::now),
+        ))
+        .execute(conn.pg())
+        .await?;
+    outbox::publish(
+        conn,
+        "order.payment_action_required",
+        serde_json::json!({ "order_id": order, "charge_id": charge_id }),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// A payment as its provider knows it: what asking the provider about an
+/// order needs.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct ProviderRef {
+    pub gateway: String,
+    pub status: PaymentStatus,
+    pub charge_id: Option<String>,
+}
+
+/// The provider, status and provider charge id of `order`'s payment.
+pub async fn provider_ref(conn: &mut TenantConn, order: Uuid) -> Result<ProviderRef, StoreError> {
+    Ok(payments::table
+        .filter(payments::order_id.eq(order))
+        .select((payments::gateway, payments::status, payments::charge_id))
+        .get_result(conn.pg())
+        .await?)
 }
 
 /// Release the reservations of pending orders held past `now`, cancelling
@@ -657,6 +711,10 @@ pub struct OrderRow {
     pub payment_status: Option<PaymentStatus>,
     #[diesel(select_expression = payments::failure_code.nullable(), select_expression_type = dsl::Nullable<payments::failure_code>)]
     pub failure_code: Option<String>,
+    /// What the shopper must do before the provider can charge (while the
+    /// payment `requires_action`): `{kind, url, client_secret}`.
+    #[diesel(select_expression = payments::next_action.nullable(), select_expression_type = dsl::Nullable<payments::next_action>)]
+    pub payment_action: Option<serde_json::Value>,
     /// The provider the order is charged with.
     #[diesel(select_expression = payments::gateway.nullable(), select_expression_type = dsl::Nullable<payments::gateway>)]
     pub payment_gateway: Option<String>,

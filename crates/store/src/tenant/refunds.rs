@@ -483,24 +483,28 @@ pub async fn unsettled_cancelled(conn: &mut TenantConn) -> Result<Vec<(Uuid, Str
     }
     let found: Vec<O> = prepared(
         "SELECT p.order_id, p.gateway FROM payments p JOIN orders o ON o.id = p.order_id \
-         WHERE p.status = 'pending' AND o.status = 'cancelled' ORDER BY p.created_at LIMIT 500",
+         WHERE p.status IN ('pending', 'requires_action') AND o.status = 'cancelled' \
+         ORDER BY p.created_at LIMIT 500",
     )
     .load(conn.pg())
     .await?;
     Ok(found.into_iter().map(|o| (o.order_id, o.gateway)).collect())
 }
 
-/// The provider says a cancelled order was never charged: its payment
-/// settles as failed, and nothing is owed.
+/// The provider says a cancelled order was never charged (or a charge
+/// waiting for the shopper was cancelled): its payment settles as failed,
+/// and nothing is owed.
 pub async fn not_charged(conn: &mut TenantConn, order: Uuid) -> Result<(), StoreError> {
+    let unsettled = [PaymentStatus::Pending, PaymentStatus::RequiresAction];
     diesel::update(
         payments::table
             .filter(payments::order_id.eq(order))
-            .filter(payments::status.eq(PaymentStatus::Pending)),
+            .filter(payments::status.eq_any(unsettled)),
     )
     .set((
         payments::status.eq(PaymentStatus::Failed),
         payments::failure_code.eq("not_charged"),
+        payments::next_action.eq(None::<serde_json::Value>),
         payments::updated_at.eq(dsl::now),
     ))
     .execute(conn.pg())
