@@ -33,6 +33,7 @@ mod ops;
 mod orders;
 mod payment_actions;
 mod pools;
+mod providers;
 mod refunds;
 mod regions;
 mod search;

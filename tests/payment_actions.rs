@@ -16,7 +16,7 @@ const RETURN_URL: &str = "https://shop.example/checkout/return";
 
 /// `POST /v1/orders/{id}/payment/confirm` as the shopper, with the cart's
 /// token.
-async fn confirm(app: &TestApp, s: &Shop, cart_token: &str, order: &str) -> Reply {
+pub(crate) async fn confirm(app: &TestApp, s: &Shop, cart_token: &str, order: &str) -> Reply {
     app.send_with_headers(
         reqwest::Method::POST,
         &format!("/v1/orders/{order}/payment/confirm"),

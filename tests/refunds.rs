@@ -906,11 +906,27 @@ async fn deliver(app: &TestApp, event: &Value, secret: &str, age: i64) -> Reply 
     let body = event.to_string();
     let signed_at = chrono::Utc::now().timestamp() - age;
     let signature = bazaar_payments::webhook::sign(secret, signed_at, body.as_bytes());
+    deliver_signed(
+        app,
+        "http",
+        ("webhook-signature", &signature),
+        body.into_bytes(),
+    )
+    .await
+}
+
+/// Post a provider's signed event to Bazaar, the signature in `header`.
+pub(crate) async fn deliver_signed(
+    app: &TestApp,
+    provider: &str,
+    (header, signature): (&str, &str),
+    body: Vec<u8>,
+) -> Reply {
     let response = app
         .client
-        .post(format!("{}/v1/payments/events/http", app.base))
+        .post(format!("{}/v1/payments/events/{provider}", app.base))
         .header("content-type", "application/json")
-        .header("webhook-signature", signature)
+        .header(header, signature)
         .body(body)
         .send()
         .await

@@ -76,7 +76,9 @@ pub struct Config {
     #[serde(default = "defaults::regions_poll_ms")]
     pub regions_poll_ms: u64,
     /// Where checkouts charge: `sandbox` (test tokens, nothing leaves the
-    /// process) or `http` (a card processor at `payment_provider_url`).
+    /// process), `http` (a card processor of the simple charges shape),
+    /// `stripe` (Stripe's PaymentIntents API) or `paypal` (PayPal's Orders
+    /// and Payments v2 APIs), each at `payment_provider_url`.
     #[serde(default)]
     pub payment_provider: PaymentProvider,
     /// When an order's money is taken: `immediate` (captured at checkout)
@@ -88,11 +90,16 @@ pub struct Config {
     /// Base URL of the `http` payment provider.
     #[serde(default)]
     pub payment_provider_url: Option<String>,
-    /// Secret key for the `http` payment provider.
+    /// The provider's secret: the secret key (`http`, `stripe`), or
+    /// `client_id:client_secret` (`paypal`).
     #[serde(default)]
     pub payment_provider_key: Option<String>,
-    /// Base URL of an `http` provider to fail over to: new orders go there
-    /// while the primary's circuit breaker is open, and so does an order no
+    /// Which provider to fail over to (`http`, `stripe` or `paypal`;
+    /// `http` by default), named `<provider>_fallback`.
+    #[serde(default = "defaults::payment_fallback_provider")]
+    pub payment_fallback_provider: PaymentProvider,
+    /// Base URL of a provider to fail over to: new orders go there while
+    /// the primary's circuit breaker is open, and so does an order no
     /// attempt of which reached the primary. Unset: no fallback.
     #[serde(default)]
     pub payment_fallback_url: Option<String>,
@@ -160,6 +167,57 @@ pub enum PaymentProvider {
     #[default]
     Sandbox,
     Http,
+    Stripe,
+    #[serde(rename = "paypal")]
+    PayPal,
+}
+
+impl PaymentProvider {
+    /// Its name in configuration, on orders and in event URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox",
+            Self::Http => "http",
+            Self::Stripe => "stripe",
+            Self::PayPal => "paypal",
+        }
+    }
+}
+
+/// A provider's URL (http or https) and secret (for `paypal`,
+/// `client_id:client_secret`), each named by its setting.
+fn check_provider(
+    provider: PaymentProvider,
+    (url_name, url): (&str, Option<&str>),
+    (key_name, key): (&str, Option<&str>),
+    when: &str,
+) -> Result<(), ConfigError> {
+    let invalid = |name: &str, message: String| {
+        Err(ConfigError::Invalid {
+            source_name: name.to_owned(),
+            message,
+        })
+    };
+    match url {
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => {}
+        Some(_) => return invalid(url_name, "must start with https:// or http://".into()),
+        None => return invalid(url_name, format!("is required {when}")),
+    }
+    match key {
+        None | Some("") => invalid(key_name, format!("is required {when}")),
+        Some(key)
+            if provider == PaymentProvider::PayPal
+                && key
+                    .split_once(':')
+                    .is_none_or(|(id, secret)| id.is_empty() || secret.is_empty()) =>
+        {
+            invalid(
+                key_name,
+                "must be `client_id:client_secret` for paypal".into(),
+            )
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 /// When an order's money is taken.
@@ -217,6 +275,9 @@ mod defaults {
     pub fn payment_timeout_ms() -> u64 {
         10_000
     }
+    pub fn payment_fallback_provider() -> super::PaymentProvider {
+        super::PaymentProvider::Http
+    }
     pub fn reservation_ttl_seconds() -> u64 {
         15 * 60
     }
@@ -271,6 +332,10 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("BAZAAR_PAYMENT_CAPTURE", "payment_capture"),
     ("BAZAAR_PAYMENT_PROVIDER_URL", "payment_provider_url"),
     ("BAZAAR_PAYMENT_PROVIDER_KEY", "payment_provider_key"),
+    (
+        "BAZAAR_PAYMENT_FALLBACK_PROVIDER",
+        "payment_fallback_provider",
+    ),
     ("BAZAAR_PAYMENT_FALLBACK_URL", "payment_fallback_url"),
     ("BAZAAR_PAYMENT_FALLBACK_KEY", "payment_fallback_key"),
     ("BAZAAR_PAYMENT_WEBHOOK_SECRET", "payment_webhook_secret"),
@@ -513,56 +578,28 @@ impl Config {
         if self.db_max_connections == 0 {
             return invalid("db_max_connections", "must be at least 1".into());
         }
-        if self.payment_provider == PaymentProvider::Http {
-            match &self.payment_provider_url {
-                Some(url) if url.starts_with("https://") || url.starts_with("http://") => {}
-                Some(_) => {
-                    return invalid(
-                        "payment_provider_url",
-                        "must start with https:// or http://".into(),
-                    );
-                }
-                None => {
-                    return invalid(
-                        "payment_provider_url",
-                        "is required when payment_provider is http".into(),
-                    );
-                }
-            }
-            if self
-                .payment_provider_key
-                .as_deref()
-                .is_none_or(str::is_empty)
-            {
-                return invalid(
-                    "payment_provider_key",
-                    "is required when payment_provider is http".into(),
-                );
-            }
+        if self.payment_provider != PaymentProvider::Sandbox {
+            let provider = self.payment_provider;
+            check_provider(
+                provider,
+                ("payment_provider_url", self.payment_provider_url.as_deref()),
+                ("payment_provider_key", self.payment_provider_key.as_deref()),
+                &format!("when payment_provider is {}", provider.as_str()),
+            )?;
         }
-        match (&self.payment_fallback_url, &self.payment_fallback_key) {
-            (None, None) => {}
-            (Some(url), Some(key))
-                if (url.starts_with("https://") || url.starts_with("http://"))
-                    && !key.is_empty() => {}
-            (Some(url), _) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+        if self.payment_fallback_url.is_some() || self.payment_fallback_key.is_some() {
+            if self.payment_fallback_provider == PaymentProvider::Sandbox {
                 return invalid(
-                    "payment_fallback_url",
-                    "must start with https:// or http://".into(),
+                    "payment_fallback_provider",
+                    "must be http, stripe or paypal (the sandbox charges nothing)".into(),
                 );
             }
-            (Some(_), _) => {
-                return invalid(
-                    "payment_fallback_key",
-                    "is required when payment_fallback_url is set".into(),
-                );
-            }
-            (None, Some(_)) => {
-                return invalid(
-                    "payment_fallback_url",
-                    "is required when payment_fallback_key is set".into(),
-                );
-            }
+            check_provider(
+                self.payment_fallback_provider,
+                ("payment_fallback_url", self.payment_fallback_url.as_deref()),
+                ("payment_fallback_key", self.payment_fallback_key.as_deref()),
+                "when a fallback provider is configured",
+            )?;
         }
         for (key, value) in [
             ("session_ttl_hours", self.session_ttl_hours),
@@ -779,8 +816,26 @@ mod tests {
                 "payment_provider_key",
             ),
             (
-                vec![("BAZAAR_PAYMENT_PROVIDER", "paypal")],
+                vec![("BAZAAR_PAYMENT_PROVIDER", "adyen")],
                 "unknown variant",
+            ),
+            (
+                vec![
+                    ("BAZAAR_PAYMENT_PROVIDER", "paypal"),
+                    (
+                        "BAZAAR_PAYMENT_PROVIDER_URL",
+                        "https://api-m.paypal.example",
+                    ),
+                    ("BAZAAR_PAYMENT_PROVIDER_KEY", "only-an-id"),
+                ],
+                "client_id:client_secret",
+            ),
+            (
+                vec![
+                    ("BAZAAR_PAYMENT_FALLBACK_PROVIDER", "stripe"),
+                    ("BAZAAR_PAYMENT_FALLBACK_URL", "https://api.stripe.example"),
+                ],
+                "payment_fallback_key",
             ),
             (
                 vec![("BAZAAR_RESERVATION_TTL_SECONDS", "10")],

@@ -286,27 +286,22 @@ pub fn state_with(
     settings.payment_capture = config.payment_capture.into();
     let mut state = AppState::new(db, cache, regions, settings);
     let timeout = Duration::from_millis(config.payment_timeout_ms);
-    let primary: Arc<dyn bazaar_payments::Gateway> = if config.payment_provider
-        == PaymentProvider::Http
-    {
-        let (Some(url), Some(key)) = (&config.payment_provider_url, &config.payment_provider_key)
-        else {
-            anyhow::bail!(
-                "payment_provider http needs payment_provider_url and payment_provider_key"
-            );
-        };
-        Arc::new(
-            bazaar_payments::HttpGateway::new(url, key, timeout)
-                .map_err(|e| anyhow::anyhow!("cannot set up the payment provider: {e}"))?,
-        )
-    } else {
-        Arc::new(bazaar_payments::SandboxGateway::default())
+    let primary = match (&config.payment_provider_url, &config.payment_provider_key) {
+        (Some(url), Some(key)) if config.payment_provider != PaymentProvider::Sandbox => {
+            let provider = config.payment_provider;
+            gateway(provider, provider.as_str(), url, key, timeout)?
+        }
+        _ => Arc::new(bazaar_payments::SandboxGateway::default()),
     };
     let mut gateways = bazaar_payments::Gateways::new(primary);
     if let (Some(url), Some(key)) = (&config.payment_fallback_url, &config.payment_fallback_key) {
-        let fallback = bazaar_payments::HttpGateway::named("http_fallback", url, key, timeout)
-            .map_err(|e| anyhow::anyhow!("cannot set up the fallback payment provider: {e}"))?;
-        gateways = gateways.with_fallback(Arc::new(fallback));
+        let provider = config.payment_fallback_provider;
+        let name = match provider {
+            PaymentProvider::Stripe => "stripe_fallback",
+            PaymentProvider::PayPal => "paypal_fallback",
+            _ => "http_fallback",
+        };
+        gateways = gateways.with_fallback(gateway(provider, name, url, key, timeout)?);
     }
     state.gateways = Arc::new(gateways);
     if config.search {
@@ -605,4 +600,29 @@ pub async fn search_reindex(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The adapter for `provider`, named `name` (orders record it), at `url`
+/// with its secret (`client_id:client_secret` for PayPal).
+fn gateway(
+    provider: PaymentProvider,
+    name: &'static str,
+    url: &str,
+    key: &str,
+    timeout: Duration,
+) -> anyhow::Result<Arc<dyn bazaar_payments::Gateway>> {
+    let made: Result<Arc<dyn bazaar_payments::Gateway>, _> = match provider {
+        PaymentProvider::Stripe => {
+            bazaar_payments::StripeGateway::new(name, url, key, timeout).map(|g| Arc::new(g) as _)
+        }
+        PaymentProvider::PayPal => {
+            let (id, secret) = key.split_once(':').unwrap_or((key, ""));
+            bazaar_payments::PayPalGateway::new(name, url, id, secret, timeout)
+                .map(|g| Arc::new(g) as _)
+        }
+        PaymentProvider::Http | PaymentProvider::Sandbox => {
+            bazaar_payments::HttpGateway::named(name, url, key, timeout).map(|g| Arc::new(g) as _)
+        }
+    };
+    made.map_err(|e| anyhow::anyhow!("cannot set up the payment provider `{name}`: {e}"))
 }
