@@ -37,6 +37,7 @@ mod providers;
 mod refunds;
 mod regions;
 mod search;
+mod subscriptions;
 mod tenancy;
 
 use support::Suite;

@@ -47,6 +47,7 @@ use routes::regions::RegionsApi;
 use routes::search::SearchApi;
 use routes::shipping::ShippingApi;
 use routes::storefront::StorefrontApi;
+use routes::subscriptions::SubscriptionsApi;
 use routes::tenants::TenantsApi;
 use routes::vendors::VendorsApi;
 
@@ -79,6 +80,7 @@ type Apis = (
         CustomerAdminApi,
         RefundsApi,
         PayoutsApi,
+        SubscriptionsApi,
         ProblemsApi,
     ),
 );
@@ -156,6 +158,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
                 state: state.clone(),
             },
             PayoutsApi {
+                state: state.clone(),
+            },
+            SubscriptionsApi {
                 state: state.clone(),
             },
             ProblemsApi,

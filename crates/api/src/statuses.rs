@@ -6,7 +6,7 @@
 use bazaar_domain::{
     CaptureMode as DomainCaptureMode, OrderStatus as DomainOrderStatus,
     PaymentStatus as DomainPaymentStatus, RefundStatus as DomainRefundStatus,
-    VendorOrderStatus as DomainVendorOrderStatus,
+    SubscriptionStatus as DomainSubscriptionStatus, VendorOrderStatus as DomainVendorOrderStatus,
 };
 use bazaar_regions::quote::ViolationCode as RegionViolationCode;
 use poem_openapi::Enum;
@@ -104,6 +104,21 @@ wire_status! {
 }
 
 wire_status! {
+    /// Where a subscription is.
+    SubscriptionStatus mirrors DomainSubscriptionStatus {
+        /// Renewed when due.
+        Active,
+        /// Not renewed until resumed.
+        Paused,
+        /// The last renewal failed (payment refused, out of stock, a rule
+        /// of the region): retried 1, 3 and 5 days later.
+        PastDue,
+        /// Ended: by the customer, the tenant, or failed renewals.
+        Cancelled,
+    }
+}
+
+wire_status! {
     /// When an order's money is taken.
     CaptureMode mirrors DomainCaptureMode {
         /// At checkout.
@@ -168,6 +183,12 @@ mod tests {
         }
         for s in DomainPaymentStatus::ALL {
             assert_eq!(PaymentStatus::from(s).to_json(), Some(s.as_str().into()));
+        }
+        for s in DomainSubscriptionStatus::ALL {
+            assert_eq!(
+                SubscriptionStatus::from(s).to_json(),
+                Some(s.as_str().into())
+            );
         }
         for s in DomainRefundStatus::ALL {
             assert_eq!(RefundStatus::from(s).to_json(), Some(s.as_str().into()));

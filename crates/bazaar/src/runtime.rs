@@ -110,8 +110,9 @@ pub async fn migrate_all(
 /// Every `every`: forget search feed rows past their retention, and in
 /// every tenant settle payments whose outcome never arrived, release stock
 /// held by checkouts that never finished, fill backorders from available
-/// stock, forget idempotency keys older than a day, and give back any
-/// charge found on a cancelled order (and ask again for pending refunds).
+/// stock, forget idempotency keys older than a day, give back any charge
+/// found on a cancelled order (and ask again for pending refunds), and
+/// renew the subscriptions due.
 pub fn spawn_housekeeping(state: AppState, every: Duration) {
     use futures_util::FutureExt;
     let db = state.db.clone();
@@ -169,6 +170,29 @@ pub fn spawn_housekeeping(state: AppState, every: Duration) {
                     }
                     Err(err) => {
                         tracing::warn!(tenant.slug = %tenant.slug, error = %err, "refund sweep failed")
+                    }
+                }
+                // Subscriptions due are renewed through checkout (a renewal
+                // another node holds is skipped; one a dead node began is
+                // resumed under its key).
+                let renewing = bazaar_commerce::subscriptions::Tenant {
+                    id: tenant.id,
+                    slug: tenant.slug.clone(),
+                    schema: schema.clone(),
+                };
+                match bazaar_commerce::subscriptions::renew_due(
+                    &state,
+                    &renewing,
+                    chrono::Utc::now(),
+                )
+                .await
+                {
+                    Ok(r) if r == Default::default() => {}
+                    Ok(r) => {
+                        tracing::info!(tenant.slug = %tenant.slug, paid = r.paid, failed = r.failed, cancelled = r.cancelled, unsettled = r.unsettled, "housekeeping: subscriptions renewed")
+                    }
+                    Err(err) => {
+                        tracing::warn!(tenant.slug = %tenant.slug, error = %err, "subscription renewals failed")
                     }
                 }
                 // Captures of shipped parts and releases of holds whose

@@ -34,6 +34,7 @@ pub mod search_feed;
 pub mod services;
 pub mod sessions;
 pub mod shipping;
+pub mod subscriptions;
 pub mod tenants;
 pub mod vendors;
 

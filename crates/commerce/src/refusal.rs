@@ -82,6 +82,7 @@ pub fn catalog() -> Vec<(&'static str, &'static [CodeInfo])> {
         crate::catalog::products::ProductRefusal => ProductRefusal,
         crate::checkout::CheckoutRefusal => CheckoutRefusal,
         crate::checkout::ConfirmRefusal => ConfirmRefusal,
+        crate::subscriptions::SubscriptionRefusal => SubscriptionRefusal,
         crate::context::AccessRefusal => AccessRefusal,
         crate::customers::CustomerRefusal => CustomerRefusal,
         crate::customers::addresses::AddressRefusal => AddressRefusal,

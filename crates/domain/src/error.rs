@@ -46,6 +46,10 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     ("invalid_email", "not an email address"),
     (
+        "invalid_interval",
+        "not an interval unit: `day`, `week` or `month`",
+    ),
+    (
         "invalid_name",
         "a name that is empty, too long or holds control characters",
     ),

@@ -12,6 +12,7 @@ pub mod scope;
 pub mod slug;
 #[cfg(feature = "diesel")]
 mod sql;
+pub mod subscription;
 pub mod validate;
 pub mod vendor;
 
@@ -22,6 +23,7 @@ pub use money::Money;
 pub use order::OrderStatus;
 pub use scope::Scope;
 pub use slug::Slug;
+pub use subscription::{IntervalUnit, SubscriptionStatus};
 
 /// Names written where a value is shown by name (a refusal's details): a
 /// scope, status or currency serializes as the name it is stored under.
@@ -41,5 +43,7 @@ serialize_as_name!(
     VendorOrderStatus,
     PaymentStatus,
     RefundStatus,
+    SubscriptionStatus,
+    IntervalUnit,
     Currency
 );

@@ -10,6 +10,7 @@ use diesel::sql_types::Text;
 use crate::currency::Currency;
 use crate::fulfilment::{CaptureMode, PaymentStatus, RefundStatus, VendorOrderStatus};
 use crate::order::OrderStatus;
+use crate::subscription::{IntervalUnit, SubscriptionStatus};
 
 macro_rules! stored_as_text {
     ($($status:ty),*) => {
@@ -37,5 +38,7 @@ stored_as_text!(
     PaymentStatus,
     RefundStatus,
     CaptureMode,
+    SubscriptionStatus,
+    IntervalUnit,
     Currency
 );

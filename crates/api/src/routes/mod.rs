@@ -21,6 +21,7 @@ pub mod regions;
 pub mod search;
 pub mod shipping;
 pub mod storefront;
+pub mod subscriptions;
 pub mod tenants;
 pub mod vendors;
 
@@ -58,6 +59,9 @@ pub enum Tag {
     /// loyalty points, data export and deletion; and their management by
     /// tenant admins (age verification, erasure, account settings).
     Customers,
+    /// Subscription plans, and customers' subscriptions renewed through
+    /// checkout (pause, resume, skip, cancel; dunning when a renewal fails).
+    Subscriptions,
     /// Vendors' parts of orders, packed and shipped, and their shipping rates.
     Fulfilment,
     /// Money after payment: refunds, the marketplace's commission, vendors'

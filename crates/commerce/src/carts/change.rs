@@ -101,25 +101,7 @@ pub async fn add_line(
     let access = open(services, key, credentials).await?;
     with_cart(services, key, id, access, move |conn, cart| {
         async move {
-            let variant = products::variants_by_id(conn, variant_id).await?;
-            let shown = match &variant {
-                Some(v) => {
-                    match listings::storefront_product(
-                        conn,
-                        cart.brand_id,
-                        Some(v.product_id),
-                        None,
-                    )
-                    .await
-                    {
-                        Ok(_) => true,
-                        Err(StoreError::NotFound) => false,
-                        Err(e) => return Err(e),
-                    }
-                }
-                None => false,
-            };
-            let Some(variant) = variant.filter(|_| shown) else {
+            let Some(variant) = sold_variant(conn, cart.brand_id, variant_id).await? else {
                 return Ok(Err(ChangeRefusal::VariantNotAvailable));
             };
             if variant.currency != cart.currency {
@@ -134,6 +116,23 @@ pub async fn add_line(
         .boxed()
     })
     .await
+}
+
+/// The variant `variant_id` when the brand sells its product (listed and
+/// visible in its storefront); `None` otherwise.
+pub(crate) async fn sold_variant(
+    conn: &mut TenantConn,
+    brand: Uuid,
+    variant_id: Uuid,
+) -> Result<Option<products::Variant>, StoreError> {
+    let Some(variant) = products::variants_by_id(conn, variant_id).await? else {
+        return Ok(None);
+    };
+    match listings::storefront_product(conn, brand, Some(variant.product_id), None).await {
+        Ok(_) => Ok(Some(variant)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Set a line's quantity; 0 removes the line.

@@ -479,6 +479,58 @@ diesel::table! {
 }
 
 diesel::table! {
+    subscription_lines (subscription_id, variant_id) {
+        subscription_id -> Uuid,
+        variant_id -> Uuid,
+        quantity -> Int4,
+    }
+}
+
+diesel::table! {
+    subscription_plans (id) {
+        id -> Uuid,
+        name -> Text,
+        interval_unit -> Text,
+        interval_count -> Int4,
+        active -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    subscription_renewals (id) {
+        id -> Uuid,
+        subscription_id -> Uuid,
+        period -> Int4,
+        attempt -> Int4,
+        status -> Text,
+        cart_id -> Nullable<Uuid>,
+        order_id -> Nullable<Uuid>,
+        failure_code -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> Uuid,
+        brand_id -> Uuid,
+        customer_id -> Uuid,
+        plan_id -> Uuid,
+        region -> Text,
+        payment_token -> Text,
+        status -> Text,
+        next_renewal_at -> Nullable<Timestamptz>,
+        period -> Int4,
+        failed_attempts -> Int4,
+        cancel_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     variants (id) {
         id -> Uuid,
         product_id -> Uuid,
@@ -623,6 +675,14 @@ diesel::joinable!(shipping_rates -> vendors (vendor_id));
 diesel::joinable!(stock_levels -> variants (variant_id));
 diesel::joinable!(stock_levels -> warehouses (warehouse_id));
 diesel::joinable!(stock_syncs -> vendors (vendor_id));
+diesel::joinable!(subscription_lines -> subscriptions (subscription_id));
+diesel::joinable!(subscription_lines -> variants (variant_id));
+diesel::joinable!(subscription_renewals -> carts (cart_id));
+diesel::joinable!(subscription_renewals -> orders (order_id));
+diesel::joinable!(subscription_renewals -> subscriptions (subscription_id));
+diesel::joinable!(subscriptions -> brands (brand_id));
+diesel::joinable!(subscriptions -> customers (customer_id));
+diesel::joinable!(subscriptions -> subscription_plans (plan_id));
 diesel::joinable!(variants -> products (product_id));
 diesel::joinable!(variants -> vendors (vendor_id));
 diesel::joinable!(vendor_orders -> orders (order_id));
@@ -669,6 +729,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     shipping_rates,
     stock_levels,
     stock_syncs,
+    subscription_lines,
+    subscription_plans,
+    subscription_renewals,
+    subscriptions,
     variants,
     vendor_orders,
     vendor_status_events,

@@ -22,6 +22,7 @@ pub mod products;
 pub mod refunds;
 pub mod shipping;
 mod stock;
+pub mod subscriptions;
 pub mod vendors;
 pub mod wishlists;
 
