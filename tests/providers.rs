@@ -223,3 +223,124 @@ fn paypal_order(fake: &paypal::FakePayPal, order: &str) -> paypal::OrderView {
         .find(|o| o.custom_id.as_deref() == Some(order))
         .expect("a PayPal order for it")
 }
+
+#[e2e]
+async fn a_tenant_routes_its_orders_to_providers_and_capture_modes_by_region() {
+    let stripe_fake = stripe::start().await;
+    let (processor, processor_url) = crate::support::processor::Processor::start();
+    let regions = regions_with_hours("[\"00:00-24:00\"]");
+    let app = TestApp::builder()
+        .regions_dir(&regions)
+        .env("BAZAAR_PAYMENT_PROVIDER", "stripe")
+        .env("BAZAAR_PAYMENT_PROVIDER_URL", stripe_fake.base_url())
+        .env("BAZAAR_PAYMENT_PROVIDER_KEY", stripe::SECRET_KEY)
+        .env("BAZAAR_PAYMENT_FALLBACK_URL", &processor_url)
+        .env("BAZAAR_PAYMENT_FALLBACK_KEY", "sk_test_fake")
+        .env("BAZAAR_PAYMENT_TIMEOUT_MS", "400")
+        .start()
+        .await;
+    let s = Shop::stocked(&app, 20).await;
+    let routes = |body: Value| {
+        let app = &app;
+        let admin = s.admin.clone();
+        async move {
+            app.send(
+                reqwest::Method::PUT,
+                "/v1/payment-routes",
+                Some(&admin),
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    // No routes: the deployment's primary, captured at once.
+    let (_, first) = buy(&app, &s, "pm_card_visa", 1).await;
+    assert_eq!(first["payment_status"], "succeeded", "{first}");
+    assert_eq!(
+        stripe_fake.effective_charges(first["id"].as_str().expect("id")),
+        1
+    );
+
+    // The tenant prefers the other provider and authorises at checkout.
+    let set = routes(json!({ "routes": [
+        { "region": "*", "providers": ["http_fallback", "stripe"], "capture": "on_shipment" }
+    ] }))
+    .await
+    .expect(200);
+    assert_eq!(set["routes"][0]["providers"][0], "http_fallback");
+    let (_, second) = buy(&app, &s, "tok_ok", 1).await;
+    assert_eq!(second["status"], "paid", "{second}");
+    assert_eq!(second["payment_status"], "authorized");
+    assert_eq!(second["payment_capture"], "on_shipment");
+    let second_id = second["id"].as_str().expect("id");
+    assert!(
+        processor
+            .charges
+            .lock()
+            .expect("charges")
+            .contains_key(second_id),
+        "charged by the route's first provider"
+    );
+    assert_eq!(stripe_fake.intents_for_order(second_id), 0);
+
+    // California has a route of its own: back to Stripe, captured at once.
+    routes(json!({ "routes": [
+        { "region": "*", "providers": ["http_fallback", "stripe"], "capture": "on_shipment" },
+        { "region": "US-CA", "providers": ["stripe"], "capture": "immediate" }
+    ] }))
+    .await
+    .expect(200);
+    let (_, third) = buy(&app, &s, "pm_card_visa", 1).await;
+    assert_eq!(third["payment_status"], "succeeded", "{third}");
+    assert_eq!(
+        stripe_fake.effective_charges(third["id"].as_str().expect("id")),
+        1
+    );
+    let listed = app.get("/v1/payment-routes", &s.admin).await.expect(200);
+    assert_eq!(listed["routes"][0]["region"], "*", "the default first");
+    assert_eq!(listed["routes"][1]["region"], "US-CA");
+
+    // Routes name only providers the deployment has, each once.
+    for (body, code) in [
+        (
+            json!({ "routes": [{ "region": "*", "providers": ["adyen"] }] }),
+            "unknown_payment_provider",
+        ),
+        (
+            json!({ "routes": [{ "region": "*", "providers": [] }] }),
+            "providers_required",
+        ),
+        (
+            json!({ "routes": [{ "region": "*", "providers": ["stripe", "stripe"] }] }),
+            "providers_required",
+        ),
+        (
+            json!({ "routes": [{ "region": "California", "providers": ["stripe"] }] }),
+            "invalid_region",
+        ),
+        (
+            json!({ "routes": [
+                { "region": "US-CA", "providers": ["stripe"] },
+                { "region": "US-CA", "providers": ["http_fallback"] }
+            ] }),
+            "duplicate_region",
+        ),
+    ] {
+        routes(body).await.expect_problem(422, code);
+    }
+    app.send(
+        reqwest::Method::PUT,
+        "/v1/payment-routes",
+        Some(&s.storefront),
+        Some(json!({ "routes": [] })),
+    )
+    .await
+    .expect_problem(403, "insufficient_scope");
+    // Emptied, the deployment's own order applies again.
+    assert_eq!(
+        routes(json!({ "routes": [] })).await.expect(200)["routes"],
+        json!([])
+    );
+    app.stop().await;
+}

@@ -39,6 +39,7 @@ use routes::import::ImportApi;
 use routes::inventory::InventoryApi;
 use routes::keys::{KeysApi, PlatformKeysApi};
 use routes::listings::ListingsApi;
+use routes::payment_routes::PaymentRoutesApi;
 use routes::payouts::PayoutsApi;
 use routes::problems::ProblemsApi;
 use routes::products::ProductsApi;
@@ -80,6 +81,7 @@ type Apis = (
         CustomerAdminApi,
         RefundsApi,
         PayoutsApi,
+        PaymentRoutesApi,
         SubscriptionsApi,
         ProblemsApi,
     ),
@@ -158,6 +160,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
                 state: state.clone(),
             },
             PayoutsApi {
+                state: state.clone(),
+            },
+            PaymentRoutesApi {
                 state: state.clone(),
             },
             SubscriptionsApi {

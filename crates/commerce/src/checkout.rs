@@ -29,8 +29,8 @@ use uuid::Uuid;
 use crate::carts::{CartRefusal, contents, price_cart};
 use crate::context::AccessRefusal;
 use crate::{
-    Failure, Outcome, Services, TenantKey, catalog_cache, from_now, prices, refunds, refusals,
-    request_keys,
+    Failure, Outcome, Services, TenantKey, catalog_cache, from_now, payment_routes, prices,
+    refunds, refusals, request_keys,
 };
 
 /// A checkout as the shopper asked for it.
@@ -150,8 +150,9 @@ impl From<PlaceError> for CheckoutRefusal {
 
 /// Where the checkout's transaction left it.
 enum Step {
-    /// The order was placed; charge it with this provider.
-    Placed(ChargeRequest, String, Uuid),
+    /// The order was placed; charge it with this provider, failing over
+    /// along this route (empty: the deployment's order).
+    Placed(ChargeRequest, String, Uuid, Vec<String>),
     /// The key's first request placed this order and died: pay it.
     Resume(OrderRow),
     /// The key's first request finished: answer what it answered.
@@ -271,13 +272,18 @@ pub async fn checkout(
                         Decimal::ONE
                     },
                 };
-                let placed = match prepare(&svc, &cart, &cart_contents, redeem_points, &buyer) {
-                    Ok(order) => orders::place(conn, &order, hold_until)
-                        .await?
-                        .map(|()| order)
-                        .map_err(CheckoutRefusal::from),
-                    Err(refusal) => Err(refusal),
-                };
+                let route = payment_routes::resolve(
+                    &svc,
+                    bazaar_store::tenant::payment_routes::for_region(conn, &cart.region).await?,
+                );
+                let placed =
+                    match prepare(&svc, &cart, &cart_contents, redeem_points, &buyer, &route) {
+                        Ok(order) => orders::place(conn, &order, hold_until)
+                            .await?
+                            .map(|()| order)
+                            .map_err(CheckoutRefusal::from),
+                        Err(refusal) => Err(refusal),
+                    };
                 match placed {
                     Ok(order) => {
                         idempotency::attach_order(conn, &c.scope, &c.key, order.id).await?;
@@ -293,6 +299,7 @@ pub async fn checkout(
                             },
                             order.gateway.clone(),
                             order.id,
+                            route.0,
                         )))
                     }
                     Err(refusal) => {
@@ -312,8 +319,9 @@ pub async fn checkout(
         })?
         .map_err(Failure::Refused)?;
     let order = match step {
-        Step::Placed(charge, provider, id) => {
-            pay(services, key, id, Some((charge, provider)), claim, render).await
+        Step::Placed(charge, provider, id, route) => {
+            let charge = Some((charge, provider, route));
+            pay(services, key, id, charge, claim, render).await
         }
         Step::Resume(row) => {
             // The first request placed this order and stopped (its process
@@ -334,7 +342,8 @@ pub async fn checkout(
                     capture: row.payment_capture.unwrap_or_default() == CaptureMode::Immediate,
                     return_url: return_url_for_resume,
                 };
-                (request, provider)
+                // A resumed order fails over along the deployment's order.
+                (request, provider, Vec::new())
             });
             pay(services, key, row.id, charge, claim, render).await
         }
@@ -359,6 +368,7 @@ fn prepare(
     (lines, rates): &(Vec<PricedLine>, Vec<Rate>),
     redeem_points: Option<i64>,
     buyer: &Buyer,
+    (providers, capture): &(Vec<String>, CaptureMode),
 ) -> Result<NewOrder, CheckoutRefusal> {
     if cart.status != "open" {
         return Err(CheckoutRefusal::CartCheckedOut);
@@ -530,9 +540,10 @@ fn prepare(
                 gross: t.gross,
             })
             .collect(),
-        // The provider whose breaker lets new orders through.
-        gateway: services.gateways.choose().name().to_owned(),
-        capture: services.settings.payment_capture,
+        // The first provider of the cart's route whose breaker lets new
+        // orders through.
+        gateway: services.gateways.choose_in(providers).name().to_owned(),
+        capture: *capture,
     })
 }
 
@@ -640,7 +651,7 @@ async fn charge_routed(
     key: &TenantKey,
     order_id: Uuid,
     charge: &ChargeRequest,
-    provider: String,
+    (provider, route): (String, Vec<String>),
 ) -> Result<ChargeOutcome, StoreError> {
     let gateways = &services.gateways;
     let policy = &services.settings.payment_retry;
@@ -648,7 +659,7 @@ async fn charge_routed(
     let mut outcome = charge_with_retries(gateway.as_ref(), charge, policy).await;
     gateways.observe(gateway.name(), &outcome.result);
     if !outcome.reached
-        && let Some(next) = gateways.after(gateway.name())
+        && let Some(next) = gateways.after_in(&route, gateway.name())
     {
         let name = next.name();
         services
@@ -683,19 +694,19 @@ async fn pay(
     services: &Services,
     key: &TenantKey,
     order_id: Uuid,
-    charge: Option<(ChargeRequest, String)>,
+    charge: Option<(ChargeRequest, String, Vec<String>)>,
     claim: Claim,
     render: Render,
 ) -> Result<Paid, StoreError> {
     let outcome = match charge {
         // Points paid for all of it: nothing to charge.
-        Some((charge, _)) if charge.amount.is_zero() => Some(ChargeOutcome {
+        Some((charge, _, _)) if charge.amount.is_zero() => Some(ChargeOutcome {
             result: Ok(Charge::made("no_charge", charge.amount, charge.currency)),
             attempts: 0,
             reached: true,
         }),
-        Some((charge, provider)) => {
-            Some(charge_routed(services, key, order_id, &charge, provider).await?)
+        Some((charge, provider, route)) => {
+            Some(charge_routed(services, key, order_id, &charge, (provider, route)).await?)
         }
         None => None,
     };

@@ -23,6 +23,7 @@ pub mod inventory;
 pub mod keys;
 pub mod orders;
 pub mod payment_events;
+pub mod payment_routes;
 pub mod payouts;
 pub mod prices;
 pub mod refunds;

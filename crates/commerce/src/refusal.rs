@@ -83,6 +83,7 @@ pub fn catalog() -> Vec<(&'static str, &'static [CodeInfo])> {
         crate::checkout::CheckoutRefusal => CheckoutRefusal,
         crate::checkout::ConfirmRefusal => ConfirmRefusal,
         crate::subscriptions::SubscriptionRefusal => SubscriptionRefusal,
+        crate::payment_routes::RouteRefusal => RouteRefusal,
         crate::context::AccessRefusal => AccessRefusal,
         crate::customers::CustomerRefusal => CustomerRefusal,
         crate::customers::addresses::AddressRefusal => AddressRefusal,

@@ -123,10 +123,33 @@ impl Gateways {
     /// The provider a new order is placed with: the first whose breaker
     /// lets it through (the primary when every breaker is open).
     pub fn choose(&self) -> Arc<dyn Gateway> {
-        self.routes
+        self.choose_in(&[])
+    }
+
+    /// The providers named in `preference` (a tenant's or region's route),
+    /// in that order, that this deployment has; the deployment's own order
+    /// when `preference` is empty or names none of them.
+    fn in_order<'a>(&'a self, preference: &[String]) -> Vec<&'a Route> {
+        let named: Vec<&Route> = preference
+            .iter()
+            .filter_map(|name| self.routes.iter().find(|r| r.gateway.name() == name))
+            .collect();
+        if named.is_empty() {
+            self.routes.iter().collect()
+        } else {
+            named
+        }
+    }
+
+    /// The provider a new order is placed with under a route: the first
+    /// of `preference` whose breaker lets it through (its first when every
+    /// breaker is open).
+    pub fn choose_in(&self, preference: &[String]) -> Arc<dyn Gateway> {
+        let order = self.in_order(preference);
+        order
             .iter()
             .find(|r| r.breaker.allows())
-            .unwrap_or(&self.routes[0])
+            .unwrap_or(&order[0])
             .gateway
             .clone()
     }
@@ -153,8 +176,14 @@ impl Gateways {
 
     /// The provider after `name` to fail over to, if any.
     pub fn after(&self, name: &str) -> Option<Arc<dyn Gateway>> {
-        let at = self.routes.iter().position(|r| r.gateway.name() == name)?;
-        self.routes.get(at + 1).map(|r| r.gateway.clone())
+        self.after_in(&[], name)
+    }
+
+    /// The provider after `name` in a route's `preference`, if any.
+    pub fn after_in(&self, preference: &[String], name: &str) -> Option<Arc<dyn Gateway>> {
+        let order = self.in_order(preference);
+        let at = order.iter().position(|r| r.gateway.name() == name)?;
+        order.get(at + 1).map(|r| r.gateway.clone())
     }
 
     /// Count an attempt's outcome against `name`'s breaker.
@@ -189,6 +218,31 @@ impl Gateways {
 mod tests {
     use super::*;
     use crate::SandboxGateway;
+
+    #[test]
+    fn a_route_orders_the_providers_it_names() {
+        let gateways = Gateways::new(Arc::new(SandboxGateway::named("primary")))
+            .with_fallback(Arc::new(SandboxGateway::named("fallback")))
+            .with_breakers(1, Duration::from_secs(60));
+        let reversed = ["fallback".to_owned(), "primary".to_owned()];
+        assert_eq!(gateways.choose_in(&reversed).name(), "fallback");
+        assert_eq!(
+            gateways.after_in(&reversed, "fallback").map(|g| g.name()),
+            Some("primary")
+        );
+        assert!(gateways.after_in(&reversed, "primary").is_none());
+        // Only the fallback: nothing after it, even though the deployment
+        // has another provider.
+        let only = ["fallback".to_owned()];
+        assert!(gateways.after_in(&only, "fallback").is_none());
+        // A route naming nothing the deployment has uses its own order.
+        let unknown = ["gone".to_owned()];
+        assert_eq!(gateways.choose_in(&unknown).name(), "primary");
+        // An open breaker sends new orders down the route.
+        let down: Result<(), GatewayError> = Err(GatewayError::Unreachable("refused".into()));
+        gateways.observe("fallback", &down);
+        assert_eq!(gateways.choose_in(&reversed).name(), "primary");
+    }
 
     #[test]
     fn new_orders_skip_a_provider_whose_breaker_is_open() {

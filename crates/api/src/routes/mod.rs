@@ -13,6 +13,7 @@ pub mod import;
 pub mod inventory;
 pub mod keys;
 pub mod listings;
+pub mod payment_routes;
 pub mod payouts;
 pub mod problems;
 pub mod products;

@@ -359,7 +359,10 @@ impl SubscriptionsApi {
     async fn list(
         &self,
         auth: ApiKey,
-        #[oai(name = "X-Customer-Token")] session: Header<Option<String>>,
+        /// The customer's session (a storefront key sees only their
+        /// subscriptions).
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
         /// Only subscriptions in this status.
         status: Query<Option<SubscriptionStatus>>,
     ) -> ApiResult<Json<SubscriptionList>> {
@@ -385,7 +388,10 @@ impl SubscriptionsApi {
         &self,
         auth: ApiKey,
         subscription_id: Path<Uuid>,
-        #[oai(name = "X-Customer-Token")] session: Header<Option<String>>,
+        /// The customer's session (a storefront key sees only their
+        /// subscriptions).
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
     ) -> ApiResult<Json<SubscriptionDetail>> {
         let key = auth.0.tenant()?;
         let customer = self.customer(key, session.0).await?;
@@ -406,7 +412,10 @@ impl SubscriptionsApi {
         &self,
         auth: ApiKey,
         subscription_id: Path<Uuid>,
-        #[oai(name = "X-Customer-Token")] session: Header<Option<String>>,
+        /// The customer's session (a storefront key sees only their
+        /// subscriptions).
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
     ) -> ApiResult<Json<SubscriptionDetail>> {
         self.act(auth, subscription_id.0, session.0, Action::Pause)
             .await
@@ -425,7 +434,10 @@ impl SubscriptionsApi {
         &self,
         auth: ApiKey,
         subscription_id: Path<Uuid>,
-        #[oai(name = "X-Customer-Token")] session: Header<Option<String>>,
+        /// The customer's session (a storefront key sees only their
+        /// subscriptions).
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
     ) -> ApiResult<Json<SubscriptionDetail>> {
         self.act(auth, subscription_id.0, session.0, Action::Resume)
             .await
@@ -444,7 +456,10 @@ impl SubscriptionsApi {
         &self,
         auth: ApiKey,
         subscription_id: Path<Uuid>,
-        #[oai(name = "X-Customer-Token")] session: Header<Option<String>>,
+        /// The customer's session (a storefront key sees only their
+        /// subscriptions).
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
     ) -> ApiResult<Json<SubscriptionDetail>> {
         self.act(auth, subscription_id.0, session.0, Action::Skip)
             .await
@@ -463,7 +478,10 @@ impl SubscriptionsApi {
         &self,
         auth: ApiKey,
         subscription_id: Path<Uuid>,
-        #[oai(name = "X-Customer-Token")] session: Header<Option<String>>,
+        /// The customer's session (a storefront key sees only their
+        /// subscriptions).
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
     ) -> ApiResult<Json<SubscriptionDetail>> {
         self.act(auth, subscription_id.0, session.0, Action::Cancel)
             .await

@@ -351,6 +351,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    payment_routes (region) {
+        region -> Text,
+        providers -> Array<Text>,
+        capture -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     payments (id) {
         id -> Uuid,
         order_id -> Uuid,
@@ -720,6 +729,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     orders,
     outbox,
     payment_events,
+    payment_routes,
     payments,
     payouts,
     products,

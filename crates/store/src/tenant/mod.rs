@@ -18,6 +18,7 @@ pub mod money;
 pub mod orders;
 pub mod outbox;
 pub mod payment_events;
+pub mod payment_routes;
 pub mod products;
 pub mod refunds;
 pub mod shipping;
