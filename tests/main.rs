@@ -37,6 +37,7 @@ mod providers;
 mod refunds;
 mod regions;
 mod search;
+mod shipping_addresses;
 mod subscriptions;
 mod tenancy;
 

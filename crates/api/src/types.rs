@@ -55,6 +55,8 @@ pub struct Order {
     /// While `payment_status` is `requires_action`: what the shopper must
     /// do before the provider can charge. Then confirm the payment.
     pub payment_action: Option<PaymentAction>,
+    /// Where it goes, as the cart had it at checkout.
+    pub shipping_address: Option<crate::routes::carts::ShippingAddress>,
     pub created_at: Timestamp,
 }
 
@@ -152,6 +154,9 @@ impl From<bazaar_store::tenant::orders::OrderRow> for Order {
             payment_failure: o.failure_code,
             payment_action: o
                 .payment_action
+                .and_then(|a| serde_json::from_value(a).ok()),
+            shipping_address: o
+                .shipping_address
                 .and_then(|a| serde_json::from_value(a).ok()),
             created_at: o.created_at.into(),
         }

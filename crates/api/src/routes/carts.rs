@@ -4,7 +4,7 @@
 //! delivery window, age verification and any rule the cart breaks. The
 //! edge of `bazaar_commerce::carts`.
 
-use bazaar_commerce::carts::change::{self, CartUpdate};
+use bazaar_commerce::carts::change::{self, AddressInput, CartUpdate, ChangeRefusal, Destination};
 use bazaar_commerce::carts::create::{self, CreatedCart};
 use bazaar_commerce::carts::{Credentials, PricedCart, abandoned};
 use bazaar_store::tenant::carts::Cart;
@@ -92,7 +92,40 @@ pub struct CartView {
     pub age_verification_required: bool,
     /// Rules of the region the cart breaks as it stands.
     pub violations: Vec<RuleViolation>,
+    /// Where its order goes; it decides `region`.
+    pub shipping_address: Option<ShippingAddress>,
+    /// False while the cart has no shipping address: its prices and rules
+    /// are then those of the region it was opened with, an estimate until
+    /// the address says where the goods go.
+    pub priced_for_address: bool,
     pub last_activity_at: Timestamp,
+}
+
+/// Where an order goes.
+#[derive(Debug, Clone, Object, serde::Deserialize)]
+pub struct ShippingAddress {
+    /// Who receives it.
+    pub name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 (`US`).
+    pub country: String,
+    /// The ISO 3166-2 subdivision suffix (`CA` for California), when the
+    /// country has them.
+    pub subdivision: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Where to send a cart's order: an address, or one of the signed-in
+/// customer's saved addresses (exactly one).
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SetShippingAddress {
+    pub address: Option<ShippingAddress>,
+    /// One of the cart owner's saved addresses (`/v1/customers/me/addresses`).
+    pub customer_address_id: Option<Uuid>,
 }
 
 /// A new cart and the token that opens it (keep it; it is not shown again).
@@ -218,6 +251,11 @@ impl From<PricedCart> for CartView {
             age_verification_required: p.age_verification_required,
             violations: p.violations.into_iter().map(RuleViolation::from).collect(),
             currency: currency.code().to_owned(),
+            priced_for_address: p.cart.shipping_address.is_some(),
+            shipping_address: p
+                .cart
+                .shipping_address
+                .and_then(|a| serde_json::from_value(a).ok()),
             last_activity_at: p.cart.last_activity_at.into(),
         }
     }
@@ -323,6 +361,61 @@ impl CartsApi {
             contact_email: body.0.contact_email.into(),
         };
         let cart = change::update(&self.state, key, cart_id.0, credentials, update).await?;
+        Ok(Json(cart.into()))
+    }
+
+    /// Set where a cart's order goes
+    ///
+    /// The address decides the cart's region: the most specific region
+    /// pack the tenant sells under that covers it (its subdivision's, e.g.
+    /// `US-CO`, else its country's), whatever region the cart was opened
+    /// with, so it is priced and checked where the goods go. 422
+    /// `address_not_served` when no such pack exists. Once a cart has an
+    /// address, its region changes only with the address.
+    #[oai(
+        path = "/:cart_id/shipping-address",
+        method = "put",
+        operation_id = "set_cart_shipping_address"
+    )]
+    async fn set_shipping_address(
+        &self,
+        auth: ApiKey,
+        cart_id: Path<Uuid>,
+        /// The token returned when the cart was created.
+        #[oai(name = "X-Cart-Token")]
+        token: Header<Option<String>>,
+        /// Instead of the cart's token: the session of the customer it
+        /// belongs to.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
+        body: Json<SetShippingAddress>,
+    ) -> ApiResult<Json<CartView>> {
+        let key = auth.0.tenant()?;
+        let credentials = Credentials {
+            token: token.0,
+            session: session.0,
+        };
+        let destination = match (body.0.address, body.0.customer_address_id) {
+            (Some(a), None) => Destination::Address(AddressInput {
+                name: a.name,
+                line1: a.line1,
+                line2: a.line2,
+                city: a.city,
+                postal_code: a.postal_code,
+                country: a.country,
+                subdivision: a.subdivision,
+                phone: a.phone,
+            }),
+            (None, Some(saved)) => Destination::Saved(saved),
+            _ => {
+                return Err(bazaar_commerce::Failure::<ChangeRefusal>::Refused(
+                    ChangeRefusal::AddressRequired,
+                )
+                .into());
+            }
+        };
+        let cart =
+            change::set_destination(&self.state, key, cart_id.0, credentials, destination).await?;
         Ok(Json(cart.into()))
     }
 

@@ -41,7 +41,158 @@ refusals! {
             "the variant is priced in {variant}, the cart in {cart}";
         QuantityTooLarge => Unprocessable, "quantity_too_large",
             "a line holds at most 10,000 items";
+        AddressField(crate::customers::fields::FieldRefusal) => delegate;
+        InvalidCountry { country: String } => Unprocessable, "invalid_country",
+            "`{country}` is not a country code: give ISO 3166-1 alpha-2 (`US`, `DE`) and the subdivision apart (`CA`)";
+        /// No pack the tenant sells under covers the address.
+        AddressNotServed { tried: String } => Unprocessable, "address_not_served",
+            "this storefront does not deliver there: no region it sells in covers the address (tried {tried})";
+        AddressNotFound => NotFound, "address_not_found",
+            "no address with that id in the signed-in customer's address book";
+        SavedAddressNeedsCustomer => Unprocessable, "customer_cart_required",
+            "only a signed-in customer's cart can use their saved addresses; send the address itself";
+        AddressRequired => Invalid, "address_required",
+            "send either `address` or `customer_address_id`, not both";
+        /// The cart has an address: its region is the address's.
+        RegionSetByAddress { region: String } => Conflict, "region_set_by_address",
+            "the cart's shipping address puts it in {region}; change the address to change the region";
     }
+}
+
+/// Where a cart's order goes, as the shopper typed it.
+#[derive(Debug, Clone)]
+pub struct AddressInput {
+    /// Who receives it.
+    pub name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 (`US`).
+    pub country: String,
+    /// The subdivision's ISO 3166-2 suffix (`CA` for California), when
+    /// the country has them.
+    pub subdivision: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Where to send the cart's order.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    Address(AddressInput),
+    /// One of the signed-in customer's saved addresses.
+    Saved(Uuid),
+}
+
+/// The region packs an address could be priced under, most specific
+/// first: its subdivision's (`US-CA`), then its country's (`US`).
+pub fn region_candidates(country: &str, subdivision: Option<&str>) -> Vec<String> {
+    let mut out = Vec::with_capacity(2);
+    if let Some(sub) = subdivision {
+        out.push(format!("{country}-{sub}"));
+    }
+    out.push(country.to_owned());
+    out
+}
+
+/// The address's document, its text checked and trimmed.
+fn checked_address(a: AddressInput) -> Result<serde_json::Value, ChangeRefusal> {
+    use crate::customers::fields::{Field, optional, trimmed};
+    let country = a.country.trim().to_ascii_uppercase();
+    let subdivision = a
+        .subdivision
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty());
+    let letters = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
+    };
+    if country.len() != 2
+        || !country.bytes().all(|b| b.is_ascii_uppercase())
+        || subdivision.as_deref().is_some_and(|s| !letters(s, 1..=3))
+    {
+        return Err(ChangeRefusal::InvalidCountry { country });
+    }
+    Ok(serde_json::json!({
+        "name": trimmed(Field::Name, &a.name, 200)?,
+        "line1": trimmed(Field::Line1, &a.line1, 200)?,
+        "line2": optional(Field::Line2, a.line2, 200)?,
+        "city": trimmed(Field::City, &a.city, 100)?,
+        "postal_code": trimmed(Field::PostalCode, &a.postal_code, 20)?,
+        "country": country,
+        "subdivision": subdivision,
+        "phone": optional(Field::Phone, a.phone, 40)?,
+    }))
+}
+
+/// Send the cart's order to an address (typed in, or one of the signed-in
+/// customer's): the cart's region becomes the most specific pack the
+/// tenant sells under that covers it (subdivision, else country), so the
+/// cart is priced and checked where the goods go.
+pub async fn set_destination(
+    services: &Services,
+    key: &TenantKey,
+    id: Uuid,
+    credentials: Credentials,
+    destination: Destination,
+) -> Outcome<PricedCart, ChangeRefusal> {
+    // A typed address is checked before the cart is opened; a saved one
+    // is read inside the cart's transaction.
+    let destination = match destination {
+        Destination::Address(a) => Ok(checked_address(a)?),
+        Destination::Saved(id) => Err(id),
+    };
+    let tenant = bazaar_store::control::tenants::get(&services.db, key.tenant_id).await?;
+    let regions = services.regions.clone();
+    let access = open(services, key, credentials).await?;
+    with_cart(services, key, id, access, move |conn, cart| {
+        async move {
+            let address = match destination {
+                Ok(typed) => typed,
+                Err(saved) => {
+                    let Some(customer) = cart.customer_id else {
+                        return Ok(Err(ChangeRefusal::SavedAddressNeedsCustomer));
+                    };
+                    let a = match bazaar_store::tenant::customers::address(conn, customer, saved)
+                        .await
+                    {
+                        Ok(a) => a,
+                        Err(StoreError::NotFound) => {
+                            return Ok(Err(ChangeRefusal::AddressNotFound));
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    // A saved address names its region as an ISO 3166-2
+                    // code (`US-CA`) or a country (`DE`).
+                    let (country, subdivision) = match a.region.split_once('-') {
+                        Some((c, s)) => (c.to_owned(), Some(s.to_owned())),
+                        None => (a.region.clone(), None),
+                    };
+                    serde_json::json!({
+                        "name": a.name, "line1": a.line1, "line2": a.line2, "city": a.city,
+                        "postal_code": a.postal_code, "country": country,
+                        "subdivision": subdivision, "phone": a.phone,
+                    })
+                }
+            };
+            let tried = region_candidates(
+                address["country"].as_str().unwrap_or_default(),
+                address["subdivision"].as_str(),
+            );
+            let set = regions.current();
+            let Some(region) = tried
+                .iter()
+                .find(|code| set.get(code).is_some() && tenant.regions.contains(code))
+            else {
+                return Ok(Err(ChangeRefusal::AddressNotServed {
+                    tried: tried.join(", "),
+                }));
+            };
+            store::set_shipping_address(conn, cart.id, Some(&address), region).await?;
+            Ok(Ok(()))
+        }
+        .boxed()
+    })
+    .await
 }
 
 /// The cart, priced now.
@@ -80,6 +231,14 @@ pub async fn update(
     } = update;
     with_cart(services, key, id, access, move |conn, cart| {
         async move {
+            if let Some(asked) = &region
+                && cart.shipping_address.is_some()
+                && *asked != cart.region
+            {
+                return Ok(Err(ChangeRefusal::RegionSetByAddress {
+                    region: cart.region,
+                }));
+            }
             store::update(conn, cart.id, region, contact_email).await?;
             Ok(Ok(()))
         }

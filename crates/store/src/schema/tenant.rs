@@ -87,6 +87,7 @@ diesel::table! {
         customer_id -> Nullable<Uuid>,
         saved_name -> Nullable<Text>,
         merged_into -> Nullable<Uuid>,
+        shipping_address -> Nullable<Jsonb>,
     }
 }
 
@@ -327,6 +328,7 @@ diesel::table! {
         customer_id -> Nullable<Uuid>,
         loyalty_points -> Int4,
         discount_total -> Numeric,
+        shipping_address -> Nullable<Jsonb>,
     }
 }
 

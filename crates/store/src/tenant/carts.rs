@@ -30,6 +30,9 @@ pub struct Cart {
     pub updated_at: DateTime<Utc>,
     pub customer_id: Option<Uuid>,
     pub saved_name: Option<String>,
+    /// Where its order goes (`{name, line1, line2, city, postal_code,
+    /// country, subdivision, phone}`); it decides `region`.
+    pub shipping_address: Option<serde_json::Value>,
 }
 
 /// How a caller proves a cart is theirs.
@@ -258,6 +261,27 @@ pub async fn update(
                 region,
                 contact_email,
             },
+            carts::last_activity_at.eq(diesel::dsl::now),
+            carts::updated_at.eq(diesel::dsl::now),
+            carts::abandoned_notified_at.eq(None::<DateTime<Utc>>),
+        ))
+        .returning(Cart::as_returning())
+        .get_result(conn.pg())
+        .await?)
+}
+
+/// Set (or clear) where the cart's order goes, with the region pack the
+/// address decides, and record activity.
+pub async fn set_shipping_address(
+    conn: &mut TenantConn,
+    id: Uuid,
+    address: Option<&serde_json::Value>,
+    region: &str,
+) -> Result<Cart, StoreError> {
+    Ok(diesel::update(carts::table.find(id))
+        .set((
+            carts::shipping_address.eq(address),
+            carts::region.eq(region),
             carts::last_activity_at.eq(diesel::dsl::now),
             carts::updated_at.eq(diesel::dsl::now),
             carts::abandoned_notified_at.eq(None::<DateTime<Utc>>),

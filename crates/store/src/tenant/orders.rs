@@ -233,8 +233,9 @@ pub async fn place(
     prepared(
         "WITH o AS (INSERT INTO orders (id, cart_id, brand_id, region, region_version, currency, contact_email, status, \
          subtotal, tax_total, excise_total, shipping_total, shipping_tax, total, hold_until, customer_id, \
-         loyalty_points, discount_total) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)), \
+         loyalty_points, discount_total, shipping_address) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         (SELECT shipping_address FROM carts WHERE id = $2))), \
          l AS (INSERT INTO order_lines (id, order_id, variant_id, vendor_id, sku, title, tax_category, quantity, \
          unit_price, net, tax, excise, gross, backordered) \
          SELECT id, $1, variant_id, vendor_id, sku, title, tax_category, quantity, unit_price, net, tax, excise, gross, backordered \
@@ -711,6 +712,8 @@ pub struct OrderRow {
     pub payment_status: Option<PaymentStatus>,
     #[diesel(select_expression = payments::failure_code.nullable(), select_expression_type = dsl::Nullable<payments::failure_code>)]
     pub failure_code: Option<String>,
+    /// Where it goes, as the cart had it at checkout.
+    pub shipping_address: Option<serde_json::Value>,
     /// What the shopper must do before the provider can charge (while the
     /// payment `requires_action`): `{kind, url, client_secret}`.
     #[diesel(select_expression = payments::next_action.nullable(), select_expression_type = dsl::Nullable<payments::next_action>)]
