@@ -53,8 +53,9 @@ enum Bench {
         redis: String,
     },
     /// Checkouts at 64 concurrent buyers, on distinct items and on one hot
-    /// item, against the same reservation-and-order transaction as plain
-    /// SQL with pgbench.
+    /// item, with the money taken at checkout and only authorised
+    /// (alternating, two runs each), against the same reservation-and-order
+    /// transaction as plain SQL with pgbench.
     Checkout {
         /// Checkouts per run.
         #[arg(long, default_value_t = 3000)]
