@@ -191,5 +191,47 @@ async fn a_saved_address_routes_the_cart_and_the_order_keeps_it() {
         .await
         .expect(200);
     assert_eq!(read["shipping_address"], paid["shipping_address"]);
+    // Its timeline: placed, then paid.
+    let steps: Vec<(&str, &str)> = read["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|t| {
+            (
+                t["from_status"].as_str().unwrap_or("-"),
+                t["to_status"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [("-", "pending_payment"), ("pending_payment", "paid")]
+    );
+    // The vendor sees what to pack and where it goes.
+    let parts = app
+        .get(
+            &format!("/v1/vendor-orders?vendor_id={}", s.vendor()),
+            &s.admin,
+        )
+        .await
+        .expect(200);
+    let part_id = parts["items"][0]["id"].as_str().expect("part");
+    let part = app
+        .get(&format!("/v1/vendor-orders/{part_id}"), &s.admin)
+        .await
+        .expect(200);
+    assert_eq!(part["order_id"], paid["id"]);
+    assert_eq!(part["lines"][0]["sku"], "tee");
+    assert_eq!(part["lines"][0]["quantity"], 2);
+    assert_eq!(part["shipping_address"]["city"], "San Francisco");
+    assert_eq!(part["region"], "US-CA");
+    assert_eq!(part["region_version"], paid["region_version"]);
+    assert_eq!(part["timeline"], read["timeline"]);
+    app.get(
+        &format!("/v1/vendor-orders/{}", uuid::Uuid::nil()),
+        &s.admin,
+    )
+    .await
+    .expect_problem(404, "vendor_order_not_found");
     app.stop().await;
 }

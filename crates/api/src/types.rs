@@ -90,40 +90,77 @@ pub struct OrderLineView {
     pub gross: String,
 }
 
+impl OrderLineView {
+    /// A line as bought, its amounts in the order's currency.
+    pub fn of(l: bazaar_store::tenant::orders::LineRow, currency: bazaar_domain::Currency) -> Self {
+        Self {
+            id: l.id,
+            variant_id: l.variant_id,
+            vendor_id: l.vendor_id,
+            sku: l.sku,
+            title: l.title,
+            quantity: l.quantity,
+            unit_price: money(l.unit_price, currency),
+            gross: money(l.gross, currency),
+        }
+    }
+}
+
 /// An order with its lines.
 #[derive(Debug, Object)]
 pub struct OrderDetail {
     #[oai(flatten)]
     pub order: Order,
     pub lines: Vec<OrderLineView>,
+    /// Every change of the order's status, oldest first.
+    pub timeline: Vec<TransitionView>,
+}
+
+/// A change of an order's status.
+#[derive(Debug, Object)]
+pub struct TransitionView {
+    /// None for the order's placing.
+    pub from_status: Option<String>,
+    pub to_status: String,
+    /// Why, in words: a refusal's code, a cancellation's reason, ...
+    pub note: Option<String>,
+    pub at: Timestamp,
+}
+
+impl From<bazaar_store::tenant::orders::Transition> for TransitionView {
+    fn from(t: bazaar_store::tenant::orders::Transition) -> Self {
+        Self {
+            from_status: t.from_status,
+            to_status: t.to_status,
+            note: t.note,
+            at: t.created_at.into(),
+        }
+    }
 }
 
 impl
     From<(
         bazaar_store::tenant::orders::OrderRow,
-        Vec<bazaar_store::tenant::orders::LineRow>,
+        bazaar_store::tenant::orders::Contents,
     )> for OrderDetail
 {
     fn from(
-        (row, lines): (
+        (row, contents): (
             bazaar_store::tenant::orders::OrderRow,
-            Vec<bazaar_store::tenant::orders::LineRow>,
+            bazaar_store::tenant::orders::Contents,
         ),
     ) -> Self {
         let currency = row.currency;
         Self {
-            lines: lines
+            timeline: contents
+                .timeline
                 .into_iter()
-                .map(|l| OrderLineView {
-                    id: l.id,
-                    variant_id: l.variant_id,
-                    vendor_id: l.vendor_id,
-                    sku: l.sku,
-                    title: l.title,
-                    quantity: l.quantity,
-                    unit_price: money(l.unit_price, currency),
-                    gross: money(l.gross, currency),
-                })
+                .map(TransitionView::from)
+                .collect(),
+            lines: contents
+                .lines
+                .into_iter()
+                .map(|l| OrderLineView::of(l, currency))
                 .collect(),
             order: row.into(),
         }

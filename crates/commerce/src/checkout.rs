@@ -802,7 +802,7 @@ pub async fn confirm_payment(
     key: &TenantKey,
     order_id: Uuid,
     access: Option<Access>,
-) -> Outcome<(OrderRow, Vec<orders::LineRow>), ConfirmRefusal> {
+) -> Outcome<(OrderRow, orders::Contents), ConfirmRefusal> {
     // Reading it first checks the caller may see it.
     crate::orders::get(services, key, order_id, access.clone())
         .await

@@ -99,6 +99,49 @@ pub async fn list(
     Ok(VendorOrderPage { rows, next_cursor })
 }
 
+/// A vendor order with what its vendor needs to fill it: the order it is
+/// part of (address, region version), its own lines, and the order's
+/// status timeline.
+#[derive(Debug, Clone)]
+pub struct PartDetail {
+    pub part: VendorOrderRow,
+    pub order: orders::OrderRow,
+    pub lines: Vec<orders::LineRow>,
+    pub timeline: Vec<orders::Transition>,
+}
+
+/// One vendor order: a vendor key sees its own, a tenant admin any.
+pub async fn get(
+    services: &Services,
+    key: &TenantKey,
+    id: Uuid,
+) -> Outcome<PartDetail, FulfilmentRefusal> {
+    key.require(&[Scope::TenantAdmin, Scope::Vendor])?;
+    let only = key.vendor_id;
+    services
+        .db
+        .tenant_read(&key.schema, move |conn| {
+            async move {
+                let part = orders::vendor_order(conn, id, only).await?;
+                let order = orders::get(conn, part.order_id, None).await?;
+                let lines = orders::vendor_lines(conn, part.order_id, part.vendor_id).await?;
+                let timeline = orders::timeline(conn, part.order_id).await?;
+                Ok(PartDetail {
+                    part,
+                    order,
+                    lines,
+                    timeline,
+                })
+            }
+            .boxed()
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => FulfilmentRefusal::NotFound.into(),
+            other => Failure::Store(other),
+        })
+}
+
 /// Mark a part packed.
 pub async fn pack(
     services: &Services,

@@ -4,7 +4,7 @@ use bazaar_domain::{OrderStatus, Scope};
 use bazaar_store::StoreError;
 use bazaar_store::tenant::cancellations::{self, CancelMoney, CancelRefused};
 use bazaar_store::tenant::carts::Access;
-use bazaar_store::tenant::orders::{self, LineRow, OrderRow};
+use bazaar_store::tenant::orders::{self, OrderRow};
 use futures_util::FutureExt;
 use uuid::Uuid;
 
@@ -28,7 +28,7 @@ pub async fn get(
     key: &TenantKey,
     id: Uuid,
     access: Option<Access>,
-) -> Outcome<(OrderRow, Vec<LineRow>), OrderRefusal> {
+) -> Outcome<(OrderRow, orders::Contents), OrderRefusal> {
     key.require(&[Scope::Storefront, Scope::TenantAdmin])?;
     let brand = key.brand_id;
     let found = services
@@ -44,7 +44,7 @@ pub async fn get(
                         return Err(StoreError::NotFound);
                     }
                 }
-                let lines = orders::lines(conn, id).await?;
+                let lines = orders::contents(conn, id).await?;
                 Ok((row, lines))
             }
             .boxed()
@@ -84,7 +84,7 @@ pub async fn cancel(
     key: &TenantKey,
     id: Uuid,
     reason: String,
-) -> Outcome<(OrderRow, Vec<LineRow>), CancelRefusal> {
+) -> Outcome<(OrderRow, orders::Contents), CancelRefusal> {
     key.require(&[Scope::TenantAdmin])?;
     let reason = reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 200 {
@@ -134,7 +134,7 @@ pub async fn cancel(
             async move {
                 Ok((
                     orders::get(conn, id, None).await?,
-                    orders::lines(conn, id).await?,
+                    orders::contents(conn, id).await?,
                 ))
             }
             .boxed()

@@ -238,7 +238,7 @@ impl From<AccountData> for DataExport {
             orders: d
                 .orders
                 .into_iter()
-                .map(|(o, lines)| {
+                .map(|(o, contents)| {
                     json!({
                         "id": o.id,
                         "status": o.status.as_str(),
@@ -248,12 +248,18 @@ impl From<AccountData> for DataExport {
                         "discount_total": o.discount_total,
                         "loyalty_points": o.loyalty_points,
                         "created_at": Timestamp(o.created_at).to_json(),
-                        "lines": lines.iter().map(|l| json!({
+                        "lines": contents.lines.iter().map(|l| json!({
                             "sku": l.sku,
                             "title": l.title,
                             "quantity": l.quantity,
                             "unit_price": l.unit_price,
                             "gross": l.gross,
+                        })).collect::<Vec<_>>(),
+                        "timeline": contents.timeline.iter().map(|t| json!({
+                            "from_status": t.from_status,
+                            "to_status": t.to_status,
+                            "note": t.note,
+                            "at": Timestamp(t.created_at).to_json(),
                         })).collect::<Vec<_>>(),
                     })
                 })

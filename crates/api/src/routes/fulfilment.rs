@@ -17,6 +17,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::statuses::VendorOrderStatus;
 use crate::timestamp::Timestamp;
+use crate::types::{OrderLineView, TransitionView};
 
 #[derive(Debug, Object)]
 pub struct VendorOrder {
@@ -35,6 +36,43 @@ pub struct VendorOrder {
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
     pub created_at: Timestamp,
+}
+
+/// A vendor order with what its vendor needs to fill it.
+#[derive(Debug, Object)]
+pub struct VendorOrderDetail {
+    #[oai(flatten)]
+    pub part: VendorOrder,
+    /// The vendor's lines of the order.
+    pub lines: Vec<OrderLineView>,
+    /// Where it goes.
+    pub shipping_address: Option<crate::routes::carts::ShippingAddress>,
+    /// The region pack (and its version) the order was priced under.
+    pub region: String,
+    pub region_version: String,
+    /// The order's status changes, oldest first.
+    pub timeline: Vec<TransitionView>,
+}
+
+impl From<fulfilment::PartDetail> for VendorOrderDetail {
+    fn from(d: fulfilment::PartDetail) -> Self {
+        let currency = d.order.currency;
+        Self {
+            lines: d
+                .lines
+                .into_iter()
+                .map(|l| OrderLineView::of(l, currency))
+                .collect(),
+            shipping_address: d
+                .order
+                .shipping_address
+                .and_then(|a| serde_json::from_value(a).ok()),
+            region: d.order.region,
+            region_version: d.order.region_version,
+            timeline: d.timeline.into_iter().map(Into::into).collect(),
+            part: d.part.into(),
+        }
+    }
 }
 
 impl From<VendorOrderRow> for VendorOrder {
@@ -114,6 +152,27 @@ impl FulfilmentApi {
             items: page.rows.into_iter().map(VendorOrder::from).collect(),
             next_cursor: page.next_cursor,
         }))
+    }
+
+    /// Get a vendor order
+    ///
+    /// What the vendor packs and where it goes: its own lines of the
+    /// order, the order's shipping address and region pack version, and
+    /// the order's status timeline. A vendor key sees its own parts, a
+    /// tenant admin key any.
+    #[oai(
+        path = "/:vendor_order_id",
+        method = "get",
+        operation_id = "get_vendor_order"
+    )]
+    async fn get(
+        &self,
+        auth: ApiKey,
+        vendor_order_id: Path<Uuid>,
+    ) -> ApiResult<Json<VendorOrderDetail>> {
+        let key = auth.0.tenant()?;
+        let detail = fulfilment::get(&self.state, key, vendor_order_id.0).await?;
+        Ok(Json(detail.into()))
     }
 
     /// Mark packed

@@ -2,7 +2,7 @@
 //! keyset-paginated by (placed at, id), and one order with its lines.
 
 use bazaar_store::StoreError;
-use bazaar_store::tenant::orders::{self, HistoryFilter, LineRow, OrderRow};
+use bazaar_store::tenant::orders::{self, HistoryFilter, OrderRow};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use uuid::Uuid;
@@ -97,7 +97,7 @@ pub async fn order(
     key: &TenantKey,
     session: &str,
     order: Uuid,
-) -> Outcome<(OrderRow, Vec<LineRow>), HistoryRefusal> {
+) -> Outcome<(OrderRow, orders::Contents), HistoryRefusal> {
     let me = signed_in(services, key, session).await?;
     let customer = me.customer();
     let found = services
@@ -108,7 +108,7 @@ pub async fn order(
                 if row.customer_id != Some(customer) {
                     return Ok(None);
                 }
-                Ok(Some((row, orders::lines(conn, order).await?)))
+                Ok(Some((row, orders::contents(conn, order).await?)))
             }
             .boxed()
         })

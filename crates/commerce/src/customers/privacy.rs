@@ -6,7 +6,7 @@
 use bazaar_store::tenant::carts::{self, Cart};
 use bazaar_store::tenant::customers::{self as store, Address, AgeVerification, Customer};
 use bazaar_store::tenant::loyalty::{self, Entry};
-use bazaar_store::tenant::orders::{self, LineRow, OrderRow};
+use bazaar_store::tenant::orders::{self, OrderRow};
 use bazaar_store::tenant::wishlists::{self, Item, Wishlist};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
@@ -24,7 +24,7 @@ pub struct AccountData {
     pub addresses: Vec<Address>,
     pub age_verifications: Vec<AgeVerification>,
     /// Orders as placed, with their lines, newest first.
-    pub orders: Vec<(OrderRow, Vec<LineRow>)>,
+    pub orders: Vec<(OrderRow, orders::Contents)>,
     pub wishlists: Vec<(Wishlist, Vec<Item>)>,
     pub loyalty_entries: Vec<Entry>,
     pub carts: Vec<Cart>,
@@ -61,7 +61,7 @@ pub async fn export_me(
                 };
                 let mut placed = Vec::new();
                 for o in orders::of_customer(conn, customer, &history).await? {
-                    let lines = orders::lines(conn, o.id).await?;
+                    let lines = orders::contents(conn, o.id).await?;
                     placed.push((o, lines));
                 }
                 let mut lists = Vec::new();

@@ -884,6 +884,77 @@ pub async fn lines(conn: &mut TenantConn, order: Uuid) -> Result<Vec<LineRow>, S
         .await?)
 }
 
+/// The lines of `order` that `vendor` ships.
+pub async fn vendor_lines(
+    conn: &mut TenantConn,
+    order: Uuid,
+    vendor: Uuid,
+) -> Result<Vec<LineRow>, StoreError> {
+    Ok(order_lines::table
+        .filter(order_lines::order_id.eq(order))
+        .filter(order_lines::vendor_id.eq(vendor))
+        .order((order_lines::sku, order_lines::id))
+        .select(LineRow::as_select())
+        .load(conn.pg())
+        .await?)
+}
+
+/// A transition of an order's status, as it happened.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = order_events, check_for_backend(diesel::pg::Pg))]
+pub struct Transition {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    /// Why, in words (the refusal code, the cancellation's reason, ...).
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An order's lines and status timeline: what an order's reader sees
+/// besides its row.
+#[derive(Debug, Clone)]
+pub struct Contents {
+    pub lines: Vec<LineRow>,
+    pub timeline: Vec<Transition>,
+}
+
+pub async fn contents(conn: &mut TenantConn, order: Uuid) -> Result<Contents, StoreError> {
+    Ok(Contents {
+        lines: lines(conn, order).await?,
+        timeline: timeline(conn, order).await?,
+    })
+}
+
+/// An order's status timeline, oldest first.
+pub async fn timeline(conn: &mut TenantConn, order: Uuid) -> Result<Vec<Transition>, StoreError> {
+    Ok(order_events::table
+        .filter(order_events::order_id.eq(order))
+        .order(order_events::id)
+        .select(Transition::as_select())
+        .load(conn.pg())
+        .await?)
+}
+
+/// One vendor order; `vendor` limits it to that vendor's.
+pub async fn vendor_order(
+    conn: &mut TenantConn,
+    id: Uuid,
+    vendor: Option<Uuid>,
+) -> Result<VendorOrderRow, StoreError> {
+    let query = vendor_orders::table
+        .find(id)
+        .select(VendorOrderRow::as_select());
+    Ok(match vendor {
+        Some(vendor) => {
+            query
+                .filter(vendor_orders::vendor_id.eq(vendor))
+                .get_result(conn.pg())
+                .await?
+        }
+        None => query.get_result(conn.pg()).await?,
+    })
+}
+
 /// One vendor's part of an order.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = vendor_orders, check_for_backend(diesel::pg::Pg))]
