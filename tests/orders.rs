@@ -765,3 +765,93 @@ async fn reconciliation_waits_out_a_processor_that_cannot_say() {
     app.stop().await;
     fake.abort();
 }
+
+#[e2e]
+async fn a_shopper_cancels_their_own_order_until_a_vendor_packs_it() {
+    let app = open_all_day().await;
+    let s = Shop::stocked(&app, 10).await;
+    let tee = s.variant("tee").to_owned();
+    let buy = |quantity: i32| {
+        let (app, s, tee) = (&app, &s, tee.clone());
+        async move {
+            let c = cart(app, s, &tee, quantity).await;
+            let paid = checkout(
+                app,
+                s,
+                &c,
+                Some(&unique("k")),
+                json!({ "payment_token": "tok_success" }),
+            )
+            .await
+            .expect(201);
+            (c, paid["id"].as_str().expect("id").to_owned())
+        }
+    };
+    let shopper_cancel = |id: String, token: String| {
+        let (app, s) = (&app, &s);
+        async move {
+            app.send_with_headers(
+                reqwest::Method::POST,
+                &format!("/v1/orders/{id}/cancel"),
+                Some(&s.storefront),
+                &[("X-Cart-Token", &token)],
+                Some(json!({ "reason": "changed my mind" })),
+            )
+            .await
+        }
+    };
+    let (c, id) = buy(3).await;
+    assert_eq!(stock(&app, &s, &tee).await, (7, 0));
+    // Only with the order's own cart token.
+    shopper_cancel(id.clone(), "ct_not-the-token".into())
+        .await
+        .expect_problem(404, "order_not_found");
+    let cancelled = shopper_cancel(id.clone(), c.1.clone()).await.expect(200);
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["refunded_total"], cancelled["total"]);
+    let last = cancelled["timeline"]
+        .as_array()
+        .and_then(|t| t.last())
+        .cloned()
+        .expect("a transition");
+    assert_eq!(last["to_status"], "cancelled");
+    assert_eq!(
+        stock(&app, &s, &tee).await,
+        (10, 0),
+        "back on hand"
+    );
+    // Once the vendor has packed it, the shop decides.
+    let (c2, id2) = buy(1).await;
+    let parts = app
+        .get(
+            &format!("/v1/vendor-orders?vendor_id={}", s.vendor()),
+            &s.admin,
+        )
+        .await
+        .expect(200);
+    let part = parts["items"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["order_id"] == id2.as_str()))
+        .and_then(|p| p["id"].as_str())
+        .expect("its part")
+        .to_owned();
+    app.post(
+        &format!("/v1/vendor-orders/{part}/pack"),
+        &s.admin,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    shopper_cancel(id2.clone(), c2.1.clone())
+        .await
+        .expect_problem(409, "order_part_packed");
+    app.post(
+        &format!("/v1/orders/{id2}/cancel"),
+        &s.admin,
+        json!({ "reason": "customer called" }),
+    )
+    .await
+    .expect(200);
+    ledger_balances(&app, &s.slug).await;
+    app.stop().await;
+}

@@ -305,7 +305,7 @@ async fn a_tenant_routes_its_orders_to_providers_and_capture_modes_by_region() {
     for (body, code) in [
         (
             json!({ "routes": [{ "region": "*", "providers": ["adyen"] }] }),
-            "unknown_payment_provider",
+            "payment_provider_not_configured",
         ),
         (
             json!({ "routes": [{ "region": "*", "providers": [] }] }),

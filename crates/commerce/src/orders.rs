@@ -70,11 +70,15 @@ refusals! {
         /// A vendor's part has left the warehouse.
         PartShipped => Conflict, "order_part_shipped",
             "a vendor part of this order has shipped; refund what comes back instead of cancelling";
+        /// The shopper asked after a vendor packed its part.
+        PartPacked => Conflict, "order_part_packed",
+            "a vendor has already packed part of this order; ask the shop to cancel it";
     }
 }
 
-/// Cancel a paid order before any of it ships (tenant admin): its parts
-/// are cancelled, its stock goes back on hand, points come back, and its
+/// Cancel a paid order before any of it ships (tenant admin), or, for the
+/// shopper (a storefront key with `access` opening the order), before
+/// any of it is packed: its parts are cancelled, its stock goes back on hand, points come back, and its
 /// money is released (an authorisation voided) or given back in full (a
 /// refund, recorded before the provider is asked and swept until it
 /// answers). Cancelling a cancelled order answers it unchanged.
@@ -84,19 +88,34 @@ pub async fn cancel(
     key: &TenantKey,
     id: Uuid,
     reason: String,
+    access: Option<Access>,
 ) -> Outcome<(OrderRow, orders::Contents), CancelRefusal> {
-    key.require(&[Scope::TenantAdmin])?;
+    key.require(&[Scope::TenantAdmin, Scope::Storefront])?;
     let reason = reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 200 {
         return Err(CancelRefusal::InvalidReason.into());
     }
-    let by = key.key_id.to_string();
+    let brand = key.brand_id;
+    let by = match brand {
+        Some(_) => "shopper".to_owned(),
+        None => key.key_id.to_string(),
+    };
     let done = services
         .db
         .tenant_tx(&key.schema, move |conn| {
             async move {
+                if let Some(brand) = brand {
+                    // The shopper's own order, of the key's brand.
+                    orders::get(conn, id, Some(brand)).await?;
+                    let Some(access) = access else {
+                        return Err(StoreError::NotFound);
+                    };
+                    if !orders::opened_by(conn, id, &access).await? {
+                        return Err(StoreError::NotFound);
+                    }
+                }
                 let hash = format!("cancel {id}");
-                cancellations::cancel(conn, id, &reason, &by, &hash).await
+                cancellations::cancel(conn, id, &reason, &by, &hash, brand.is_some()).await
             }
             .boxed()
         })
@@ -109,6 +128,7 @@ pub async fn cancel(
             Failure::Refused(match refused {
                 CancelRefused::Status(status) => CancelRefusal::NotCancellable { status },
                 CancelRefused::Shipped => CancelRefusal::PartShipped,
+                CancelRefused::Packed => CancelRefusal::PartPacked,
             })
         })?;
     match done {

@@ -18,7 +18,7 @@ refusals! {
     /// Why routes were not set.
     pub enum RouteRefusal {
         Access(crate::context::AccessRefusal) => delegate;
-        UnknownProvider { provider: String } => Unprocessable, "unknown_payment_provider",
+        UnknownProvider { provider: String } => Unprocessable, "payment_provider_not_configured",
             "no payment provider named `{provider}` is configured in this deployment";
         ProvidersRequired { region: String } => Unprocessable, "providers_required",
             "the route for `{region}` names 1-4 providers, each once";

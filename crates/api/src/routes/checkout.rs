@@ -161,7 +161,10 @@ impl CheckoutApi {
 
     /// Cancel an order
     ///
-    /// Before any vendor part ships (tenant admin key): every part is
+    /// By the tenant (admin key) before any vendor part ships, or by the
+    /// shopper (storefront key with the order's cart token or customer
+    /// session) before any part is packed (409 `order_part_packed` after):
+    /// every part is
     /// cancelled, the stock goes back on hand (waiting backorders first),
     /// redeemed points come back and earned ones are taken back. Money
     /// authorised is released; money taken is refunded in full (a refund
@@ -177,10 +180,19 @@ impl CheckoutApi {
         &self,
         auth: ApiKey,
         order_id: Path<Uuid>,
+        /// The token of the cart the order was placed from (a shopper's
+        /// cancellation).
+        #[oai(name = "X-Cart-Token")]
+        token: Header<Option<String>>,
+        /// The session of the customer the order belongs to.
+        #[oai(name = "X-Customer-Token")]
+        session: Header<Option<String>>,
         body: Json<CancelInput>,
     ) -> ApiResult<Json<OrderDetail>> {
         let key = auth.0.tenant()?;
-        let found = orders::cancel(&self.state, key, order_id.0, body.0.reason).await?;
+        let access =
+            crate::request_parts::order_access(&self.state, key, token.0, session.0).await?;
+        let found = orders::cancel(&self.state, key, order_id.0, body.0.reason, access).await?;
         Ok(Json(found.into()))
     }
 }

@@ -24,6 +24,8 @@ pub enum CancelRefused {
     Status(OrderStatus),
     /// A vendor's part has shipped: refund it instead.
     Shipped,
+    /// A vendor's part is packed and the shopper asked: the shop decides.
+    Packed,
 }
 
 /// What cancelling did with the order's money.
@@ -51,6 +53,7 @@ pub async fn cancel(
     reason: &str,
     by: &str,
     refund_hash: &str,
+    by_shopper: bool,
 ) -> Result<Result<Option<CancelMoney>, CancelRefused>, StoreError> {
     let status = lock_status(conn, order).await?;
     if status == OrderStatus::Cancelled {
@@ -73,6 +76,10 @@ pub async fn cancel(
         .await?;
     if parts.contains(&VendorOrderStatus::Shipped) {
         return Ok(Err(CancelRefused::Shipped));
+    }
+    // A shopper may cancel only before any vendor has packed its part.
+    if by_shopper && parts.contains(&VendorOrderStatus::Packed) {
+        return Ok(Err(CancelRefused::Packed));
     }
     diesel::update(vendor_orders::table.filter(vendor_orders::order_id.eq(order)))
         .set((
