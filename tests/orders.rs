@@ -815,11 +815,7 @@ async fn a_shopper_cancels_their_own_order_until_a_vendor_packs_it() {
         .cloned()
         .expect("a transition");
     assert_eq!(last["to_status"], "cancelled");
-    assert_eq!(
-        stock(&app, &s, &tee).await,
-        (10, 0),
-        "back on hand"
-    );
+    assert_eq!(stock(&app, &s, &tee).await, (10, 0), "back on hand");
     // Once the vendor has packed it, the shop decides.
     let (c2, id2) = buy(1).await;
     let parts = app
