@@ -767,6 +767,78 @@ async fn orders_split_by_vendor_and_follow_fulfilment() {
         .await
         .expect(200);
     assert_eq!(done["items"][0]["tracking_number"], "1Z999");
+
+    // Delivery: a failed attempt is recorded with its reason, a later one
+    // delivers; the order is delivered when every part is.
+    let status_of = |id: String| {
+        let (app, admin) = (&app, s.admin.clone());
+        async move {
+            app.get(&format!("/v1/orders/{id}"), &admin)
+                .await
+                .expect(200)
+        }
+    };
+    app.post(
+        &format!("/v1/vendor-orders/{north_part}/delivery-failed"),
+        &vendor_keys[0],
+        json!({ "reason": " " }),
+    )
+    .await
+    .expect_problem(422, "invalid_reason");
+    let failed = app
+        .post(
+            &format!("/v1/vendor-orders/{north_part}/delivery-failed"),
+            &vendor_keys[0],
+            json!({ "reason": "no one home; card left" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(failed["status"], "delivery_failed");
+    let after_failure = status_of(order_id.clone()).await;
+    assert_eq!(after_failure["status"], "shipped");
+    let last = after_failure["timeline"]
+        .as_array()
+        .and_then(|t| t.last())
+        .cloned()
+        .expect("a transition");
+    assert!(
+        last["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("delivery_failed: no one home")),
+        "{last}"
+    );
+    app.post(
+        &format!("/v1/vendor-orders/{north_part}/deliver"),
+        &vendor_keys[0],
+        json!({}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(status_of(order_id.clone()).await["status"], "shipped");
+    app.post(
+        &format!("/v1/vendor-orders/{north_part}/deliver"),
+        &vendor_keys[0],
+        json!({}),
+    )
+    .await
+    .expect_problem(409, "illegal_transition");
+    let delivered = app
+        .post(
+            &format!("/v1/vendor-orders/{south_part}/deliver"),
+            &vendor_keys[1],
+            json!({}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(delivered["status"], "delivered");
+    assert_eq!(status_of(order_id.clone()).await["status"], "delivered");
+    app.post(
+        &format!("/v1/orders/{order_id}/cancel"),
+        &s.admin,
+        json!({ "reason": "too late" }),
+    )
+    .await
+    .expect_problem(409, "order_part_shipped");
     app.get("/v1/vendor-orders", &s.admin)
         .await
         .expect_problem(422, "vendor_id_required");

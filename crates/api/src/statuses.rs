@@ -73,6 +73,11 @@ wire_status! {
         Packed,
         /// Handed to the carrier, with a tracking number.
         Shipped,
+        /// At the door.
+        Delivered,
+        /// The carrier could not deliver it (why is on the order's
+        /// timeline); a later attempt may still deliver it.
+        DeliveryFailed,
         /// Cancelled before it shipped: its stock is back, its money
         /// released or given back.
         Cancelled,

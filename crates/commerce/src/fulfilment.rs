@@ -22,6 +22,8 @@ refusals! {
         InvalidCursor => Invalid, "invalid_cursor", "the cursor is not one this endpoint gave out";
         ShipmentRequired => Unprocessable, "shipment_required",
             "say which `carrier` and `tracking_number`";
+        InvalidReason => Unprocessable, "invalid_reason",
+            "say why the delivery failed, for the order's record: 1-200 characters";
         NotFound => NotFound, "vendor_order_not_found",
             "no vendor order with that id visible to this key";
         IllegalTransition { from: VendorOrderStatus, to: VendorOrderStatus } => Conflict, "illegal_transition",
@@ -148,7 +150,7 @@ pub async fn pack(
     key: &TenantKey,
     id: Uuid,
 ) -> Outcome<VendorOrderRow, FulfilmentRefusal> {
-    advance(services, key, id, VendorOrderStatus::Packed, None).await
+    advance(services, key, id, VendorOrderStatus::Packed, None, None).await
 }
 
 /// Mark a part shipped with its carrier and tracking number.
@@ -167,8 +169,35 @@ pub async fn ship(
         id,
         VendorOrderStatus::Shipped,
         Some(shipment),
+        None,
     )
     .await
+}
+
+/// Mark a shipped part delivered; when every part is, the order is
+/// delivered.
+pub async fn deliver(
+    services: &Services,
+    key: &TenantKey,
+    id: Uuid,
+) -> Outcome<VendorOrderRow, FulfilmentRefusal> {
+    advance(services, key, id, VendorOrderStatus::Delivered, None, None).await
+}
+
+/// Record that the carrier could not deliver a shipped part, and why (on
+/// the order's timeline); a later attempt may still deliver it.
+pub async fn fail_delivery(
+    services: &Services,
+    key: &TenantKey,
+    id: Uuid,
+    reason: String,
+) -> Outcome<VendorOrderRow, FulfilmentRefusal> {
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(FulfilmentRefusal::InvalidReason.into());
+    }
+    let to = VendorOrderStatus::DeliveryFailed;
+    advance(services, key, id, to, None, Some(reason)).await
 }
 
 #[tracing::instrument(skip_all, fields(vendor_order.id = %id, vendor_order.to = %to))]
@@ -178,6 +207,7 @@ async fn advance(
     id: Uuid,
     to: VendorOrderStatus,
     shipment: Option<Shipment>,
+    note: Option<String>,
 ) -> Outcome<VendorOrderRow, FulfilmentRefusal> {
     key.require(&[Scope::TenantAdmin, Scope::Vendor])?;
     let only = key.vendor_id;
@@ -194,6 +224,7 @@ async fn advance(
                     to,
                     carrier.as_deref(),
                     tracking.as_deref(),
+                    note.as_deref(),
                 )
                 .await
             }

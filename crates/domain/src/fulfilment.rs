@@ -18,24 +18,44 @@ pub enum VendorOrderStatus {
     Pending,
     /// Packed, waiting for the carrier.
     Packed,
-    /// Handed to the carrier, with a tracking number.
+    /// Handed to the carrier (or out with the vendor's own driver), with a
+    /// tracking number.
     Shipped,
+    /// At the door.
+    Delivered,
+    /// The carrier could not deliver it (the reason is on the order's
+    /// timeline); it may still be delivered on a later attempt.
+    DeliveryFailed,
     /// Cancelled before it shipped (with the whole order): its stock is
     /// back on hand and its money released or given back.
     Cancelled,
 }
 
 impl VendorOrderStatus {
-    pub const ALL: [VendorOrderStatus; 4] =
-        [Self::Pending, Self::Packed, Self::Shipped, Self::Cancelled];
+    pub const ALL: [VendorOrderStatus; 6] = [
+        Self::Pending,
+        Self::Packed,
+        Self::Shipped,
+        Self::Delivered,
+        Self::DeliveryFailed,
+        Self::Cancelled,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Packed => "packed",
             Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+            Self::DeliveryFailed => "delivery_failed",
             Self::Cancelled => "cancelled",
         }
+    }
+
+    /// Whether it has left the warehouse (shipped, delivered or a failed
+    /// delivery): it can no longer be cancelled, only refunded.
+    pub fn has_left(self) -> bool {
+        matches!(self, Self::Shipped | Self::Delivered | Self::DeliveryFailed)
     }
 
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
@@ -51,13 +71,16 @@ impl VendorOrderStatus {
     }
 
     /// Whether the part may move from this status to `next`: packing is
-    /// optional, nothing moves backwards, and only what has not shipped is
-    /// cancelled.
+    /// optional, nothing moves backwards, only what has not shipped is
+    /// cancelled, and a failed delivery may be delivered on a later try.
     pub fn can_become(self, next: VendorOrderStatus) -> bool {
         use VendorOrderStatus::*;
         matches!(
             (self, next),
-            (Pending, Packed) | (Pending | Packed, Shipped | Cancelled)
+            (Pending, Packed)
+                | (Pending | Packed, Shipped | Cancelled)
+                | (Shipped, Delivered | DeliveryFailed)
+                | (DeliveryFailed, Delivered)
         )
     }
 }
@@ -70,10 +93,12 @@ impl fmt::Display for VendorOrderStatus {
 
 impl OrderStatus {
     /// The status a paid order follows from its vendor parts (those not
-    /// cancelled): shipped when all have shipped, partially shipped when
-    /// some have, else fulfilling.
-    pub fn of_parts(parts: u64, shipped: u64) -> OrderStatus {
-        if parts > 0 && shipped >= parts {
+    /// cancelled): delivered when all are, shipped when all have left the
+    /// warehouse, partially shipped when some have, else fulfilling.
+    pub fn of_parts(parts: u64, shipped: u64, delivered: u64) -> OrderStatus {
+        if parts > 0 && delivered >= parts {
+            OrderStatus::Delivered
+        } else if parts > 0 && shipped >= parts {
             OrderStatus::Shipped
         } else if shipped > 0 {
             OrderStatus::PartiallyShipped
@@ -267,6 +292,12 @@ mod tests {
         assert!(!Packed.can_become(Packed));
         assert!(!Shipped.can_become(Packed));
         assert!(!Shipped.can_become(Pending));
+        assert!(Shipped.can_become(Delivered));
+        assert!(Shipped.can_become(DeliveryFailed));
+        assert!(DeliveryFailed.can_become(Delivered));
+        assert!(!Delivered.can_become(DeliveryFailed));
+        assert!(!Packed.can_become(Delivered), "it ships first");
+        assert!(!Delivered.can_become(Cancelled));
         for s in VendorOrderStatus::ALL {
             assert_eq!(VendorOrderStatus::parse(s.as_str()), Ok(s));
         }
@@ -274,10 +305,15 @@ mod tests {
 
     #[test]
     fn an_order_follows_its_parts() {
-        assert_eq!(OrderStatus::of_parts(3, 0), OrderStatus::Fulfilling);
-        assert_eq!(OrderStatus::of_parts(3, 1), OrderStatus::PartiallyShipped);
-        assert_eq!(OrderStatus::of_parts(3, 3), OrderStatus::Shipped);
-        assert_eq!(OrderStatus::of_parts(1, 1), OrderStatus::Shipped);
+        assert_eq!(OrderStatus::of_parts(3, 0, 0), OrderStatus::Fulfilling);
+        assert_eq!(
+            OrderStatus::of_parts(3, 1, 0),
+            OrderStatus::PartiallyShipped
+        );
+        assert_eq!(OrderStatus::of_parts(3, 3, 0), OrderStatus::Shipped);
+        assert_eq!(OrderStatus::of_parts(1, 1, 0), OrderStatus::Shipped);
+        assert_eq!(OrderStatus::of_parts(2, 2, 1), OrderStatus::Shipped);
+        assert_eq!(OrderStatus::of_parts(2, 2, 2), OrderStatus::Delivered);
     }
 
     #[test]

@@ -108,6 +108,15 @@ pub struct Shipment {
     pub tracking_number: String,
 }
 
+/// Why a delivery failed.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct DeliveryFailure {
+    /// For the order's timeline (e.g. `no one home; card left`): 1-200
+    /// characters.
+    pub reason: String,
+}
+
 impl From<Shipment> for fulfilment::Shipment {
     fn from(s: Shipment) -> Self {
         Self {
@@ -189,6 +198,46 @@ impl FulfilmentApi {
         let key = auth.0.tenant()?;
         let packed = fulfilment::pack(&self.state, key, vendor_order_id.0).await?;
         Ok(Json(packed.into()))
+    }
+
+    /// Mark delivered
+    ///
+    /// A shipped part (or one whose delivery failed before) is at the
+    /// door; once every part is, the order is `delivered`.
+    #[oai(
+        path = "/:vendor_order_id/deliver",
+        method = "post",
+        operation_id = "deliver_vendor_order"
+    )]
+    async fn deliver(
+        &self,
+        auth: ApiKey,
+        vendor_order_id: Path<Uuid>,
+    ) -> ApiResult<Json<VendorOrder>> {
+        let key = auth.0.tenant()?;
+        let delivered = fulfilment::deliver(&self.state, key, vendor_order_id.0).await?;
+        Ok(Json(delivered.into()))
+    }
+
+    /// Record a failed delivery
+    ///
+    /// The carrier could not deliver a shipped part; the reason goes on
+    /// the order's timeline, and a later attempt may still deliver it.
+    #[oai(
+        path = "/:vendor_order_id/delivery-failed",
+        method = "post",
+        operation_id = "fail_vendor_order_delivery"
+    )]
+    async fn delivery_failed(
+        &self,
+        auth: ApiKey,
+        vendor_order_id: Path<Uuid>,
+        body: Json<DeliveryFailure>,
+    ) -> ApiResult<Json<VendorOrder>> {
+        let key = auth.0.tenant()?;
+        let failed =
+            fulfilment::fail_delivery(&self.state, key, vendor_order_id.0, body.0.reason).await?;
+        Ok(Json(failed.into()))
     }
 
     /// Mark shipped

@@ -74,7 +74,7 @@ pub async fn cancel(
         .for_update()
         .load(conn.pg())
         .await?;
-    if parts.contains(&VendorOrderStatus::Shipped) {
+    if parts.iter().any(|p| p.has_left()) {
         return Ok(Err(CancelRefused::Shipped));
     }
     // A shopper may cancel only before any vendor has packed its part.

@@ -1052,6 +1052,7 @@ pub async fn advance_vendor_order(
     to: VendorOrderStatus,
     carrier: Option<&str>,
     tracking: Option<&str>,
+    note: Option<&str>,
 ) -> Result<Result<Advanced, AdvanceRefused>, StoreError> {
     // The order first, then the part, as every path that moves both locks
     // them (cancelling, refunding).
@@ -1094,20 +1095,28 @@ pub async fn advance_vendor_order(
         .select(vendor_orders::status)
         .load(conn.pg())
         .await?;
-    let shipped = parts
+    let live: Vec<&VendorOrderStatus> = parts
         .iter()
-        .filter(|s| **s == VendorOrderStatus::Shipped)
+        .filter(|s| **s != VendorOrderStatus::Cancelled)
+        .collect();
+    let shipped = live.iter().filter(|s| s.has_left()).count();
+    let delivered = live
+        .iter()
+        .filter(|s| ***s == VendorOrderStatus::Delivered)
         .count();
-    let next = OrderStatus::of_parts(parts.len() as u64, shipped as u64);
-    if next != order_status {
-        set_status(
-            conn,
-            current.order_id,
-            order_status,
-            next,
-            Some(&format!("vendor part {to}")),
-        )
-        .await?;
+    let next = OrderStatus::of_parts(live.len() as u64, shipped as u64, delivered as u64);
+    // Every move of a part is on the order's timeline, with its reason;
+    // the order's status follows its parts, except that an order being
+    // refunded keeps its refund status.
+    let what = match note {
+        Some(note) => format!("vendor part {id} {to}: {note}"),
+        None => format!("vendor part {id} {to}"),
+    };
+    if next != order_status && order_status.can_become(next) {
+        set_status(conn, current.order_id, order_status, next, Some(&what)).await?;
+    } else {
+        let status = order_status.as_str();
+        event(conn, current.order_id, Some(status), status, Some(&what)).await?;
     }
     // An authorised order's part is captured as it ships.
     let capture = if to == VendorOrderStatus::Shipped {
