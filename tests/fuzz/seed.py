@@ -29,6 +29,7 @@ The scopes: platform (the platform key), admin (a tenant admin key), vendor
 """
 
 import json
+import os
 import sys
 import uuid
 from typing import Any
@@ -435,14 +436,41 @@ def config(w: dict[str, Any], scope: str) -> dict[str, Any]:
         }
         for op, values in spare.items()
     ]
+    # The checks scripts/fuzz names, chosen here rather than with `--checks`:
+    # a command-line choice overrides every operation's own, and the
+    # operations pinned to a spare turn one check off for themselves.
+    wanted = [c for c in os.environ.get("FUZZ_CHECKS", "").split(",") if c]
+    if not wanted:
+        sys.exit("seed.py: set FUZZ_CHECKS to the checks to run (scripts/fuzz does)")
+    checks: dict[str, Any] = {name: {"enabled": name in wanted} for name in sorted(set(BUILTIN_CHECKS) | set(wanted))}
     return {
         # Nothing carried over from an earlier run.
         "cache": {"enabled": False},
+        "checks": checks,
         "auth": {"openapi": {"ApiKey": {"bearer": key}}},
         "dictionaries": {name: {"values": values} for name, values in dictionaries.items()},
         "parameters": parameters,
         "operations": operations,
     }
+
+
+# Schemathesis's own checks: those scripts/fuzz does not name are off.
+BUILTIN_CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "positive_data_acceptance",
+    "negative_data_rejection",
+    "use_after_free",
+    "ensure_resource_availability",
+    "missing_required_header",
+    "ignored_auth",
+    "object_level_authorization",
+    "unsupported_method",
+    "allow_header_conformance",
+)
 
 
 def toml(value: Any, path: str = "") -> str:
