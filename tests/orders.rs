@@ -851,3 +851,100 @@ async fn a_shopper_cancels_their_own_order_until_a_vendor_packs_it() {
     ledger_balances(&app, &s.slug).await;
     app.stop().await;
 }
+
+#[e2e]
+async fn a_vendor_reports_where_a_part_is_and_the_shopper_sees_it() {
+    let app = open_all_day().await;
+    let s = Shop::stocked(&app, 10).await;
+    let tee = s.variant("tee").to_owned();
+    let c = cart(&app, &s, &tee, 1).await;
+    let paid = checkout(
+        &app,
+        &s,
+        &c,
+        Some(&unique("k")),
+        json!({ "payment_token": "tok_success" }),
+    )
+    .await
+    .expect(201);
+    let id = paid["id"].as_str().expect("id").to_owned();
+    let parts = app
+        .get(
+            &format!("/v1/vendor-orders?vendor_id={}", s.vendor()),
+            &s.admin,
+        )
+        .await
+        .expect(200);
+    let part = parts["items"][0]["id"].as_str().expect("part").to_owned();
+    let now = chrono::Utc::now();
+    let event = |event_id: &str, kind: &str| {
+        json!({ "event_id": event_id, "kind": kind, "description": "Left the Oakland hub",
+                "location": "Oakland, CA", "occurred_at": now.to_rfc3339() })
+    };
+    let track = |body: Value| {
+        let (app, admin, part) = (&app, s.admin.clone(), part.clone());
+        async move {
+            app.post(
+                &format!("/v1/vendor-orders/{part}/tracking-events"),
+                &admin,
+                body,
+            )
+            .await
+        }
+    };
+    track(event("e1", "in_transit"))
+        .await
+        .expect_problem(409, "not_shipped");
+    app.post(
+        &format!("/v1/vendor-orders/{part}/ship"),
+        &s.admin,
+        json!({ "carrier": "OnTrac", "tracking_number": "C100" }),
+    )
+    .await
+    .expect(200);
+    let first = track(event("e1", "in_transit")).await.expect(201);
+    assert_eq!(first["tracking"].as_array().map(Vec::len), Some(1));
+    assert_eq!(first["tracking"][0]["location"], "Oakland, CA");
+    let again = track(event("e1", "in_transit")).await.expect(201);
+    assert_eq!(
+        again["tracking"].as_array().map(Vec::len),
+        Some(1),
+        "the same event id is recorded once"
+    );
+    track(event("e9", "teleported"))
+        .await
+        .expect_problem(422, "invalid_field");
+    let mut blank = event("e3", "info");
+    blank["description"] = json!(" ");
+    track(blank)
+        .await
+        .expect_problem(422, "invalid_tracking_event");
+    let mut future = event("e4", "info");
+    future["occurred_at"] = json!((now + chrono::Duration::days(1)).to_rfc3339());
+    track(future)
+        .await
+        .expect_problem(422, "invalid_tracking_event");
+    // A `delivered` event delivers the part, and with it the order.
+    let done = track(event("e2", "delivered")).await.expect(201);
+    assert_eq!(done["status"], "delivered");
+    // The shopper sees where it went, with their cart's token.
+    let seen = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/v1/orders/{id}"),
+        &s.storefront,
+        &c.1,
+        None,
+    )
+    .await
+    .expect(200);
+    assert_eq!(seen["status"], "delivered");
+    let kinds: Vec<&str> = seen["tracking"]
+        .as_array()
+        .expect("tracking")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["in_transit", "delivered"]);
+    app.stop().await;
+}

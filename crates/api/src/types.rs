@@ -114,6 +114,35 @@ pub struct OrderDetail {
     pub lines: Vec<OrderLineView>,
     /// Every change of the order's status, oldest first.
     pub timeline: Vec<TransitionView>,
+    /// Where its shipped parts are on their way, as reported, oldest first.
+    pub tracking: Vec<TrackingEventView>,
+}
+
+/// Where a shipped vendor order is on its way.
+#[derive(Debug, Object)]
+pub struct TrackingEventView {
+    pub vendor_order_id: Uuid,
+    /// `vendor` or `carrier`.
+    pub source: String,
+    /// `info`, `in_transit`, `out_for_delivery`, `delivered` or
+    /// `exception`.
+    pub kind: String,
+    pub description: String,
+    pub location: Option<String>,
+    pub occurred_at: Timestamp,
+}
+
+impl From<bazaar_store::tenant::tracking::TrackingEvent> for TrackingEventView {
+    fn from(e: bazaar_store::tenant::tracking::TrackingEvent) -> Self {
+        Self {
+            vendor_order_id: e.vendor_order_id,
+            source: e.source,
+            kind: e.kind,
+            description: e.description,
+            location: e.location,
+            occurred_at: e.occurred_at.into(),
+        }
+    }
 }
 
 /// A change of an order's status.
@@ -152,6 +181,11 @@ impl
     ) -> Self {
         let currency = row.currency;
         Self {
+            tracking: contents
+                .tracking
+                .into_iter()
+                .map(TrackingEventView::from)
+                .collect(),
             timeline: contents
                 .timeline
                 .into_iter()

@@ -6,6 +6,7 @@
 use bazaar_domain::Scope;
 use bazaar_store::StoreError;
 use bazaar_store::tenant::orders::{self, AdvanceRefused, VendorOrderRow};
+use bazaar_store::tenant::tracking;
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use uuid::Uuid;
@@ -22,6 +23,11 @@ refusals! {
         InvalidCursor => Invalid, "invalid_cursor", "the cursor is not one this endpoint gave out";
         ShipmentRequired => Unprocessable, "shipment_required",
             "say which `carrier` and `tracking_number`";
+        /// A tracking event for a part still in the warehouse.
+        NotShipped { status: VendorOrderStatus } => Conflict, "not_shipped",
+            "a {status} vendor order has not left the warehouse; ship it before reporting where it is";
+        InvalidTrackingEvent { field: &'static str, rule: &'static str } => Unprocessable,
+            "invalid_tracking_event", "`{field}` {rule}";
         InvalidReason => Unprocessable, "invalid_reason",
             "say why the delivery failed, for the order's record: 1-200 characters";
         NotFound => NotFound, "vendor_order_not_found",
@@ -110,6 +116,8 @@ pub struct PartDetail {
     pub order: orders::OrderRow,
     pub lines: Vec<orders::LineRow>,
     pub timeline: Vec<orders::Transition>,
+    /// Where the part is on its way, as reported.
+    pub tracking: Vec<tracking::TrackingEvent>,
 }
 
 /// One vendor order: a vendor key sees its own, a tenant admin any.
@@ -128,11 +136,17 @@ pub async fn get(
                 let order = orders::get(conn, part.order_id, None).await?;
                 let lines = orders::vendor_lines(conn, part.order_id, part.vendor_id).await?;
                 let timeline = orders::timeline(conn, part.order_id).await?;
+                let tracking = tracking::of_order(conn, part.order_id)
+                    .await?
+                    .into_iter()
+                    .filter(|e| e.vendor_order_id == part.id)
+                    .collect();
                 Ok(PartDetail {
                     part,
                     order,
                     lines,
                     timeline,
+                    tracking,
                 })
             }
             .boxed()
@@ -142,6 +156,103 @@ pub async fn get(
             StoreError::NotFound => FulfilmentRefusal::NotFound.into(),
             other => Failure::Store(other),
         })
+}
+
+/// Kinds of tracking event.
+pub const TRACKING_KINDS: [&str; 5] = [
+    "info",
+    "in_transit",
+    "out_for_delivery",
+    "delivered",
+    "exception",
+];
+
+/// Where a shipped part is, as its vendor reports it.
+#[derive(Debug, Clone)]
+pub struct TrackingReport {
+    /// The vendor's id for the event: reporting it again records it once.
+    pub event_id: String,
+    /// One of [`TRACKING_KINDS`].
+    pub kind: String,
+    pub description: String,
+    pub location: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Record a tracking event of a part that has left the warehouse; a
+/// `delivered` event also marks it delivered. The shopper sees the events
+/// on their order.
+pub async fn track(
+    services: &Services,
+    key: &TenantKey,
+    id: Uuid,
+    report: TrackingReport,
+) -> Outcome<PartDetail, FulfilmentRefusal> {
+    key.require(&[Scope::TenantAdmin, Scope::Vendor])?;
+    let invalid = |field, rule| FulfilmentRefusal::InvalidTrackingEvent { field, rule };
+    let text = |v: &str, max: usize| !v.trim().is_empty() && v.chars().count() <= max;
+    if !text(&report.event_id, 100) {
+        return Err(invalid(
+            "event_id",
+            "is the reporter's id for the event: 1-100 characters",
+        )
+        .into());
+    }
+    if !TRACKING_KINDS.contains(&report.kind.as_str()) {
+        return Err(invalid(
+            "kind",
+            "is one of info, in_transit, out_for_delivery, delivered, exception",
+        )
+        .into());
+    }
+    if !text(&report.description, 500) {
+        return Err(invalid("description", "needs 1-500 characters").into());
+    }
+    if report.location.as_deref().is_some_and(|l| !text(l, 200)) {
+        return Err(invalid("location", "needs 1-200 characters when given").into());
+    }
+    if report.occurred_at > Utc::now() + chrono::Duration::minutes(5) {
+        return Err(invalid("occurred_at", "cannot be in the future").into());
+    }
+    let only = key.vendor_id;
+    let delivered = report.kind == "delivered";
+    let recorded = services
+        .db
+        .tenant_tx(&key.schema, move |conn| {
+            async move {
+                let part = orders::vendor_order(conn, id, only).await?;
+                if !part.status.has_left() {
+                    return Ok(Err(FulfilmentRefusal::NotShipped {
+                        status: part.status,
+                    }));
+                }
+                tracking::record(
+                    conn,
+                    &tracking::NewEvent {
+                        vendor_order_id: part.id,
+                        source: "vendor",
+                        external_id: report.event_id.trim().to_owned(),
+                        kind: report.kind,
+                        description: report.description.trim().to_owned(),
+                        location: report.location.map(|l| l.trim().to_owned()),
+                        occurred_at: report.occurred_at,
+                    },
+                )
+                .await?;
+                Ok(Ok(part.status))
+            }
+            .boxed()
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => FulfilmentRefusal::NotFound.into(),
+            other => Failure::Store(other),
+        })?;
+    let status = recorded.map_err(Failure::Refused)?;
+    if delivered && status != VendorOrderStatus::Delivered {
+        deliver(services, key, id).await?;
+    }
+    get(services, key, id).await
 }
 
 /// Mark a part packed.

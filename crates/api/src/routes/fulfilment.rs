@@ -17,7 +17,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::statuses::VendorOrderStatus;
 use crate::timestamp::Timestamp;
-use crate::types::{OrderLineView, TransitionView};
+use crate::types::{OrderLineView, TrackingEventView, TransitionView};
 
 #[derive(Debug, Object)]
 pub struct VendorOrder {
@@ -52,6 +52,47 @@ pub struct VendorOrderDetail {
     pub region_version: String,
     /// The order's status changes, oldest first.
     pub timeline: Vec<TransitionView>,
+    /// Where this part is on its way, as reported, oldest first.
+    pub tracking: Vec<TrackingEventView>,
+}
+
+/// What a tracking event says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum TrackingKind {
+    Info,
+    InTransit,
+    OutForDelivery,
+    /// Also marks the part delivered.
+    Delivered,
+    /// Something went wrong on the way (a delay, damage, a wrong address).
+    Exception,
+}
+
+impl TrackingKind {
+    fn name(self) -> &'static str {
+        match self {
+            TrackingKind::Info => "info",
+            TrackingKind::InTransit => "in_transit",
+            TrackingKind::OutForDelivery => "out_for_delivery",
+            TrackingKind::Delivered => "delivered",
+            TrackingKind::Exception => "exception",
+        }
+    }
+}
+
+/// Where a shipped part is, as its vendor reports it.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewTrackingEvent {
+    /// The vendor's (or its carrier's) id for the event, 1-100
+    /// characters: reporting it again records it once.
+    pub event_id: String,
+    pub kind: TrackingKind,
+    /// 1-500 characters, shown to the shopper.
+    pub description: String,
+    pub location: Option<String>,
+    pub occurred_at: Timestamp,
 }
 
 impl From<fulfilment::PartDetail> for VendorOrderDetail {
@@ -70,6 +111,7 @@ impl From<fulfilment::PartDetail> for VendorOrderDetail {
             region: d.order.region,
             region_version: d.order.region_version,
             timeline: d.timeline.into_iter().map(Into::into).collect(),
+            tracking: d.tracking.into_iter().map(Into::into).collect(),
             part: d.part.into(),
         }
     }
@@ -198,6 +240,36 @@ impl FulfilmentApi {
         let key = auth.0.tenant()?;
         let packed = fulfilment::pack(&self.state, key, vendor_order_id.0).await?;
         Ok(Json(packed.into()))
+    }
+
+    /// Report where a shipped part is
+    ///
+    /// A tracking event of a part that has left the warehouse (409
+    /// `not_shipped` before), shown to the shopper on their order; the
+    /// same `event_id` again records nothing new. A `delivered` event also
+    /// marks the part delivered.
+    #[oai(
+        path = "/:vendor_order_id/tracking-events",
+        method = "post",
+        operation_id = "add_vendor_order_tracking_event"
+    )]
+    async fn track(
+        &self,
+        auth: ApiKey,
+        vendor_order_id: Path<Uuid>,
+        body: Json<NewTrackingEvent>,
+    ) -> ApiResult<super::Created<VendorOrderDetail>> {
+        let key = auth.0.tenant()?;
+        let b = body.0;
+        let report = fulfilment::TrackingReport {
+            event_id: b.event_id,
+            kind: b.kind.name().to_owned(),
+            description: b.description,
+            location: b.location,
+            occurred_at: b.occurred_at.0,
+        };
+        let detail = fulfilment::track(&self.state, key, vendor_order_id.0, report).await?;
+        Ok(super::Created::Created(Json(detail.into())))
     }
 
     /// Mark delivered

@@ -542,6 +542,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    tracking_events (id) {
+        id -> Uuid,
+        vendor_order_id -> Uuid,
+        source -> Text,
+        external_id -> Text,
+        kind -> Text,
+        description -> Text,
+        location -> Nullable<Text>,
+        occurred_at -> Timestamptz,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     variants (id) {
         id -> Uuid,
         product_id -> Uuid,
@@ -694,6 +708,7 @@ diesel::joinable!(subscription_renewals -> subscriptions (subscription_id));
 diesel::joinable!(subscriptions -> brands (brand_id));
 diesel::joinable!(subscriptions -> customers (customer_id));
 diesel::joinable!(subscriptions -> subscription_plans (plan_id));
+diesel::joinable!(tracking_events -> vendor_orders (vendor_order_id));
 diesel::joinable!(variants -> products (product_id));
 diesel::joinable!(variants -> vendors (vendor_id));
 diesel::joinable!(vendor_orders -> orders (order_id));
@@ -745,6 +760,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     subscription_plans,
     subscription_renewals,
     subscriptions,
+    tracking_events,
     variants,
     vendor_orders,
     vendor_status_events,

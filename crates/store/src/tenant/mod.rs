@@ -24,6 +24,7 @@ pub mod refunds;
 pub mod shipping;
 mod stock;
 pub mod subscriptions;
+pub mod tracking;
 pub mod vendors;
 pub mod wishlists;
 

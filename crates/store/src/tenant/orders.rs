@@ -916,12 +916,15 @@ pub struct Transition {
 pub struct Contents {
     pub lines: Vec<LineRow>,
     pub timeline: Vec<Transition>,
+    /// Where its shipped parts are, as their vendors (or carriers) report.
+    pub tracking: Vec<crate::tenant::tracking::TrackingEvent>,
 }
 
 pub async fn contents(conn: &mut TenantConn, order: Uuid) -> Result<Contents, StoreError> {
     Ok(Contents {
         lines: lines(conn, order).await?,
         timeline: timeline(conn, order).await?,
+        tracking: crate::tenant::tracking::of_order(conn, order).await?,
     })
 }
 
