@@ -136,11 +136,7 @@ pub async fn get(
                 let order = orders::get(conn, part.order_id, None).await?;
                 let lines = orders::vendor_lines(conn, part.order_id, part.vendor_id).await?;
                 let timeline = orders::timeline(conn, part.order_id).await?;
-                let tracking = tracking::of_order(conn, part.order_id)
-                    .await?
-                    .into_iter()
-                    .filter(|e| e.vendor_order_id == part.id)
-                    .collect();
+                let tracking = tracking::of_part(conn, part.id).await?;
                 Ok(PartDetail {
                     part,
                     order,

@@ -534,14 +534,7 @@ async fn renew(
             return Ok(());
         }
     };
-    let plan_id = sub.plan_id;
-    let plan = services
-        .db
-        .tenant_read(&tenant.schema, move |conn| {
-            store::plan(conn, plan_id).boxed()
-        })
-        .await?;
-    let (next, topic) = next_state(sub, &plan, &ended, now);
+    let (next, topic) = next_state(sub, &begun.plan, &ended, now);
     match (&ended, next.status) {
         (Ended::Paid(_), _) => report.paid += 1,
         (_, SubscriptionStatus::Cancelled) => {

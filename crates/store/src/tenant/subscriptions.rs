@@ -330,6 +330,8 @@ pub struct Begun {
     pub renewal_id: Uuid,
     pub cart_id: Uuid,
     pub subscription: Subscription,
+    /// Its plan: how far the next renewal moves.
+    pub plan: Plan,
     pub payment_token: String,
 }
 
@@ -361,6 +363,7 @@ pub async fn begin_renewal(
     if !renewing || sub.next_renewal_at.is_none_or(|at| at > now) {
         return Ok(None);
     }
+    let plan = plan(conn, sub.plan_id).await?;
     let attempt = sub.failed_attempts + 1;
     let existing: Option<(Uuid, Option<Uuid>)> = subscription_renewals::table
         .filter(subscription_renewals::subscription_id.eq(id))
@@ -376,6 +379,7 @@ pub async fn begin_renewal(
             renewal_id,
             cart_id,
             subscription: sub,
+            plan,
             payment_token,
         }));
     }
@@ -416,6 +420,7 @@ pub async fn begin_renewal(
         renewal_id,
         cart_id: cart.id,
         subscription: sub,
+        plan,
         payment_token,
     }))
 }

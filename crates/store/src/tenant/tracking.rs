@@ -73,3 +73,13 @@ pub async fn of_order(
         .load(conn.pg())
         .await?)
 }
+
+/// The events of one part, as they happened.
+pub async fn of_part(conn: &mut TenantConn, part: Uuid) -> Result<Vec<TrackingEvent>, StoreError> {
+    Ok(tracking_events::table
+        .filter(tracking_events::vendor_order_id.eq(part))
+        .order((tracking_events::occurred_at, tracking_events::id))
+        .select(TrackingEvent::as_select())
+        .load(conn.pg())
+        .await?)
+}
